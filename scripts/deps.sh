@@ -1,0 +1,40 @@
+#!/bin/sh
+# deps.sh -- install the Debian packages caller-echo needs, only when missing.
+#
+# Called by `make`, `make run` and `make test` before anything is built, so a
+# fresh Debian 12 machine needs no manual set-up. Idempotent and silent when
+# everything is already there. Uses apt-get as root, sudo otherwise.
+#   scripts/deps.sh          build + run dependencies
+#   scripts/deps.sh test     also what the test suite uses
+set -eu
+
+pkgs="build-essential pkg-config libwebsockets-dev libssl-dev libcjson-dev libjwt-dev openssl"
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
+	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl"
+fi
+if [ "${1:-}" = "bench" ]; then
+	pkgs="$pkgs util-linux procps libwebsockets-evlib-ev libwebsockets-evlib-uv"
+fi
+
+missing=""
+for p in $pkgs; do
+	# dpkg-query prints "install ok installed" only for fully installed packages
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing missing Debian packages:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps: need root or sudo to install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2

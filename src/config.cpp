@@ -1,0 +1,294 @@
+/*
+ * config.cpp -- defaults -> environment -> flags -> validation; see config.h.
+ *
+ * One table describes every option (flag, environment name, kind, range), so
+ * parsing, range checks and --help cannot drift apart.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+
+enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE };
+
+struct opt {
+	const char *flag;     /* without the leading "--" */
+	const char *env;      /* NULL = flag only */
+	enum kind   kind;
+	size_t      off;      /* offsetof(struct config, field) */
+	size_t      size;     /* for strings: buffer size; for ints: sizeof field */
+	long long   min, max;
+	const char *help;
+};
+
+#define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
+
+static const struct opt opts[] = {
+	{ "listen", "LISTEN", K_STR, F(listen), 0, 0, "address to bind (default: all interfaces)" },
+	{ "port", "PORT", K_INT, F(port), 1, 65535, "TCP port for HTTP and WebSocket (default 8080)" },
+	{ "tls-cert", "TLS_CERT", K_STR, F(tls_cert), 0, 0, "PEM certificate; with --tls-key serves https/wss" },
+	{ "tls-key", "TLS_KEY", K_STR, F(tls_key), 0, 0, "PEM private key" },
+	{ "public-url", "PUBLIC_URL", K_STR, F(public_url), 0, 0,
+	  "external base URL, e.g. https://echo.example.com (default: from Host)" },
+	{ "from-number", "VONAGE_VIRTUAL_NUMBER", K_STR, F(from_number), 0, 0,
+	  "your Vonage number, the NCCO connect 'from'" },
+	{ "secret-file", "VONAGE_SIGNATURE_SECRET_FILE", K_SECRET_FILE, F(secret_source), 0, 0,
+	  "file holding the signature secret (or set VONAGE_SIGNATURE_SECRET)" },
+	{ "application-id", "VONAGE_APPLICATION_ID", K_STR, F(application_id), 0, 0,
+	  "if set, the JWT's application_id must equal it" },
+	{ "talk-text", "TALK_TEXT", K_STR, F(talk_text), 0, 0, "what the caller hears first (\"\" = nothing)" },
+	{ "rate", "AUDIO_RATE", K_RATE, F(rate), 0, 0, "8000, 16000 or 24000 Hz (default 24000)" },
+	{ "ring-slots", NULL, K_INT, F(ring_slots), 2, RING_SLOTS_MAX, "frames buffered per call (default 8)" },
+	{ "slot-bytes", NULL, K_INT, F(slot_bytes), 2, 65536, "largest audio message, bytes (default 960)" },
+	{ "max-calls", "MAX_CALLS", K_INT, F(max_calls), 1, 100000, "concurrent audio sockets (default 2000)" },
+	{ "jwt-max-age", NULL, K_INT, F(jwt_max_age_s), 1, 86400, "oldest JWT iat accepted, seconds (default 300)" },
+	{ "jwt-leeway", NULL, K_INT, F(jwt_leeway_s), 0, 300, "clock skew allowed, seconds (default 30)" },
+	{ "ping-interval", NULL, K_INT, F(ping_s), 5, 3600, "WebSocket ping interval, seconds (default 30)" },
+	{ "log-level", "LOG_LEVEL", K_LEVEL, F(log_level), 0, 0, "error, warn, info or debug (default info)" },
+	{ "event-loop", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "poll, libev or libuv (default poll)" },
+};
+
+static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->port = 8080;
+	snprintf(c->talk_text, sizeof c->talk_text, "%s",
+		 "Connecting you to the echo server. You will hear yourself.");
+	c->rate = 24000;
+	c->ring_slots = 8;
+	c->slot_bytes = 960;
+	c->max_calls = 2000;
+	c->jwt_max_age_s = 300;
+	c->jwt_leeway_s = 30;
+	c->log_level = LOG_INFO;
+	c->ping_s = 30;
+	c->loop = LOOP_POLL;
+}
+
+/* Read the secret file, dropping one trailing newline (and CR). */
+static int read_secret_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fail(err, errlen, "secret file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	size_t n = fread(c->secret, 1, sizeof c->secret, f);
+	int toolong = n == sizeof c->secret && fgetc(f) != EOF;
+	int bad = ferror(f);
+	fclose(f);
+	if (bad || toolong) {
+		fail(err, errlen, "secret file '%s': %s", path, bad ? "read error" : "longer than 511 bytes");
+		return -1;
+	}
+	while (n && (c->secret[n - 1] == '\n' || c->secret[n - 1] == '\r'))
+		n--;
+	c->secret_len = n;
+	return 0;
+}
+
+static int set_value(struct config *c, const struct opt *o, const char *v, const char *origin,
+		     char *err, size_t errlen)
+{
+	char *field = (char *)c + o->off;
+
+	switch (o->kind) {
+	case K_STR: {
+		size_t n = strlen(v);
+		if (n >= o->size) {
+			fail(err, errlen, "%s: value too long (max %zu bytes)", origin, o->size - 1);
+			return -1;
+		}
+		memcpy(field, v, n + 1);
+		return 0;
+	}
+	case K_INT: {
+		char *end;
+		errno = 0;
+		long long x = strtoll(v, &end, 10);
+		if (!*v || *end || errno || x < o->min || x > o->max) {
+			fail(err, errlen, "%s: '%s' is not a whole number in %lld..%lld", origin, v, o->min,
+			     o->max);
+			return -1;
+		}
+		if (o->size == sizeof(int))
+			*(int *)field = (int)x;
+		else if (o->size == sizeof(long))
+			*(long *)field = (long)x;
+		else
+			return -1;
+		return 0;
+	}
+	case K_RATE:
+		if (strcmp(v, "8000") && strcmp(v, "16000") && strcmp(v, "24000")) {
+			fail(err, errlen, "%s: '%s' is not 8000, 16000 or 24000", origin, v);
+			return -1;
+		}
+		c->rate = atoi(v);
+		return 0;
+	case K_LEVEL:
+		if (log_level_parse(v, &c->log_level)) {
+			fail(err, errlen, "%s: '%s' is not error, warn, info or debug", origin, v);
+			return -1;
+		}
+		return 0;
+	case K_LOOP:
+		if (!strcmp(v, "poll"))
+			c->loop = LOOP_POLL;
+		else if (!strcmp(v, "libev"))
+			c->loop = LOOP_LIBEV;
+		else if (!strcmp(v, "libuv"))
+			c->loop = LOOP_LIBUV;
+		else {
+			fail(err, errlen, "%s: '%s' is not poll, libev or libuv", origin, v);
+			return -1;
+		}
+		return 0;
+	case K_SECRET_FILE:
+		if (read_secret_file(c, v, err, errlen))
+			return -1;
+		snprintf(c->secret_source, sizeof c->secret_source, "file %s", v);
+		return 0;
+	}
+	return -1;
+}
+
+static const struct opt *find_flag(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		if (strlen(opts[i].flag) == len && !strncmp(opts[i].flag, name, len))
+			return &opts[i];
+	return NULL;
+}
+
+/* Cross-field checks once everything is in. */
+static int validate(struct config *c, char *err, size_t errlen)
+{
+	if (!c->secret_len) {
+		fail(err, errlen, "no signature secret: set VONAGE_SIGNATURE_SECRET or --secret-file "
+				  "(make run creates a development one)");
+		return -1;
+	}
+	if (!!c->tls_cert[0] != !!c->tls_key[0]) {
+		fail(err, errlen, "%s", c->tls_cert[0] ? "--tls-cert needs --tls-key" : "--tls-key needs --tls-cert");
+		return -1;
+	}
+	if (c->tls_cert[0] && access(c->tls_cert, R_OK)) {
+		fail(err, errlen, "--tls-cert: cannot read '%s': %s", c->tls_cert, strerror(errno));
+		return -1;
+	}
+	if (c->tls_key[0] && access(c->tls_key, R_OK)) {
+		fail(err, errlen, "--tls-key: cannot read '%s': %s", c->tls_key, strerror(errno));
+		return -1;
+	}
+	if (c->public_url[0] &&
+	    host_parse_public_url(c->public_url, &c->public_secure, c->public_base, sizeof c->public_base)) {
+		fail(err, errlen, "--public-url: '%s' is not http(s)://host[:port][/path]", c->public_url);
+		return -1;
+	}
+	uint32_t frame = (uint32_t)c->rate / 50u * 2u;   /* 20 ms of 16-bit mono */
+	if (c->slot_bytes < frame) {
+		fail(err, errlen, "--slot-bytes: %u is smaller than one 20 ms frame at %d Hz (%u bytes)",
+		     c->slot_bytes, c->rate, frame);
+		return -1;
+	}
+	return 0;
+}
+
+int config_load(struct config *c, int argc, char **argv, char *err, size_t errlen)
+{
+	char origin[96];
+
+	defaults(c);
+	if (errlen)
+		err[0] = '\0';
+
+	/* environment first, so flags override it */
+	const char *s = getenv("VONAGE_SIGNATURE_SECRET");
+	if (s && *s) {
+		size_t n = strlen(s);
+		if (n >= sizeof c->secret) {
+			fail(err, errlen, "VONAGE_SIGNATURE_SECRET: longer than 511 bytes");
+			return CONFIG_ERR;
+		}
+		memcpy(c->secret, s, n);
+		c->secret_len = n;
+		snprintf(c->secret_source, sizeof c->secret_source, "environment");
+	}
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		if (!opts[i].env || !(s = getenv(opts[i].env)))
+			continue;
+		snprintf(origin, sizeof origin, "%s", opts[i].env);
+		if (set_value(c, &opts[i], s, origin, err, errlen))
+			return CONFIG_ERR;
+	}
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+			return CONFIG_HELP;
+		if (strncmp(a, "--", 2)) {
+			fail(err, errlen, "unexpected argument '%s' (try --help)", a);
+			return CONFIG_ERR;
+		}
+		a += 2;
+		const char *eq = strchr(a, '=');
+		const struct opt *o = find_flag(a, eq ? (size_t)(eq - a) : strlen(a));
+		if (!o) {
+			fail(err, errlen, "unknown option '%s' (try --help)", argv[i]);
+			return CONFIG_ERR;
+		}
+		if (eq) {
+			v = eq + 1;
+		} else if (i + 1 < argc) {
+			v = argv[++i];
+		} else {
+			fail(err, errlen, "--%s: needs a value", o->flag);
+			return CONFIG_ERR;
+		}
+		snprintf(origin, sizeof origin, "--%s", o->flag);
+		if (set_value(c, o, v, origin, err, errlen))
+			return CONFIG_ERR;
+	}
+	return validate(c, err, errlen) ? CONFIG_ERR : CONFIG_OK;
+}
+
+const char *config_usage(void)
+{
+	static char buf[4096];
+	size_t n = 0;
+	int r = snprintf(buf, sizeof buf,
+			 "usage: caller-echo [options]\n"
+			 "Echoes Vonage Voice API WebSocket audio back to the caller.\n\n");
+	if (r > 0)
+		n = (size_t)r;
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0] && n < sizeof buf; i++) {
+		char flag[48];
+		snprintf(flag, sizeof flag, "--%s", opts[i].flag);
+		r = snprintf(buf + n, sizeof buf - n, "  %-18s %s%s%s%s\n", flag, opts[i].help,
+			     opts[i].env ? " [env " : "", opts[i].env ? opts[i].env : "", opts[i].env ? "]" : "");
+		if (r > 0)
+			n += (size_t)r;
+	}
+	if (n < sizeof buf)
+		snprintf(buf + n, sizeof buf - n,
+			 "  %-18s %s\n\nThe secret may also come from VONAGE_SIGNATURE_SECRET. Exit status 2 on a bad option.\n",
+			 "--help", "this text");
+	return buf;
+}

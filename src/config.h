@@ -1,0 +1,60 @@
+/*
+ * config.h -- everything the server is told at start-up, validated once.
+ *
+ * Filled in this order: built-in defaults, then the environment (the names
+ * the Vonage sample uses: PORT, VONAGE_VIRTUAL_NUMBER,
+ * VONAGE_SIGNATURE_SECRET...), then command-line flags. Every value is range-
+ * checked in config_load(); after that the struct is read-only and passed
+ * around as `const struct config *`. The signature secret comes from the
+ * environment or a file (never argv, where `ps` would show it).
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "ring.h"
+
+
+#define CONFIG_PATH_MAX 512
+#define CONFIG_SECRET_MAX 512
+#define RING_SLOTS_LIMIT 4096
+
+enum event_loop { LOOP_POLL = 0, LOOP_LIBEV, LOOP_LIBUV };
+
+struct config {
+	char     listen[64];                 /* "" = all interfaces */
+	int      port;
+	char     tls_cert[CONFIG_PATH_MAX];  /* both set = TLS on */
+	char     tls_key[CONFIG_PATH_MAX];
+	char     public_url[256];            /* as given, for logs */
+	char     public_base[256];           /* authority[/path] from public_url, "" = use Host */
+	int      public_secure;              /* public_url scheme is https/wss */
+	char     from_number[64];            /* VONAGE_VIRTUAL_NUMBER */
+	char     talk_text[512];
+	int      rate;                       /* 8000/16000/24000 for the NCCO content-type */
+	uint32_t ring_slots;                 /* frames buffered per call */
+	uint32_t slot_bytes;                 /* largest audio message accepted */
+	int      max_calls;                  /* concurrent audio sockets */
+	long     jwt_max_age_s;
+	long     jwt_leeway_s;
+	char     application_id[128];        /* optional: must match the JWT claim */
+	unsigned char secret[CONFIG_SECRET_MAX];
+	size_t   secret_len;
+	char     secret_source[CONFIG_PATH_MAX + 32]; /* where it came from, for the log */
+	enum log_level log_level;
+	int      ping_s;                     /* WebSocket ping interval */
+	enum event_loop loop;
+};
+
+enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERR = -1 };
+
+/*
+ * Fill *c from defaults, environment and argv. Returns CONFIG_OK,
+ * CONFIG_HELP (--help: nothing else to do) or CONFIG_ERR with a one-line
+ * reason naming the bad option in err.
+ */
+int config_load(struct config *c, int argc, char **argv, char *err, size_t errlen);
+
+/* The --help text. */
+const char *config_usage(void);

@@ -1,0 +1,105 @@
+/*
+ * events.cpp -- cJSON parsing of WebSocket text events and webhook bodies.
+ */
+#include "events.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+void events_sanitize(char *dst, size_t cap, const char *s, size_t len)
+{
+	size_t n = 0;
+
+	if (!cap)
+		return;
+	for (size_t i = 0; s && i < len && n + 1 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+		dst[n++] = (c >= 0x20 && c < 0x7f && c != '"' && c != '<' && c != '>' && c != '\\' &&
+			    c != '&' && c != '\'') ? (char)c : '?';
+	}
+	dst[n] = '\0';
+}
+
+static const char *str_item(const cJSON *obj, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+static void copy_str(char *dst, size_t cap, const char *s)
+{
+	events_sanitize(dst, cap, s, s ? strlen(s) : 0);
+}
+
+static int parse_rate(const char *ct)
+{
+	static const struct { const char *s; int rate; } known[] = {
+		{ "audio/l16;rate=8000", 8000 },
+		{ "audio/l16;rate=16000", 16000 },
+		{ "audio/l16;rate=24000", 24000 },
+	};
+	for (size_t i = 0; ct && i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(ct, known[i].s))
+			return known[i].rate;
+	return 0;
+}
+
+static char parse_digit(const char *d)
+{
+	if (!d || strlen(d) != 1)
+		return 0;
+	char c = d[0];
+	if ((c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D'))
+		return c;
+	return 0;
+}
+
+enum ws_event_type events_parse_ws(const char *buf, size_t len, struct ws_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	cJSON *j = cJSON_ParseWithLength(buf, len);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return ev->type = WS_EV_INVALID;
+	}
+	const char *name = str_item(j, "event");
+	if (!name) {
+		cJSON_Delete(j);
+		return ev->type = WS_EV_INVALID;
+	}
+	copy_str(ev->name, sizeof ev->name, name);
+
+	if (!strcmp(name, "websocket:connected")) {
+		const char *ct = str_item(j, "content-type");
+		ev->type = WS_EV_CONNECTED;
+		copy_str(ev->content_type, sizeof ev->content_type, ct);
+		ev->rate = parse_rate(ct);
+		copy_str(ev->uuid, sizeof ev->uuid, str_item(j, "uuid"));
+	} else if (!strcmp(name, "websocket:dtmf")) {
+		ev->type = WS_EV_DTMF;
+		ev->digit = parse_digit(str_item(j, "digit"));
+	} else if (!strcmp(name, "websocket:cleared")) {
+		ev->type = WS_EV_CLEARED;
+	} else if (!strcmp(name, "websocket:notify")) {
+		ev->type = WS_EV_NOTIFY;
+	} else {
+		ev->type = WS_EV_UNKNOWN;
+	}
+	cJSON_Delete(j);
+	return ev->type;
+}
+
+int events_parse_webhook(const char *buf, size_t len, struct hook_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	cJSON *j = cJSON_ParseWithLength(buf, len);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return -1;
+	}
+	copy_str(ev->status, sizeof ev->status, str_item(j, "status"));
+	const char *uuid = str_item(j, "uuid");
+	copy_str(ev->uuid, sizeof ev->uuid, uuid ? uuid : str_item(j, "call_uuid"));
+	cJSON_Delete(j);
+	return 0;
+}

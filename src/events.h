@@ -1,0 +1,50 @@
+/*
+ * events.h -- parse the JSON text we receive: Vonage's WebSocket events and
+ * the event-webhook bodies.
+ *
+ * Both parsers copy the few fields we use into fixed buffers, sanitised to
+ * printable ASCII (they end up in logs and on the stats page), and free the
+ * cJSON tree before returning. Nothing here is on the audio path: text frames
+ * are rare (one connected event, a few DTMF digits).
+ */
+#pragma once
+#include <stddef.h>
+
+#define EVENTS_UUID_MAX 64
+#define EVENTS_CTYPE_MAX 40
+#define EVENTS_NAME_MAX 40
+
+enum ws_event_type {
+	WS_EV_INVALID = 0,   /* not JSON, not an object, or no string "event" */
+	WS_EV_CONNECTED,     /* websocket:connected */
+	WS_EV_DTMF,          /* websocket:dtmf */
+	WS_EV_CLEARED,       /* websocket:cleared */
+	WS_EV_NOTIFY,        /* websocket:notify */
+	WS_EV_UNKNOWN,       /* any other "event" value: logged and ignored */
+};
+
+struct ws_event {
+	enum ws_event_type type;
+	char name[EVENTS_NAME_MAX];          /* the "event" value, sanitised */
+	char content_type[EVENTS_CTYPE_MAX]; /* connected: "content-type" */
+	int  rate;                           /* connected: 8000/16000/24000, 0 if not L16 */
+	char uuid[EVENTS_UUID_MAX];          /* connected: top-level "uuid" (NCCO header) */
+	char digit;                          /* dtmf: '0'-'9','*','#','A'-'D'; 0 if bad */
+};
+
+/* Parse one text message. Always fills *ev; returns ev->type. */
+enum ws_event_type events_parse_ws(const char *buf, size_t len, struct ws_event *ev);
+
+struct hook_event {
+	char status[EVENTS_NAME_MAX];   /* "" if absent */
+	char uuid[EVENTS_UUID_MAX];     /* "uuid", else "call_uuid"; "" if absent */
+};
+
+/* Parse an event-webhook body. Returns 0, or -1 if not a JSON object. */
+int events_parse_webhook(const char *buf, size_t len, struct hook_event *ev);
+
+/*
+ * Copy at most cap-1 bytes of s, replacing anything but printable ASCII
+ * (and the quote/angle characters) with '?'. Always NUL-terminates.
+ */
+void events_sanitize(char *dst, size_t cap, const char *s, size_t len);

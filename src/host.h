@@ -1,0 +1,25 @@
+/*
+ * host.h -- validate the host part we put into the NCCO's wss:// URI.
+ *
+ * The answer webhook builds the WebSocket URI from either --public-url
+ * (checked once at start-up) or the request's Host header (checked on every
+ * request). Whatever reaches the NCCO must be a plain authority -- a DNS
+ * name, IPv4 address or bracketed IPv6 address, optional :port -- so a
+ * crafted Host cannot point Vonage at somebody else's server path or inject
+ * characters into the URI. Pure string code: no lws, no allocation.
+ */
+#pragma once
+#include <stddef.h>
+
+#define HOST_MAX 255   /* longest authority we accept (RFC 1035 name + port) */
+
+/* 0 if `s` (len bytes) is a valid authority "host[:port]", else -1. */
+int host_validate(const char *s, size_t len);
+
+/*
+ * Split a --public-url such as "https://echo.example.com" or
+ * "https://example.com:8443/echo" into *secure (1 for https/wss, 0 for
+ * http/ws) and base = "authority[/path]" without a trailing slash.
+ * Returns 0, or -1 (base untouched) if the URL is not of that form.
+ */
+int host_parse_public_url(const char *url, int *secure, char *base, size_t cap);
