@@ -18,7 +18,6 @@
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_SECRET_MAX 512
-#define RING_SLOTS_LIMIT 4096
 
 enum event_loop { LOOP_POLL = 0, LOOP_LIBEV, LOOP_LIBUV };
 
