@@ -1,0 +1,375 @@
+"""
+harness.py -- start the real build/caller-echo on 127.0.0.1 and talk to it.
+
+Used by the integration tests (test_*.py in this directory). Only the Python
+standard library, Debian's python3-websockets and the curl/openssl binaries.
+
+    with Server(args=["--rate", "16000"]) as srv:
+        status, headers, body = curl([srv.base + "/healthz"])
+        token = make_jwt(srv.secret)
+
+Run with Debian's interpreter: /usr/bin/python3 -m unittest discover -s tests/integration
+"""
+import atexit
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+BIN = os.environ.get("CALLER_ECHO_BIN") or os.path.join(REPO, "build", "caller-echo")
+
+# Environment variables the server reads; scrubbed so the caller's shell
+# cannot change what a test sees (behaviour.md "Options").
+CONFIG_ENV = (
+    "LISTEN", "PORT", "TLS_CERT", "TLS_KEY", "PUBLIC_URL", "VONAGE_VIRTUAL_NUMBER",
+    "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_SIGNATURE_SECRET", "VONAGE_APPLICATION_ID",
+    "TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP",
+)
+
+APPLICATION_ID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+
+_tmp_root = None
+
+
+def tmp_root():
+    """One temporary directory per test run, removed at exit."""
+    global _tmp_root
+    if _tmp_root is None:
+        _tmp_root = tempfile.mkdtemp(prefix="caller-echo-it-")
+        atexit.register(shutil.rmtree, _tmp_root, True)
+    return _tmp_root
+
+
+def clean_env(extra=None):
+    """os.environ without the server's configuration variables, plus extra."""
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_ENV}
+    if extra:
+        env.update(extra)
+    return env
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+_tls_pair = None
+
+
+def tls_pair():
+    """(cert, key) paths of a self-signed pair for 127.0.0.1, made once per run."""
+    global _tls_pair
+    if _tls_pair is None:
+        d = os.path.join(tmp_root(), "tls")
+        os.makedirs(d, exist_ok=True)
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+             "-keyout", key, "-out", cert],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+        _tls_pair = (cert, key)
+    return _tls_pair
+
+
+def unverified_ssl_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class ServerStartError(AssertionError):
+    pass
+
+
+class Server:
+    """The real binary on 127.0.0.1:<free port>, as a context manager.
+
+    args are appended after the harness's own flags (--listen, --port,
+    --secret-file, TLS flags), so a test can add anything else. env entries
+    are added to a scrubbed environment. secret (bytes/str) replaces the
+    random one. Readiness = one successful GET /healthz (the poll only
+    retries refused connects, so a ready server sees exactly one request).
+    """
+
+    def __init__(self, args=None, env=None, tls=False, secret=None, start_timeout=5.0):
+        self.args = list(args or [])
+        self.env = dict(env or {})
+        self.tls = tls
+        if secret is None:
+            secret = base64.urlsafe_b64encode(os.urandom(36)).rstrip(b"=")   # 48 bytes
+        self.secret = secret.encode() if isinstance(secret, str) else bytes(secret)
+        self.start_timeout = start_timeout
+        self.port = None
+        self.proc = None
+        self.stop_seconds = None
+        self._dir = None
+
+    # -- lifecycle --------------------------------------------------------
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        return False
+
+    def start(self):
+        self._dir = tempfile.mkdtemp(prefix="srv-", dir=tmp_root())
+        secret_file = os.path.join(self._dir, "secret")
+        with open(secret_file, "wb") as f:
+            f.write(self.secret)
+        os.chmod(secret_file, 0o600)
+        self.port = free_port()
+        argv = [BIN, "--listen", "127.0.0.1", "--port", str(self.port), "--secret-file", secret_file]
+        if self.tls:
+            cert, key = tls_pair()
+            argv += ["--tls-cert", cert, "--tls-key", key]
+        argv += self.args
+        self.argv = argv
+        self.stderr_path = os.path.join(self._dir, "stderr")
+        self.stdout_path = os.path.join(self._dir, "stdout")
+        self._err = open(self.stderr_path, "wb")
+        self._out = open(self.stdout_path, "wb")
+        if not os.access(BIN, os.X_OK):
+            raise ServerStartError("server binary %s missing (run make)" % BIN)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._out,
+                                     stderr=self._err, env=clean_env(self.env))
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + self.start_timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerStartError("server exited with %s before serving /healthz; stderr:\n%s"
+                                       % (self.proc.returncode, self.stderr_text()))
+            try:
+                status, body = self._get_once("/healthz")
+                if status == 200:
+                    return
+                last = "GET /healthz -> %s %r" % (status, body[:200])
+            except (ConnectionRefusedError, ConnectionResetError, socket.timeout, ssl.SSLError,
+                    http.client.HTTPException, OSError) as e:
+                last = repr(e)
+            time.sleep(0.02)
+        raise ServerStartError("server not ready on port %s within %.1f s (last: %s); stderr:\n%s"
+                               % (self.port, self.start_timeout, last, self.stderr_text()))
+
+    def _get_once(self, path):
+        if self.tls:
+            c = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=2,
+                                            context=unverified_ssl_context())
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def stop(self, sig=signal.SIGTERM, timeout=5):
+        """Send sig, wait up to timeout s; returns the exit code (killed: negative)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            t0 = time.monotonic()
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+            self.stop_seconds = time.monotonic() - t0
+        self._close_files()
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._close_files()
+
+    def _close_files(self):
+        for f in (getattr(self, "_err", None), getattr(self, "_out", None)):
+            if f and not f.closed:
+                f.close()
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    # -- addresses --------------------------------------------------------
+    @property
+    def base(self):
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
+
+    @property
+    def ws_base(self):
+        return "%s://127.0.0.1:%d" % ("wss" if self.tls else "ws", self.port)
+
+    def stderr_text(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except (OSError, AttributeError):
+            return ""
+
+
+# -- JWT --------------------------------------------------------------------
+def b64url(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def make_jwt(secret, claims=None, header=None, alg="HS256"):
+    """A Vonage-style signed-webhook JWT.
+
+    Default claims: iat=now, jti=uuid4, iss='Vonage', application_id. claims
+    is merged over them; a value of None removes the claim. header is merged
+    over {"alg": alg, "typ": "JWT"}. The signature uses alg (HS256/384/512 =
+    HMAC with secret; anything else, e.g. 'none', = empty signature).
+    """
+    if isinstance(secret, str):
+        secret = secret.encode()
+    body = {"iat": int(time.time()), "jti": str(uuid.uuid4()), "iss": "Vonage",
+            "application_id": APPLICATION_ID}
+    for k, v in (claims or {}).items():
+        if v is None:
+            body.pop(k, None)
+        else:
+            body[k] = v
+    hdr = {"alg": alg, "typ": "JWT"}
+    for k, v in (header or {}).items():
+        if v is None:
+            hdr.pop(k, None)
+        else:
+            hdr[k] = v
+    signing_input = (b64url(json.dumps(hdr, separators=(",", ":"))) + "." +
+                     b64url(json.dumps(body, separators=(",", ":"))))
+    h = _HASHES.get(alg)
+    sig = b64url(hmac.new(secret, signing_input.encode(), h).digest()) if h else ""
+    return signing_input + "." + sig
+
+
+def bearer(secret, **kw):
+    return ("Authorization", "Bearer " + make_jwt(secret, **kw))
+
+
+# -- HTTP via curl ------------------------------------------------------------
+class Headers(dict):
+    """Response headers, names lower-cased; .raw keeps the header block text."""
+    raw = ""
+
+
+def _parse_header_block(text):
+    # With redirects or 100-continue there can be several blocks; keep the last.
+    blocks = [b for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    h = Headers()
+    h.raw = blocks[-1] if blocks else ""
+    for line in h.raw.split("\n")[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            k, v = k.strip().lower(), v.strip()
+            h[k] = h[k] + ", " + v if k in h else v
+    return h
+
+
+def curl_full(args, timeout=10):
+    """Run curl; returns (exit code, http status, Headers, body bytes, stderr)."""
+    d = tempfile.mkdtemp(prefix="curl-", dir=tmp_root())
+    hfile, bfile = os.path.join(d, "h"), os.path.join(d, "b")
+    cmd = ["curl", "-sS", "-k", "--noproxy", "*", "--max-time", str(timeout),
+           "-D", hfile, "-o", bfile, "-w", "%{http_code}"] + list(args)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout + 5)
+    try:
+        status = int(p.stdout.decode().strip() or 0)
+    except ValueError:
+        status = 0
+    headers = Headers()
+    if os.path.exists(hfile):
+        with open(hfile, "rb") as f:
+            headers = _parse_header_block(f.read().decode("latin-1"))
+    body = b""
+    if os.path.exists(bfile):
+        with open(bfile, "rb") as f:
+            body = f.read()
+    shutil.rmtree(d, True)
+    return p.returncode, status, headers, body, p.stderr.decode("utf-8", "replace")
+
+
+def curl(args, timeout=10):
+    """curl args... -> (status, headers, body). status 0 = no HTTP response."""
+    _, status, headers, body, _ = curl_full(args, timeout)
+    return status, headers, body
+
+
+def stats(server):
+    """GET /stats.json as a dict (asserts 200)."""
+    status, headers, body = curl([server.base + "/stats.json"])
+    if status != 200:
+        raise AssertionError("GET /stats.json -> %s %r" % (status, body[:300]))
+    return json.loads(body)
+
+
+def raw_http(server, request, timeout=5.0):
+    """Send raw request bytes on a fresh connection; returns (status, Headers, body).
+
+    Reads until the peer closes or Content-Length bytes of body have
+    arrived. status 0 = the connection closed without a response.
+    """
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+    if server.tls:
+        s = unverified_ssl_context().wrap_socket(s, server_hostname="127.0.0.1")
+    data = b""
+    try:
+        s.sendall(request)
+        while True:
+            head, sep, rest = data.partition(b"\r\n\r\n")
+            if sep:
+                h = _parse_header_block(head.decode("latin-1"))
+                if "content-length" in h and len(rest) >= int(h["content-length"]):
+                    break
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, ssl.SSLError):
+                break
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    head, sep, rest = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/"):
+        return 0, Headers(), data
+    h = _parse_header_block(head.decode("latin-1"))
+    status = int(head.split(b" ", 2)[1])
+    if "content-length" in h:
+        rest = rest[:int(h["content-length"])]
+    return status, h, rest
