@@ -51,7 +51,7 @@ UT_DEPS_ncco     := ncco
 UT_DEPS_host     := host
 UT_DEPS_events   := events
 UT_DEPS_config   := config host log
-UT_DEPS_stats    := stats
+UT_DEPS_stats    := stats auth_jwt
 UT_DEPS_log      := log
 
 .SECONDEXPANSION:
@@ -72,7 +72,7 @@ certs:
 	@scripts/gen-certs.sh
 
 run: $(B)/caller-echo
-	@scripts/run-dev.sh
+	@ARGS="$(ARGS)" scripts/run-dev.sh
 
 clean:
 	rm -rf $(B)

@@ -103,3 +103,19 @@ int events_parse_webhook(const char *buf, size_t len, struct hook_event *ev)
 	cJSON_Delete(j);
 	return 0;
 }
+
+int events_parse_answer(const char *buf, size_t len, struct call_info *ci)
+{
+	memset(ci, 0, sizeof *ci);
+	cJSON *j = cJSON_ParseWithLength(buf, len);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return -1;
+	}
+	copy_str(ci->uuid, sizeof ci->uuid, str_item(j, "uuid"));
+	copy_str(ci->conversation_uuid, sizeof ci->conversation_uuid, str_item(j, "conversation_uuid"));
+	copy_str(ci->from, sizeof ci->from, str_item(j, "from"));
+	copy_str(ci->to, sizeof ci->to, str_item(j, "to"));
+	cJSON_Delete(j);
+	return 0;
+}

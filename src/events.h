@@ -48,3 +48,14 @@ int events_parse_webhook(const char *buf, size_t len, struct hook_event *ev);
  * (and the quote/angle characters) with '?'. Always NUL-terminates.
  */
 void events_sanitize(char *dst, size_t cap, const char *s, size_t len);
+
+/* What an answer webhook tells us about the call (GET query or POST body). */
+struct call_info {
+	char uuid[EVENTS_UUID_MAX];
+	char conversation_uuid[EVENTS_UUID_MAX];
+	char from[EVENTS_UUID_MAX];
+	char to[EVENTS_UUID_MAX];
+};
+
+/* Parse an answer-webhook POST body. Returns 0, or -1 if not a JSON object. */
+int events_parse_answer(const char *buf, size_t len, struct call_info *ci);

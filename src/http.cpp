@@ -1,0 +1,343 @@
+/*
+ * http.cpp -- answer webhook, event webhook, /stats, /stats.json, /healthz.
+ *
+ * Routing is a small table of (path, allowed methods). Every response goes
+ * through reply(): status line and headers are written in the HTTP callback,
+ * the body from HTTP_WRITEABLE in pieces of at most CHUNK bytes so lws never
+ * has to buffer a large remainder. Bodies of POST requests are accepted only
+ * with a Content-Length within HTTP_BODY_MAX (lws 4.1 would otherwise
+ * expect up to 100 MiB), gathered, and parsed once complete.
+ */
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "events.h"
+#include "host.h"
+#include "ncco.h"
+#include "server.h"
+#include "ws_audio.h"
+
+#define CHUNK 16384
+
+enum route { R_NONE = 0, R_ANSWER, R_EVENTS, R_STATS, R_STATS_JSON, R_HEALTHZ };
+
+enum { M_GET = 1 << LWSHUMETH_GET, M_POST = 1 << LWSHUMETH_POST };
+
+static const struct {
+	const char *path;
+	enum route  route;
+	unsigned    methods;
+	const char *allow;       /* Allow header for 405 */
+} routes[] = {
+	{ "/webhooks/answer", R_ANSWER, M_GET | M_POST, "GET, POST" },
+	{ "/webhooks/events", R_EVENTS, M_GET | M_POST, "GET, POST" },
+	{ "/stats", R_STATS, M_GET, "GET" },
+	{ "/stats.json", R_STATS_JSON, M_GET, "GET" },
+	{ "/healthz", R_HEALTHZ, M_GET, "GET" },
+};
+
+static const char TEXT[] = "text/plain; charset=utf-8";
+static const char JSON[] = "application/json";
+
+/*
+ * Write status + headers now and queue `body` for HTTP_WRITEABLE. If owned,
+ * body is free()d when sent or when the connection closes. Returns 0, or -1
+ * to close the connection.
+ */
+static int reply(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ctype,
+		 const char *body, size_t len, int owned, const char *allow)
+{
+	uint8_t buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start, *end = &buf[sizeof buf - 1];
+
+	pss->resp = (char *)body;
+	pss->resp_len = len;
+	pss->resp_off = 0;
+	pss->resp_owned = owned;
+
+	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
+		return -1;
+	if (lws_add_http_header_by_name(wsi, (const uint8_t *)"cache-control:",
+					(const uint8_t *)"no-store", 8, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const uint8_t *)"x-content-type-options:",
+					(const uint8_t *)"nosniff", 7, &p, end))
+		return -1;
+	if (!strncmp(ctype, "text/html", 9)) {
+		static const char csp[] = "default-src 'none'; style-src 'unsafe-inline'";
+		if (lws_add_http_header_by_name(wsi, (const uint8_t *)"content-security-policy:",
+						(const uint8_t *)csp, sizeof csp - 1, &p, end))
+			return -1;
+	}
+	if (allow && lws_add_http_header_by_name(wsi, (const uint8_t *)"allow:", (const uint8_t *)allow,
+						 (int)strlen(allow), &p, end))
+		return -1;
+	if (pss->close_after &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const uint8_t *)"close", 5, &p, end))
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	if (!len) {
+		if (pss->close_after)
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	}
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int reply_text(struct lws *wsi, struct http_pss *pss, unsigned status, const char *msg)
+{
+	return reply(wsi, pss, status, TEXT, msg, strlen(msg), 0, NULL);
+}
+
+static int on_writeable(struct lws *wsi, struct http_pss *pss)
+{
+	uint8_t buf[LWS_PRE + CHUNK];
+	size_t n = pss->resp_len - pss->resp_off;
+
+	if (!pss->resp)
+		return 0;
+	if (n > CHUNK)
+		n = CHUNK;
+	int last = pss->resp_off + n == pss->resp_len;
+	memcpy(&buf[LWS_PRE], pss->resp + pss->resp_off, n);
+	if (lws_write(wsi, &buf[LWS_PRE], n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+		return -1;
+	pss->resp_off += n;
+	if (!last) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (pss->resp_owned)
+		free(pss->resp);
+	pss->resp = NULL;
+	if (pss->close_after)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Copy a query argument (already URL-decoded by lws), sanitised. */
+static void query_arg(struct lws *wsi, const char *name, char *out, size_t cap)
+{
+	char frag[256];
+	const char *v = lws_get_urlarg_by_name(wsi, name, frag, (int)sizeof frag);
+	events_sanitize(out, cap, v, v ? strlen(v) : 0);
+}
+
+/* "ws[s]://<host>/socket" from --public-url, or the validated Host header. */
+static int ws_uri(struct lws *wsi, const struct config *cfg, char *out, size_t cap)
+{
+	char host[HOST_MAX + 2], proto[16];
+	int secure, n;
+
+	if (cfg->public_base[0]) {
+		n = snprintf(out, cap, "%s://%s/socket", cfg->public_secure ? "wss" : "ws", cfg->public_base);
+		return (n < 0 || (size_t)n >= cap) ? -1 : 0;
+	}
+	n = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
+	if (n <= 0 || host_validate(host, (size_t)n))
+		return -1;
+	secure = lws_is_ssl(wsi);
+	if (!secure && lws_hdr_custom_copy(wsi, proto, sizeof proto, "x-forwarded-proto:", 18) > 0)
+		secure = !strcasecmp(proto, "https");
+	n = snprintf(out, cap, "%s://%s/socket", secure ? "wss" : "ws", host);
+	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
+}
+
+static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info *ci)
+{
+	struct app *app = app_from_wsi(wsi);
+	const struct config *cfg = app->cfg;
+	char uri[512], peer[64];
+
+	server_peer(wsi, peer, sizeof peer);
+	if (ws_uri(wsi, cfg, uri, sizeof uri)) {
+		log_limited(&app->bad_input_log, time(NULL), "answer from %s: missing or malformed Host header",
+			    peer);
+		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "malformed Host header\n");
+	}
+	struct ncco_params np = { cfg->talk_text, cfg->from_number, uri, cfg->rate,
+				  ci->uuid, ci->from, ci->to };
+	char *out = (char *)malloc(NCCO_MAX);
+	if (!out)
+		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
+	int n = ncco_build(&np, out, NCCO_MAX);
+	if (n < 0) {
+		free(out);
+		log_err("answer: NCCO does not fit in %d bytes", NCCO_MAX);
+		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "cannot build NCCO\n");
+	}
+	log_info("answer from %s: call %s from %s to %s -> %s", peer, ci->uuid[0] ? ci->uuid : "-",
+		 ci->from[0] ? ci->from : "-", ci->to[0] ? ci->to : "-", uri);
+	return reply(wsi, pss, HTTP_STATUS_OK, JSON, out, (size_t)n, 1, NULL);
+}
+
+static int event(struct lws *wsi, struct http_pss *pss, const struct hook_event *ev)
+{
+	struct app *app = app_from_wsi(wsi);
+	app->stats.events_received++;
+	log_info("event: status %s uuid %s", ev->status[0] ? ev->status : "-", ev->uuid[0] ? ev->uuid : "-");
+	return reply(wsi, pss, HTTP_STATUS_NO_CONTENT, TEXT, NULL, 0, 0, NULL);
+}
+
+/* 400 for a webhook body we cannot use; `why` goes to the log and the client. */
+static int bad_body(struct lws *wsi, struct http_pss *pss, const char *why)
+{
+	struct app *app = app_from_wsi(wsi);
+	char peer[64];
+	server_peer(wsi, peer, sizeof peer);
+	log_limited(&app->bad_input_log, time(NULL), "%s webhook from %s: %s",
+		    pss->route == R_ANSWER ? "answer" : "event", peer, why);
+	return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, why);
+}
+
+/* The POST body is complete (or empty): parse and answer. */
+static int on_body_complete(struct lws *wsi, struct http_pss *pss)
+{
+	const char *b = pss->body ? pss->body : "";
+	int r;
+
+	if (pss->route == R_ANSWER) {
+		struct call_info ci;
+		r = events_parse_answer(b, pss->body_len, &ci) ? bad_body(wsi, pss, "malformed JSON body\n")
+							     : answer(wsi, pss, &ci);
+	} else {
+		struct hook_event ev;
+		r = events_parse_webhook(b, pss->body_len, &ev) ? bad_body(wsi, pss, "malformed JSON body\n")
+								 : event(wsi, pss, &ev);
+	}
+	free(pss->body);
+	pss->body = NULL;
+	return r;
+}
+
+static int start_post(struct lws *wsi, struct http_pss *pss)
+{
+	char cl[32], *end;
+	int n = lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+
+	if (n <= 0) {
+		pss->close_after = 1;
+		return reply_text(wsi, pss, HTTP_STATUS_LENGTH_REQUIRED, "Content-Length required\n");
+	}
+	unsigned long long v = strtoull(cl, &end, 10);
+	if (*end || cl[0] < '0' || cl[0] > '9') {
+		pss->close_after = 1;
+		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "bad Content-Length\n");
+	}
+	if (v > HTTP_BODY_MAX) {
+		pss->close_after = 1;   /* we will not read it: the connection cannot be reused */
+		return bad_body(wsi, pss, "body too large\n");
+	}
+	if (!v)
+		return on_body_complete(wsi, pss);
+	pss->body = (char *)malloc((size_t)v);
+	if (!pss->body)
+		return -1;
+	pss->body_cap = (size_t)v;
+	pss->body_len = 0;
+	return 0;   /* lws delivers HTTP_BODY, then HTTP_BODY_COMPLETION */
+}
+
+static int on_body(struct http_pss *pss, const void *in, size_t len)
+{
+	if (!pss->body || len > pss->body_cap - pss->body_len)
+		return -1;   /* more than Content-Length promised: lws should not let this happen */
+	memcpy(pss->body + pss->body_len, in, len);
+	pss->body_len += len;
+	return 0;
+}
+
+static int on_http(struct lws *wsi, struct http_pss *pss)
+{
+	struct app *app = app_from_wsi(wsi);
+	char *uri;
+	int ulen, m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	size_t i;
+
+	memset(pss, 0, sizeof *pss);
+	if (m < 0)
+		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "bad request\n");
+	for (i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		if ((size_t)ulen == strlen(routes[i].path) && !memcmp(uri, routes[i].path, (size_t)ulen))
+			break;
+	if (i == sizeof routes / sizeof routes[0])
+		return reply_text(wsi, pss, HTTP_STATUS_NOT_FOUND, "not found\n");
+	if (!(routes[i].methods & (1u << m))) {
+		/* a POST we refuse still has a body on the wire we will not read */
+		pss->close_after = m == LWSHUMETH_POST || m == LWSHUMETH_PUT || m == LWSHUMETH_PATCH;
+		return reply(wsi, pss, HTTP_STATUS_METHOD_NOT_ALLOWED, TEXT, "method not allowed\n", 19, 0,
+			     routes[i].allow);
+	}
+	pss->route = routes[i].route;
+	if (m == LWSHUMETH_POST)
+		return start_post(wsi, pss);
+
+	switch (pss->route) {
+	case R_ANSWER: {
+		struct call_info ci;
+		query_arg(wsi, "uuid=", ci.uuid, sizeof ci.uuid);
+		query_arg(wsi, "conversation_uuid=", ci.conversation_uuid, sizeof ci.conversation_uuid);
+		query_arg(wsi, "from=", ci.from, sizeof ci.from);
+		query_arg(wsi, "to=", ci.to, sizeof ci.to);
+		return answer(wsi, pss, &ci);
+	}
+	case R_EVENTS: {
+		struct hook_event ev;
+		query_arg(wsi, "status=", ev.status, sizeof ev.status);
+		query_arg(wsi, "uuid=", ev.uuid, sizeof ev.uuid);
+		return event(wsi, pss, &ev);
+	}
+	case R_STATS:
+	case R_STATS_JSON: {
+		size_t n = 0;
+		int json = pss->route == R_STATS_JSON;
+		char *b = json ? stats_render_json(&app->stats, time(NULL), &n)
+			       : stats_render_html(&app->stats, time(NULL), &n);
+		if (!b)
+			return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
+		return reply(wsi, pss, HTTP_STATUS_OK, json ? JSON : "text/html; charset=utf-8", b, n, 1, NULL);
+	}
+	case R_HEALTHZ:
+		if (app->shutting_down)
+			return reply_text(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down\n");
+		return reply_text(wsi, pss, HTTP_STATUS_OK, "ok\n");
+	default:
+		return reply_text(wsi, pss, HTTP_STATUS_NOT_FOUND, "not found\n");
+	}
+}
+
+static void release(struct http_pss *pss)
+{
+	free(pss->body);
+	pss->body = NULL;
+	if (pss->resp_owned)
+		free(pss->resp);
+	pss->resp = NULL;
+	pss->resp_owned = 0;
+}
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct http_pss *pss = (struct http_pss *)user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:                 return on_http(wsi, pss);
+	case LWS_CALLBACK_HTTP_BODY:            return on_body(pss, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION: return on_body_complete(wsi, pss);
+	case LWS_CALLBACK_HTTP_WRITEABLE:       return on_writeable(wsi, pss);
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return ws_audio_confirm_upgrade(wsi, (const char *)in);
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		return server_tls_setup(user);
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (pss)
+			release(pss);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}

@@ -1,0 +1,78 @@
+/*
+ * main.cpp -- caller-echo: parse the config, run the server, exit cleanly.
+ *
+ * Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server
+ * could not start, 2 for a bad option or a missing secret.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* One socket per call plus slack; raise the soft limit as far as allowed. */
+static void raise_fd_limit(int max_calls)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_calls + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
+		log_warn("open-file limit %llu is below --max-calls + 256", (unsigned long long)rl.rlim_cur);
+}
+
+int main(int argc, char **argv)
+{
+	static struct config cfg;   /* static: holds the secret, keep it off the stack */
+	static struct app app;
+	char err[512];
+
+	switch (config_load(&cfg, argc, argv, err, sizeof err)) {
+	case CONFIG_HELP:
+		fputs(config_usage(), stdout);
+		return 0;
+	case CONFIG_ERR:
+		fprintf(stderr, "caller-echo: %s\n", err);
+		return 2;
+	default:
+		break;
+	}
+	log_threshold = cfg.log_level;
+	if (cfg.secret_len < 32)
+		log_warn("the signature secret is only %zu bytes; use at least 32 random bytes", cfg.secret_len);
+
+	install_signals();
+	raise_fd_limit(cfg.max_calls);
+	if (server_create(&app, &cfg))
+		return 1;
+	server_run(&app, &stop);
+	server_destroy(&app);
+	log_info("stopped");
+	return 0;
+}

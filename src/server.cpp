@@ -1,0 +1,190 @@
+/*
+ * server.cpp -- build the lws context, run the service loop, shut down.
+ *
+ * One context, one vhost, one listening port for HTTP and WebSocket, one
+ * thread. TLS (when configured) is OpenSSL through lws, TLS 1.2+ with AEAD
+ * ciphers only, and ALPN offers only http/1.1 (Vonage speaks HTTP/1.1
+ * WebSockets; h2 would need a different write discipline for no gain).
+ * Shutdown: a 100 ms timer notices the stop flag, refuses new sockets, asks
+ * every audio socket to close with 1001 and leaves the loop when they are
+ * gone or after a grace period.
+ */
+#include "server.h"
+
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+#include "ws_audio.h"
+
+#define TICK_US (100 * LWS_US_PER_MS)
+#define SHUTDOWN_GRACE_US (1500 * LWS_US_PER_MS)
+
+/* Mozilla "intermediate" TLS 1.2 suites; TLS 1.3 uses OpenSSL's defaults. */
+static const char TLS12_CIPHERS[] =
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+static struct lws_protocols protocols[] = {
+	{ "http", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0 },
+	{ "audio", ws_audio_callback, 0 /* set from config */, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* Make "audio" the vhost default: upgrades without a subprotocol bind to it. */
+static const struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
+static const struct lws_protocol_vhost_options pvo_audio = { NULL, &pvo_default, "audio", "" };
+
+void server_peer(struct lws *wsi, char *buf, size_t len)
+{
+	if (!lws_get_peer_simple(wsi, buf, len))
+		snprintf(buf, len, "?");
+}
+
+int server_tls_setup(void *ssl_ctx)
+{
+	/* lws only sets NO_SSLv2/3; pin the floor here as well as via options */
+	if (ssl_ctx && !SSL_CTX_set_min_proto_version((SSL_CTX *)ssl_ctx, TLS1_2_VERSION)) {
+		log_err("TLS: cannot set minimum protocol version");
+		return 1;
+	}
+	return 0;
+}
+
+/* lws's own log lines, folded into ours. */
+static void lws_emit(int level, const char *line)
+{
+	enum log_level l = level & LLL_ERR ? LOG_ERROR : level & LLL_WARN ? LOG_WARN
+			   : level & (LLL_NOTICE | LLL_USER) ? LOG_INFO : LOG_DEBUG;
+	/* lws prefixes its own timestamp "[YYYY/MM/DD hh:mm:ss.mmmm] X: "; drop it */
+	const char *p = line;
+	if (*p == '[') {
+		const char *q = strstr(p, "] ");
+		if (q) {
+			p = q + 2;
+			if (p[0] && p[1] == ':' && p[2] == ' ')
+				p += 3;
+		}
+	}
+	LOG(l, "lws: %s", p);
+}
+
+static void tick(lws_sorted_usec_list_t *sul);
+
+static void begin_shutdown(struct app *app)
+{
+	app->shutting_down = 1;
+	app->shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_US;
+	log_info("shutting down: closing %u audio connection(s) with 1001", app->stats.connections_open);
+	lws_callback_on_writable_all_protocol(app->ctx, &protocols[1]);
+}
+
+static volatile const sig_atomic_t *stop_flag;
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+	struct app *app = lws_container_of(sul, struct app, tick);
+
+	if (!app->shutting_down && stop_flag && *stop_flag)
+		begin_shutdown(app);
+	if (app->shutting_down) {
+		if (!app->stats.connections_open || lws_now_usecs() > app->shutdown_deadline) {
+			app->done = 1;
+			lws_cancel_service(app->ctx);
+			return;
+		}
+		/* sockets that were mid-write when we asked get asked again */
+		lws_callback_on_writable_all_protocol(app->ctx, &protocols[1]);
+	}
+	lws_sul_schedule(app->ctx, 0, &app->tick, tick, TICK_US);
+}
+
+int server_create(struct app *app, const struct config *cfg)
+{
+	struct lws_context_creation_info info;
+	static lws_retry_bo_t retry;
+
+	app->cfg = cfg;
+	app->auth.secret = cfg->secret;
+	app->auth.secret_len = cfg->secret_len;
+	app->auth.max_age_s = cfg->jwt_max_age_s;
+	app->auth.leeway_s = cfg->jwt_leeway_s;
+	app->auth.application_id = cfg->application_id;
+	stats_init(&app->stats, time(NULL));
+
+	int lws_levels = LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE : 0);
+	lws_set_log_level(lws_levels, lws_emit);
+
+	protocols[1].per_session_data_size = ws_audio_pss_size(cfg);
+	/* rx buffer of one frame: a bigger message arrives in pieces we reassemble */
+	protocols[1].rx_buffer_size = cfg->slot_bytes < 1024 ? 1024 : cfg->slot_bytes;
+
+	/* ping to keep NATs open and find dead peers; hang up if no pong */
+	retry.secs_since_valid_ping = (uint16_t)cfg->ping_s;
+	retry.secs_since_valid_hangup = (uint16_t)(cfg->ping_s * 2 + 10);
+
+	memset(&info, 0, sizeof info);
+	info.port = cfg->port;
+	info.iface = cfg->listen[0] ? cfg->listen : NULL;
+	info.protocols = protocols;
+	info.pvo = &pvo_audio;
+	info.user = app;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	info.timeout_secs = 5;           /* handshake / header deadline */
+	info.keepalive_timeout = 5;
+	info.retry_and_idle_policy = &retry;
+	info.alpn = "http/1.1";
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+		       LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (cfg->listen[0] && strchr(cfg->listen, ':'))
+		info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (cfg->loop == LOOP_LIBEV)
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+	else if (cfg->loop == LOOP_LIBUV)
+		info.options |= LWS_SERVER_OPTION_LIBUV;
+	if (cfg->tls_cert[0]) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cfg->tls_cert;
+		info.ssl_private_key_filepath = cfg->tls_key;
+		info.ssl_cipher_list = TLS12_CIPHERS;
+		info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+				       SSL_OP_NO_RENEGOTIATION;
+	}
+	info.fd_limit_per_thread = (unsigned)cfg->max_calls + 256;
+
+	app->ctx = lws_create_context(&info);
+	if (!app->ctx) {
+		log_err("cannot start: libwebsockets context creation failed (port %d in use? bad TLS files?)",
+			cfg->port);
+		return -1;
+	}
+	lws_sul_schedule(app->ctx, 0, &app->tick, tick, TICK_US);
+	log_info("listening on %s:%d (%s), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
+		 cfg->listen[0] ? cfg->listen : "*", cfg->port, cfg->tls_cert[0] ? "https/wss" : "http/ws",
+		 cfg->public_base[0] ? cfg->public_url : "Host header", cfg->rate, cfg->ring_slots,
+		 cfg->slot_bytes, cfg->max_calls, cfg->secret_source);
+	return 0;
+}
+
+void server_run(struct app *app, volatile const sig_atomic_t *stop)
+{
+	stop_flag = stop;
+	while (!app->done) {
+		if (lws_service(app->ctx, 0) < 0)
+			break;
+		if (*stop && !app->shutting_down)
+			begin_shutdown(app);   /* don't wait for the tick after a signal */
+	}
+}
+
+void server_destroy(struct app *app)
+{
+	if (!app->ctx)
+		return;
+	lws_sul_cancel(&app->tick);
+	lws_context_destroy(app->ctx);
+	app->ctx = NULL;
+}

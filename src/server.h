@@ -1,0 +1,50 @@
+/*
+ * server.h -- the one libwebsockets context and the state every callback shares.
+ *
+ * main() owns a struct app; the context carries a pointer to it
+ * (lws_context_user), so callbacks reach config, stats and the shutdown flag
+ * without globals. Two protocols live on the single vhost:
+ *   [0] "http"  -- plain HTTP routes (lws binds requests with no mount here)
+ *   [1] "audio" -- the Vonage audio WebSocket (the vhost default, so an
+ *                  upgrade without Sec-WebSocket-Protocol lands on it)
+ */
+#pragma once
+#include <libwebsockets.h>
+#include <signal.h>
+
+#include "auth_jwt.h"
+#include "config.h"
+#include "log.h"
+#include "stats.h"
+
+struct app {
+	const struct config *cfg;
+	struct lws_context  *ctx;
+	struct auth_cfg      auth;
+	struct stats         stats;
+	struct log_limit     reject_log;     /* refused handshakes */
+	struct log_limit     bad_input_log;  /* malformed text / webhook bodies */
+	int                  shutting_down;  /* closing sockets with 1001 */
+	lws_usec_t           shutdown_deadline;
+	int                  done;           /* leave the service loop */
+	lws_sorted_usec_list_t tick;
+};
+
+static inline struct app *app_from_wsi(struct lws *wsi)
+{
+	return (struct app *)lws_context_user(lws_get_context(wsi));
+}
+
+/* Create the context and start listening. Returns 0, or -1 (logged). */
+int server_create(struct app *app, const struct config *cfg);
+
+/* Service until app->done; starts the graceful shutdown when *stop is set. */
+void server_run(struct app *app, volatile const sig_atomic_t *stop);
+
+void server_destroy(struct app *app);
+
+/* Peer IP of wsi into buf (no reverse DNS). */
+void server_peer(struct lws *wsi, char *buf, size_t len);
+
+/* OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS hook: `ssl_ctx` is the vhost's SSL_CTX. */
+int server_tls_setup(void *ssl_ctx);

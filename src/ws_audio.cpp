@@ -1,0 +1,315 @@
+/*
+ * ws_audio.cpp -- the audio WebSocket that Vonage opens after our NCCO.
+ *
+ * Handshake: HTTP_CONFIRM_UPGRADE checks path, Origin, capacity and the
+ * Authorization JWT (auth_jwt) and refuses with an HTTP status before the
+ * 101 -- an unauthenticated client never gets a WebSocket.
+ * Data: RECEIVE appends each binary fragment into the head slot of pss->ring
+ * (one copy, no malloc) and commits it when the message ends, then asks for
+ * WRITEABLE; WRITEABLE sends the oldest frame straight from its slot (the
+ * slot's headroom is lws's LWS_PRE) and asks again while frames wait. When
+ * the peer stops reading and the ring fills, the oldest frame is dropped and
+ * counted: the caller hears a 20 ms gap instead of ever-growing latency.
+ * Text messages are small JSON events; unfragmented ones are parsed in place,
+ * fragmented ones are gathered in a buffer that exists only until the
+ * message completes.
+ */
+#include "ws_audio.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "events.h"
+#include "ring.h"
+#include "server.h"
+
+static_assert(RING_HEADROOM >= LWS_PRE, "ring headroom must fit lws's LWS_PRE");
+
+struct audio_pss {
+	struct stats_conn st;
+	struct ring       ring;
+	char             *text;        /* fragmented text message being gathered */
+	uint32_t          text_len;
+	uint8_t           in_text;     /* inside a fragmented text message */
+	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
+	uint8_t           closing;     /* close_with() already ran */
+	alignas(8) uint8_t ring_storage[]; /* ring_storage_size(slots, slot_bytes) */
+};
+
+size_t ws_audio_pss_size(const struct config *cfg)
+{
+	return sizeof(struct audio_pss) + ring_storage_size(cfg->ring_slots, cfg->slot_bytes);
+}
+
+/* ---- handshake --------------------------------------------------------- */
+
+/*
+ * Answer a refused upgrade with a complete HTTP/1.1 response and close.
+ * lws_return_http_status() is not usable here: lws learns the request's HTTP
+ * version only for plain requests, so for an upgrade it answers "HTTP/1.0",
+ * which strict WebSocket clients reject as "not a valid HTTP response"
+ * instead of reporting the status. The response is tiny and sent at once on
+ * a fresh connection; returning 1 lets lws finish and close (no keep-alive).
+ */
+static int send_refusal(struct lws *wsi, unsigned status)
+{
+	static const struct { unsigned code; const char *line, *extra, *body; } r[] = {
+		{ 401, "401 Unauthorized", "WWW-Authenticate: Bearer\r\n", "unauthorized\n" },
+		{ 403, "403 Forbidden", "", "forbidden\n" },
+		{ 404, "404 Not Found", "", "not found\n" },
+		{ 503, "503 Service Unavailable", "Retry-After: 5\r\n", "unavailable\n" },
+	};
+	uint8_t buf[LWS_PRE + 512];
+	size_t i = 0;
+
+	while (i < sizeof r / sizeof r[0] - 1 && r[i].code != status)
+		i++;
+	int n = snprintf((char *)&buf[LWS_PRE], sizeof buf - LWS_PRE,
+			 "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s"
+			 "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+			 r[i].line, strlen(r[i].body), r[i].extra, r[i].body);
+	if (n < 0 || (size_t)n >= sizeof buf - LWS_PRE)
+		return -1;
+	if (lws_write(wsi, &buf[LWS_PRE], (size_t)n, LWS_WRITE_HTTP_HEADERS) != n)
+		return -1;
+	return 1;
+}
+
+static int refuse(struct lws *wsi, struct app *app, int reason, unsigned status, const char *hint)
+{
+	char peer[64];
+
+	app->stats.rejected[reason]++;
+	server_peer(wsi, peer, sizeof peer);
+	log_limited(&app->reject_log, time(NULL), "refused WebSocket from %s: %s (HTTP %u)%s%s", peer,
+		    stats_reject_str(reason), status, hint ? " token " : "", hint ? hint : "");
+	return send_refusal(wsi, status);
+}
+
+int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
+{
+	struct app *app = app_from_wsi(wsi);
+	char path[64], authz[AUTH_TOKEN_MAX + 64], hint[9];
+	int n;
+
+	if (!upgrade || strcasecmp(upgrade, "websocket"))
+		return -1;   /* h2c and friends: not offered */
+	if (app->shutting_down)
+		return refuse(wsi, app, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+
+	n = lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
+	if (n <= 0 || strcmp(path, "/socket"))
+		return refuse(wsi, app, REJECT_BAD_PATH, HTTP_STATUS_NOT_FOUND, NULL);
+
+	/* Vonage is a server, not a browser: an Origin means a web page is trying */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0)
+		return refuse(wsi, app, REJECT_ORIGIN, HTTP_STATUS_FORBIDDEN, NULL);
+
+	if (app->stats.connections_open >= (uint32_t)app->cfg->max_calls)
+		return refuse(wsi, app, REJECT_CAPACITY, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	enum auth_result r;
+	if (n <= 0) {
+		r = AUTH_MISSING;
+		n = 0;
+	} else if ((size_t)n >= sizeof authz) {
+		r = AUTH_MALFORMED;
+		n = 0;
+	} else {
+		n = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION);
+		r = n > 0 ? auth_jwt_check(&app->auth, authz, (size_t)n, time(NULL)) : AUTH_MALFORMED;
+	}
+	if (r != AUTH_OK) {
+		/* a fingerprint lets operators match repeats without logging the token */
+		if (n > 0)
+			log_token_hint(authz, (size_t)n, hint);
+		return refuse(wsi, app, r, HTTP_STATUS_UNAUTHORIZED, n > 0 ? hint : NULL);
+	}
+	return 0;
+}
+
+/* ---- established connection ------------------------------------------ */
+
+static int close_with(struct lws *wsi, struct audio_pss *pss, enum lws_close_status code,
+		      const char *why)
+{
+	if (pss->closing)
+		return -1;   /* a WRITEABLE queued before the close may still arrive */
+	pss->closing = 1;
+	log_info("call %llu (%s): closing %d: %s", (unsigned long long)pss->st.id,
+		 pss->st.uuid[0] ? pss->st.uuid : "-", (int)code, why);
+	lws_close_reason(wsi, code, (unsigned char *)why, strlen(why));
+	return -1;
+}
+
+static int on_established(struct lws *wsi, struct audio_pss *pss)
+{
+	struct app *app = app_from_wsi(wsi);
+	char peer[64];
+
+	if (ring_init(&pss->ring, pss->ring_storage, app->cfg->ring_slots, app->cfg->slot_bytes))
+		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
+	server_peer(wsi, peer, sizeof peer);
+	stats_conn_open(&app->stats, &pss->st, peer, time(NULL));
+	pss->opened = 1;
+	log_info("call %llu: WebSocket open from %s (%u open)", (unsigned long long)pss->st.id, peer,
+		 app->stats.connections_open);
+	return 0;
+}
+
+static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, size_t len)
+{
+	struct app *app = app_from_wsi(wsi);
+	struct ws_event ev;
+
+	switch (events_parse_ws(msg, len, &ev)) {
+	case WS_EV_CONNECTED:
+		memcpy(pss->st.content_type, ev.content_type, sizeof pss->st.content_type);
+		memcpy(pss->st.uuid, ev.uuid, sizeof pss->st.uuid);
+		log_info("call %llu: connected, uuid %s, %s%s", (unsigned long long)pss->st.id,
+			 ev.uuid[0] ? ev.uuid : "-", ev.content_type[0] ? ev.content_type : "no content-type",
+			 ev.rate ? "" : " (not L16 8/16/24 kHz)");
+		break;
+	case WS_EV_DTMF:
+		if (ev.digit) {
+			pss->st.dtmf_count++;
+			pss->st.last_dtmf = ev.digit;
+		}
+		log_info("call %llu: DTMF %c", (unsigned long long)pss->st.id, ev.digit ? ev.digit : '?');
+		break;
+	case WS_EV_CLEARED:
+	case WS_EV_NOTIFY:
+		log_debug("call %llu: %s", (unsigned long long)pss->st.id, ev.name);
+		break;
+	case WS_EV_UNKNOWN:
+		log_info("call %llu: ignoring event '%s'", (unsigned long long)pss->st.id, ev.name);
+		break;
+	case WS_EV_INVALID:
+		pss->st.invalid_messages++;
+		log_limited(&app->bad_input_log, time(NULL), "call %llu: text message is not a JSON event (%zu bytes)",
+			    (unsigned long long)pss->st.id, len);
+		break;
+	}
+}
+
+static int on_text(struct lws *wsi, struct audio_pss *pss, const char *in, size_t len, int final)
+{
+	if (!pss->in_text && final) {   /* the usual case: whole message in one piece */
+		if (len > WS_TEXT_MAX)
+			return close_with(wsi, pss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "text message over 4096 bytes");
+		on_event(wsi, pss, in, len);
+		return 0;
+	}
+	if (!pss->text) {
+		pss->text = (char *)malloc(WS_TEXT_MAX);
+		if (!pss->text)
+			return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+		pss->text_len = 0;
+	}
+	pss->in_text = 1;
+	if (len > WS_TEXT_MAX - pss->text_len)
+		return close_with(wsi, pss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "text message over 4096 bytes");
+	memcpy(pss->text + pss->text_len, in, len);
+	pss->text_len += (uint32_t)len;
+	if (final) {
+		on_event(wsi, pss, pss->text, pss->text_len);
+		free(pss->text);
+		pss->text = NULL;
+		pss->in_text = 0;
+	}
+	return 0;
+}
+
+static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, size_t len, int final)
+{
+	struct ring *r = &pss->ring;
+
+	if (ring_append(r, (const uint8_t *)in, len)) {
+		pss->st.c.frames_dropped = r->dropped;
+		return close_with(wsi, pss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "audio message larger than a ring slot");
+	}
+	pss->st.c.bytes_received += len;
+	if (!final)
+		return 0;
+	ring_commit(r);
+	pss->st.c.packets_received++;
+	pss->st.c.frames_dropped = r->dropped;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, size_t len)
+{
+	/* a message ends with the FIN frame's last byte; lws may split a frame */
+	int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+
+	if (lws_frame_is_binary(wsi))
+		return on_binary(wsi, pss, in, len, final);
+	return on_text(wsi, pss, (const char *)in, len, final);
+}
+
+static int on_writeable(struct lws *wsi, struct audio_pss *pss)
+{
+	struct app *app = app_from_wsi(wsi);
+	struct ring_slot *s;
+
+	if (app->shutting_down)
+		return close_with(wsi, pss, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+	s = ring_peek(&pss->ring);
+	if (!s)
+		return 0;
+	/* one lws_write per WRITEABLE: lws buffers any part the kernel refuses */
+	if (lws_write(wsi, s->buf + RING_HEADROOM, s->len, LWS_WRITE_BINARY) < (int)s->len)
+		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "write failed");
+	pss->st.c.packets_sent++;
+	pss->st.c.bytes_sent += s->len;
+	ring_pop(&pss->ring);
+	if (ring_count(&pss->ring))
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static void on_closed(struct lws *wsi, struct audio_pss *pss)
+{
+	struct app *app = app_from_wsi(wsi);
+
+	free(pss->text);
+	pss->text = NULL;
+	if (!pss->opened)
+		return;
+	log_info("call %llu (%s): closed after %llu frames in, %llu out, %llu dropped",
+		 (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
+		 (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
+		 (unsigned long long)pss->st.c.frames_dropped);
+	stats_conn_close(&app->stats, &pss->st);
+	pss->opened = 0;
+}
+
+static void on_peer_close(struct audio_pss *pss, const uint8_t *in, size_t len)
+{
+	int code = len >= 2 ? (in[0] << 8 | in[1]) : 1005;
+	log_info("call %llu: peer closed with %d", (unsigned long long)pss->st.id, code);
+}
+
+int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct audio_pss *pss = (struct audio_pss *)user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return ws_audio_confirm_upgrade(wsi, (const char *)in);
+	case LWS_CALLBACK_ESTABLISHED:          return on_established(wsi, pss);
+	case LWS_CALLBACK_RECEIVE:              return on_receive(wsi, pss, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:     return on_writeable(wsi, pss);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		on_peer_close(pss, (const uint8_t *)in, len);
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		on_closed(wsi, pss);
+		return 0;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,29 @@
+/*
+ * ws_audio.h -- the audio WebSocket Vonage opens after reading our NCCO.
+ *
+ * Handshake: ws_audio_confirm_upgrade() runs before the 101 and refuses with
+ * an HTTP status (401 bad token, 403 Origin, 404 path, 503 full/stopping).
+ * Data: each binary message is copied once into the connection's ring and
+ * written back from there when the socket is writeable. Text messages are
+ * Vonage's JSON events and only update the connection's stats row.
+ */
+#pragma once
+#include <libwebsockets.h>
+
+#include "config.h"
+
+#define WS_TEXT_MAX 4096   /* larger text messages close with 1009 */
+
+/* Bytes of per-session data the audio protocol needs for this config. */
+size_t ws_audio_pss_size(const struct config *cfg);
+
+/*
+ * LWS_CALLBACK_HTTP_CONFIRM_UPGRADE handler (either protocol may receive it,
+ * depending on what the connection served before). Returns 0 to allow the
+ * upgrade, 1 after sending a refusal, -1 to hang up.
+ */
+int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade);
+
+/* Protocol callback for protocols[1]. */
+int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		      size_t len);
