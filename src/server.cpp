@@ -82,17 +82,45 @@ static void begin_shutdown(struct app *app)
 }
 
 static volatile const sig_atomic_t *stop_flag;
+static volatile sig_atomic_t evlib_stop;
+
+/*
+ * libuv and libev install their own signal watchers (libuv's stops the loop
+ * on SIGTERM without our 1001 closes); with signal_cb set they report here
+ * instead, and the tick starts the same graceful shutdown.
+ */
+static void evlib_signal(void *handle, int signum)
+{
+	(void)handle;
+	if (signum == SIGINT || signum == SIGTERM)
+		evlib_stop = 1;
+}
+
+static int stop_requested(void)
+{
+	return (stop_flag && *stop_flag) || evlib_stop;
+}
 
 static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct app *app = lws_container_of(sul, struct app, tick);
 
-	if (!app->shutting_down && stop_flag && *stop_flag)
+	if (!app->shutting_down && stop_requested())
 		begin_shutdown(app);
 	if (app->shutting_down) {
 		if (!app->stats.connections_open || lws_now_usecs() > app->shutdown_deadline) {
 			app->done = 1;
-			lws_cancel_service(app->ctx);
+			if (app->cfg->loop == LOOP_POLL) {
+				lws_cancel_service(app->ctx);
+			} else {
+				/*
+				 * An event library's run loop does not return to
+				 * lws_service() by itself; the first stage of a context
+				 * destroy stops it (as lws's eventlib example does from
+				 * its signal callback). server_destroy() finishes it.
+				 */
+				lws_context_destroy(app->ctx);
+			}
 			return;
 		}
 		/* sockets that were mid-write when we asked get asked again */
@@ -145,6 +173,8 @@ int server_create(struct app *app, const struct config *cfg)
 		info.options |= LWS_SERVER_OPTION_LIBEV;
 	else if (cfg->loop == LOOP_LIBUV)
 		info.options |= LWS_SERVER_OPTION_LIBUV;
+	if (cfg->loop != LOOP_POLL)
+		info.signal_cb = evlib_signal;
 	if (cfg->tls_cert[0]) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = cfg->tls_cert;
@@ -175,7 +205,7 @@ void server_run(struct app *app, volatile const sig_atomic_t *stop)
 	while (!app->done) {
 		if (lws_service(app->ctx, 0) < 0)
 			break;
-		if (*stop && !app->shutting_down)
+		if (stop_requested() && !app->shutting_down)
 			begin_shutdown(app);   /* don't wait for the tick after a signal */
 	}
 }
