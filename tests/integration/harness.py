@@ -105,12 +105,14 @@ class Server:
     args are appended after the harness's own flags (--listen, --port,
     --secret-file, TLS flags), so a test can add anything else. env entries
     are added to a scrubbed environment. secret (bytes/str) replaces the
-    random one. Readiness = one successful GET /healthz (the poll only
+    random one (48 printable bytes). Readiness = one successful GET /healthz (the poll only
     retries refused connects, so a ready server sees exactly one request).
     """
 
-    def __init__(self, args=None, env=None, tls=False, secret=None, start_timeout=5.0):
+    def __init__(self, args=None, env=None, tls=False, secret=None, start_timeout=5.0,
+                 secret_via="file"):
         self.args = list(args or [])
+        self.secret_via = secret_via    # "file": --secret-file; "env": VONAGE_SIGNATURE_SECRET
         self.env = dict(env or {})
         self.tls = tls
         if secret is None:
@@ -138,7 +140,12 @@ class Server:
             f.write(self.secret)
         os.chmod(secret_file, 0o600)
         self.port = free_port()
-        argv = [BIN, "--listen", "127.0.0.1", "--port", str(self.port), "--secret-file", secret_file]
+        argv = [BIN, "--listen", "127.0.0.1", "--port", str(self.port)]
+        env = clean_env(self.env)
+        if self.secret_via == "env":
+            env["VONAGE_SIGNATURE_SECRET"] = self.secret.decode()
+        else:
+            argv += ["--secret-file", secret_file]
         if self.tls:
             cert, key = tls_pair()
             argv += ["--tls-cert", cert, "--tls-key", key]
@@ -151,7 +158,7 @@ class Server:
         if not os.access(BIN, os.X_OK):
             raise ServerStartError("server binary %s missing (run make)" % BIN)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._out,
-                                     stderr=self._err, env=clean_env(self.env))
+                                     stderr=self._err, env=env)
         try:
             self._wait_ready()
         except BaseException:
