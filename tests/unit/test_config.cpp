@@ -1,0 +1,614 @@
+/*
+ * test_config.cpp -- unit tests for src/config.cpp (defaults -> env -> flags -> validation).
+ *
+ * setup clears every environment variable config.cpp reads and makes a
+ * private temporary directory for secret and TLS files; teardown removes
+ * both. Arguments are passed through load(f, "--flag", "value", NULL), which
+ * supplies argv[0]. Error cases assert CONFIG_ERR *and* that err names the
+ * offending option, since that line is all the operator sees.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
+#include <cmocka.h>
+}
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static const char *const env_names[] = {
+	"VONAGE_SIGNATURE_SECRET", "LISTEN", "PORT", "TLS_CERT", "TLS_KEY", "PUBLIC_URL",
+	"VONAGE_VIRTUAL_NUMBER", "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_APPLICATION_ID",
+	"TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP",
+};
+
+#define DEV_SECRET "dev-secret-0123456789"
+
+struct fixture {
+	struct config c;
+	char err[256];
+	char dir[64];
+	char path[256];   /* scratch path inside dir */
+};
+
+static void clear_env(void)
+{
+	for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++)
+		unsetenv(env_names[i]);
+}
+
+static int setup_config(void **state)
+{
+	struct fixture *f = (struct fixture *)calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	clear_env();
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_config.XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown_config(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char cmd[128];
+
+	clear_env();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* config_load with argv = { "caller-echo", args..., NULL }. */
+static int load(struct fixture *f, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = (char *)"caller-echo";
+	va_start(ap, f);
+	for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
+		assert_true(argc < 31);
+		argv[argc++] = (char *)a;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	memset(f->err, 'X', sizeof f->err);
+	f->err[sizeof f->err - 1] = '\0';
+	return config_load(&f->c, argc, argv, f->err, sizeof f->err);
+}
+
+/* Write `content` (len bytes) to dir/name; the path is left in f->path. */
+static const char *write_file(struct fixture *f, const char *name, const char *content, size_t len)
+{
+	snprintf(f->path, sizeof f->path, "%s/%s", f->dir, name);
+	FILE *fp = fopen(f->path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(content, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	return f->path;
+}
+
+static void assert_err_mentions(struct fixture *f, const char *what)
+{
+	if (!strstr(f->err, what))
+		print_error("err \"%s\" does not mention \"%s\"\n", f->err, what);
+	assert_non_null(strstr(f->err, what));
+}
+
+/* Expect CONFIG_ERR with `what` in err. */
+#define EXPECT_ERR(f, what, ...)                                 \
+	do {                                                     \
+		assert_int_equal(load((f), __VA_ARGS__), CONFIG_ERR); \
+		assert_err_mentions((f), (what));                \
+	} while (0)
+
+/* --- defaults and precedence -------------------------------------------- */
+
+static void test_config_load_defaults(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_string_equal(f->err, "");
+	assert_string_equal(f->c.listen, "");
+	assert_int_equal(f->c.port, 8080);
+	assert_string_equal(f->c.tls_cert, "");
+	assert_string_equal(f->c.tls_key, "");
+	assert_string_equal(f->c.public_url, "");
+	assert_string_equal(f->c.public_base, "");
+	assert_int_equal(f->c.public_secure, 0);
+	assert_string_equal(f->c.from_number, "");
+	assert_string_equal(f->c.talk_text, "Connecting you to the echo server. You will hear yourself.");
+	assert_int_equal(f->c.rate, 24000);
+	assert_int_equal(f->c.ring_slots, 8);
+	assert_int_equal(f->c.slot_bytes, 960);
+	assert_int_equal(f->c.max_calls, 2000);
+	assert_int_equal(f->c.jwt_max_age_s, 300);
+	assert_int_equal(f->c.jwt_leeway_s, 30);
+	assert_string_equal(f->c.application_id, "");
+	assert_int_equal(f->c.secret_len, strlen(DEV_SECRET));
+	assert_memory_equal(f->c.secret, DEV_SECRET, strlen(DEV_SECRET));
+	assert_string_equal(f->c.secret_source, "environment");
+	assert_int_equal(f->c.log_level, LOG_INFO);
+	assert_int_equal(f->c.ping_s, 30);
+	assert_int_equal(f->c.loop, LOOP_POLL);
+}
+
+static void test_config_load_flag_overrides_env(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	setenv("PORT", "7000", 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_int_equal(f->c.port, 7000);
+	assert_int_equal(load(f, "--port", "9000", NULL), CONFIG_OK);
+	assert_int_equal(f->c.port, 9000);
+	assert_int_equal(load(f, "--port=9001", NULL), CONFIG_OK);
+	assert_int_equal(f->c.port, 9001);
+	/* the last flag wins */
+	assert_int_equal(load(f, "--port", "1", "--port=2", NULL), CONFIG_OK);
+	assert_int_equal(f->c.port, 2);
+}
+
+static void test_config_load_reads_every_env_name(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	setenv("LISTEN", "127.0.0.1", 1);
+	setenv("VONAGE_VIRTUAL_NUMBER", "447700900000", 1);
+	setenv("VONAGE_APPLICATION_ID", "app-1", 1);
+	setenv("TALK_TEXT", "", 1);
+	setenv("AUDIO_RATE", "16000", 1);
+	setenv("MAX_CALLS", "10", 1);
+	setenv("LOG_LEVEL", "debug", 1);
+	setenv("EVENT_LOOP", "libuv", 1);
+	setenv("PUBLIC_URL", "wss://echo.example.com:8443/x/", 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_string_equal(f->c.listen, "127.0.0.1");
+	assert_string_equal(f->c.from_number, "447700900000");
+	assert_string_equal(f->c.application_id, "app-1");
+	assert_string_equal(f->c.talk_text, "");
+	assert_int_equal(f->c.rate, 16000);
+	assert_int_equal(f->c.max_calls, 10);
+	assert_int_equal(f->c.log_level, LOG_DEBUG);
+	assert_int_equal(f->c.loop, LOOP_LIBUV);
+	assert_string_equal(f->c.public_url, "wss://echo.example.com:8443/x/");
+	assert_string_equal(f->c.public_base, "echo.example.com:8443/x");
+	assert_int_equal(f->c.public_secure, 1);
+}
+
+static void test_config_load_every_flag(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	assert_int_equal(load(f, "--listen", "::1", "--from-number=15550001111", "--application-id", "app-2",
+			      "--talk-text", "Hello there", "--rate", "8000", "--ring-slots", "2", "--slot-bytes",
+			      "320", "--max-calls", "100000", "--jwt-max-age", "86400", "--jwt-leeway", "0",
+			      "--ping-interval", "3600", "--log-level", "WARN", "--event-loop", "libev", NULL),
+			 CONFIG_OK);
+	assert_string_equal(f->c.listen, "::1");
+	assert_string_equal(f->c.from_number, "15550001111");
+	assert_string_equal(f->c.application_id, "app-2");
+	assert_string_equal(f->c.talk_text, "Hello there");
+	assert_int_equal(f->c.rate, 8000);
+	assert_int_equal(f->c.ring_slots, 2);
+	assert_int_equal(f->c.slot_bytes, 320);
+	assert_int_equal(f->c.max_calls, 100000);
+	assert_int_equal(f->c.jwt_max_age_s, 86400);
+	assert_int_equal(f->c.jwt_leeway_s, 0);
+	assert_int_equal(f->c.ping_s, 3600);
+	assert_int_equal(f->c.log_level, LOG_WARN);
+	assert_int_equal(f->c.loop, LOOP_LIBEV);
+	/* the upper ends of the slot ranges */
+	assert_int_equal(load(f, "--ring-slots", "4096", "--slot-bytes", "65536", NULL), CONFIG_OK);
+	assert_int_equal(f->c.ring_slots, RING_SLOTS_MAX);
+	assert_int_equal(f->c.slot_bytes, 65536);
+}
+
+/* --- bad values --------------------------------------------------------- */
+
+static void test_config_load_rejects_bad_port(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	EXPECT_ERR(f, "--port", "--port", "0", NULL);
+	EXPECT_ERR(f, "--port", "--port", "70000", NULL);
+	EXPECT_ERR(f, "--port", "--port", "65536", NULL);
+	EXPECT_ERR(f, "--port", "--port", "abc", NULL);
+	EXPECT_ERR(f, "--port", "--port", "80x", NULL);
+	EXPECT_ERR(f, "--port", "--port", "-1", NULL);
+	EXPECT_ERR(f, "--port", "--port=", NULL);
+	EXPECT_ERR(f, "--port", "--port", "99999999999999999999999", NULL);
+	assert_err_mentions(f, "1..65535");
+	assert_int_equal(load(f, "--port", "65535", NULL), CONFIG_OK);
+	assert_int_equal(load(f, "--port", "1", NULL), CONFIG_OK);
+	/* from the environment the error names the variable */
+	setenv("PORT", "abc", 1);
+	EXPECT_ERR(f, "PORT", NULL);
+	assert_err_mentions(f, "'abc'");
+}
+
+static void test_config_load_rejects_bad_rate(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	EXPECT_ERR(f, "--rate", "--rate", "11025", NULL);
+	EXPECT_ERR(f, "--rate", "--rate", "24000x", NULL);
+	EXPECT_ERR(f, "--rate", "--rate", "0", NULL);
+	EXPECT_ERR(f, "--rate", "--rate", " 8000", NULL);
+	setenv("AUDIO_RATE", "44100", 1);
+	EXPECT_ERR(f, "AUDIO_RATE", NULL);
+}
+
+static void test_config_load_rejects_bad_log_level(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	EXPECT_ERR(f, "--log-level", "--log-level", "loud", NULL);
+	EXPECT_ERR(f, "--log-level", "--log-level", "", NULL);
+	setenv("LOG_LEVEL", "verbose", 1);
+	EXPECT_ERR(f, "LOG_LEVEL", NULL);
+}
+
+static void test_config_load_rejects_bad_event_loop(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	EXPECT_ERR(f, "--event-loop", "--event-loop", "select", NULL);
+	EXPECT_ERR(f, "--event-loop", "--event-loop", "POLL", NULL);
+	setenv("EVENT_LOOP", "epoll", 1);
+	EXPECT_ERR(f, "EVENT_LOOP", NULL);
+}
+
+static void test_config_load_rejects_bad_ranges(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	EXPECT_ERR(f, "--ring-slots", "--ring-slots", "1", NULL);
+	EXPECT_ERR(f, "--ring-slots", "--ring-slots", "4097", NULL);
+	EXPECT_ERR(f, "--slot-bytes", "--slot-bytes", "65537", NULL);
+	EXPECT_ERR(f, "--max-calls", "--max-calls", "0", NULL);
+	EXPECT_ERR(f, "--max-calls", "--max-calls", "100001", NULL);
+	EXPECT_ERR(f, "--jwt-max-age", "--jwt-max-age", "0", NULL);
+	EXPECT_ERR(f, "--jwt-max-age", "--jwt-max-age", "86401", NULL);
+	EXPECT_ERR(f, "--jwt-leeway", "--jwt-leeway", "-1", NULL);
+	EXPECT_ERR(f, "--jwt-leeway", "--jwt-leeway", "301", NULL);
+	EXPECT_ERR(f, "--ping-interval", "--ping-interval", "4", NULL);
+	EXPECT_ERR(f, "--ping-interval", "--ping-interval", "3601", NULL);
+	setenv("MAX_CALLS", "many", 1);
+	EXPECT_ERR(f, "MAX_CALLS", NULL);
+}
+
+static void test_config_load_rejects_slot_smaller_than_frame(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	/* 20 ms of 16-bit mono: 960 bytes at 24 kHz, 640 at 16 kHz, 320 at 8 kHz */
+	EXPECT_ERR(f, "--slot-bytes", "--slot-bytes", "959", NULL);
+	assert_err_mentions(f, "960");
+	assert_int_equal(load(f, "--slot-bytes", "960", NULL), CONFIG_OK);
+	EXPECT_ERR(f, "--slot-bytes", "--rate", "16000", "--slot-bytes", "639", NULL);
+	assert_int_equal(load(f, "--rate", "16000", "--slot-bytes", "640", NULL), CONFIG_OK);
+	EXPECT_ERR(f, "--slot-bytes", "--rate", "8000", "--slot-bytes", "319", NULL);
+	assert_int_equal(load(f, "--rate", "8000", "--slot-bytes", "320", NULL), CONFIG_OK);
+	/* order of the flags does not matter: checked after all are read */
+	EXPECT_ERR(f, "--slot-bytes", "--slot-bytes", "320", "--rate", "16000", NULL);
+}
+
+static void test_config_load_rejects_too_long_string(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char v[128];
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	memset(v, 'a', 64);
+	v[64] = '\0';
+	EXPECT_ERR(f, "--listen", "--listen", v, NULL);
+	assert_err_mentions(f, "too long");
+	v[63] = '\0';   /* 63 characters fit in listen[64] */
+	assert_int_equal(load(f, "--listen", v, NULL), CONFIG_OK);
+	assert_string_equal(f->c.listen, v);
+}
+
+/* --- argument syntax ---------------------------------------------------- */
+
+static void test_config_load_rejects_unknown_option(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	EXPECT_ERR(f, "--nope", "--nope", "1", NULL);
+	EXPECT_ERR(f, "--por", "--por", "80", NULL);           /* no prefix matching */
+	EXPECT_ERR(f, "--portx=80", "--portx=80", NULL);
+	EXPECT_ERR(f, "--secret", "--secret", "s3cr3t", NULL); /* the secret is never a flag */
+	EXPECT_ERR(f, "'-p'", "-p", "80", NULL);
+	EXPECT_ERR(f, "'8080'", "8080", NULL);
+}
+
+static void test_config_load_flag_without_value(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	EXPECT_ERR(f, "--port", "--port", NULL);
+	assert_err_mentions(f, "needs a value");
+	EXPECT_ERR(f, "--talk-text", "--rate", "8000", "--talk-text", NULL);
+	assert_err_mentions(f, "needs a value");
+}
+
+static void test_config_load_help(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	/* no secret needed to ask for help */
+	assert_int_equal(load(f, "--help", NULL), CONFIG_HELP);
+	assert_int_equal(load(f, "-h", NULL), CONFIG_HELP);
+	assert_int_equal(load(f, "--port", "81", "--help", NULL), CONFIG_HELP);
+	/* a bad option before --help is still reported */
+	EXPECT_ERR(f, "--port", "--port", "0", "--help", NULL);
+}
+
+static void test_config_load_small_err_buffer(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char small[8];
+	char *argv[] = { (char *)"caller-echo", (char *)"--port", (char *)"0", NULL };
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	memset(small, 'X', sizeof small);
+	assert_int_equal(config_load(&f->c, 3, argv, small, sizeof small), CONFIG_ERR);
+	assert_string_equal(small, "--port:");   /* truncated, NUL-terminated */
+	assert_int_equal(config_load(&f->c, 3, argv, NULL, 0), CONFIG_ERR);
+}
+
+/* --- the secret --------------------------------------------------------- */
+
+static void test_config_load_requires_secret(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	EXPECT_ERR(f, "VONAGE_SIGNATURE_SECRET", NULL);
+	assert_int_equal(f->c.secret_len, 0);
+	setenv("VONAGE_SIGNATURE_SECRET", "", 1);   /* set but empty counts as missing */
+	EXPECT_ERR(f, "VONAGE_SIGNATURE_SECRET", NULL);
+	EXPECT_ERR(f, "VONAGE_SIGNATURE_SECRET", "--port", "8081", NULL);
+}
+
+static void test_config_load_secret_from_env(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char big[600];
+
+	setenv("VONAGE_SIGNATURE_SECRET", "abc", 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 3);
+	assert_memory_equal(f->c.secret, "abc", 3);
+	assert_string_equal(f->c.secret_source, "environment");
+	/* 511 bytes is the longest */
+	memset(big, 's', 511);
+	big[511] = '\0';
+	setenv("VONAGE_SIGNATURE_SECRET", big, 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 511);
+	big[511] = 's';
+	big[512] = '\0';
+	setenv("VONAGE_SIGNATURE_SECRET", big, 1);
+	EXPECT_ERR(f, "VONAGE_SIGNATURE_SECRET", NULL);
+	assert_err_mentions(f, "511");
+}
+
+static void test_config_load_secret_from_file(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char want_source[CONFIG_PATH_MAX + 32];
+
+	const char *p = write_file(f, "secret", "file-secret\n", 12);
+	assert_int_equal(load(f, "--secret-file", p, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 11);                 /* newline stripped */
+	assert_memory_equal(f->c.secret, "file-secret", 11);
+	snprintf(want_source, sizeof want_source, "file %s", p);
+	assert_string_equal(f->c.secret_source, want_source);
+	assert_null(strstr(f->c.secret_source, "file-secret"));  /* never the secret itself */
+
+	/* CRLF */
+	p = write_file(f, "secret-crlf", "crlf-secret\r\n", 13);
+	assert_int_equal(load(f, "--secret-file", p, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 11);
+	assert_memory_equal(f->c.secret, "crlf-secret", 11);
+
+	/* no newline at all; inner newlines and spaces are kept */
+	p = write_file(f, "secret-raw", "a b\nc", 5);
+	assert_int_equal(load(f, "--secret-file", p, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 5);
+	assert_memory_equal(f->c.secret, "a b\nc", 5);
+}
+
+static void test_config_load_secret_file_overrides_env(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	const char *p = write_file(f, "secret", "from-file\n", 10);
+	assert_int_equal(load(f, "--secret-file", p, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 9);
+	assert_memory_equal(f->c.secret, "from-file", 9);
+	/* and through VONAGE_SIGNATURE_SECRET_FILE */
+	unsetenv("VONAGE_SIGNATURE_SECRET");
+	setenv("VONAGE_SIGNATURE_SECRET_FILE", p, 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 9);
+	assert_memory_equal(f->c.secret, "from-file", 9);
+}
+
+static void test_config_load_secret_file_errors(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char missing[256], big[700];
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	/* does not exist (the tests run as root, so chmod 000 would still be readable) */
+	snprintf(missing, sizeof missing, "%s/no-such-file", f->dir);
+	EXPECT_ERR(f, missing, "--secret-file", missing, NULL);
+	assert_err_mentions(f, "secret file");
+	assert_err_mentions(f, "No such file");
+	/* a directory opens but cannot be read */
+	EXPECT_ERR(f, "read error", "--secret-file", f->dir, NULL);
+	/* too long */
+	memset(big, 'x', sizeof big);
+	const char *p = write_file(f, "big", big, sizeof big);
+	EXPECT_ERR(f, "longer than 511 bytes", "--secret-file", p, NULL);
+	/* 511 bytes plus a newline is fine */
+	big[511] = '\n';
+	p = write_file(f, "max", big, 512);
+	assert_int_equal(load(f, "--secret-file", p, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 511);
+	/* an empty file leaves no secret */
+	p = write_file(f, "empty", "", 0);
+	EXPECT_ERR(f, "VONAGE_SIGNATURE_SECRET", "--secret-file", p, NULL);
+	p = write_file(f, "newline", "\n", 1);
+	EXPECT_ERR(f, "VONAGE_SIGNATURE_SECRET", "--secret-file", p, NULL);
+}
+
+/* --- TLS and the public URL --------------------------------------------- */
+
+static void test_config_load_tls_needs_both(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char cert[256], key[256];
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	snprintf(cert, sizeof cert, "%s", write_file(f, "cert.pem", "CERT\n", 5));
+	snprintf(key, sizeof key, "%s", write_file(f, "key.pem", "KEY\n", 4));
+	EXPECT_ERR(f, "--tls-cert needs --tls-key", "--tls-cert", cert, NULL);
+	EXPECT_ERR(f, "--tls-key needs --tls-cert", "--tls-key", key, NULL);
+	assert_int_equal(load(f, "--tls-cert", cert, "--tls-key", key, NULL), CONFIG_OK);
+	assert_string_equal(f->c.tls_cert, cert);
+	assert_string_equal(f->c.tls_key, key);
+	setenv("TLS_CERT", cert, 1);
+	setenv("TLS_KEY", key, 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_string_equal(f->c.tls_key, key);
+}
+
+static void test_config_load_tls_unreadable(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char cert[256], key[256], missing[256];
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	snprintf(cert, sizeof cert, "%s", write_file(f, "cert.pem", "CERT\n", 5));
+	snprintf(key, sizeof key, "%s", write_file(f, "key.pem", "KEY\n", 4));
+	snprintf(missing, sizeof missing, "%s/missing.pem", f->dir);
+	EXPECT_ERR(f, "--tls-cert: cannot read", "--tls-cert", missing, "--tls-key", key, NULL);
+	assert_err_mentions(f, missing);
+	EXPECT_ERR(f, "--tls-key: cannot read", "--tls-cert", cert, "--tls-key", missing, NULL);
+	assert_err_mentions(f, missing);
+}
+
+static void test_config_load_public_url(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	assert_int_equal(load(f, "--public-url", "https://echo.example.com/", NULL), CONFIG_OK);
+	assert_string_equal(f->c.public_url, "https://echo.example.com/");
+	assert_string_equal(f->c.public_base, "echo.example.com");
+	assert_int_equal(f->c.public_secure, 1);
+	assert_int_equal(load(f, "--public-url", "http://10.0.0.5:8080/echo", NULL), CONFIG_OK);
+	assert_string_equal(f->c.public_base, "10.0.0.5:8080/echo");
+	assert_int_equal(f->c.public_secure, 0);
+	EXPECT_ERR(f, "--public-url", "--public-url", "ftp://echo.example.com", NULL);
+	assert_err_mentions(f, "ftp://echo.example.com");
+	EXPECT_ERR(f, "--public-url", "--public-url", "https://evil.com/a?b", NULL);
+	EXPECT_ERR(f, "--public-url", "--public-url", "echo.example.com", NULL);
+	setenv("PUBLIC_URL", "https://bad host", 1);
+	EXPECT_ERR(f, "--public-url", NULL);
+}
+
+/* --- usage -------------------------------------------------------------- */
+
+static void test_config_usage_mentions_every_flag(void **state)
+{
+	(void)state;
+	static const char *const flags[] = {
+		"--listen ", "--port ", "--tls-cert ", "--tls-key ", "--public-url ", "--from-number ",
+		"--secret-file ", "--application-id ", "--talk-text ", "--rate ", "--ring-slots ",
+		"--slot-bytes ", "--max-calls ", "--jwt-max-age ", "--jwt-leeway ", "--ping-interval ",
+		"--log-level ", "--event-loop ", "--help ",
+	};
+	const char *u = config_usage();
+
+	assert_non_null(u);
+	assert_true(strncmp(u, "usage: caller-echo", 18) == 0);
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		if (!strstr(u, flags[i]))
+			print_error("usage does not mention %s\n", flags[i]);
+		assert_non_null(strstr(u, flags[i]));
+	}
+	for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++) {
+		if (!strstr(u, env_names[i]))
+			print_error("usage does not mention %s\n", env_names[i]);
+		assert_non_null(strstr(u, env_names[i]));
+	}
+	assert_int_equal(u[strlen(u) - 1], '\n');
+	/* stable across calls */
+	assert_string_equal(config_usage(), u);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_config, teardown_config)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_config_load_defaults),
+		T(test_config_load_flag_overrides_env),
+		T(test_config_load_reads_every_env_name),
+		T(test_config_load_every_flag),
+		T(test_config_load_rejects_bad_port),
+		T(test_config_load_rejects_bad_rate),
+		T(test_config_load_rejects_bad_log_level),
+		T(test_config_load_rejects_bad_event_loop),
+		T(test_config_load_rejects_bad_ranges),
+		T(test_config_load_rejects_slot_smaller_than_frame),
+		T(test_config_load_rejects_too_long_string),
+		T(test_config_load_rejects_unknown_option),
+		T(test_config_load_flag_without_value),
+		T(test_config_load_help),
+		T(test_config_load_small_err_buffer),
+		T(test_config_load_requires_secret),
+		T(test_config_load_secret_from_env),
+		T(test_config_load_secret_from_file),
+		T(test_config_load_secret_file_overrides_env),
+		T(test_config_load_secret_file_errors),
+		T(test_config_load_tls_needs_both),
+		T(test_config_load_tls_unreadable),
+		T(test_config_load_public_url),
+		T(test_config_usage_mentions_every_flag),
+	};
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
