@@ -1,0 +1,454 @@
+/*
+ * test_log.cpp -- unit tests for src/log.cpp (levels, line format, rate limiting,
+ * token fingerprints).
+ *
+ * setup points fd 2 at a fresh temporary file (dup2) and resets
+ * log_threshold; captured() reads back what was written so lines are
+ * checked byte for byte. teardown restores stderr and replays anything in
+ * the capture that is not a log line (cmocka's own failure messages also go
+ * to stderr), so a failing assertion is still visible.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
+#include <cmocka.h>
+}
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define PREFIX_LEN 31   /* "2024-01-02T03:04:05.678Z warn  " */
+#define CAP_MAX 65536
+
+struct fixture {
+	int saved_stderr;
+	int fd;
+	char path[64];
+	char buf[CAP_MAX];
+};
+
+static int setup_log(void **state)
+{
+	struct fixture *f = (struct fixture *)calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	snprintf(f->path, sizeof f->path, "/tmp/test_log.XXXXXX");
+	f->fd = mkstemp(f->path);
+	f->saved_stderr = dup(STDERR_FILENO);
+	if (f->fd < 0 || f->saved_stderr < 0 || dup2(f->fd, STDERR_FILENO) < 0) {
+		free(f);
+		return -1;
+	}
+	log_threshold = LOG_INFO;
+	*state = f;
+	return 0;
+}
+
+/* Everything written to stderr since setup, NUL-terminated. */
+static const char *captured(struct fixture *f)
+{
+	ssize_t n = pread(f->fd, f->buf, sizeof f->buf - 1, 0);
+	assert_true(n >= 0);
+	f->buf[n] = '\0';
+	return f->buf;
+}
+
+static int teardown_log(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	const char *s = captured(f);
+
+	dup2(f->saved_stderr, STDERR_FILENO);
+	close(f->saved_stderr);
+	/* replay lines that are not ours: cmocka's failure details */
+	for (const char *line = s; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
+		if (!(len > 4 && line[0] == '2' && line[4] == '-'))
+			fprintf(stderr, "%.*s", (int)len, line);
+		line += len;
+	}
+	close(f->fd);
+	unlink(f->path);
+	log_threshold = LOG_INFO;
+	free(f);
+	return 0;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The i-th line (0-based) without its prefix, into out. */
+static const char *line_body(const char *s, size_t i, char *out, size_t cap)
+{
+	for (; i; i--) {
+		s = strchr(s, '\n');
+		assert_non_null(s);
+		s++;
+	}
+	const char *nl = strchr(s, '\n');
+	assert_non_null(nl);
+	size_t len = (size_t)(nl - s);
+	assert_true(len >= PREFIX_LEN);
+	len -= PREFIX_LEN;
+	assert_true(len < cap);
+	memcpy(out, s + PREFIX_LEN, len);
+	out[len] = '\0';
+	return out;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ " then the padded level. */
+static void assert_prefix(const char *line, const char *level_padded)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ ";
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		if (shape[i] == 'd')
+			assert_true(line[i] >= '0' && line[i] <= '9');
+		else
+			assert_int_equal(line[i], shape[i]);
+	}
+	assert_memory_equal(line + 25, level_padded, 6);
+	/* the timestamp is now, in UTC */
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	assert_non_null(strptime(line, "%Y-%m-%dT%H:%M:%S", &tm));
+	time_t t = timegm(&tm);
+	time_t now = time(NULL);
+	assert_true(t <= now && now - t <= 2);
+}
+
+/* --- levels ------------------------------------------------------------- */
+
+static void test_log_level_parse_known_names(void **state)
+{
+	(void)state;
+	enum log_level l = LOG_DEBUG;
+
+	assert_int_equal(log_level_parse("error", &l), 0);
+	assert_int_equal(l, LOG_ERROR);
+	assert_int_equal(log_level_parse("warn", &l), 0);
+	assert_int_equal(l, LOG_WARN);
+	assert_int_equal(log_level_parse("info", &l), 0);
+	assert_int_equal(l, LOG_INFO);
+	assert_int_equal(log_level_parse("debug", &l), 0);
+	assert_int_equal(l, LOG_DEBUG);
+	assert_int_equal(log_level_parse("ERROR", &l), 0);   /* case-insensitive */
+	assert_int_equal(l, LOG_ERROR);
+	assert_int_equal(log_level_parse("Info", &l), 0);
+	assert_int_equal(l, LOG_INFO);
+}
+
+static void test_log_level_parse_rejects_unknown(void **state)
+{
+	(void)state;
+	static const char *const bad[] = { "loud", "", "warning", "inf", "info ", " info", "err", "debug2", "3" };
+	enum log_level l = LOG_WARN;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(log_level_parse(bad[i], &l), -1);
+		assert_int_equal(l, LOG_WARN);   /* untouched */
+	}
+}
+
+static void test_log_level_str_round_trip(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	for (int i = LOG_ERROR; i <= LOG_DEBUG; i++) {
+		enum log_level l = LOG_ERROR;
+		assert_string_equal(log_level_str((enum log_level)i), names[i]);
+		assert_int_equal(log_level_parse(log_level_str((enum log_level)i), &l), 0);
+		assert_int_equal(l, i);
+	}
+	assert_string_equal(log_level_str((enum log_level)4), "?");
+	assert_string_equal(log_level_str((enum log_level)-1), "?");
+}
+
+/* --- log_token_hint ----------------------------------------------------- */
+
+static void test_log_token_hint_known_values(void **state)
+{
+	(void)state;
+	char out[9];
+
+	/* FNV-1a 32-bit reference values */
+	log_token_hint("", 0, out);
+	assert_string_equal(out, "811c9dc5");
+	log_token_hint("a", 1, out);
+	assert_string_equal(out, "e40c292c");
+	log_token_hint("foobar", 6, out);
+	assert_string_equal(out, "bf9cf968");
+}
+
+static void test_log_token_hint_deterministic_and_distinct(void **state)
+{
+	(void)state;
+	const char *tok = "eyJhbGciOiJIUzI1NiJ9.eyJpYXQiOjE3MDAwMDAwMDB9.c2lnbmF0dXJl";
+	char a[9], b[9], c[9];
+
+	memset(a, 'X', sizeof a);
+	log_token_hint(tok, strlen(tok), a);
+	log_token_hint(tok, strlen(tok), b);
+	assert_string_equal(a, b);
+	assert_int_equal(strlen(a), 8);
+	for (int i = 0; i < 8; i++)
+		assert_true((a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f'));
+	/* one character different -> different hint */
+	log_token_hint("eyJhbGciOiJIUzI1NiJ9.eyJpYXQiOjE3MDAwMDAwMDB9.c2lnbmF0dXJm", strlen(tok), c);
+	assert_string_not_equal(a, c);
+	log_token_hint("abc", 3, b);
+	log_token_hint("abd", 3, c);
+	assert_string_not_equal(b, c);
+	/* only len bytes count */
+	log_token_hint("abcdef", 3, c);
+	assert_string_equal(b, c);
+	/* never the token's own text */
+	assert_null(strstr(tok, a));
+}
+
+/* --- log_write and the macros ------------------------------------------- */
+
+static int evaluated;
+static int side_effect(void)
+{
+	return ++evaluated;
+}
+
+static void test_log_write_respects_threshold(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char body[256];
+
+	log_threshold = LOG_WARN;
+	evaluated = 0;
+	log_debug("debug %d", side_effect());
+	log_info("info %d", side_effect());
+	assert_int_equal(evaluated, 0);   /* disabled levels do not even format */
+	log_warn("warn %d", 1);
+	log_err("error %s", "two");
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), 2);
+	assert_prefix(s, "warn  ");
+	assert_string_equal(line_body(s, 0, body, sizeof body), "warn 1");
+	assert_prefix(strchr(s, '\n') + 1, "error ");
+	assert_string_equal(line_body(s, 1, body, sizeof body), "error two");
+
+	log_threshold = LOG_DEBUG;
+	log_debug("d %d", side_effect());
+	assert_int_equal(evaluated, 1);
+	s = captured(f);
+	assert_int_equal(count_lines(s), 3);
+	assert_string_equal(line_body(s, 2, body, sizeof body), "d 1");
+
+	log_threshold = LOG_ERROR;
+	log_warn("nope");
+	log_info("nope");
+	assert_int_equal(count_lines(captured(f)), 3);
+}
+
+static void test_log_write_line_format(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char body[256];
+
+	log_write(LOG_INFO, "port %d, %s", 8080, "ready");
+	const char *s = captured(f);
+	assert_prefix(s, "info  ");
+	assert_int_equal(strlen(s), PREFIX_LEN + strlen("port 8080, ready") + 1);
+	assert_string_equal(line_body(s, 0, body, sizeof body), "port 8080, ready");
+	/* log_write itself writes whatever level it is given (the macros filter) */
+	log_threshold = LOG_ERROR;
+	log_write(LOG_DEBUG, "direct");
+	s = captured(f);
+	assert_prefix(strchr(s, '\n') + 1, "debug ");
+	assert_string_equal(line_body(s, 1, body, sizeof body), "direct");
+}
+
+static void test_log_write_one_trailing_newline(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char body[256];
+
+	log_info("a\n");
+	log_info("b\n\n\n");
+	log_info("%s", "");
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), 3);
+	assert_string_equal(line_body(s, 0, body, sizeof body), "a");
+	assert_string_equal(line_body(s, 1, body, sizeof body), "b");
+	assert_string_equal(line_body(s, 2, body, sizeof body), "");
+	assert_int_equal(s[strlen(s) - 1], '\n');
+}
+
+static void test_log_write_truncates_long_line(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	static char msg[2001];
+
+	memset(msg, 'x', 2000);
+	msg[2000] = '\0';
+	log_info("%s", msg);
+	const char *s = captured(f);
+	/* the 1024-byte line buffer, minus its NUL: 1022 characters and one '\n' */
+	assert_int_equal(strlen(s), 1023);
+	assert_int_equal(count_lines(s), 1);
+	assert_int_equal(s[1022], '\n');
+	assert_int_equal(s[1021], 'x');
+	assert_prefix(s, "info  ");
+	/* a message whose newline would fall past the end still gets exactly one */
+	memset(msg, 'y', 2000);
+	msg[1500] = '\n';
+	log_warn("%s", msg);
+	s = captured(f) + 1023;
+	assert_int_equal(strlen(s), 1023);
+	assert_int_equal(count_lines(s), 1);
+	assert_int_equal(s[1022], '\n');
+}
+
+static void test_log_write_longest_untruncated_line(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char msg[1100], body[1100];
+
+	/* 31-byte prefix + 991 characters + '\n' = 1023: fits exactly */
+	memset(msg, 'm', 991);
+	msg[990] = 'E';
+	msg[991] = '\0';
+	log_info("%s", msg);
+	const char *s = captured(f);
+	assert_int_equal(strlen(s), 1023);
+	assert_string_equal(line_body(s, 0, body, sizeof body), msg);
+	/* one more character and the last one is cut */
+	msg[990] = 'm';
+	msg[991] = 'L';
+	msg[992] = '\0';
+	log_info("%s", msg);
+	s = captured(f) + 1023;
+	assert_int_equal(strlen(s), 1023);
+	msg[991] = '\0';
+	assert_string_equal(line_body(s, 0, body, sizeof body), msg);
+}
+
+/* --- log_limited -------------------------------------------------------- */
+
+static void test_log_limited_burst_then_suppress(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct log_limit lim;
+	char body[256], want[64];
+
+	memset(&lim, 0, sizeof lim);
+	for (int i = 0; i < LOG_LIMIT_BURST; i++)
+		assert_int_equal(log_limited(&lim, 1000, "refused %d", i), 1);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(log_limited(&lim, 1000, "refused %d", 100 + i), 0);
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), LOG_LIMIT_BURST);
+	for (int i = 0; i < LOG_LIMIT_BURST; i++) {
+		snprintf(want, sizeof want, "refused %d", i);
+		assert_string_equal(line_body(s, (size_t)i, body, sizeof body), want);
+	}
+	assert_prefix(s, "warn  ");   /* security lines are WARN */
+	assert_null(strstr(s, "refused 100"));
+	assert_int_equal(lim.suppressed, 5);
+}
+
+static void test_log_limited_resets_next_second(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct log_limit lim;
+	char body[256];
+
+	memset(&lim, 0, sizeof lim);
+	for (int i = 0; i < LOG_LIMIT_BURST + 7; i++)
+		(void)log_limited(&lim, 1000, "flood %d", i);
+	/* next second: the count of suppressed lines first, then the new line */
+	assert_int_equal(log_limited(&lim, 1001, "after"), 1);
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), LOG_LIMIT_BURST + 2);
+	assert_string_equal(line_body(s, LOG_LIMIT_BURST, body, sizeof body), "(7 similar lines suppressed)");
+	assert_string_equal(line_body(s, LOG_LIMIT_BURST + 1, body, sizeof body), "after");
+	/* a full burst is allowed again in the new second */
+	for (int i = 1; i < LOG_LIMIT_BURST; i++)
+		assert_int_equal(log_limited(&lim, 1001, "again %d", i), 1);
+	assert_int_equal(log_limited(&lim, 1001, "too many"), 0);
+	/* a later second without earlier suppression writes no summary... */
+	assert_int_equal(log_limited(&lim, 1005, "quiet"), 1);
+	s = captured(f);
+	assert_int_equal(count_lines(s), 2 * LOG_LIMIT_BURST + 3);
+	assert_string_equal(line_body(s, 2 * LOG_LIMIT_BURST + 1, body, sizeof body),
+			    "(1 similar lines suppressed)");
+	assert_string_equal(line_body(s, 2 * LOG_LIMIT_BURST + 2, body, sizeof body), "quiet");
+	/* ...and the one after it none at all */
+	assert_int_equal(log_limited(&lim, 1006, "calm"), 1);
+	s = captured(f);
+	assert_int_equal(count_lines(s), 2 * LOG_LIMIT_BURST + 4);
+	assert_string_equal(line_body(s, 2 * LOG_LIMIT_BURST + 3, body, sizeof body), "calm");
+}
+
+static void test_log_limited_kinds_are_independent(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct log_limit a, b;
+
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	for (int i = 0; i < LOG_LIMIT_BURST; i++)
+		assert_int_equal(log_limited(&a, 2000, "a %d", i), 1);
+	assert_int_equal(log_limited(&a, 2000, "a over"), 0);
+	assert_int_equal(log_limited(&b, 2000, "b first"), 1);   /* b has its own budget */
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), LOG_LIMIT_BURST + 1);
+	assert_non_null(strstr(s, "b first\n"));
+}
+
+static void test_log_limited_respects_threshold(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct log_limit lim;
+
+	memset(&lim, 0, sizeof lim);
+	log_threshold = LOG_ERROR;
+	for (int i = 0; i < LOG_LIMIT_BURST; i++)
+		(void)log_limited(&lim, 3000, "hidden %d", i);
+	/* the burst is still counted: the next one is suppressed */
+	assert_int_equal(log_limited(&lim, 3000, "hidden over"), 0);
+	(void)log_limited(&lim, 3001, "hidden next");   /* no summary line either */
+	assert_string_equal(captured(f), "");
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_log, teardown_log)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_log_level_parse_known_names),
+		T(test_log_level_parse_rejects_unknown),
+		T(test_log_level_str_round_trip),
+		T(test_log_token_hint_known_values),
+		T(test_log_token_hint_deterministic_and_distinct),
+		T(test_log_write_respects_threshold),
+		T(test_log_write_line_format),
+		T(test_log_write_one_trailing_newline),
+		T(test_log_write_truncates_long_line),
+		T(test_log_write_longest_untruncated_line),
+		T(test_log_limited_burst_then_suppress),
+		T(test_log_limited_resets_next_second),
+		T(test_log_limited_kinds_are_independent),
+		T(test_log_limited_respects_threshold),
+	};
+	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
+}
