@@ -223,18 +223,32 @@ class ValidCall(WsCase):
                 return echoes
             self.assertEchoExact(run(call()), 50, seed=4)
 
-    def test_event_loops(self):
-        for loop in ("libev", "libuv"):
-            with self.subTest(loop=loop), Server(args=["--event-loop", loop]) as srv:
-                async def call():
-                    ws = await ws_connect(srv)
-                    await ws.send(connected_msg("loop-" + loop))
-                    echoes, _ = await echo_frames(ws, 50, seed=5, window=4)
-                    await ws.close()
-                    return echoes
-                self.assertEchoExact(run(call()), 50, seed=5)
-                self.assertEqual(curl([srv.base + "/healthz"])[::2], (200, b"ok\n"))
-                self.assertEqual(srv.stop(), 0)
+    def event_loop_call(self, loop):
+        """Echo, then SIGTERM during an open call, on another lws event loop."""
+        with Server(args=["--event-loop", loop]) as srv:
+            async def call():
+                ws = await ws_connect(srv)
+                await ws.send(connected_msg("loop-" + loop))
+                echoes, _ = await echo_frames(ws, 50, seed=5, window=4)
+                await ws.close()
+                return echoes
+            self.assertEchoExact(run(call()), 50, seed=5)
+            self.assertEqual(curl([srv.base + "/healthz"])[::2], (200, b"ok\n"))
+
+            async def open_call_then_sigterm():
+                ws = await ws_connect(srv)
+                await ws.send(connected_msg("loop-term-" + loop))
+                await echo_frames(ws, 5, seed=5, window=2)
+                srv.proc.send_signal(signal.SIGTERM)
+                return await recv_until_closed(ws, timeout=3)
+            self.assertClosedWith(run(open_call_then_sigterm()), 1001)
+            self.assertEqual(srv.stop(timeout=2), 0, srv.stderr_text()[-1500:])
+
+    def test_event_loop_libev(self):
+        self.event_loop_call("libev")
+
+    def test_event_loop_libuv(self):
+        self.event_loop_call("libuv")
 
 
 class Refusals(WsCase):
@@ -367,6 +381,30 @@ class Refusals(WsCase):
             self.accept(self.tok(claims={"application_id": None}))
 
 
+class JwtOptions(WsCase):
+    """--jwt-max-age and --jwt-leeway change the iat window."""
+
+    def test_max_age_and_leeway(self):
+        with Server(args=["--jwt-max-age", "60", "--jwt-leeway", "0"]) as srv:
+            async def attempt(claims):
+                try:
+                    ws = await ws_connect(srv, auth=False, headers=[
+                        ("Authorization", "Bearer " + make_jwt(srv.secret, claims=claims))])
+                except InvalidStatusCode as e:
+                    return e.status_code
+                await ws.close()
+                return 101
+
+            now = int(time.time())
+            before = stats(srv)["rejected"]
+            self.assertEqual(run(attempt({"iat": now - 100})), 401, "iat 100 s old with max-age 60")
+            self.assertEqual(run(attempt({"iat": now + 20})), 401, "iat 20 s ahead with leeway 0")
+            self.assertEqual(run(attempt({"iat": now - 30})), 101, "iat 30 s old with max-age 60")
+            after = stats(srv)["rejected"]
+            self.assertEqual(after["iat_too_old"], before["iat_too_old"] + 1)
+            self.assertEqual(after["iat_in_future"], before["iat_in_future"] + 1)
+
+
 class ApplicationId(WsCase):
 
     def test_wrong_application(self):
@@ -455,6 +493,25 @@ class TextEvents(WsCase):
             self.assertEqual((c["dtmf_count"], c["last_dtmf"], c["invalid_messages"]), (2, "5", 1))
             self.assertEqual((c["packets_received"], c["packets_sent"], c["frames_dropped"]), (100, 100, 0))
 
+    def test_json_with_trailing_garbage_is_invalid(self):
+        # A JSON value followed by more bytes is not valid JSON (RFC 8259).
+        with Server() as srv:
+            async def call():
+                ws = await ws_connect(srv)
+                await ws.send(connected_msg("trail"))
+                inject = {2: '{"event":"websocket:dtmf","digit":"3","duration":100}}',
+                          4: '{"event":"websocket:dtmf","digit":"4","duration":100} x'}
+                echoes, _ = await echo_frames(ws, 6, seed=13, window=2, inject=inject)
+                d = await asyncio.get_running_loop().run_in_executor(
+                    None, wait_stats, srv,
+                    lambda d: (conn_by_uuid(d, "trail") or {}).get("packets_sent") == 6)
+                await ws.close()
+                return echoes, d
+            echoes, d = run(call())
+            self.assertEchoExact(echoes, 6, seed=13)
+            c = conn_by_uuid(d, "trail")
+            self.assertEqual((c["invalid_messages"], c["dtmf_count"]), (2, 0))
+
     def test_content_type_and_uuid_recorded(self):
         with Server(args=["--rate", "16000"]) as srv:
             async def call():
@@ -534,6 +591,22 @@ class Limits(WsCase):
 
     def test_fragmented_binary_over_slot_bytes_closes_1009(self):
         self.assertClosedWith(self.close_after([os.urandom(400), os.urandom(400), os.urandom(400)]), 1009)
+
+    def test_slot_bytes_option(self):
+        with Server(args=["--slot-bytes", "1920"]) as srv:
+            async def call(payload):
+                ws = await ws_connect(srv)
+                await ws.send(connected_msg("big"))
+                await ws.send(payload)
+                try:
+                    got = await asyncio.wait_for(ws.recv(), 5)
+                except ConnectionClosed as e:
+                    return e
+                await ws.close()
+                return got
+            big = frame(0, seed=12, size=1920)
+            self.assertEqual(run(call(big)), big, "1920-byte message with --slot-bytes 1920")
+            self.assertClosedWith(run(call(os.urandom(1921))), 1009)
 
     def test_zz_still_serving(self):
         self.assertTrue(self.srv.running(), "server died; stderr:\n" + self.srv.stderr_text())
@@ -635,8 +708,8 @@ class FloodDrop(WsCase):
 
 class Shutdown(WsCase):
 
-    def shutdown_during_call(self, sig):
-        with Server() as srv:
+    def shutdown_during_call(self, sig, tls=False):
+        with Server(tls=tls) as srv:
             async def call():
                 ws = await ws_connect(srv)
                 await ws.send(connected_msg("bye"))
@@ -664,6 +737,9 @@ class Shutdown(WsCase):
 
     def test_sigint_during_call(self):
         self.shutdown_during_call(signal.SIGINT)
+
+    def test_sigterm_during_wss_call(self):
+        self.shutdown_during_call(signal.SIGTERM, tls=True)
 
     def test_sigterm_idle(self):
         with Server() as srv:
