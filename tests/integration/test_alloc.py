@@ -9,7 +9,6 @@ one readiness GET /healthz (the harness retries only refused connects), one
 WebSocket with the same JWT shape and the same connected message, a clean
 close, then SIGTERM.
 """
-import asyncio
 import os
 import shutil
 import subprocess
@@ -17,7 +16,7 @@ import tempfile
 import unittest
 
 from harness import Server, tmp_root
-from test_ws import FRAME, connected_msg, echo_frames, frame, run, ws_connect
+from test_ws import connected_msg, echo_frames, frame, run, ws_connect
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 N = 300

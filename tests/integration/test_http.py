@@ -3,13 +3,11 @@ test_http.py -- every HTTP route and error status of docs/behaviour.md,
 checked byte for byte with the real curl against the real binary.
 """
 import json
-import os
-import re
 import subprocess
 import time
 import unittest
 
-from harness import Server, curl, curl_full, raw_http, stats, tls_pair, free_port, tmp_root
+from harness import Server, curl, curl_full, raw_http, stats, tls_pair, free_port
 
 DEFAULT_TALK = "Connecting you to the echo server. You will hear yourself."
 JSON_HDR = ["-H", "Content-Type: application/json"]
