@@ -57,16 +57,31 @@ static int b64url_decode(const char *in, size_t len, unsigned char *out, size_t 
 	return r - (int)pad;   /* EVP_DecodeBlock counts the padding as zero bytes */
 }
 
-/* Decode one segment and parse it as a JSON object. NULL on failure. */
+/* 1 if two members of object o share a name (cJSON keeps both; jansson the last). */
+static int has_duplicate_keys(const cJSON *o)
+{
+	for (const cJSON *a = o->child; a; a = a->next)
+		for (const cJSON *b = a->next; b; b = b->next)
+			if (a->string && b->string && !strcmp(a->string, b->string))
+				return 1;
+	return 0;
+}
+
+/*
+ * Decode one segment and parse it as a JSON object with nothing after it and
+ * no repeated member names, so that we and libjwt (jansson) cannot read two
+ * different meanings into the same bytes. NULL on failure.
+ */
 static cJSON *decode_json_segment(const char *seg, size_t len)
 {
 	unsigned char buf[AUTH_TOKEN_MAX];
+	const char *end = NULL;
 	int n = b64url_decode(seg, len, buf, sizeof buf);
 
 	if (n <= 0)
 		return NULL;
-	cJSON *j = cJSON_ParseWithLength((const char *)buf, (size_t)n);
-	if (j && !cJSON_IsObject(j)) {
+	cJSON *j = cJSON_ParseWithLengthOpts((const char *)buf, (size_t)n, &end, 0);
+	if (j && (!cJSON_IsObject(j) || end != (const char *)buf + n || has_duplicate_keys(j))) {
 		cJSON_Delete(j);
 		return NULL;
 	}
@@ -87,6 +102,8 @@ static enum auth_result check_header(const char *seg, size_t len)
 		r = AUTH_BAD_ALG;
 	else if (typ && (!cJSON_IsString(typ) || strcasecmp(typ->valuestring, "JWT")))
 		r = AUTH_MALFORMED;
+	else if (cJSON_GetObjectItemCaseSensitive(h, "crit"))
+		r = AUTH_MALFORMED;   /* RFC 7515 4.1.11: we understand no extensions */
 	cJSON_Delete(h);
 	return r;
 }
@@ -179,7 +196,8 @@ enum auth_result auth_jwt_check(const struct auth_cfg *cfg, const char *authz, s
 			return AUTH_MALFORMED;
 		}
 	}
-	/* three non-empty parts: an empty signature is how alg "none" looks */
+	/* three parts, header and payload non-empty; an empty signature (how alg
+	 * "none" looks) is refused after the header check below */
 	if (ndots != 2 || dots[0] == 0 || dots[1] == dots[0] + 1)
 		return AUTH_MALFORMED;
 	memcpy(token, authz + i, tlen);

@@ -81,24 +81,36 @@ static void defaults(struct config *c)
 	c->loop = LOOP_POLL;
 }
 
-/* Read the secret file, dropping one trailing newline (and CR). */
+/*
+ * Read the secret file, dropping one trailing line ending ("\n" or "\r\n")
+ * as editors and `echo` add. The same CONFIG_SECRET_MAX - 1 byte limit as the
+ * environment variable applies to what remains.
+ */
 static int read_secret_file(struct config *c, const char *path, char *err, size_t errlen)
 {
+	unsigned char buf[CONFIG_SECRET_MAX + 2];
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fail(err, errlen, "secret file '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	size_t n = fread(c->secret, 1, sizeof c->secret, f);
-	int toolong = n == sizeof c->secret && fgetc(f) != EOF;
+	size_t n = fread(buf, 1, sizeof buf, f);
 	int bad = ferror(f);
 	fclose(f);
-	if (bad || toolong) {
-		fail(err, errlen, "secret file '%s': %s", path, bad ? "read error" : "longer than 511 bytes");
+	if (bad) {
+		fail(err, errlen, "secret file '%s': read error", path);
 		return -1;
 	}
-	while (n && (c->secret[n - 1] == '\n' || c->secret[n - 1] == '\r'))
+	if (n && buf[n - 1] == '\n') {
 		n--;
+		if (n && buf[n - 1] == '\r')
+			n--;
+	}
+	if (n >= CONFIG_SECRET_MAX) {
+		fail(err, errlen, "secret file '%s': longer than %d bytes", path, CONFIG_SECRET_MAX - 1);
+		return -1;
+	}
+	memcpy(c->secret, buf, n);
 	c->secret_len = n;
 	return 0;
 }
@@ -122,7 +134,9 @@ static int set_value(struct config *c, const struct opt *o, const char *v, const
 		char *end;
 		errno = 0;
 		long long x = strtoll(v, &end, 10);
-		if (!*v || *end || errno || x < o->min || x > o->max) {
+		/* strtoll alone would also take " +80": only plain digits are a number */
+		if (!((*v >= '0' && *v <= '9') || (*v == '-' && v[1] >= '0' && v[1] <= '9')) || *end ||
+		    errno || x < o->min || x > o->max) {
 			fail(err, errlen, "%s: '%s' is not a whole number in %lld..%lld", origin, v, o->min,
 			     o->max);
 			return -1;

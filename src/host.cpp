@@ -30,10 +30,10 @@ static int valid_dns_name(const char *s, size_t len)
 {
 	size_t label = 0;
 
+	if (len && s[len - 1] == '.')
+		len--;   /* a fully qualified trailing dot is fine */
 	if (!len || len > 253)
 		return 0;
-	if (s[len - 1] == '.')
-		len--;   /* a fully qualified trailing dot is fine */
 	for (size_t i = 0; i <= len; i++) {
 		if (i == len || s[i] == '.') {
 			if (!label || label > 63 || s[i - 1] == '-')

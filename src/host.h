@@ -11,7 +11,7 @@
 #pragma once
 #include <stddef.h>
 
-#define HOST_MAX 255   /* longest authority we accept (RFC 1035 name + port) */
+#define HOST_MAX 260   /* longest authority: 253-char name, trailing dot, ":65535" */
 
 /* 0 if `s` (len bytes) is a valid authority "host[:port]", else -1. */
 int host_validate(const char *s, size_t len);

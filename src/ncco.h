@@ -27,8 +27,9 @@ struct ncco_params {
 
 /*
  * Render the NCCO into out (cap bytes, NUL-terminated). Returns the JSON
- * length, or -1 if it does not fit or a parameter is invalid (out is then
- * an empty string). Allocates only cJSON's temporary tree.
+ * length, or -1 if it does not fit with the 5 spare bytes cJSON's
+ * preallocated printer asks for (cap >= length + 7), or a parameter is
+ * invalid; out is then an empty string. Allocates only cJSON's temporary tree.
  */
 int ncco_build(const struct ncco_params *p, char *out, size_t cap);
 

@@ -172,7 +172,7 @@ static void sb_escaped(struct sbuf *b, const char *s)
 	}
 }
 
-#define ROW_MAX 1024   /* one escaped table row; fields are bounded (see stats_conn) */
+#define ROW_MAX 2048   /* one table row with every string field fully escaped (6x) */
 
 static void html_counters(struct sbuf *b, const struct stats_counters *k)
 {

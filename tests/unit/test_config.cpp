@@ -237,6 +237,8 @@ static void test_config_load_rejects_bad_port(void **state)
 	EXPECT_ERR(f, "--port", "--port", "abc", NULL);
 	EXPECT_ERR(f, "--port", "--port", "80x", NULL);
 	EXPECT_ERR(f, "--port", "--port", "-1", NULL);
+	EXPECT_ERR(f, "--port", "--port", " 80", NULL);   /* strtoll would skip the space */
+	EXPECT_ERR(f, "--port", "--port", "+80", NULL);
 	EXPECT_ERR(f, "--port", "--port=", NULL);
 	EXPECT_ERR(f, "--port", "--port", "99999999999999999999999", NULL);
 	assert_err_mentions(f, "1..65535");
@@ -487,6 +489,33 @@ static void test_config_load_secret_file_errors(void **state)
 	p = write_file(f, "max", big, 512);
 	assert_int_equal(load(f, "--secret-file", p, NULL), CONFIG_OK);
 	assert_int_equal(f->c.secret_len, 511);
+	/* 512 bytes is too long whatever the source: file without newline, env */
+	p = write_file(f, "max512", big, 512);
+	big[511] = 'x';
+	p = write_file(f, "max512", big, 512);
+	EXPECT_ERR(f, "longer than 511 bytes", "--secret-file", p, NULL);
+	big[512] = '\0';
+	setenv("VONAGE_SIGNATURE_SECRET", big, 1);
+	EXPECT_ERR(f, "longer than 511 bytes", NULL);
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	/* only one line ending is dropped: "s\r\n\n" keeps "s\r\n" */
+	p = write_file(f, "crlf", "s\r\n\n", 4);
+	assert_int_equal(load(f, "--secret-file", p, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 3);
+	p = write_file(f, "crlf1", "s\r\n", 3);
+	assert_int_equal(load(f, "--secret-file", p, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 1);
+	/* 512 bytes is too long whatever the source: here a file without newline */
+	memset(big, 'x', 512);
+	p = write_file(f, "max512", big, 512);
+	EXPECT_ERR(f, "longer than 511 bytes", "--secret-file", p, NULL);
+	/* only one line ending is dropped: "s\r\n\n" keeps "s\r\n" */
+	p = write_file(f, "crlf", "s\r\n\n", 4);
+	assert_int_equal(load(f, "--secret-file", p, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 3);
+	p = write_file(f, "crlf1", "s\r\n", 3);
+	assert_int_equal(load(f, "--secret-file", p, NULL), CONFIG_OK);
+	assert_int_equal(f->c.secret_len, 1);
 	/* an empty file leaves no secret */
 	p = write_file(f, "empty", "", 0);
 	EXPECT_ERR(f, "VONAGE_SIGNATURE_SECRET", "--secret-file", p, NULL);

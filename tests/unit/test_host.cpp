@@ -161,6 +161,10 @@ static void test_host_validate_label_and_name_lengths(void **state)
 	expect_valid(f, s);
 	make_name(s, 254);
 	expect_invalid(f, s, strlen(s));
+	/* the longest name still fits with a trailing dot and the largest port */
+	make_name(s, 253);
+	strcat(s, ".:65535");
+	expect_valid(f, s);
 	/* a 249-character name with a port stays within HOST_MAX */
 	make_name(s, 249);
 	strcat(s, ":8443");
