@@ -30,19 +30,13 @@ run_unit() {
 }
 
 run_integration() {
-	$PY -m unittest discover -s tests/integration -p 'test_*.py' -v >"$log" 2>&1
-	rc=$?
-	cat "$log"
-	total=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$log" | tail -n1)
-	total=${total:-0}
-	f=$(sed -n 's/^FAILED (\(.*\))$/\1/p' "$log" | tr ',' '\n' | sed -n 's/.*=\([0-9]*\)/\1/p' |
-		awk '{s+=$1} END {print s+0}')
-	skipped=$(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$log" | tail -n1)
-	# "skipped=N" is inside FAILED(...) too; it is not a failure
-	f=$((f - ${skipped:-0}))
-	if [ "$rc" -ne 0 ] && [ "$f" -le 0 ]; then f=1; fi
-	p=$((total - f - ${skipped:-0}))
-	echo "integration: $p passed, $f failed"
+	# run.py prints "integration: N passed, N failed" as its last line
+	$PY tests/integration/run.py 2>&1 | tee "$log"
+	line=$(grep '^integration: ' "$log" | tail -n1)
+	p=$(echo "$line" | sed -n 's/^integration: \([0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	# no summary line means the runner itself died: that is a failure
+	if [ -z "$p" ] || [ -z "$f" ]; then p=${p:-0}; f=1; fi
 	passed=$((passed + p)); failed=$((failed + f))
 }
 

@@ -20,6 +20,27 @@ void events_sanitize(char *dst, size_t cap, const char *s, size_t len)
 	dst[n] = '\0';
 }
 
+/*
+ * Parse exactly one JSON value filling buf[0..len): cJSON_ParseWithLength
+ * alone stops after the first value and ignores what follows ("{} x"), which
+ * would let a malformed body pass as valid. Trailing whitespace is fine.
+ */
+static cJSON *parse_exact(const char *buf, size_t len)
+{
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+
+	if (!j)
+		return NULL;
+	while (end && end < buf + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	if (end != buf + len) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
 static const char *str_item(const cJSON *obj, const char *key)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -57,7 +78,7 @@ static char parse_digit(const char *d)
 enum ws_event_type events_parse_ws(const char *buf, size_t len, struct ws_event *ev)
 {
 	memset(ev, 0, sizeof *ev);
-	cJSON *j = cJSON_ParseWithLength(buf, len);
+	cJSON *j = parse_exact(buf, len);
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return ev->type = WS_EV_INVALID;
@@ -92,7 +113,7 @@ enum ws_event_type events_parse_ws(const char *buf, size_t len, struct ws_event 
 int events_parse_webhook(const char *buf, size_t len, struct hook_event *ev)
 {
 	memset(ev, 0, sizeof *ev);
-	cJSON *j = cJSON_ParseWithLength(buf, len);
+	cJSON *j = parse_exact(buf, len);
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return -1;
@@ -107,7 +128,7 @@ int events_parse_webhook(const char *buf, size_t len, struct hook_event *ev)
 int events_parse_answer(const char *buf, size_t len, struct call_info *ci)
 {
 	memset(ci, 0, sizeof *ci);
-	cJSON *j = cJSON_ParseWithLength(buf, len);
+	cJSON *j = parse_exact(buf, len);
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return -1;

@@ -127,23 +127,28 @@ static void query_arg(struct lws *wsi, const char *name, char *out, size_t cap)
 	events_sanitize(out, cap, v, v ? strlen(v) : 0);
 }
 
-/* "ws[s]://<host>/socket" from --public-url, or the validated Host header. */
+/*
+ * "ws[s]://<host>/socket". The host is --public-url's, else the validated
+ * Host header. The scheme is ws only when nothing says the outside world
+ * reaches us over TLS: not our own listener, not an X-Forwarded-Proto: https
+ * proxy, not an https --public-url.
+ */
 static int ws_uri(struct lws *wsi, const struct config *cfg, char *out, size_t cap)
 {
 	char host[HOST_MAX + 2], proto[16];
+	const char *authority = cfg->public_base;
 	int secure, n;
 
-	if (cfg->public_base[0]) {
-		n = snprintf(out, cap, "%s://%s/socket", cfg->public_secure ? "wss" : "ws", cfg->public_base);
-		return (n < 0 || (size_t)n >= cap) ? -1 : 0;
+	if (!authority[0]) {
+		n = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
+		if (n <= 0 || host_validate(host, (size_t)n))
+			return -1;
+		authority = host;
 	}
-	n = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
-	if (n <= 0 || host_validate(host, (size_t)n))
-		return -1;
-	secure = lws_is_ssl(wsi);
+	secure = lws_is_ssl(wsi) || (cfg->public_base[0] && cfg->public_secure);
 	if (!secure && lws_hdr_custom_copy(wsi, proto, sizeof proto, "x-forwarded-proto:", 18) > 0)
 		secure = !strcasecmp(proto, "https");
-	n = snprintf(out, cap, "%s://%s/socket", secure ? "wss" : "ws", host);
+	n = snprintf(out, cap, "%s://%s/socket", secure ? "wss" : "ws", authority);
 	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
 }
 

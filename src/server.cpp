@@ -142,7 +142,7 @@ int server_create(struct app *app, const struct config *cfg)
 	app->auth.application_id = cfg->application_id;
 	stats_init(&app->stats, time(NULL));
 
-	int lws_levels = LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE : 0);
+	int lws_levels = LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0);
 	lws_set_log_level(lws_levels, lws_emit);
 
 	protocols[1].per_session_data_size = ws_audio_pss_size(cfg);

@@ -269,6 +269,9 @@ static void test_events_parse_ws_invalid_json(void **state)
 		"{\"event\":{\"name\":\"websocket:cleared\"}}",
 		"{\"type\":\"websocket:cleared\"}",
 		" ",
+		"{\"event\":\"websocket:cleared\"}}",   /* trailing bytes after the value */
+		"{\"event\":\"websocket:cleared\"} x",
+		"{\"event\":\"websocket:cleared\"}{}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		if (parse_ws(f, bad[i]) != WS_EV_INVALID)
@@ -495,6 +498,23 @@ static void test_events_parse_webhook_every_prefix(void **state)
 	assert_string_equal(f->hook.uuid, "u-1");
 }
 
+static void test_events_parse_exactly_one_value(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct call_info ci;
+
+	/* trailing whitespace is still one JSON value */
+	assert_int_equal(parse_ws(f, "{\"event\":\"websocket:cleared\"} \r\n"), WS_EV_CLEARED);
+	assert_int_equal(events_parse_webhook("{\"status\":\"answered\"}\n", 21, &f->hook), 0);
+	assert_string_equal(f->hook.status, "answered");
+	/* anything else after the value is malformed, for every parser */
+	assert_int_equal(events_parse_webhook("{\"a\":1}}", 8, &f->hook), -1);
+	assert_int_equal(events_parse_answer("{\"to\":\"1\"} x", 12, &ci), -1);
+	assert_int_equal(events_parse_answer("{\"to\":\"1\",\"uuid\":\"u\"}", 21, &ci), 0);
+	assert_string_equal(ci.to, "1");
+	assert_string_equal(ci.uuid, "u");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_events, teardown_events)
 
 int main(void)
@@ -520,6 +540,7 @@ int main(void)
 		T(test_events_parse_webhook_sanitises),
 		T(test_events_parse_webhook_rejects_non_object),
 		T(test_events_parse_webhook_every_prefix),
+		T(test_events_parse_exactly_one_value),
 	};
 	return cmocka_run_group_tests_name("events", tests, NULL, NULL);
 }

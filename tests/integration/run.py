@@ -1,0 +1,45 @@
+"""Run the integration suite and print one closing line: "N passed, N failed".
+
+unittest's own summary counts every failing subTest separately; here a test
+counts once, as failed if it or any of its subtests failed or errored.
+Usage: /usr/bin/python3 tests/integration/run.py [pattern]
+"""
+import os
+import sys
+import unittest
+
+
+class CountingResult(unittest.TextTestResult):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.bad = set()
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.bad.add(test.id())
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self.bad.add(getattr(test, "id", lambda: str(test))())
+
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self.bad.add(test.id())
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
+    suite = unittest.defaultTestLoader.discover(here, pattern=pattern, top_level_dir=here)
+    runner = unittest.TextTestRunner(verbosity=2, resultclass=CountingResult, stream=sys.stdout)
+    result = runner.run(suite)
+    skipped = len(result.skipped)
+    failed = len(result.bad)
+    passed = result.testsRun - failed - skipped
+    print(f"integration: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    sys.exit(0 if failed == 0 and result.testsRun > 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
