@@ -78,3 +78,49 @@ clean:
 	rm -rf $(B)
 
 -include $(OBJS:.o=.d) $(wildcard $(B)/test/*.d)
+
+# --- caller-sim (sim/) ---------------------------------------------------------
+# build/caller-sim plays Vonage against the server (sim/main.cpp says how).
+# Not part of `all`: `make sim` builds it, `make test` needs it for
+# tests/integration/test_sim.py, `make demo` places one call with it.
+SIM_MODULES := util url pctl wav ncco_check wsframe jwt_mint tls http_client audio engine report opts main
+SIM_OBJS := $(addprefix $(B)/sim/,$(addsuffix .o,$(SIM_MODULES)))
+
+.PHONY: sim demo
+sim: $(B)/caller-sim
+
+$(B)/caller-sim: $(SIM_OBJS)
+	$(CXX) $(CXXFLAGS) -o $@ $(SIM_OBJS) $(LDLIBS)
+
+$(B)/sim/%.o: sim/%.cpp | deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+demo: $(B)/caller-echo $(B)/caller-sim
+	@scripts/demo.sh
+
+# CMocka tests of sim's pure modules, sanitizer builds under build/test/sim/.
+# UT_BINS was already expanded in the prerequisites of `test` and `unit`
+# above (recipes expand late and do see these), so both get them again here.
+SIM_UT_BINS := $(B)/test/test_sim_wav $(B)/test/test_sim_ncco_check $(B)/test/test_sim_pctl \
+               $(B)/test/test_sim_wsframe
+UT_BINS += $(SIM_UT_BINS)
+
+$(B)/test/sim/%.o: sim/%.cpp | deps-test
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(UT_FLAGS) -c -o $@ $<
+$(B)/test/test_sim_%.o: CXXFLAGS += -Isim
+
+$(B)/test/test_sim_wav: $(B)/test/test_sim_wav.o $(B)/test/sim/wav.o
+	$(CXX) $(CXXFLAGS) $(UT_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+$(B)/test/test_sim_ncco_check: $(B)/test/test_sim_ncco_check.o $(B)/test/sim/ncco_check.o $(B)/test/sim/url.o
+	$(CXX) $(CXXFLAGS) $(UT_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+$(B)/test/test_sim_pctl: $(B)/test/test_sim_pctl.o $(B)/test/sim/pctl.o
+	$(CXX) $(CXXFLAGS) $(UT_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+$(B)/test/test_sim_wsframe: $(B)/test/test_sim_wsframe.o $(B)/test/sim/wsframe.o $(B)/test/sim/url.o
+	$(CXX) $(CXXFLAGS) $(UT_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+unit: $(SIM_UT_BINS)
+test: $(B)/caller-sim $(SIM_UT_BINS)
+
+-include $(SIM_OBJS:.o=.d) $(wildcard $(B)/test/sim/*.d)

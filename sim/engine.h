@@ -1,0 +1,163 @@
+/*
+ * engine.h -- caller-sim's load engine: every simulated call, from TCP
+ * connect to close, on one thread around one epoll loop.
+ *
+ * Data flow per call: start (at its ramp time) -> non-blocking connect ->
+ * TLS (wss) -> upgrade request with the Authorization the NCCO asks for ->
+ * 101 -> websocket:connected text -> one binary frame per 20 ms tick (or,
+ * with flood, K frames kept in flight) -> after the last frame wait for the
+ * echoes (drain) -> close 1000 -> done. Echoes are matched to what was sent
+ * by the stamp in their first bytes (audio.h) and compared bit for bit;
+ * round-trip times and send lag go into fixed histograms (pctl.h).
+ *
+ * Timing: each call owns a phase in the 20 ms period (call i of N at
+ * i*20/N ms), so N calls send evenly spread, not in one burst. One binary
+ * heap keyed by "next deadline" holds every live call (next frame, or a
+ * connect/drain/close timeout); the loop sleeps in epoll_pwait2 until the
+ * earliest one with nanosecond resolution.
+ *
+ * Memory: all calls are allocated at engine_init (about 25 KiB each:
+ * socket buffers, the echo-matching window and a histogram). The frame path
+ * builds frames in the call's output buffer and never allocates. What the
+ * engine never does: DNS, blocking I/O, or printing per frame.
+ */
+#pragma once
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "audio.h"
+#include "ncco_check.h"
+#include "pctl.h"
+#include "url.h"
+#include "util.h"
+#include "wav.h"
+#include "wsframe.h"
+
+#define ENGINE_PERIOD_NS  20000000ull   /* one frame per 20 ms */
+#define ENGINE_LATE_US    20000         /* an echo later than one frame period is "late" */
+#define ENGINE_WIN        256           /* frames a call may have in flight (5 s paced) */
+#define ENGINE_IN_CAP     8192
+#define ENGINE_OUT_CAP    8192
+#define ENGINE_MSG_CAP    4096          /* a fragmented message, reassembled */
+#define ENGINE_ERR_MAX    200
+#define ENGINE_FLOOD_MAX  64
+
+/* Where and how to place one call: filled by main before the run, read-only here. */
+struct call_target {
+	struct ncco_ws          ncco;
+	struct url              url;        /* parsed ncco.uri */
+	struct sockaddr_storage addr;       /* resolved before the run: no DNS in the loop */
+	socklen_t               addrlen;
+	char                    uuid[UTIL_UUID_LEN + 1];
+};
+
+enum call_state {
+	CALL_WAITING = 0,   /* not started yet (ramp) */
+	CALL_CONNECTING, CALL_TLS, CALL_UPGRADE,
+	CALL_STREAM,        /* sending audio */
+	CALL_DRAIN,         /* all sent, waiting for the last echoes */
+	CALL_CLOSING,       /* close sent, waiting for the server's */
+	CALL_DONE,          /* ended cleanly */
+	CALL_FAILED,        /* see call.err */
+	CALL_SKIPPED,       /* never started (interrupted during the ramp) */
+};
+
+struct call_result {
+	uint64_t sent;        /* binary frames written */
+	uint64_t echoed;      /* echoes that named a frame we had in flight */
+	uint64_t lost;        /* sent, never echoed (in time) */
+	uint64_t mismatched;  /* echoes whose bytes differ from what was sent, or name no frame */
+	uint64_t late;        /* echoes with RTT > ENGINE_LATE_US */
+	uint64_t stalled;     /* ticks with no room to write: the server was not reading */
+	uint32_t dtmf_sent;
+	int      close_code;  /* the server's close code, 0 if none */
+	uint32_t setup_us;    /* connect -> 101 */
+	struct pctl rtt;      /* us */
+};
+
+struct call {
+	const struct call_target *t;
+	const struct audio_src   *src;
+	enum call_state state;
+	int       idx;
+	int       fd;
+	SSL      *ssl;
+	uint32_t  ev;                   /* epoll events registered (0 = not added) */
+	int       heap_pos;             /* -1 when not scheduled */
+	uint64_t  due;                  /* heap key, ns */
+	uint64_t  phase;                /* offset in the 20 ms period, ns */
+	uint64_t  t_start;              /* connect began */
+	uint64_t  stream_end;           /* flood: when to stop sending */
+	uint32_t  ticks, total;         /* paced: ticks done / to do */
+	uint32_t  next_seq;
+	uint32_t  outstanding;          /* frames in flight */
+	uint32_t  dtmf_idx;
+	uint64_t  dtmf_due;
+	uint32_t  in_len, out_off, out_len, msg_len;
+	int       msg_op;               /* opcode of the message being reassembled, -1 none */
+	char      key[WSF_KEY_LEN + 1];
+	struct call_result r;
+	char      err[ENGINE_ERR_MAX];
+	struct { uint32_t seq1, sent_us; } win[ENGINE_WIN];   /* seq1 = seq + 1, 0 = free */
+	uint8_t   in[ENGINE_IN_CAP];
+	uint8_t   out[ENGINE_OUT_CAP];
+	uint8_t   msg[ENGINE_MSG_CAP];
+};
+
+struct engine_opts {
+	int          calls;
+	double       ramp;              /* calls started per second; 0 = all at once */
+	double       duration_s;        /* audio per call */
+	int          flood;             /* 0 = paced; K = frames kept in flight */
+	int          drain_ms;
+	int          connect_timeout_ms;
+	const char  *dtmf;              /* digits, "" for none */
+	int          progress;          /* print a live line on stdout */
+	SSL_CTX     *tls;               /* for wss */
+	int          insecure;
+	const uint8_t *secret;          /* for authorization type vonage */
+	size_t       secret_len;
+	const char  *application_id;
+	const struct audio_src *src[3]; /* by rate: 8000, 16000, 24000 (NULL if unused) */
+	struct wav_writer *record;      /* call 1's echoes, or NULL */
+};
+
+struct engine {
+	const struct engine_opts *o;
+	const struct call_target *targets;
+	struct call  *calls;
+	struct call **heap;
+	int       n, heap_n, active, next_start, established;
+	int       epfd;
+	uint64_t  t0, t_end, first_stream, last_end;
+	uint64_t  rng;                  /* mask keys: xorshift, seeded from getrandom */
+	uint64_t  tot_sent, tot_echoed, tot_lost, tot_mismatched;   /* live, for progress */
+	uint64_t  next_progress;
+	int       stopping;
+	struct rusage ru0, ru1;
+	struct pctl lag;                /* send lag, us: actual write time - tick */
+	struct pctl rtt;                /* every echo of every call */
+	struct pctl setup;              /* connect -> 101, us */
+};
+
+/*
+ * Allocate n calls for targets[0..n) (which must outlive the engine).
+ * Returns 0, or -1 with err (nothing left allocated).
+ */
+int engine_init(struct engine *e, const struct engine_opts *o, const struct call_target *targets, int n,
+		char *err, size_t errlen);
+
+/*
+ * Place every call and run until all have ended. *stop (set by a signal)
+ * ends the ramp and the streams early; calls then drain and close as usual.
+ * Returns 0, or -1 if the loop itself failed (epoll), with err.
+ */
+int engine_run(struct engine *e, volatile sig_atomic_t *stop, char *err, size_t errlen);
+
+void engine_free(struct engine *e);
+
+const char *engine_state_str(enum call_state s);

@@ -1,0 +1,308 @@
+/*
+ * opts.cpp -- caller-sim's command line; see opts.h.
+ */
+#include "opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine.h"
+
+static const char usage[] =
+	"usage: caller-sim [options] ANSWER_URL\n"
+	"       caller-sim [options] --ws-url ws[s]://HOST[:PORT]/PATH\n"
+	"\n"
+	"Plays Vonage for one or many calls: fetches the NCCO from the answer webhook (GET with\n"
+	"to, from, uuid, conversation_uuid), checks it is talk/connect with a websocket endpoint,\n"
+	"opens the WebSocket with the Authorization the NCCO asks for (type vonage: an HS256 JWT\n"
+	"with iat, jti, iss \"Vonage\", application_id), sends websocket:connected with the\n"
+	"content-type and headers, then streams 20 ms frames and checks every echo bit for bit.\n"
+	"\n"
+	"Call:\n"
+	"  --answer-method M     GET (query parameters, default) or POST (JSON body)\n"
+	"  --to NUM, --from NUM  numbers sent to the answer webhook (447700900000 / 447700900001)\n"
+	"  --ws-url URL          skip the answer webhook and dial URL (no headers; Bearer JWT\n"
+	"                        when a secret is given, else no Authorization)\n"
+	"  --rate HZ             8000, 16000 or 24000: content type for --ws-url (24000)\n"
+	"  --secret S            signature secret for the JWT (or VONAGE_SIGNATURE_SECRET)\n"
+	"  --secret-file FILE    read it from FILE, one trailing newline dropped\n"
+	"                        (or VONAGE_SIGNATURE_SECRET_FILE)\n"
+	"  --application-id ID   application_id claim (VONAGE_APPLICATION_ID, else a fixed test id)\n"
+	"  --insecure            accept any TLS certificate (self-signed); default: verify\n"
+	"  --cafile FILE         also trust the CA certificate(s) in FILE\n"
+	"Audio:\n"
+	"  --wav FILE            send FILE: mono 16-bit PCM at the NCCO's rate (default: 440 Hz tone)\n"
+	"  --duration S          seconds of audio per call (default: the WAV's length, else 10)\n"
+	"  --dtmf DIGITS         send websocket:dtmf events (0-9 * #) from mid-call, 300 ms apart\n"
+	"  --record FILE         write what came back on call 1 as a WAV (the 8-byte sequence stamp\n"
+	"                        in each frame is replaced by the source bytes when the echo matched)\n"
+	"Load:\n"
+	"  --calls N             concurrent calls (1)\n"
+	"  --ramp R              calls started per second (100; 0 = all at once)\n"
+	"  --flood K             no pacing: keep K frames in flight per call (1..64)\n"
+	"  --drain-ms MS         after the last frame, wait this long for echoes (2000)\n"
+	"  --connect-timeout MS  connect + TLS + upgrade limit per call (5000)\n"
+	"  --http-timeout MS     answer webhook limit per request (5000)\n"
+	"Output:\n"
+	"  --json                one JSON line on stdout instead of the table\n"
+	"  --per-call            list every call (default: all up to 20 calls, else the failed ones)\n"
+	"  --quiet               no live progress line (it is shown only when stdout is a terminal)\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"Checks, per call and in total: frames sent, echoed, lost, mismatched (not bit-exact),\n"
+	"late (round trip > 20 ms), round-trip p50/p90/p99/max; send lag and caller-sim's CPU.\n"
+	"\n"
+	"Exit status:\n"
+	"  0  every frame came back bit-exact\n"
+	"  1  frames lost, mismatched, or stalled (the server stopped reading)\n"
+	"  2  bad usage: option, missing secret, unreadable or wrong-format WAV\n"
+	"  3  the answer webhook failed or returned an NCCO caller-sim cannot play\n"
+	"  4  a call failed: connect, TLS, handshake refused (e.g. HTTP 401), closed by the server\n";
+
+const char *opts_usage(void) { return usage; }
+
+enum {
+	O_METHOD = 256, O_TO, O_FROM, O_WS_URL, O_RATE, O_SECRET, O_SECRET_FILE, O_APP_ID, O_INSECURE, O_CAFILE,
+	O_WAV, O_DURATION, O_DTMF, O_RECORD, O_CALLS, O_RAMP, O_FLOOD, O_DRAIN, O_CONNECT_TO, O_HTTP_TO, O_JSON,
+	O_PER_CALL, O_QUIET,
+};
+
+static const struct option longopts[] = {
+	{ "answer-method", required_argument, NULL, O_METHOD },
+	{ "to", required_argument, NULL, O_TO },
+	{ "from", required_argument, NULL, O_FROM },
+	{ "ws-url", required_argument, NULL, O_WS_URL },
+	{ "rate", required_argument, NULL, O_RATE },
+	{ "secret", required_argument, NULL, O_SECRET },
+	{ "secret-file", required_argument, NULL, O_SECRET_FILE },
+	{ "application-id", required_argument, NULL, O_APP_ID },
+	{ "insecure", no_argument, NULL, O_INSECURE },
+	{ "cafile", required_argument, NULL, O_CAFILE },
+	{ "wav", required_argument, NULL, O_WAV },
+	{ "duration", required_argument, NULL, O_DURATION },
+	{ "dtmf", required_argument, NULL, O_DTMF },
+	{ "record", required_argument, NULL, O_RECORD },
+	{ "calls", required_argument, NULL, O_CALLS },
+	{ "ramp", required_argument, NULL, O_RAMP },
+	{ "flood", required_argument, NULL, O_FLOOD },
+	{ "drain-ms", required_argument, NULL, O_DRAIN },
+	{ "connect-timeout", required_argument, NULL, O_CONNECT_TO },
+	{ "http-timeout", required_argument, NULL, O_HTTP_TO },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "per-call", no_argument, NULL, O_PER_CALL },
+	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static enum opts_result bad(char *err, size_t errlen, const char *flag, const char *v, const char *want)
+{
+	snprintf(err, errlen, "--%s '%.100s': %s", flag, v, want);
+	return OPTS_ERR;
+}
+
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Numbers go into a query string and a JSON body unescaped: keep them plain. */
+static int set_number(char *out, const char *v)
+{
+	size_t n = strlen(v);
+	if (!n || n >= OPTS_NUMBER_MAX || strspn(v, "0123456789+abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-") != n)
+		return -1;
+	memcpy(out, v, n + 1);
+	return 0;
+}
+
+static int set_secret(struct sim_opts *o, const char *s, size_t n)
+{
+	if (!n || n > sizeof o->secret)
+		return -1;
+	memcpy(o->secret, s, n);
+	o->secret_len = n;
+	return 0;
+}
+
+/* Same rule as caller-echo's --secret-file: the bytes, minus trailing newlines. */
+static int read_secret_file(struct sim_opts *o, const char *path, char *err, size_t errlen)
+{
+	char buf[OPTS_SECRET_MAX + 2];
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		snprintf(err, errlen, "secret file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	size_t n = fread(buf, 1, sizeof buf, f);
+	int rerr = ferror(f);
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (rerr || set_secret(o, buf, n)) {
+		snprintf(err, errlen, "secret file '%s': %s", path,
+			 rerr ? "read error" : n ? "longer than 512 bytes" : "empty");
+		return -1;
+	}
+	return 0;
+}
+
+static int valid_dtmf(const char *s)
+{
+	return strspn(s, "0123456789*#") == strlen(s) && strlen(s) <= 32;
+}
+
+enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	const char *secret_flag = NULL, *secret_file = NULL;
+	int c;
+
+	memset(o, 0, sizeof *o);
+	strcpy(o->to, "447700900000");
+	strcpy(o->from, "447700900001");
+	o->rate = 24000;
+	o->calls = 1;
+	o->ramp = 100;
+	o->drain_ms = 2000;
+	o->connect_timeout_ms = 5000;
+	o->http_timeout_ms = 5000;
+	o->dtmf = "";
+	o->application_id = getenv("VONAGE_APPLICATION_ID");
+	if (!o->application_id || !o->application_id[0])
+		o->application_id = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		const char *v = optarg;
+		switch (c) {
+		case 'h': return OPTS_HELP;
+		case O_METHOD:
+			if (!strcasecmp(v, "GET"))
+				o->post = 0;
+			else if (!strcasecmp(v, "POST"))
+				o->post = 1;
+			else
+				return bad(err, errlen, "answer-method", v, "GET or POST");
+			break;
+		case O_TO:
+			if (set_number(o->to, v))
+				return bad(err, errlen, "to", v, "letters, digits, + . _ - only");
+			break;
+		case O_FROM:
+			if (set_number(o->from, v))
+				return bad(err, errlen, "from", v, "letters, digits, + . _ - only");
+			break;
+		case O_WS_URL: o->ws_url = v; break;
+		case O_RATE:
+			if (parse_int(v, 8000, 24000, &o->rate) || (o->rate != 8000 && o->rate != 16000 && o->rate != 24000))
+				return bad(err, errlen, "rate", v, "8000, 16000 or 24000");
+			break;
+		case O_SECRET: secret_flag = v; break;
+		case O_SECRET_FILE: secret_file = v; break;
+		case O_APP_ID: o->application_id = v; break;
+		case O_INSECURE: o->insecure = 1; break;
+		case O_CAFILE: o->cafile = v; break;
+		case O_WAV: o->wav = v; break;
+		case O_DURATION:
+			if (parse_double(v, 0.02, 86400, &o->duration_s))
+				return bad(err, errlen, "duration", v, "seconds, 0.02 to 86400");
+			break;
+		case O_DTMF:
+			if (!valid_dtmf(v))
+				return bad(err, errlen, "dtmf", v, "up to 32 of 0-9 * #");
+			o->dtmf = v;
+			break;
+		case O_RECORD: o->record = v; break;
+		case O_CALLS:
+			if (parse_int(v, 1, 100000, &o->calls))
+				return bad(err, errlen, "calls", v, "1 to 100000");
+			break;
+		case O_RAMP:
+			if (parse_double(v, 0, 1e6, &o->ramp))
+				return bad(err, errlen, "ramp", v, "calls per second, 0 = all at once");
+			break;
+		case O_FLOOD:
+			if (parse_int(v, 1, ENGINE_FLOOD_MAX, &o->flood))
+				return bad(err, errlen, "flood", v, "1 to 64 frames in flight");
+			break;
+		case O_DRAIN:
+			if (parse_int(v, 0, 600000, &o->drain_ms))
+				return bad(err, errlen, "drain-ms", v, "0 to 600000");
+			break;
+		case O_CONNECT_TO:
+			if (parse_int(v, 1, 600000, &o->connect_timeout_ms))
+				return bad(err, errlen, "connect-timeout", v, "1 to 600000 ms");
+			break;
+		case O_HTTP_TO:
+			if (parse_int(v, 1, 600000, &o->http_timeout_ms))
+				return bad(err, errlen, "http-timeout", v, "1 to 600000 ms");
+			break;
+		case O_JSON: o->json = 1; break;
+		case O_PER_CALL: o->per_call = 1; break;
+		case O_QUIET: o->quiet = 1; break;
+		default:
+			snprintf(err, errlen, "unknown option or missing value: %s (see --help)",
+				 optind > 0 && optind <= argc ? argv[optind - 1] : "?");
+			return OPTS_ERR;
+		}
+	}
+	if (optind < argc)
+		o->answer_url = argv[optind++];
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' (one answer URL only)", argv[optind]);
+		return OPTS_ERR;
+	}
+	if (!o->answer_url == !o->ws_url) {
+		snprintf(err, errlen, "give an answer URL or --ws-url (one of them; see --help)");
+		return OPTS_ERR;
+	}
+
+	/* flag beats environment; --secret beats --secret-file */
+	if (secret_flag) {
+		if (set_secret(o, secret_flag, strlen(secret_flag)))
+			return bad(err, errlen, "secret", "...", "1 to 512 bytes");
+	} else if (secret_file) {
+		if (read_secret_file(o, secret_file, err, errlen))
+			return OPTS_ERR;
+	} else {
+		const char *s = getenv("VONAGE_SIGNATURE_SECRET");
+		const char *f = getenv("VONAGE_SIGNATURE_SECRET_FILE");
+		if (s && s[0]) {
+			if (set_secret(o, s, strlen(s))) {
+				snprintf(err, errlen, "VONAGE_SIGNATURE_SECRET: longer than 512 bytes");
+				return OPTS_ERR;
+			}
+		} else if (f && f[0] && read_secret_file(o, f, err, errlen)) {
+			return OPTS_ERR;
+		}
+	}
+	if (o->record && o->calls != 1) {
+		snprintf(err, errlen, "--record records one call; use it with --calls 1");
+		return OPTS_ERR;
+	}
+	return OPTS_OK;
+}
