@@ -120,9 +120,10 @@ static uint32_t rng32(struct engine *e)
 	return (uint32_t)((e->rng * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
-static uint32_t us_since(const struct engine *e, uint64_t now)
+/* A CLOCK_REALTIME instant as us since the run began; wraps after 71 min, RTTs subtract mod 2^32. */
+static uint32_t rtt_clock_us(const struct engine *e, uint64_t realtime_ns)
 {
-	return (uint32_t)((now - e->t0) / 1000);   /* wraps after 71 min; RTTs subtract mod 2^32 */
+	return (uint32_t)((realtime_ns - e->rt0) / 1000);
 }
 
 static int fail(struct engine *e, struct call *c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -227,7 +228,7 @@ static int queue_frame(struct engine *e, struct call *c, int op, const void *pay
  * masked straight into the output buffer. Returns 1 sent, 0 no room
  * (counted as stalled), -1 call failed.
  */
-static int send_frame(struct engine *e, struct call *c, uint64_t now)
+static int send_frame(struct engine *e, struct call *c)
 {
 	uint32_t fb = c->src->frame_bytes, seq = c->next_seq;
 	uint8_t stamp[AUDIO_STAMP_BYTES], mask[4];
@@ -253,7 +254,7 @@ static int send_frame(struct engine *e, struct call *c, uint64_t now)
 		      AUDIO_STAMP_BYTES);
 	c->out_len += (uint32_t)(h + fb);
 	c->win[seq % ENGINE_WIN].seq1 = seq + 1;
-	c->win[seq % ENGINE_WIN].sent_us = us_since(e, now);
+	c->win[seq % ENGINE_WIN].sent_us = rtt_clock_us(e, util_realtime_ns());
 	c->next_seq++;
 	c->outstanding++;
 	c->r.sent++;
@@ -403,6 +404,9 @@ static int start_call(struct engine *e, struct call *c, uint64_t now)
 	/* 20 ms frames must leave at once, not wait for the previous one's ACK */
 	if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
 		return fail(e, c, "TCP_NODELAY: %s", strerror(errno));
+	/* RTTs end at the echo's arrival in the kernel, not when the loop reads it */
+	if (setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0)
+		return fail(e, c, "SO_TIMESTAMPNS: %s", strerror(errno));
 	if (connect(c->fd, (const struct sockaddr *)&t->addr, t->addrlen) == 0)
 		return on_connected(e, c);
 	if (errno != EINPROGRESS)
@@ -442,7 +446,7 @@ static int on_established(struct engine *e, struct call *c, uint64_t now)
 		c->stream_end = now + (uint64_t)(e->o->duration_s * 1e9);
 		sched(e, c, c->stream_end);
 		for (int k = 0; k < e->o->flood; k++)
-			if (send_frame(e, c, now) < 0)
+			if (send_frame(e, c) < 0)
 				return -1;
 		return 0;
 	}
@@ -457,7 +461,7 @@ static int on_established(struct engine *e, struct call *c, uint64_t now)
 
 /* ---- input ---------------------------------------------------------------- */
 
-static int on_echo(struct engine *e, struct call *c, const uint8_t *p, size_t len, uint64_t now)
+static int on_echo(struct engine *e, struct call *c, const uint8_t *p, size_t len, uint64_t now, uint64_t rx_rt)
 {
 	uint32_t fb = c->src->frame_bytes, seq;
 
@@ -466,7 +470,7 @@ static int on_echo(struct engine *e, struct call *c, const uint8_t *p, size_t le
 		e->tot_mismatched++;
 		return 0;
 	}
-	uint32_t rtt = us_since(e, now) - c->win[seq % ENGINE_WIN].sent_us;
+	uint32_t rtt = rtt_clock_us(e, rx_rt) - c->win[seq % ENGINE_WIN].sent_us;
 	c->win[seq % ENGINE_WIN].seq1 = 0;
 	c->outstanding--;
 	c->r.echoed++;
@@ -487,7 +491,7 @@ static int on_echo(struct engine *e, struct call *c, const uint8_t *p, size_t le
 		wav_writer_write(e->o->record, p + AUDIO_STAMP_BYTES, fb - AUDIO_STAMP_BYTES);
 	}
 	if (c->state == CALL_STREAM && e->o->flood) {
-		if (maybe_dtmf(e, c, now) || send_frame(e, c, now) < 0)
+		if (maybe_dtmf(e, c, now) || send_frame(e, c) < 0)
 			return -1;
 	} else if (c->state == CALL_DRAIN && !c->outstanding) {
 		return start_close(e, c, now);
@@ -516,14 +520,16 @@ static int on_close_frame(struct engine *e, struct call *c, const uint8_t *p, si
 }
 
 /* A complete message (unfragmented frame or reassembled). -1 if the call ended. */
-static int on_message(struct engine *e, struct call *c, int op, const uint8_t *p, size_t len, uint64_t now)
+static int on_message(struct engine *e, struct call *c, int op, const uint8_t *p, size_t len, uint64_t now,
+		      uint64_t rx_rt)
 {
 	if (op == WSF_OP_BINARY)
-		return on_echo(e, c, p, len, now);
+		return on_echo(e, c, p, len, now, rx_rt);
 	return 0;   /* text: the echo server sends none; Vonage's commands are ignored here */
 }
 
-static int on_frame(struct engine *e, struct call *c, const struct wsf_hdr *h, const uint8_t *p, uint64_t now)
+static int on_frame(struct engine *e, struct call *c, const struct wsf_hdr *h, const uint8_t *p, uint64_t now,
+		    uint64_t rx_rt)
 {
 	size_t len = (size_t)h->len;
 
@@ -533,7 +539,7 @@ static int on_frame(struct engine *e, struct call *c, const struct wsf_hdr *h, c
 		if (c->msg_op >= 0)
 			return fail(e, c, "protocol error: new message inside a fragmented one");
 		if (h->fin)
-			return on_message(e, c, h->opcode, p, len, now);
+			return on_message(e, c, h->opcode, p, len, now, rx_rt);
 		c->msg_op = h->opcode;
 		c->msg_len = 0;
 		[[fallthrough]];   /* the first fragment is appended like the rest */
@@ -549,7 +555,7 @@ static int on_frame(struct engine *e, struct call *c, const struct wsf_hdr *h, c
 		{
 			int op = c->msg_op;
 			c->msg_op = -1;
-			return on_message(e, c, op, c->msg, c->msg_len, now);
+			return on_message(e, c, op, c->msg, c->msg_len, now, rx_rt);
 		}
 	case WSF_OP_CLOSE:
 		return on_close_frame(e, c, p, len);
@@ -562,8 +568,11 @@ static int on_frame(struct engine *e, struct call *c, const struct wsf_hdr *h, c
 	}
 }
 
-/* Handle everything complete in c->in. Returns 0, or -1 if the call ended. */
-static int parse_input(struct engine *e, struct call *c, uint64_t now)
+/*
+ * Handle everything complete in c->in; now is monotonic (scheduling), rx_rt
+ * the realtime arrival of the bytes (RTT). Returns 0, or -1 if the call ended.
+ */
+static int parse_input(struct engine *e, struct call *c, uint64_t now, uint64_t rx_rt)
 {
 	size_t pos = 0;
 
@@ -594,7 +603,7 @@ static int parse_input(struct engine *e, struct call *c, uint64_t now)
 		if (h.masked)   /* servers must not mask; tolerate it */
 			wsf_mask_copy(p, p, (size_t)h.len, h.mask, 0);
 		pos += (size_t)hl + (size_t)h.len;
-		if (on_frame(e, c, &h, p, now))
+		if (on_frame(e, c, &h, p, now, rx_rt))
 			return -1;
 	}
 	if (pos) {
@@ -611,6 +620,34 @@ static int on_eof(struct engine *e, struct call *c, const char *why)
 	return fail(e, c, "server closed the connection during the %s%s%s",
 		    c->state == CALL_UPGRADE ? "handshake" : engine_state_str(c->state), why ? ": " : "",
 		    why ? why : "");
+}
+
+/*
+ * recv() that also returns the kernel's receive timestamp of the newest
+ * bytes read (0 when the kernel gave none, e.g. before timestamping was on).
+ */
+static ssize_t recv_stamped(int fd, uint8_t *buf, size_t cap, uint64_t *rx_rt)
+{
+	union { char buf[CMSG_SPACE(sizeof(struct timespec))]; struct cmsghdr align; } ctl;
+	struct iovec iov = { buf, cap };
+	struct msghdr mh;
+
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof ctl.buf;
+	ssize_t n = recvmsg(fd, &mh, 0);
+	if (n <= 0)
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+			*rx_rt = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		}
+	}
+	return n;
 }
 
 static int do_read(struct engine *e, struct call *c)
@@ -635,14 +672,15 @@ static int do_read(struct engine *e, struct call *c)
 				return fail(e, c, "%s", why);
 			}
 			c->in_len += (uint32_t)n;
-			if (parse_input(e, c, util_now_ns()))
+			if (parse_input(e, c, util_now_ns(), util_realtime_ns()))
 				return -1;
 			continue;   /* OpenSSL may hold more decrypted bytes than epoll knows of */
 		}
-		ssize_t n = recv(c->fd, c->in + c->in_len, space, 0);
+		uint64_t rx_rt = 0;
+		ssize_t n = recv_stamped(c->fd, c->in + c->in_len, space, &rx_rt);
 		if (n > 0) {
 			c->in_len += (uint32_t)n;
-			if (parse_input(e, c, util_now_ns()))
+			if (parse_input(e, c, util_now_ns(), rx_rt ? rx_rt : util_realtime_ns()))
 				return -1;
 			if ((size_t)n < space)
 				return 0;   /* drained; level-triggered epoll reports anything newer */
@@ -697,7 +735,7 @@ static void on_deadline(struct engine *e, struct call *c, uint64_t now)
 		}
 		/* lag: how late this tick's frame leaves compared with its slot */
 		pctl_add(&e->lag, (uint32_t)((now - c->due) / 1000));
-		if (send_frame(e, c, now) < 0 || maybe_dtmf(e, c, now))
+		if (send_frame(e, c) < 0 || maybe_dtmf(e, c, now))
 			return;
 		if (++c->ticks >= c->total) {
 			(void)enter_drain(e, c, now);
@@ -774,6 +812,21 @@ static void progress(struct engine *e, uint64_t now)
 	fflush(stdout);
 }
 
+/*
+ * Keep at least batch_us between two wakeups (engine.h, "Timing"): ticks
+ * and echoes that fall due meanwhile are handled together afterwards.
+ */
+static void batch_pause(const struct engine *e)
+{
+	uint64_t next = e->last_wake + (uint64_t)e->o->batch_us * 1000ull;
+
+	if (!e->o->batch_us || util_now_ns() >= next)
+		return;
+	struct timespec ts = { (time_t)(next / 1000000000ull), (long)(next % 1000000000ull) };
+	/* EINTR (a signal) just ends the pause early */
+	(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
 /* Sleep in epoll until the next deadline (ns resolution). */
 static int wait_events(struct engine *e, struct epoll_event *evs, uint64_t until)
 {
@@ -847,6 +900,7 @@ int engine_run(struct engine *e, volatile sig_atomic_t *stop, char *err, size_t 
 	static struct epoll_event evs[EVENTS_MAX];
 
 	e->t0 = util_now_ns();
+	e->rt0 = util_realtime_ns();
 	e->next_progress = e->t0 + 1000000000ull;
 	if (getrusage(RUSAGE_SELF, &e->ru0)) {
 		snprintf(err, errlen, "getrusage: %s", strerror(errno));
@@ -869,7 +923,9 @@ int engine_run(struct engine *e, volatile sig_atomic_t *stop, char *err, size_t 
 			until = e->heap[0]->due;
 		if (e->next_start < e->n && start_time(e, e->next_start) < until)
 			until = start_time(e, e->next_start);
+		batch_pause(e);
 		int n = wait_events(e, evs, until);
+		e->last_wake = util_now_ns();
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

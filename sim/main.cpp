@@ -287,6 +287,7 @@ static int run(const struct sim_opts *o)
 	eo.flood = o->flood;
 	eo.drain_ms = o->drain_ms;
 	eo.connect_timeout_ms = o->connect_timeout_ms;
+	eo.batch_us = o->batch_us;
 	eo.dtmf = o->dtmf;
 	eo.progress = !o->json && !o->quiet && isatty(STDOUT_FILENO);
 	eo.tls = tls;

@@ -48,6 +48,8 @@ static const char usage[] =
 	"  --drain-ms MS         after the last frame, wait this long for echoes (2000)\n"
 	"  --connect-timeout MS  connect + TLS + upgrade limit per call (5000)\n"
 	"  --http-timeout MS     answer webhook limit per request (5000)\n"
+	"  --batch-us US         shortest gap between two wakeups of the event loop: ticks and\n"
+	"                        echoes due meanwhile are handled together (100; 0 = every event)\n"
 	"Output:\n"
 	"  --json                one JSON line on stdout instead of the table\n"
 	"  --per-call            list every call (default: all up to 20 calls, else the failed ones)\n"
@@ -68,7 +70,7 @@ const char *opts_usage(void) { return usage; }
 
 enum {
 	O_METHOD = 256, O_TO, O_FROM, O_WS_URL, O_RATE, O_SECRET, O_SECRET_FILE, O_APP_ID, O_INSECURE, O_CAFILE,
-	O_WAV, O_DURATION, O_DTMF, O_RECORD, O_CALLS, O_RAMP, O_FLOOD, O_DRAIN, O_CONNECT_TO, O_HTTP_TO, O_JSON,
+	O_WAV, O_DURATION, O_DTMF, O_RECORD, O_CALLS, O_RAMP, O_FLOOD, O_DRAIN, O_CONNECT_TO, O_HTTP_TO, O_BATCH, O_JSON,
 	O_PER_CALL, O_QUIET,
 };
 
@@ -93,6 +95,7 @@ static const struct option longopts[] = {
 	{ "drain-ms", required_argument, NULL, O_DRAIN },
 	{ "connect-timeout", required_argument, NULL, O_CONNECT_TO },
 	{ "http-timeout", required_argument, NULL, O_HTTP_TO },
+	{ "batch-us", required_argument, NULL, O_BATCH },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "per-call", no_argument, NULL, O_PER_CALL },
 	{ "quiet", no_argument, NULL, O_QUIET },
@@ -189,6 +192,7 @@ enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err
 	o->drain_ms = 2000;
 	o->connect_timeout_ms = 5000;
 	o->http_timeout_ms = 5000;
+	o->batch_us = 100;
 	o->dtmf = "";
 	o->application_id = getenv("VONAGE_APPLICATION_ID");
 	if (!o->application_id || !o->application_id[0])
@@ -260,6 +264,10 @@ enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err
 		case O_HTTP_TO:
 			if (parse_int(v, 1, 600000, &o->http_timeout_ms))
 				return bad(err, errlen, "http-timeout", v, "1 to 600000 ms");
+			break;
+		case O_BATCH:
+			if (parse_int(v, 0, 10000, &o->batch_us))
+				return bad(err, errlen, "batch-us", v, "0 to 10000 microseconds");
 			break;
 		case O_JSON: o->json = 1; break;
 		case O_PER_CALL: o->per_call = 1; break;

@@ -32,6 +32,7 @@ struct sim_opts {
 	int         drain_ms;
 	int         connect_timeout_ms;
 	int         http_timeout_ms;
+	int         batch_us;
 	int         json, per_call, quiet;
 };
 

@@ -15,6 +15,9 @@
 /* Monotonic clock in nanoseconds. */
 uint64_t util_now_ns(void);
 
+/* CLOCK_REALTIME in nanoseconds: the clock of the kernel's receive timestamps. */
+uint64_t util_realtime_ns(void);
+
 /* Fill buf with len random bytes. Returns 0, or -1 if the kernel refused. */
 int util_random(void *buf, size_t len);
 
