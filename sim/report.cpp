@@ -149,7 +149,7 @@ static void print_table(const struct engine *e, const struct report_totals *t, c
 {
 	const struct call_target *t0 = &e->targets[0];
 	struct call_result sum;
-	int shown = 0, hidden = 0;
+	int shown = 0, hidden = 0, hidden_bad = 0;
 
 	fprintf(f, "caller-sim: %d call%s via %s %s\n", t->calls, t->calls == 1 ? "" : "s", m->method, m->target);
 	fprintf(f, "  WebSocket %s, %s (%u-byte frames), %.1f s of audio per call, %s\n", t0->ncco.uri,
@@ -164,6 +164,7 @@ static void print_table(const struct engine *e, const struct report_totals *t, c
 		char label[16];
 		if (!listed(e, m, c) || (!m->per_call && shown >= LIST_MAX)) {
 			hidden++;
+			hidden_bad += call_bad(c);
 			continue;
 		}
 		shown++;
@@ -171,8 +172,8 @@ static void print_table(const struct engine *e, const struct report_totals *t, c
 		row(f, label, c->t->uuid, engine_state_str(c->state), &c->r, &c->r.rtt);
 	}
 	if (hidden)
-		fprintf(f, "%6s  (%d more call%s without problems; --per-call lists them)\n", "", hidden,
-			hidden == 1 ? "" : "s");
+		fprintf(f, "%6s  (%d more call%s not listed, %d of them with problems; --per-call lists all)\n", "",
+			hidden, hidden == 1 ? "" : "s", hidden_bad);
 	memset(&sum, 0, sizeof sum);
 	sum.sent = t->sent;
 	sum.echoed = t->echoed;
@@ -199,8 +200,9 @@ static void print_table(const struct engine *e, const struct report_totals *t, c
 			ms(pctl_value(&e->lag, 99)), ms(e->lag.max));
 	if (m->flood && t->stream_s > 0)
 		fprintf(f, "  echoes: %.0f frames/s over %.1f s\n", (double)t->echoed / t->stream_s, t->stream_s);
-	fprintf(f, "  caller-sim CPU %.0f%% of one core (%.2f s user + %.2f s system over %.2f s)\n", t->cpu_pct,
-		t->user_s, t->sys_s, t->wall_s);
+	if (t->wall_s >= 0.2)   /* a percentage of a few milliseconds says nothing */
+		fprintf(f, "  caller-sim CPU %.0f%% of one core (%.2f s user + %.2f s system over %.2f s)\n",
+			t->cpu_pct, t->user_s, t->sys_s, t->wall_s);
 
 	int code = report_exit_code(t);
 	if (code == EXIT_PASS)
