@@ -253,6 +253,10 @@ int http_request(const struct url *u, SSL_CTX *tls, int insecure, const char *me
 	int ret = -1, n;
 
 	memset(r, 0, sizeof *r);
+	if (!buf || cap < 64) {
+		snprintf(err, errlen, "reply buffer too small");
+		return -1;
+	}
 	if (u->tls && !tls) {
 		snprintf(err, errlen, "https needs a TLS context");
 		return -1;
