@@ -272,8 +272,10 @@ static int maybe_dtmf(struct engine *e, struct call *c, uint64_t now)
 		return 0;
 	int n = snprintf(msg, sizeof msg, "{\"event\":\"websocket:dtmf\",\"digit\":\"%c\",\"duration\":%d}",
 			 d[c->dtmf_idx], DTMF_DURATION_MS);
-	if (n < 0 || (size_t)n >= sizeof msg || queue_frame(e, c, WSF_OP_TEXT, msg, (size_t)n))
-		return fail(e, c, "cannot queue a DTMF event: output buffer full");
+	if (n < 0 || (size_t)n >= sizeof msg)
+		return fail(e, c, "DTMF event does not fit");
+	if (queue_frame(e, c, WSF_OP_TEXT, msg, (size_t)n))
+		return 0;   /* the server is not reading: the next tick tries again */
 	c->dtmf_idx++;
 	c->dtmf_due += DTMF_GAP_NS;
 	c->r.dtmf_sent++;
@@ -465,9 +467,18 @@ static int on_echo(struct engine *e, struct call *c, const uint8_t *p, size_t le
 {
 	uint32_t fb = c->src->frame_bytes, seq;
 
-	if (len != fb || audio_stamp_read(p, &seq) || c->win[seq % ENGINE_WIN].seq1 != seq + 1) {
-		c->r.mismatched++;   /* names no frame in flight: corrupt, duplicate or invented */
+	if (len != fb || audio_stamp_read(p, &seq) || seq >= c->next_seq) {
+		c->r.mismatched++;   /* corrupt, or names a frame never sent */
 		e->tot_mismatched++;
+		return 0;
+	}
+	if (c->win[seq % ENGINE_WIN].seq1 != seq + 1) {
+		if (c->next_seq - seq > ENGINE_WIN)
+			c->r.late++;   /* came after send_frame wrote it off as lost: stays lost */
+		else {
+			c->r.mismatched++;   /* a second echo of a frame already answered */
+			e->tot_mismatched++;
+		}
 		return 0;
 	}
 	uint32_t rtt = rtt_clock_us(e, rx_rt) - c->win[seq % ENGINE_WIN].sent_us;

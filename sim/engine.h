@@ -77,9 +77,9 @@ enum call_state {
 struct call_result {
 	uint64_t sent;        /* binary frames written */
 	uint64_t echoed;      /* echoes that named a frame we had in flight */
-	uint64_t lost;        /* sent, never echoed (in time) */
-	uint64_t mismatched;  /* echoes whose bytes differ from what was sent, or name no frame */
-	uint64_t late;        /* echoes with RTT > ENGINE_LATE_US */
+	uint64_t lost;        /* sent, never echoed, or echoed after ENGINE_WIN newer frames were sent */
+	uint64_t mismatched;  /* echoes whose bytes differ from what was sent, duplicates, or naming no frame */
+	uint64_t late;        /* echoes with RTT > ENGINE_LATE_US (also those too late to count) */
 	uint64_t stalled;     /* ticks with no room to write: the server was not reading */
 	uint32_t dtmf_sent;
 	int      close_code;  /* the server's close code, 0 if none */
