@@ -15,7 +15,7 @@
 
 #define DEPTH 64
 
-struct msg { uint8_t *payload; size_t len; };
+struct msg { uint8_t *payload; size_t len; char first, final; };
 struct pss { struct lws_ring *ring; };
 
 static volatile sig_atomic_t interrupted;
@@ -34,6 +34,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		pss->ring = lws_ring_create(sizeof(struct msg), DEPTH, destroy_msg);
 		return pss->ring ? 0 : -1;
 	case LWS_CALLBACK_RECEIVE:
+		if (!lws_frame_is_binary(wsi))
+			return 0;   /* Vonage's JSON events: nothing to echo */
 		if (!lws_ring_get_count_free_elements(pss->ring))
 			return 0;   /* full: drop, like the lws example */
 		m.payload = (uint8_t *)malloc(LWS_PRE + len);
@@ -41,6 +43,9 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 			return -1;
 		memcpy(m.payload + LWS_PRE, in, len);
 		m.len = len;
+		/* lws may hand a message over in pieces: echo them as fragments */
+		m.first = (char)lws_is_first_fragment(wsi);
+		m.final = (char)lws_is_final_fragment(wsi);
 		if (lws_ring_insert(pss->ring, &m, 1) != 1) {
 			free(m.payload);
 			return 0;
@@ -51,7 +56,9 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		pm = (const struct msg *)lws_ring_get_element(pss->ring, NULL);
 		if (!pm)
 			return 0;
-		if (lws_write(wsi, pm->payload + LWS_PRE, pm->len, LWS_WRITE_BINARY) < (int)pm->len)
+		if (lws_write(wsi, pm->payload + LWS_PRE, pm->len,
+			      (enum lws_write_protocol)lws_write_ws_flags(LWS_WRITE_BINARY, pm->first, pm->final)) <
+		    (int)pm->len)
 			return -1;
 		lws_ring_consume(pss->ring, NULL, NULL, 1);
 		if (lws_ring_get_element(pss->ring, NULL))

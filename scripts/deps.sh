@@ -8,12 +8,13 @@
 #   scripts/deps.sh test     also what the test suite uses
 set -eu
 
-pkgs="build-essential pkg-config libwebsockets-dev libssl-dev libcjson-dev libjwt-dev openssl"
+# libwebsockets-evlib-ev: lws's libev (epoll) plugin, the default event loop (README)
+pkgs="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev libjwt-dev openssl"
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
-	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl"
+	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl libwebsockets-evlib-uv"
 fi
 if [ "${1:-}" = "bench" ]; then
-	pkgs="$pkgs util-linux procps libwebsockets-evlib-ev libwebsockets-evlib-uv"
+	pkgs="$pkgs util-linux procps linux-perf valgrind"
 fi
 
 missing=""

@@ -52,7 +52,7 @@ static const struct opt opts[] = {
 	{ "jwt-leeway", NULL, K_INT, F(jwt_leeway_s), 0, 300, "clock skew allowed, seconds (default 30)" },
 	{ "ping-interval", NULL, K_INT, F(ping_s), 5, 3600, "WebSocket ping interval, seconds (default 30)" },
 	{ "log-level", "LOG_LEVEL", K_LEVEL, F(log_level), 0, 0, "error, warn, info or debug (default info)" },
-	{ "event-loop", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "poll, libev or libuv (default poll)" },
+	{ "event-loop", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "libev (default), poll or libuv" },
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -78,7 +78,7 @@ static void defaults(struct config *c)
 	c->jwt_leeway_s = 30;
 	c->log_level = LOG_INFO;
 	c->ping_s = 30;
-	c->loop = LOOP_POLL;
+	c->loop = LOOP_LIBEV;   /* measured best: docs/benchmarks.md */
 }
 
 /*

@@ -32,15 +32,17 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* One socket per call plus slack; raise the soft limit as far as allowed. */
-static void raise_fd_limit(int max_calls)
+/*
+ * One socket per call plus slack. lws sizes its fd tables from this limit,
+ * so it is set to exactly that (raised, or lowered from a huge default):
+ * memory stays proportional to --max-calls.
+ */
+static void set_fd_limit(int max_calls)
 {
 	struct rlimit rl;
 	rlim_t want = (rlim_t)max_calls + 256;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	if (rl.rlim_cur >= want)
 		return;
 	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
@@ -68,7 +70,7 @@ int main(int argc, char **argv)
 		log_warn("the signature secret is only %zu bytes; use at least 32 random bytes", cfg.secret_len);
 
 	install_signals();
-	raise_fd_limit(cfg.max_calls);
+	set_fd_limit(cfg.max_calls);
 	if (server_create(&app, &cfg))
 		return 1;
 	server_run(&app, &stop);

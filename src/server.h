@@ -27,6 +27,7 @@ struct app {
 	int                  shutting_down;  /* closing sockets with 1001 */
 	lws_usec_t           shutdown_deadline;
 	int                  done;           /* leave the service loop */
+	enum event_loop      loop;           /* the loop actually running */
 	lws_sorted_usec_list_t tick;
 };
 

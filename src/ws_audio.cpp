@@ -8,6 +8,9 @@
  * (one copy, no malloc) and commits it when the message ends, then asks for
  * WRITEABLE; WRITEABLE sends the oldest frame straight from its slot (the
  * slot's headroom is lws's LWS_PRE) and asks again while frames wait. When
+ * the new frame is the only one waiting and nothing is stuck in lws's send
+ * buffer, RECEIVE sends it at once instead (the common case: a peer that
+ * reads keeps the ring empty), saving a WRITEABLE round trip per frame. When
  * the peer stops reading and the ring fills, the oldest frame is dropped and
  * counted: the caller hears a 20 ms gap instead of ever-growing latency.
  * Text messages are small JSON events; unfragmented ones are parsed in place,
@@ -223,6 +226,26 @@ static int on_text(struct lws *wsi, struct audio_pss *pss, const char *in, size_
 	return 0;
 }
 
+/*
+ * Send the oldest frame straight from its slot and count it. lws_write needs
+ * LWS_PRE bytes before the payload: that is the slot's headroom. If the
+ * kernel takes only part, lws keeps the rest and holds back WRITEABLE until
+ * it has flushed it.
+ */
+static int send_oldest(struct lws *wsi, struct audio_pss *pss)
+{
+	struct ring_slot *s = ring_peek(&pss->ring);
+
+	if (!s)
+		return 0;
+	if (lws_write(wsi, s->buf + RING_HEADROOM, s->len, LWS_WRITE_BINARY) < (int)s->len)
+		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "write failed");
+	pss->st.c.packets_sent++;
+	pss->st.c.bytes_sent += s->len;
+	ring_pop(&pss->ring);
+	return 0;
+}
+
 static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, size_t len, int final)
 {
 	struct ring *r = &pss->ring;
@@ -237,6 +260,17 @@ static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, siz
 	ring_commit(r);
 	pss->st.c.packets_received++;
 	pss->st.c.frames_dropped = r->dropped;
+	/*
+	 * Fast path, the steady state of a call: this frame is the only one
+	 * waiting and lws holds no unsent bytes for this socket, so the kernel
+	 * almost surely has room. Send it now instead of asking for WRITEABLE:
+	 * that round trip (poll/epoll interest on, a wakeup, interest off) cost
+	 * more than the send itself (see docs/benchmarks.md). Anything else --
+	 * a backlog, a partly sent frame, shutting down -- takes the WRITEABLE
+	 * path, which keeps order and never writes over buffered bytes.
+	 */
+	if (ring_count(r) == 1 && !lws_partial_buffered(wsi) && !app_from_wsi(wsi)->shutting_down)
+		return send_oldest(wsi, pss);
 	lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -254,19 +288,12 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 static int on_writeable(struct lws *wsi, struct audio_pss *pss)
 {
 	struct app *app = app_from_wsi(wsi);
-	struct ring_slot *s;
 
 	if (app->shutting_down)
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
-	s = ring_peek(&pss->ring);
-	if (!s)
-		return 0;
-	/* one lws_write per WRITEABLE: lws buffers any part the kernel refuses */
-	if (lws_write(wsi, s->buf + RING_HEADROOM, s->len, LWS_WRITE_BINARY) < (int)s->len)
-		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "write failed");
-	pss->st.c.packets_sent++;
-	pss->st.c.bytes_sent += s->len;
-	ring_pop(&pss->ring);
+	/* one lws_write per WRITEABLE; ask again while frames wait */
+	if (send_oldest(wsi, pss))
+		return -1;
 	if (ring_count(&pss->ring))
 		lws_callback_on_writable(wsi);
 	return 0;

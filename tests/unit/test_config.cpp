@@ -147,7 +147,7 @@ static void test_config_load_defaults(void **state)
 	assert_string_equal(f->c.secret_source, "environment");
 	assert_int_equal(f->c.log_level, LOG_INFO);
 	assert_int_equal(f->c.ping_s, 30);
-	assert_int_equal(f->c.loop, LOOP_POLL);
+	assert_int_equal(f->c.loop, LOOP_LIBEV);
 }
 
 static void test_config_load_flag_overrides_env(void **state)
@@ -203,7 +203,7 @@ static void test_config_load_every_flag(void **state)
 	assert_int_equal(load(f, "--listen", "::1", "--from-number=15550001111", "--application-id", "app-2",
 			      "--talk-text", "Hello there", "--rate", "8000", "--ring-slots", "2", "--slot-bytes",
 			      "320", "--max-calls", "100000", "--jwt-max-age", "86400", "--jwt-leeway", "0",
-			      "--ping-interval", "3600", "--log-level", "WARN", "--event-loop", "libev", NULL),
+			      "--ping-interval", "3600", "--log-level", "WARN", "--event-loop", "poll", NULL),
 			 CONFIG_OK);
 	assert_string_equal(f->c.listen, "::1");
 	assert_string_equal(f->c.from_number, "15550001111");
@@ -217,7 +217,7 @@ static void test_config_load_every_flag(void **state)
 	assert_int_equal(f->c.jwt_leeway_s, 0);
 	assert_int_equal(f->c.ping_s, 3600);
 	assert_int_equal(f->c.log_level, LOG_WARN);
-	assert_int_equal(f->c.loop, LOOP_LIBEV);
+	assert_int_equal(f->c.loop, LOOP_POLL);
 	/* the upper ends of the slot ranges */
 	assert_int_equal(load(f, "--ring-slots", "4096", "--slot-bytes", "65536", NULL), CONFIG_OK);
 	assert_int_equal(f->c.ring_slots, RING_SLOTS_MAX);
