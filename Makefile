@@ -2,6 +2,8 @@
 #   make          build build/caller-echo (installs missing Debian packages first)
 #   make run      build and run on :8080 with a development secret
 #   make test     unit tests (CMocka, ASan+UBSan) + integration tests against the real binary
+#   make demo     one simulated Vonage call through the whole path (build/caller-sim)
+#   make bench    load benchmark: caller-echo vs a plain lws echo (docs/benchmarks.md)
 #   make clean
 
 CXX      ?= g++
@@ -54,6 +56,9 @@ UT_DEPS_config   := config host log
 UT_DEPS_stats    := stats auth_jwt
 UT_DEPS_log      := log
 
+# keep objects: no "rm ..." after the summary line, and faster rebuilds
+.SECONDARY:
+
 .SECONDEXPANSION:
 $(B)/test/test_%: $(B)/test/test_%.o $$(addprefix $(B)/test/,$$(addsuffix .o,$$(UT_DEPS_$$*)))
 	$(CXX) $(CXXFLAGS) $(UT_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
@@ -66,6 +71,17 @@ integration: $(B)/caller-echo | deps-test
 
 test: $(B)/caller-echo $(UT_BINS) | deps-test
 	@scripts/run-tests.sh all $(UT_BINS)
+
+# --- benchmark (docs/benchmarks.md) ---------------------------------------
+.PHONY: bench bench-bin deps-bench
+deps-bench:
+	@scripts/deps.sh bench
+bench-bin: $(B)/minimal-echo
+$(B)/minimal-echo: bench/minimal-echo.cpp | deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -o $@ $< -lwebsockets
+bench: $(B)/caller-echo $(B)/caller-sim $(B)/minimal-echo | deps-bench
+	@/usr/bin/python3 scripts/bench.py
 
 # --- running ----------------------------------------------------------------
 certs:
