@@ -236,6 +236,7 @@ void server_destroy(struct app *app)
 	if (!app->ctx)
 		return;
 	lws_sul_cancel(&app->tick);
+	lws_sul_cancel(&app->flush_sul);
 	lws_context_destroy(app->ctx);
 	app->ctx = NULL;
 }

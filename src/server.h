@@ -17,6 +17,8 @@
 #include "log.h"
 #include "stats.h"
 
+struct audio_pss;
+
 struct app {
 	const struct config *cfg;
 	struct lws_context  *ctx;
@@ -29,6 +31,9 @@ struct app {
 	int                  done;           /* leave the service loop */
 	enum event_loop      loop;           /* the loop actually running */
 	lws_sorted_usec_list_t tick;
+	lws_sorted_usec_list_t flush_sul;    /* end-of-pass echo flush (ws_audio) */
+	struct audio_pss    *flush_head;     /* connections with frames to send */
+	int                  flush_scheduled;
 };
 
 static inline struct app *app_from_wsi(struct lws *wsi)

@@ -6,11 +6,11 @@
  * 101 -- an unauthenticated client never gets a WebSocket.
  * Data: RECEIVE appends each binary fragment into the head slot of pss->ring
  * (one copy, no malloc) and commits it when the message ends, then asks for
- * WRITEABLE; WRITEABLE sends the oldest frame straight from its slot (the
- * slot's headroom is lws's LWS_PRE) and asks again while frames wait. When
- * the new frame is the only one waiting and nothing is stuck in lws's send
- * buffer, RECEIVE sends it at once instead (the common case: a peer that
- * reads keeps the ring empty), saving a WRITEABLE round trip per frame. When
+ * put on the app's flush list; at the end of the event-loop pass flush_all_cb
+ * sends each listed connection's frames straight from their slots (the
+ * slot's headroom is lws's LWS_PRE), corked into one TCP segment when there
+ * are several. Only when lws still holds unsent bytes for a socket (the peer
+ * is not reading) do frames wait for WRITEABLE, one lws_write per callback. When
  * the peer stops reading and the ring fills, the oldest frame is dropped and
  * counted: the caller hears a 20 ms gap instead of ever-growing latency.
  * Text messages are small JSON events; unfragmented ones are parsed in place,
@@ -19,7 +19,10 @@
  */
 #include "ws_audio.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +36,9 @@ static_assert(RING_HEADROOM >= LWS_PRE, "ring headroom must fit lws's LWS_PRE");
 struct audio_pss {
 	struct stats_conn st;
 	struct ring       ring;
+	struct lws       *wsi;         /* for the end-of-batch flush */
+	struct audio_pss *flush_prev, *flush_next; /* on app's flush list */
+	uint8_t           flush_queued;
 	char             *text;        /* fragmented text message being gathered */
 	uint32_t          text_len;
 	uint8_t           in_text;     /* inside a fragmented text message */
@@ -158,6 +164,7 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	server_peer(wsi, peer, sizeof peer);
 	stats_conn_open(&app->stats, &pss->st, peer, time(NULL));
 	pss->opened = 1;
+	pss->wsi = wsi;
 	log_info("call %llu: WebSocket open from %s (%u open)", (unsigned long long)pss->st.id, peer,
 		 app->stats.connections_open);
 	return 0;
@@ -246,6 +253,75 @@ static int send_oldest(struct lws *wsi, struct audio_pss *pss)
 	return 0;
 }
 
+static void flush_unlink(struct app *app, struct audio_pss *pss)
+{
+	if (!pss->flush_queued)
+		return;
+	if (pss->flush_prev)
+		pss->flush_prev->flush_next = pss->flush_next;
+	else
+		app->flush_head = pss->flush_next;
+	if (pss->flush_next)
+		pss->flush_next->flush_prev = pss->flush_prev;
+	pss->flush_prev = pss->flush_next = NULL;
+	pss->flush_queued = 0;
+}
+
+/* TCP_CORK on/off; best effort (a failure only costs extra segments). */
+static void cork(struct lws *wsi, int on)
+{
+	int fd = lws_get_socket_fd(wsi);
+	if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on))
+		log_debug("TCP_CORK %d failed on fd %d", on, fd);
+}
+
+/*
+ * End of an event-loop pass (a 1 us timer, which lws runs after the I/O it
+ * is handling): send what each listed connection received during the pass.
+ * Several frames for one socket go out corked, in one TCP segment instead
+ * of one each. A failed write cannot return -1 to lws here, so the
+ * connection is closed asynchronously instead.
+ */
+static void flush_all_cb(lws_sorted_usec_list_t *sul)
+{
+	struct app *app = lws_container_of(sul, struct app, flush_sul);
+
+	app->flush_scheduled = 0;
+	while (app->flush_head) {
+		struct audio_pss *pss = app->flush_head;
+		struct lws *wsi = pss->wsi;
+		flush_unlink(app, pss);
+		int batch = ring_count(&pss->ring) > 1;
+		if (batch)
+			cork(wsi, 1);
+		while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
+			if (send_oldest(wsi, pss)) {
+				lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+				break;
+			}
+		if (batch)
+			cork(wsi, 0);
+		if (ring_count(&pss->ring))
+			lws_callback_on_writable(wsi);
+	}
+}
+
+static void flush_enqueue(struct app *app, struct audio_pss *pss)
+{
+	if (pss->flush_queued)
+		return;
+	pss->flush_queued = 1;
+	pss->flush_prev = NULL;
+	pss->flush_next = app->flush_head;
+	if (app->flush_head)
+		app->flush_head->flush_prev = pss;
+	app->flush_head = pss;
+	if (!app->flush_scheduled) {
+		app->flush_scheduled = 1;
+		lws_sul_schedule(app->ctx, 0, &app->flush_sul, flush_all_cb, 1);
+	}
+}
+
 static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, size_t len, int final)
 {
 	struct ring *r = &pss->ring;
@@ -261,16 +337,20 @@ static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, siz
 	pss->st.c.packets_received++;
 	pss->st.c.frames_dropped = r->dropped;
 	/*
-	 * Fast path, the steady state of a call: this frame is the only one
-	 * waiting and lws holds no unsent bytes for this socket, so the kernel
-	 * almost surely has room. Send it now instead of asking for WRITEABLE:
-	 * that round trip (poll/epoll interest on, a wakeup, interest off) cost
-	 * more than the send itself (see docs/benchmarks.md). Anything else --
-	 * a backlog, a partly sent frame, shutting down -- takes the WRITEABLE
-	 * path, which keeps order and never writes over buffered bytes.
+	 * Steady state: lws holds no unsent bytes for this socket, so the kernel
+	 * almost surely has room. Send at the end of this loop pass instead of
+	 * asking for WRITEABLE: that round trip (epoll interest on, a wakeup,
+	 * interest off) cost more than the send itself, and sending after all
+	 * of the pass's reads lets several frames of one socket share a segment
+	 * (docs/benchmarks.md). A socket with bytes stuck in lws, or shutting
+	 * down, takes the WRITEABLE path, which keeps order and never writes
+	 * over buffered bytes.
 	 */
-	if (ring_count(r) == 1 && !lws_partial_buffered(wsi) && !app_from_wsi(wsi)->shutting_down)
-		return send_oldest(wsi, pss);
+	struct app *app = app_from_wsi(wsi);
+	if (!lws_partial_buffered(wsi) && !app->shutting_down) {
+		flush_enqueue(app, pss);
+		return 0;
+	}
 	lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -305,6 +385,7 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 
 	free(pss->text);
 	pss->text = NULL;
+	flush_unlink(app, pss);
 	if (!pss->opened)
 		return;
 	log_info("call %llu (%s): closed after %llu frames in, %llu out, %llu dropped",
