@@ -1,0 +1,243 @@
+"""bench.py -- what `make bench` runs: caller-echo and a plain libwebsockets
+echo under the same simulated Vonage load, numbers into one table.
+
+Server pinned to core 0, caller-sim to core 1 (taskset). For each server and
+event loop:
+  * paced runs: N concurrent 24 kHz calls (960-byte frames every 20 ms), held
+    for WINDOW seconds after the ramp; server CPU and RSS are sampled over that
+    window only. Each N is run RUNS times and every run is printed; a run
+    "holds" when every call connected and nothing was lost or mismatched and
+    RTT p99 <= 20 ms. An N holds when the median run does.
+  * flood: 100 calls, 8 frames in flight each, no pacing; echoed frames per
+    server CPU-second, the fairest single figure of server cost per frame.
+
+Environment knobs (defaults in brackets):
+  RUNS [3]  WINDOW [15]  NS [100,500,1000,1500,2000]  LOOPS [poll,libev,libuv]
+  SERVERS [caller-echo,minimal-echo]  FLOOD_S [10]  OUT [build/bench/results.md]
+Usage: /usr/bin/python3 scripts/bench.py   (after `make all sim bench-bin`)
+"""
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+SERVER_CORE, SIM_CORE = "0", "1"
+RAMP = 500          # calls started per second
+HZ = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def env_list(name, default):
+    v = os.environ.get(name)
+    return [x for x in v.split(",") if x] if v else default
+
+
+RUNS = int(os.environ.get("RUNS", "3"))
+WINDOW = int(os.environ.get("WINDOW", "15"))
+NS = [int(x) for x in env_list("NS", ["100", "500", "1000", "1500", "2000"])]
+LOOPS = env_list("LOOPS", ["poll", "libev", "libuv"])
+SERVERS = env_list("SERVERS", ["caller-echo", "minimal-echo"])
+FLOOD_S = int(os.environ.get("FLOOD_S", "10"))
+OUT = os.environ.get("OUT", os.path.join(BUILD, "bench", "results.md"))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / HZ   # utime + stime
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * PAGE // 1024
+
+
+class Server:
+    """One server process on core 0, on a fresh port."""
+
+    def __init__(self, kind, loop, secret_file):
+        self.port = free_port()
+        if kind == "caller-echo":
+            cmd = [os.path.join(BUILD, "caller-echo"), "--listen", "127.0.0.1", "--port", str(self.port),
+                   "--secret-file", secret_file, "--log-level", "warn", "--max-calls", "4000",
+                   "--event-loop", loop]
+            self.url = f"http://127.0.0.1:{self.port}/webhooks/answer"
+        else:
+            cmd = [os.path.join(BUILD, "minimal-echo"), str(self.port), loop]
+            self.url = None
+        self.ws = f"ws://127.0.0.1:{self.port}/socket"
+        self.log = open(os.path.join(BUILD, "bench", f"{kind}-{loop}.log"), "ab")
+        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE] + cmd, stdout=self.log,
+                                     stderr=self.log)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"{kind} ({loop}) did not start")
+        time.sleep(0.2)
+        self.idle_rss = rss_kib(self.proc.pid)
+
+    def stop(self):
+        # the minimal echo under libev only listens to SIGINT; SIGKILL after that
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def sim_cmd(server, secret_file, args):
+    base = ["taskset", "-c", SIM_CORE, os.path.join(BUILD, "caller-sim"), "--json", "--quiet",
+            "--secret-file", secret_file]
+    target = [server.url] if server.url else ["--ws-url", server.ws]
+    return base + args + target
+
+
+def paced_run(kind, loop, n, secret_file):
+    srv = Server(kind, loop, secret_file)
+    ramp_s = n / RAMP
+    duration = ramp_s + WINDOW + 2
+    sim = subprocess.Popen(sim_cmd(srv, secret_file, ["--calls", str(n), "--ramp", str(RAMP),
+                                                      "--duration", f"{duration:.1f}"]),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(ramp_s + 1)
+    c0, t0 = cpu_seconds(srv.proc.pid), time.time()
+    time.sleep(WINDOW / 2)
+    rss = rss_kib(srv.proc.pid)
+    time.sleep(WINDOW / 2)
+    c1, t1 = cpu_seconds(srv.proc.pid), time.time()
+    out, err = sim.communicate(timeout=duration + 60)
+    srv.stop()
+    try:
+        r = json.loads(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        r = {"connected": 0, "lost": -1, "mismatched": -1, "late": -1,
+             "rtt_ms": {"p50": -1, "p99": -1, "max": -1}, "cpu_pct": -1,
+             "send_lag_ms": {"p99": -1}, "error": err.decode()[-300:]}
+    r["server_cpu_pct"] = 100 * (c1 - c0) / (t1 - t0)
+    r["rss_kib"] = rss
+    r["idle_rss_kib"] = srv.idle_rss
+    r["rss_per_call_kib"] = (rss - srv.idle_rss) / n
+    r["held"] = (r.get("connected") == n and r.get("lost") == 0 and r.get("mismatched") == 0
+                 and 0 <= r["rtt_ms"]["p99"] <= 20)
+    return r
+
+
+def flood_run(kind, loop, secret_file):
+    srv = Server(kind, loop, secret_file)
+    sim = subprocess.Popen(sim_cmd(srv, secret_file, ["--calls", "100", "--ramp", "0", "--flood", "8",
+                                                      "--duration", str(FLOOD_S)]),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    c0 = cpu_seconds(srv.proc.pid)
+    out, err = sim.communicate(timeout=FLOOD_S + 60)
+    c1 = cpu_seconds(srv.proc.pid)
+    srv.stop()
+    try:
+        r = json.loads(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"echoed": 0, "per_cpu_s": 0, "error": err.decode()[-300:]}
+    r["server_cpu_s"] = c1 - c0
+    r["per_cpu_s"] = r["echoed"] / (c1 - c0) if c1 > c0 else 0
+    return r
+
+
+def fmt_paced(kind, loop, n, i, r):
+    return (f"| {kind} | {loop} | {n} | {i} | {r.get('connected')} | {r.get('lost')} | {r.get('mismatched')} | "
+            f"{r['rtt_ms']['p50']:.2f} | {r['rtt_ms']['p99']:.2f} | {r['rtt_ms']['max']:.1f} | {r.get('late')} | "
+            f"{r['server_cpu_pct']:.0f} | {r['rss_kib'] / 1024:.1f} | {r['rss_per_call_kib']:.1f} | "
+            f"{r.get('cpu_pct', -1):.0f} | {r['send_lag_ms']['p99']:.2f} | {'yes' if r['held'] else 'NO'} |")
+
+
+def main():
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    secret_file = os.path.join(BUILD, "bench", "secret")
+    with open(secret_file, "w") as f:
+        f.write(os.urandom(32).hex())
+    lines = []
+
+    def emit(s=""):
+        print(s, flush=True)
+        lines.append(s)
+
+    emit(f"# caller-echo benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    emit()
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    emit(f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; "
+         f"server on core {SERVER_CORE}, caller-sim on core {SIM_CORE}. "
+         f"RUNS={RUNS} WINDOW={WINDOW}s ramp {RAMP}/s.")
+    emit()
+    emit("## Paced 24 kHz calls")
+    emit()
+    emit("| server | loop | N | run | connected | lost | mismatched | RTT p50 ms | p99 ms | max ms | late | "
+         "server CPU % | RSS MiB | RSS/call KiB | sim CPU % | sim lag p99 ms | held |")
+    emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    summary = {}
+    for kind in SERVERS:
+        for loop in LOOPS:
+            for n in NS:
+                runs = [paced_run(kind, loop, n, secret_file) for _ in range(RUNS)]
+                for i, r in enumerate(runs, 1):
+                    emit(fmt_paced(kind, loop, n, i, r))
+                summary[(kind, loop, n)] = runs
+    emit()
+    emit("## Medians of the runs")
+    emit()
+    emit("| server | loop | largest N held | p99 ms at 1000 | server CPU % at 1000 | RSS/call KiB at 1000 | idle RSS MiB |")
+    emit("|---|---|---|---|---|---|---|")
+    for kind in SERVERS:
+        for loop in LOOPS:
+            held = [n for n in NS if sum(r["held"] for r in summary[(kind, loop, n)]) * 2 > RUNS]
+            at = summary.get((kind, loop, 1000))
+            med = (lambda f: statistics.median(f(r) for r in at)) if at else None
+            emit(f"| {kind} | {loop} | {max(held) if held else 'none'} | "
+                 f"{med(lambda r: r['rtt_ms']['p99']):.2f} | {med(lambda r: r['server_cpu_pct']):.0f} | "
+                 f"{med(lambda r: r['rss_per_call_kib']):.1f} | "
+                 f"{med(lambda r: r['idle_rss_kib']) / 1024:.1f} |" if at else
+                 f"| {kind} | {loop} | {max(held) if held else 'none'} | - | - | - | - |")
+    emit()
+    emit("## Flood: 100 calls, 8 frames in flight, no pacing")
+    emit()
+    emit("| server | loop | run | echoed | lost | mismatched | server CPU s | echoes per server CPU-s | sim CPU % |")
+    emit("|---|---|---|---|---|---|---|---|---|")
+    flood = {}
+    for kind in SERVERS:
+        for loop in LOOPS:
+            rs = [flood_run(kind, loop, secret_file) for _ in range(RUNS)]
+            for i, r in enumerate(rs, 1):
+                emit(f"| {kind} | {loop} | {i} | {r.get('echoed')} | {r.get('lost')} | {r.get('mismatched')} | "
+                     f"{r.get('server_cpu_s', 0):.2f} | {r['per_cpu_s']:.0f} | {r.get('cpu_pct', -1):.0f} |")
+            flood[(kind, loop)] = statistics.median(r["per_cpu_s"] for r in rs)
+    emit()
+    for loop in LOOPS:
+        if ("caller-echo", loop) in flood and ("minimal-echo", loop) in flood and flood[("minimal-echo", loop)]:
+            emit(f"- flood, {loop}: caller-echo {flood[('caller-echo', loop)]:.0f} vs minimal-echo "
+                 f"{flood[('minimal-echo', loop)]:.0f} echoes per server CPU-second: "
+                 f"{flood[('caller-echo', loop)] / flood[('minimal-echo', loop)]:.2f}x")
+    with open(OUT, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"\nwritten to {OUT}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
