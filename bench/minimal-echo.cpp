@@ -103,7 +103,8 @@ int main(int argc, char **argv)
 	info.port = atoi(argv[1]);
 	info.iface = "127.0.0.1";
 	info.protocols = protocols;
-	info.fd_limit_per_thread = 4096;
+	/* no fd_limit_per_thread: lws 4.1 would then find sockets by a linear
+	 * scan (wsi_from_fd); its table is sized from RLIMIT_NOFILE instead */
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
 	if (argc > 2 && !strcmp(argv[2], "libev"))
 		info.options |= LWS_SERVER_OPTION_LIBEV;

@@ -151,8 +151,7 @@ int server_create(struct app *app, const struct config *cfg)
 	lws_set_log_level(lws_levels, lws_emit);
 
 	protocols[1].per_session_data_size = ws_audio_pss_size(cfg);
-	/* rx buffer of one frame: a bigger message arrives in pieces we reassemble */
-	protocols[1].rx_buffer_size = cfg->slot_bytes < 1024 ? 1024 : cfg->slot_bytes;
+	protocols[1].rx_buffer_size = ws_audio_rx_buffer_size(cfg);
 
 	/* ping to keep NATs open and find dead peers; hang up if no pong */
 	retry.secs_since_valid_ping = (uint16_t)cfg->ping_s;

@@ -52,6 +52,19 @@ size_t ws_audio_pss_size(const struct config *cfg)
 	return sizeof(struct audio_pss) + ring_storage_size(cfg->ring_slots, cfg->slot_bytes);
 }
 
+size_t ws_audio_rx_buffer_size(const struct config *cfg)
+{
+	/* one frame: lws reads at most this much per wakeup, and a bigger
+	 * message arrives in pieces that on_binary() reassembles */
+	return cfg->slot_bytes < 1024 ? 1024 : cfg->slot_bytes;
+}
+
+size_t ws_audio_conn_bytes(const struct config *cfg)
+{
+	/* lws allocates the rx buffer with LWS_PRE and 4 bytes of slack */
+	return ws_audio_pss_size(cfg) + ws_audio_rx_buffer_size(cfg) + LWS_PRE + 4;
+}
+
 /* ---- handshake --------------------------------------------------------- */
 
 /*

@@ -17,6 +17,16 @@
 /* Bytes of per-session data the audio protocol needs for this config. */
 size_t ws_audio_pss_size(const struct config *cfg);
 
+/* lws's per-connection receive buffer for this config (protocol rx_buffer_size). */
+size_t ws_audio_rx_buffer_size(const struct config *cfg);
+
+/*
+ * Bytes held for each audio connection by what we configure: the session
+ * data with its ring, plus lws's receive buffer. lws's own per-socket
+ * structures (~2-3 KiB) and kernel socket buffers come on top.
+ */
+size_t ws_audio_conn_bytes(const struct config *cfg);
+
 /*
  * LWS_CALLBACK_HTTP_CONFIRM_UPGRADE handler (either protocol may receive it,
  * depending on what the connection served before). Returns 0 to allow the
