@@ -266,14 +266,18 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 	memset(pss, 0, sizeof *pss);
 	if (m < 0)
 		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "bad request\n");
+	/* a request we refuse may still have a body on the wire that we will
+	 * not read: then the connection cannot be reused for another request */
+	int has_body = m == LWSHUMETH_POST || m == LWSHUMETH_PUT || m == LWSHUMETH_PATCH;
 	for (i = 0; i < sizeof routes / sizeof routes[0]; i++)
 		if ((size_t)ulen == strlen(routes[i].path) && !memcmp(uri, routes[i].path, (size_t)ulen))
 			break;
-	if (i == sizeof routes / sizeof routes[0])
+	if (i == sizeof routes / sizeof routes[0]) {
+		pss->close_after = has_body;
 		return reply_text(wsi, pss, HTTP_STATUS_NOT_FOUND, "not found\n");
+	}
 	if (!(routes[i].methods & (1u << m))) {
-		/* a POST we refuse still has a body on the wire we will not read */
-		pss->close_after = m == LWSHUMETH_POST || m == LWSHUMETH_PUT || m == LWSHUMETH_PATCH;
+		pss->close_after = has_body;
 		return reply(wsi, pss, HTTP_STATUS_METHOD_NOT_ALLOWED, TEXT, "method not allowed\n", 19, 0,
 			     routes[i].allow);
 	}
