@@ -5,14 +5,15 @@
  * Authorization JWT (auth_jwt) and refuses with an HTTP status before the
  * 101 -- an unauthenticated client never gets a WebSocket.
  * Data: RECEIVE appends each binary fragment into the head slot of pss->ring
- * (one copy, no malloc) and commits it when the message ends, then asks for
- * put on the app's flush list; at the end of the event-loop pass flush_all_cb
- * sends each listed connection's frames straight from their slots (the
- * slot's headroom is lws's LWS_PRE), corked into one TCP segment when there
- * are several. Only when lws still holds unsent bytes for a socket (the peer
- * is not reading) do frames wait for WRITEABLE, one lws_write per callback. When
- * the peer stops reading and the ring fills, the oldest frame is dropped and
- * counted: the caller hears a 20 ms gap instead of ever-growing latency.
+ * (one copy, no malloc) and commits it when the message ends; the
+ * connection then goes on the app's flush list, and at the end of the
+ * event-loop pass flush_all_cb sends each listed connection's frames
+ * straight from their slots (the slot's headroom is lws's LWS_PRE), corked
+ * into one TCP segment when there are several. Only when lws still holds
+ * unsent bytes for a socket (the peer is not reading) do frames wait for
+ * WRITEABLE, one lws_write per callback. If the ring fills meanwhile, the
+ * oldest frame is dropped and counted: the caller hears a 20 ms gap instead
+ * of ever-growing latency.
  * Text messages are small JSON events; unfragmented ones are parsed in place,
  * fragmented ones are gathered in a buffer that exists only until the
  * message completes.
