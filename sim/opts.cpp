@@ -3,6 +3,8 @@
  */
 #include "opts.h"
 
+#include "secret.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -151,24 +153,16 @@ static int set_secret(struct sim_opts *o, const char *s, size_t n)
 	return 0;
 }
 
-/* Same rule as caller-echo's --secret-file: the bytes, minus trailing newlines. */
+/* caller-echo's own rule (src/secret.h), so both read a file the same way. */
 static int read_secret_file(struct sim_opts *o, const char *path, char *err, size_t errlen)
 {
-	char buf[OPTS_SECRET_MAX + 2];
-	FILE *f = fopen(path, "rb");
+	uint8_t buf[OPTS_SECRET_MAX];
+	int n = secret_read_file(path, buf, sizeof buf, err, errlen);
 
-	if (!f) {
-		snprintf(err, errlen, "secret file '%s': %s", path, strerror(errno));
+	if (n < 0)
 		return -1;
-	}
-	size_t n = fread(buf, 1, sizeof buf, f);
-	int rerr = ferror(f);
-	fclose(f);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		n--;
-	if (rerr || set_secret(o, buf, n)) {
-		snprintf(err, errlen, "secret file '%s': %s", path,
-			 rerr ? "read error" : n ? "longer than 512 bytes" : "empty");
+	if (set_secret(o, (const char *)buf, (size_t)n)) {
+		snprintf(err, errlen, "secret file '%s': empty", path);
 		return -1;
 	}
 	return 0;

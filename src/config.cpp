@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "secret.h"
 
 enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE };
 
@@ -81,37 +82,13 @@ static void defaults(struct config *c)
 	c->loop = LOOP_LIBEV;   /* measured best: docs/benchmarks.md */
 }
 
-/*
- * Read the secret file, dropping one trailing line ending ("\n" or "\r\n")
- * as editors and `echo` add. The same CONFIG_SECRET_MAX - 1 byte limit as the
- * environment variable applies to what remains.
- */
+/* The same rule as caller-sim's (secret.h); the limit matches the environment's. */
 static int read_secret_file(struct config *c, const char *path, char *err, size_t errlen)
 {
-	unsigned char buf[CONFIG_SECRET_MAX + 2];
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fail(err, errlen, "secret file '%s': %s", path, strerror(errno));
+	int n = secret_read_file(path, c->secret, sizeof c->secret, err, errlen);
+	if (n < 0)
 		return -1;
-	}
-	size_t n = fread(buf, 1, sizeof buf, f);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		fail(err, errlen, "secret file '%s': read error", path);
-		return -1;
-	}
-	if (n && buf[n - 1] == '\n') {
-		n--;
-		if (n && buf[n - 1] == '\r')
-			n--;
-	}
-	if (n >= CONFIG_SECRET_MAX) {
-		fail(err, errlen, "secret file '%s': longer than %d bytes", path, CONFIG_SECRET_MAX - 1);
-		return -1;
-	}
-	memcpy(c->secret, buf, n);
-	c->secret_len = n;
+	c->secret_len = (size_t)n;
 	return 0;
 }
 
