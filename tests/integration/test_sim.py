@@ -173,6 +173,16 @@ class SimAgainstServer(unittest.TestCase):
             self.assertEqual(s["rejected"]["bad_signature"], 1)
             self.assertEqual(s["totals"]["connections_total"], 0)
 
+    def test_same_secret_file_works_for_server_and_sim(self):
+        # regression: the sim once stripped every trailing newline while the
+        # server drops only one line ending, so this file gave a 401
+        secret = b"secret-with-a-crlf-and-a-blank-line-0123456789\r\n\n"
+        with Server(secret=secret) as srv:
+            path = os.path.join(srv._dir, "secret")
+            j = run_json(self, ["--secret-file", path, "--duration", "0.5", answer_url(srv)], None)
+            self.assertEqual(j["lost"], 0)
+            self.assertGreater(j["echoed"], 0)
+
     def test_server_going_away_mid_call_fails_the_call(self):
         with Server() as srv:
             p = subprocess.Popen([SIM, "--json", "--duration", "5", answer_url(srv)],
