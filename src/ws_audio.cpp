@@ -4,8 +4,9 @@
  * Handshake: HTTP_CONFIRM_UPGRADE checks path, Origin, capacity and the
  * Authorization JWT (auth_jwt) and refuses with an HTTP status before the
  * 101 -- an unauthenticated client never gets a WebSocket.
- * Data: RECEIVE appends each binary fragment into the head slot of pss->ring
- * (one copy, no malloc) and commits it when the message ends; the
+ * Data: RECEIVE hands each fragment to audio_msg, which appends binary ones
+ * into the head slot of pss->ring (one copy, no malloc) and commits the
+ * frame when the message ends; the
  * connection then goes on the app's flush list, and at the end of the
  * event-loop pass flush_all_cb sends each listed connection's frames
  * straight from their slots (the slot's headroom is lws's LWS_PRE), corked
@@ -14,9 +15,9 @@
  * WRITEABLE, one lws_write per callback. If the ring fills meanwhile, the
  * oldest frame is dropped and counted: the caller hears a 20 ms gap instead
  * of ever-growing latency.
- * Text messages are small JSON events; unfragmented ones are parsed in place,
- * fragmented ones are gathered in a buffer that exists only until the
- * message completes.
+ * Text messages are small JSON events; audio_msg hands unfragmented ones
+ * back in place and gathers fragmented ones in a buffer that exists only
+ * until the message completes.
  */
 #include "ws_audio.h"
 
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audio_msg.h"
 #include "events.h"
 #include "ring.h"
 #include "server.h"
@@ -40,9 +42,7 @@ struct audio_pss {
 	struct lws       *wsi;         /* for the end-of-batch flush */
 	struct audio_pss *flush_prev, *flush_next; /* on app's flush list */
 	uint8_t           flush_queued;
-	char             *text;        /* fragmented text message being gathered */
-	uint32_t          text_len;
-	uint8_t           in_text;     /* inside a fragmented text message */
+	struct audio_msg_text text;    /* fragmented text message being gathered */
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
 	uint8_t           closing;     /* close_with() already ran */
 	alignas(8) uint8_t ring_storage[]; /* ring_storage_size(slots, slot_bytes) */
@@ -221,30 +221,18 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 
 static int on_text(struct lws *wsi, struct audio_pss *pss, const char *in, size_t len, int final)
 {
-	if (!pss->in_text && final) {   /* the usual case: whole message in one piece */
-		if (len > WS_TEXT_MAX)
-			return close_with(wsi, pss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "text message over 4096 bytes");
-		on_event(wsi, pss, in, len);
+	struct audio_msg_out out;
+
+	switch (audio_msg_receive(&pss->ring, &pss->text, in, len, 0, final, &out)) {
+	case AUDIO_MSG_TEXT:
+		on_event(wsi, pss, out.text, out.text_len);
+		audio_msg_text_done(&pss->text);
+		return 0;
+	case AUDIO_MSG_CLOSE:
+		return close_with(wsi, pss, (enum lws_close_status)out.close_code, out.why);
+	default:
 		return 0;
 	}
-	if (!pss->text) {
-		pss->text = (char *)malloc(WS_TEXT_MAX);
-		if (!pss->text)
-			return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
-		pss->text_len = 0;
-	}
-	pss->in_text = 1;
-	if (len > WS_TEXT_MAX - pss->text_len)
-		return close_with(wsi, pss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "text message over 4096 bytes");
-	memcpy(pss->text + pss->text_len, in, len);
-	pss->text_len += (uint32_t)len;
-	if (final) {
-		on_event(wsi, pss, pss->text, pss->text_len);
-		free(pss->text);
-		pss->text = NULL;
-		pss->in_text = 0;
-	}
-	return 0;
 }
 
 /*
@@ -338,18 +326,16 @@ static void flush_enqueue(struct app *app, struct audio_pss *pss)
 
 static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, size_t len, int final)
 {
-	struct ring *r = &pss->ring;
+	struct audio_msg_out out;
+	enum audio_msg_action a = audio_msg_receive(&pss->ring, &pss->text, in, len, 1, final, &out);
 
-	if (ring_append(r, (const uint8_t *)in, len)) {
-		pss->st.c.frames_dropped = r->dropped;
-		return close_with(wsi, pss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "audio message larger than a ring slot");
-	}
+	pss->st.c.frames_dropped = pss->ring.dropped;
+	if (a == AUDIO_MSG_CLOSE)
+		return close_with(wsi, pss, (enum lws_close_status)out.close_code, out.why);
 	pss->st.c.bytes_received += len;
-	if (!final)
+	if (a != AUDIO_MSG_FRAME)
 		return 0;
-	ring_commit(r);
 	pss->st.c.packets_received++;
-	pss->st.c.frames_dropped = r->dropped;
 	/*
 	 * Steady state: lws holds no unsent bytes for this socket, so the kernel
 	 * almost surely has room. Send at the end of this loop pass instead of
@@ -397,8 +383,7 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 {
 	struct app *app = app_from_wsi(wsi);
 
-	free(pss->text);
-	pss->text = NULL;
+	audio_msg_text_release(&pss->text);
 	flush_unlink(app, pss);
 	if (!pss->opened)
 		return;

@@ -10,9 +10,10 @@
 #pragma once
 #include <libwebsockets.h>
 
+#include "audio_msg.h"
 #include "config.h"
 
-#define WS_TEXT_MAX 4096   /* larger text messages close with 1009 */
+#define WS_TEXT_MAX AUDIO_MSG_TEXT_MAX   /* larger text messages close with 1009 */
 
 /* Bytes of per-session data the audio protocol needs for this config. */
 size_t ws_audio_pss_size(const struct config *cfg);
