@@ -1,7 +1,11 @@
 # caller-echo -- see README.md.
 #   make          build build/caller-echo (installs missing Debian packages first)
 #   make run      build and run on :8080 with a development secret
-#   make test     unit tests (CMocka, ASan+UBSan) + integration tests against the real binary
+#   make test     unit tests (CMocka, ASan+UBSan), fuzz corpus replay, integration tests
+#                 against the real binary, again against an ASan+UBSan build, and a
+#                 subset under valgrind memcheck
+#   make fuzz     run each libFuzzer harness for FUZZ_SECONDS (default 60) from its corpus
+#   make testssl  TLS audit of the server with testssl.sh (manual; docs/security-audit.md)
 #   make demo     one simulated Vonage call through the whole path (build/caller-sim)
 #   make bench    load benchmark: caller-echo vs a plain lws echo (docs/benchmarks.md)
 #   make clean
@@ -145,3 +149,53 @@ unit: $(SIM_UT_BINS)
 test: $(B)/caller-sim $(SIM_UT_BINS)
 
 -include $(SIM_OBJS:.o=.d) $(wildcard $(B)/test/sim/*.d)
+
+# --- sanitizer build of the server (make test runs the integration suite on it) ---
+# Same sources, built with ASan+UBSan; tests/integration/harness.py runs it when
+# CALLER_ECHO_BIN points at it and fails a test whose server printed a report.
+ASAN_OBJS := $(patsubst src/%.cpp,$(B)/asan/obj/%.o,$(SRCS))
+.PHONY: asan
+asan: $(B)/asan/caller-echo
+$(B)/asan/caller-echo: $(ASAN_OBJS)
+	$(CXX) $(CXXFLAGS) $(UT_FLAGS) -o $@ $^ $(LDLIBS)
+$(B)/asan/obj/%.o: src/%.cpp | deps-test
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(UT_FLAGS) -c -o $@ $<
+
+# --- fuzzing (tests/fuzz/, libFuzzer from clang + libclang-rt) ------------------
+# Harnesses are built with clang, -fsanitize=fuzzer,address,undefined; the
+# modules they test are rebuilt the same way under build/fuzz/obj/.
+#   make fuzz                 each harness for FUZZ_SECONDS from its corpus
+#   make fuzz FUZZ_SECONDS=600 FUZZ_ONLY=audio_msg
+# `make test` replays tests/fuzz/corpus/* and tests/fuzz/regressions/* (scripts/fuzz.sh).
+FUZZ_CXX     ?= clang++
+FUZZ_SECONDS ?= 60
+FUZZ_ONLY    ?=
+FUZZERS      := auth_jwt answer events audio_msg
+FUZZ_BINS    := $(addprefix $(B)/fuzz/fuzz_,$(FUZZERS))
+FUZZ_FLAGS   := -std=c++17 -O1 -g -Wall -Wextra -Wno-missing-field-initializers -fno-exceptions -fno-rtti -D_GNU_SOURCE -MMD -MP \
+                -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FZ_DEPS_auth_jwt  := auth_jwt
+FZ_DEPS_answer    := events host ncco
+FZ_DEPS_events    := events
+FZ_DEPS_audio_msg := audio_msg ring
+.PHONY: fuzz fuzz-bins deps-fuzz
+deps-fuzz:
+	@scripts/deps.sh fuzz
+fuzz-bins: $(FUZZ_BINS)
+$(B)/fuzz/obj/%.o: src/%.cpp | deps-test
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(B)/fuzz/fuzz_%.o: tests/fuzz/fuzz_%.cpp | deps-test
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Isrc -c -o $@ $<
+$(B)/fuzz/fuzz_%: $(B)/fuzz/fuzz_%.o $$(addprefix $(B)/fuzz/obj/,$$(addsuffix .o,$$(FZ_DEPS_$$*)))
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+fuzz: $(FUZZ_BINS) | deps-fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh run $(or $(FUZZ_ONLY),$(FUZZERS))
+
+# make test's recipe (scripts/run-tests.sh all) uses these too; prerequisites
+# above were expanded before they were defined
+test: $(FUZZ_BINS) $(B)/asan/caller-echo
+
+-include $(ASAN_OBJS:.o=.d) $(wildcard $(B)/fuzz/*.d $(B)/fuzz/obj/*.d)

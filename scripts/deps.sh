@@ -5,13 +5,21 @@
 # fresh Debian 12 machine needs no manual set-up. Idempotent and silent when
 # everything is already there. Uses apt-get as root, sudo otherwise.
 #   scripts/deps.sh          build + run dependencies
-#   scripts/deps.sh test     also what the test suite uses
+#   scripts/deps.sh test     also what the test suite uses (incl. fuzz replay, valgrind)
+#   scripts/deps.sh fuzz     what `make fuzz` uses (clang's libFuzzer)
+#   scripts/deps.sh bench    what `make bench` uses
 set -eu
 
 # libwebsockets-evlib-ev: lws's libev (epoll) plugin, the default event loop (README)
 pkgs="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev libjwt-dev openssl"
+# libFuzzer: clang 14 and its runtime (the fuzzer, ASan and UBSan libraries)
+fuzz="clang libclang-rt-14-dev"
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
-	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl libwebsockets-evlib-uv"
+	# make test replays the fuzz corpus and runs one integration pass under valgrind
+	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl libwebsockets-evlib-uv $fuzz valgrind"
+fi
+if [ "${1:-}" = "fuzz" ]; then
+	pkgs="$pkgs $fuzz"
 fi
 if [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs util-linux procps linux-perf valgrind"
