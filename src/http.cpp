@@ -199,24 +199,28 @@ static int bad_body(struct lws *wsi, struct http_pss *pss, const char *why)
 	return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, why);
 }
 
-/* The POST body is complete (or empty): parse and answer. */
+/*
+ * The POST body is complete (or empty): parse and answer. The body is freed
+ * before replying: a reply that completes the transaction lets lws reset
+ * the session data (pss) under us, so nothing may touch pss after it.
+ */
 static int on_body_complete(struct lws *wsi, struct http_pss *pss)
 {
-	const char *b = pss->body ? pss->body : "";
-	int r;
+	char *body = pss->body;
+	const char *b = body ? body : "";
+	int bad;
 
+	pss->body = NULL;
 	if (pss->route == R_ANSWER) {
 		struct call_info ci;
-		r = events_parse_answer(b, pss->body_len, &ci) ? bad_body(wsi, pss, "malformed JSON body\n")
-							     : answer(wsi, pss, &ci);
-	} else {
-		struct hook_event ev;
-		r = events_parse_webhook(b, pss->body_len, &ev) ? bad_body(wsi, pss, "malformed JSON body\n")
-								 : event(wsi, pss, &ev);
+		bad = events_parse_answer(b, pss->body_len, &ci);
+		free(body);
+		return bad ? bad_body(wsi, pss, "malformed JSON body\n") : answer(wsi, pss, &ci);
 	}
-	free(pss->body);
-	pss->body = NULL;
-	return r;
+	struct hook_event ev;
+	bad = events_parse_webhook(b, pss->body_len, &ev);
+	free(body);
+	return bad ? bad_body(wsi, pss, "malformed JSON body\n") : event(wsi, pss, &ev);
 }
 
 static int start_post(struct lws *wsi, struct http_pss *pss)

@@ -9,6 +9,12 @@ standard library, Debian's python3-websockets and the curl/openssl binaries.
         token = make_jwt(srv.secret)
 
 Run with Debian's interpreter: /usr/bin/python3 -m unittest discover -s tests/integration
+
+Sanitizer runs (scripts/run-tests.sh sets these; see "Sanitizer runs" below):
+    CALLER_ECHO_SANITIZER=asan CALLER_ECHO_BIN=build/asan/caller-echo ...
+    CALLER_ECHO_SANITIZER=valgrind ...   (the normal binary under valgrind memcheck)
+Then every Server is stopped with SIGTERM instead of killed, so leak checks
+run at exit, and a report in its stderr (or valgrind's log) fails the test.
 """
 import atexit
 import base64
@@ -17,6 +23,7 @@ import hmac
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +31,7 @@ import ssl
 import subprocess
 import tempfile
 import time
+import unittest
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,6 +47,54 @@ CONFIG_ENV = (
 )
 
 APPLICATION_ID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+
+# -- Sanitizer runs -------------------------------------------------------------
+# "" (plain), "asan" (BIN built with -fsanitize=address,undefined: make asan) or
+# "valgrind" (BIN run under memcheck). ASan/UBSan stop the server at the first
+# error (abort_on_error, halt_on_error) and LeakSanitizer checks at exit;
+# valgrind exits 99 on any error or definite/indirect leak. lws/OpenSSL blocks
+# still reachable at exit are not leaks and are not counted.
+SANITIZER = os.environ.get("CALLER_ECHO_SANITIZER", "")
+if SANITIZER not in ("", "asan", "valgrind"):
+    raise RuntimeError("CALLER_ECHO_SANITIZER must be asan or valgrind, not %r" % SANITIZER)
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "abort_on_error=1:detect_leaks=1",
+    "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+}
+VALGRIND = ["valgrind", "--tool=memcheck", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
+            "--error-exitcode=99", "--num-callers=30"]
+VALGRIND_EXIT = 99
+# how much slower start-up and exit are (start timeouts, stop waits)
+SLOWDOWN = {"": 1.0, "asan": 2.0, "valgrind": 8.0}[SANITIZER]
+# lines a sanitizer prints when it found something (not its banner or options)
+_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: \w*Sanitizer|"
+                     r"runtime error: |WARNING: \w*Sanitizer")
+_VG_ERRORS = re.compile(r"ERROR SUMMARY: (\d+) errors")
+_VG_LOST = re.compile(r"(definitely|indirectly) lost: ([\d,]+) bytes")
+
+
+def skip_under(*kinds, reason):
+    """Decorator: skip a test (or class) when running under one of these sanitizers."""
+    if SANITIZER and SANITIZER in kinds:
+        return unittest.skip("under %s: %s" % (SANITIZER, reason))
+    return lambda f: f
+
+
+def sanitizer_findings(stderr_text, valgrind_log=None):
+    """The report lines a sanitizer left (ASan/UBSan/LSan in stderr, memcheck
+    in its log); empty when clean."""
+    found = [l for l in stderr_text.splitlines() if _REPORT.search(l)]
+    if valgrind_log is not None:
+        m = _VG_ERRORS.search(valgrind_log)
+        if not m:
+            found.append("valgrind: no ERROR SUMMARY (did the server exit?)")
+        elif int(m.group(1)):
+            found.append(m.group(0))
+        for kind, n in _VG_LOST.findall(valgrind_log):
+            if int(n.replace(",", "")):
+                found.append("valgrind: %s lost: %s bytes" % (kind, n))
+    return found
 
 _tmp_root = None
 
@@ -118,7 +174,7 @@ class Server:
         if secret is None:
             secret = base64.urlsafe_b64encode(os.urandom(36)).rstrip(b"=")   # 48 bytes
         self.secret = secret.encode() if isinstance(secret, str) else bytes(secret)
-        self.start_timeout = start_timeout
+        self.start_timeout = start_timeout * SLOWDOWN
         self.port = None
         self.proc = None
         self.stop_seconds = None
@@ -130,7 +186,7 @@ class Server:
         return self
 
     def __exit__(self, *exc):
-        self.kill()
+        self.kill()   # under a sanitizer: raises if the server reported errors
         return False
 
     def start(self):
@@ -142,6 +198,14 @@ class Server:
         self.port = free_port()
         argv = [BIN, "--listen", "127.0.0.1", "--port", str(self.port)]
         env = clean_env(self.env)
+        self.valgrind_log_path = None
+        self.checked = False
+        if SANITIZER == "asan":
+            for k, v in SANITIZER_ENV.items():
+                env.setdefault(k, v)
+        elif SANITIZER == "valgrind":
+            self.valgrind_log_path = os.path.join(self._dir, "valgrind.log")
+            argv = VALGRIND + ["--log-file=" + self.valgrind_log_path] + argv
         if self.secret_via == "env":
             env["VONAGE_SIGNATURE_SECRET"] = self.secret.decode()
         else:
@@ -199,14 +263,18 @@ class Server:
             c.close()
 
     def stop(self, sig=signal.SIGTERM, timeout=5):
-        """Send sig, wait up to timeout s; returns the exit code (killed: negative)."""
+        """Send sig, wait up to timeout s; returns the exit code (killed: negative).
+
+        Under a sanitizer the wait is longer (leak checks run at exit), and
+        valgrind's exit code 99 (it found errors) is reported as the
+        server's; the report itself fails the test in check_sanitizer()."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
             t0 = time.monotonic()
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout)
+                self.proc.wait(timeout * SLOWDOWN)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
@@ -215,10 +283,39 @@ class Server:
         return self.proc.returncode
 
     def kill(self):
+        """End the server (tests' teardown). Plain runs: SIGKILL. Sanitizer
+        runs: SIGTERM and a clean exit, so leaks are checked, then raise
+        AssertionError if the server reported anything."""
+        if SANITIZER:
+            self.stop()
+            self.check_sanitizer()
+            return
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
         self._close_files()
+
+    def check_sanitizer(self):
+        """Raise AssertionError if ASan/UBSan/LSan or memcheck reported an error
+        for this server (once per server; a no-op in plain runs)."""
+        if not SANITIZER or self.proc is None or self.checked:
+            return
+        self.checked = True
+        vg = None
+        if self.valgrind_log_path:
+            try:
+                with open(self.valgrind_log_path, "rb") as f:
+                    vg = f.read().decode("utf-8", "replace")
+            except OSError:
+                vg = ""
+        found = sanitizer_findings(self.stderr_text(), vg)
+        if self.proc.returncode == VALGRIND_EXIT and SANITIZER == "valgrind":
+            found.append("valgrind exit status %d" % VALGRIND_EXIT)
+        if found:
+            detail = vg if vg else self.stderr_text()
+            raise AssertionError("%s found errors in the server (%s):\n  %s\n--- %s ---\n%s"
+                                 % (SANITIZER, " ".join(self.argv[:1]), "\n  ".join(found[:10]),
+                                    "valgrind log" if vg else "stderr", detail[-6000:]))
 
     def _close_files(self):
         for f in (getattr(self, "_err", None), getattr(self, "_out", None)):

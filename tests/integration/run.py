@@ -3,6 +3,9 @@
 unittest's own summary counts every failing subTest separately; here a test
 counts once, as failed if it or any of its subtests failed or errored.
 Usage: /usr/bin/python3 tests/integration/run.py [pattern]
+       /usr/bin/python3 tests/integration/run.py --names test_http test_ws.Limits ...
+Under CALLER_ECHO_SANITIZER (harness.py) the closing line names it:
+"integration [asan]: N passed, N failed".
 """
 import os
 import sys
@@ -30,14 +33,20 @@ class CountingResult(unittest.TextTestResult):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
-    suite = unittest.defaultTestLoader.discover(here, pattern=pattern, top_level_dir=here)
+    if len(sys.argv) > 1 and sys.argv[1] == "--names":
+        sys.path.insert(0, here)
+        suite = unittest.defaultTestLoader.loadTestsFromNames(sys.argv[2:])
+    else:
+        pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
+        suite = unittest.defaultTestLoader.discover(here, pattern=pattern, top_level_dir=here)
     runner = unittest.TextTestRunner(verbosity=2, resultclass=CountingResult, stream=sys.stdout)
     result = runner.run(suite)
     skipped = len(result.skipped)
     failed = len(result.bad)
     passed = result.testsRun - failed - skipped
-    print(f"integration: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    san = os.environ.get("CALLER_ECHO_SANITIZER", "")
+    label = f"integration [{san}]" if san else "integration"
+    print(f"{label}: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     sys.exit(0 if failed == 0 and result.testsRun > 0 else 1)
 
 
