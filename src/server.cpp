@@ -210,6 +210,20 @@ int server_create(struct app *app, const struct config *cfg)
 			cfg->port);
 		return -1;
 	}
+	/*
+	 * With an event library, lws 4.1 runs the protocol init from inside its
+	 * loop, when the listening socket already accepts: an upgrade arriving
+	 * in between binds to protocol 0 (http, as "audio" is not yet the vhost
+	 * default) and is never echoed. Under valgrind that window lasts ~0.5 s
+	 * after /healthz already answers. Doing the init now closes it; lws
+	 * skips a vhost whose protocols are initialised.
+	 */
+	if (lws_protocol_init(app->ctx)) {
+		log_err("cannot start: libwebsockets protocol init failed");
+		lws_context_destroy(app->ctx);
+		app->ctx = NULL;
+		return -1;
+	}
 	lws_sul_schedule(app->ctx, 0, &app->tick, tick, TICK_US);
 	log_info("listening on %s:%d (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
 		 cfg->listen[0] ? cfg->listen : "*", cfg->port, cfg->tls_cert[0] ? "https/wss" : "http/ws",
