@@ -198,4 +198,13 @@ fuzz: $(FUZZ_BINS) | deps-fuzz
 # above were expanded before they were defined
 test: $(FUZZ_BINS) $(B)/asan/caller-echo
 
+# the parts of `make test` on their own
+.PHONY: test-fuzz test-asan test-valgrind
+test-fuzz: $(FUZZ_BINS)
+	@scripts/run-tests.sh fuzz
+test-asan: $(B)/asan/caller-echo $(B)/caller-sim | deps-test
+	@scripts/run-tests.sh asan
+test-valgrind: $(B)/caller-echo | deps-test
+	@scripts/run-tests.sh valgrind
+
 -include $(ASAN_OBJS:.o=.d) $(wildcard $(B)/fuzz/*.d $(B)/fuzz/obj/*.d)

@@ -3,7 +3,12 @@
 # closing line CI can read: "N passed, N failed".
 #   scripts/run-tests.sh unit BIN...        CMocka binaries
 #   scripts/run-tests.sh integration        Python tests against build/caller-echo
-#   scripts/run-tests.sh all BIN...         both
+#   scripts/run-tests.sh fuzz               replay tests/fuzz/corpus + regressions
+#                                           through build/fuzz/fuzz_* (one test each)
+#   scripts/run-tests.sh asan               the integration suite against
+#                                           build/asan/caller-echo (ASan+UBSan)
+#   scripts/run-tests.sh valgrind           a subset of it under valgrind memcheck
+#   scripts/run-tests.sh all BIN...         all of the above (what `make test` runs)
 # Exit status: 0 only if every test passed and at least one ran.
 set -u
 cd "$(dirname "$0")/.."
@@ -29,22 +34,57 @@ run_unit() {
 	done
 }
 
+# run.py [ARGS...] under the environment given before it; run.py prints
+# "integration[ [sanitizer]]: N passed, N failed" as its last line
 run_integration() {
-	# run.py prints "integration: N passed, N failed" as its last line
-	$PY tests/integration/run.py 2>&1 | tee "$log"
-	line=$(grep '^integration: ' "$log" | tail -n1)
-	p=$(echo "$line" | sed -n 's/^integration: \([0-9]*\) passed.*/\1/p')
+	$PY tests/integration/run.py "$@" 2>&1 | tee "$log"
+	line=$(grep '^integration[^:]*: ' "$log" | tail -n1)
+	p=$(echo "$line" | sed -n 's/^integration[^:]*: \([0-9]*\) passed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 	# no summary line means the runner itself died: that is a failure
 	if [ -z "$p" ] || [ -z "$f" ]; then p=${p:-0}; f=1; fi
 	passed=$((passed + p)); failed=$((failed + f))
 }
 
+run_fuzz() {
+	# each harness replays its corpus and regression inputs once: one test each
+	scripts/fuzz.sh replay $FUZZERS >"$log" 2>&1
+	cat "$log"
+	p=$(grep -c '^fuzz_.*: ok$' "$log"); f=$(grep -c '^fuzz_.*failed' "$log")
+	[ $((p + f)) -eq 0 ] && f=1
+	passed=$((passed + p)); failed=$((failed + f))
+}
+
+# The whole integration suite against the ASan+UBSan build; harness.py
+# fails any test whose server printed a sanitizer report (leaks at exit too).
+run_asan() {
+	echo "--- integration suite against build/asan/caller-echo (ASan+UBSan) ---"
+	CALLER_ECHO_SANITIZER=asan CALLER_ECHO_BIN="$PWD/build/asan/caller-echo" run_integration
+}
+
+# One representative run under valgrind memcheck: HTTP routes and webhook
+# bodies, TLS, an echoed call, every kind of bad token, text events, the
+# server closing (1009 limits, SIGTERM mid-call). Zero errors and zero
+# definite/indirect leaks, or the test fails (harness.py).
+VALGRIND_TESTS="test_http.AnswerDefaults test_http.Events test_http.StatsHealthRouting test_http.Tls
+test_ws.ValidCall.test_paced_call_500_frames test_ws.Refusals test_ws.Limits
+test_ws.TextEvents.test_dtmf_and_invalid_json_do_not_disturb_echo test_ws.Shutdown.test_sigterm_during_call"
+run_valgrind() {
+	echo "--- integration subset under valgrind memcheck (build/caller-echo) ---"
+	# shellcheck disable=SC2086
+	CALLER_ECHO_SANITIZER=valgrind run_integration --names $VALGRIND_TESTS
+}
+
+FUZZERS="auth_jwt answer events audio_msg"
+
 case "$mode" in
 unit) run_unit "$@" ;;
 integration) run_integration ;;
-all) run_unit "$@"; run_integration ;;
-*) echo "usage: $0 unit|integration|all [BIN...]" >&2; exit 2 ;;
+fuzz) run_fuzz ;;
+asan) run_asan ;;
+valgrind) run_valgrind ;;
+all) run_unit "$@"; run_fuzz; run_integration; run_asan; run_valgrind ;;
+*) echo "usage: $0 unit|integration|fuzz|asan|valgrind|all [BIN...]" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed"

@@ -314,7 +314,7 @@ class Server:
         if found:
             detail = vg if vg else self.stderr_text()
             raise AssertionError("%s found errors in the server (%s):\n  %s\n--- %s ---\n%s"
-                                 % (SANITIZER, " ".join(self.argv[:1]), "\n  ".join(found[:10]),
+                                 % (SANITIZER, BIN, "\n  ".join(found[:10]),
                                     "valgrind log" if vg else "stderr", detail[-6000:]))
 
     def _close_files(self):
