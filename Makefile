@@ -19,7 +19,7 @@ OBJS := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
 # Unit tests: one per pure module, built with sanitizers and linked against
 # only the modules they need.
-UNIT_TESTS := ring auth_jwt ncco host events config stats log ws_audio
+UNIT_TESTS := ring auth_jwt ncco host events config stats log ws_audio addr guard replay
 UT_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 UT_BINS := $(addprefix $(B)/test/test_,$(UNIT_TESTS))
 
@@ -55,6 +55,9 @@ UT_DEPS_events   := events
 UT_DEPS_config   := config host log secret addr
 UT_DEPS_stats    := stats auth_jwt
 UT_DEPS_log      := log
+UT_DEPS_addr     := addr
+UT_DEPS_guard    := guard addr
+UT_DEPS_replay   := replay
 # ws_audio reaches the app through server.cpp, which pulls in the rest
 UT_DEPS_ws_audio := ws_audio server http events ring stats auth_jwt log ncco host config secret addr guard replay
 
