@@ -1,9 +1,10 @@
 /*
  * ws_audio.cpp -- the audio WebSocket that Vonage opens after our NCCO.
  *
- * Handshake: HTTP_CONFIRM_UPGRADE checks path, Origin, capacity and the
- * Authorization JWT (auth_jwt) and refuses with an HTTP status before the
- * 101 -- an unauthenticated client never gets a WebSocket.
+ * Handshake: HTTP_CONFIRM_UPGRADE checks the client address's limits
+ * (guard), path, Origin, capacity, the Authorization JWT (auth_jwt) and its
+ * jti (replay) and refuses with an HTTP status before the 101 -- an
+ * unauthenticated client never gets a WebSocket.
  * Data: RECEIVE appends each binary fragment into the head slot of pss->ring
  * (one copy, no malloc) and commits it when the message ends; the
  * connection then goes on the app's flush list, and at the end of the
