@@ -8,9 +8,15 @@
  *      token -- this reaches the claim checks behind the HMAC, which random
  *      tokens never pass;
  *   2: the rest is a JOSE header, with a valid payload, correctly signed.
+ * Both entry points run: auth_jwt_check and auth_jwt_check_claims (which
+ * also hands back iat, jti and payload_hash for the replay table and the
+ * webhook body check).
  * Checks: the result is a known value; AUTH_OK only for a token whose
  * header alg is exactly "HS256" and whose claims satisfy the time and
- * application rules (recomputed here with cJSON, independently of libjwt).
+ * application rules (recomputed here with cJSON, independently of libjwt);
+ * the claims handed back are NUL-terminated and equal the token's; the two
+ * entry points agree except that check_claims may refuse a bad jti or
+ * payload_hash as malformed.
  * ASan/UBSan watch the base64 decoding, libjwt's alloca() and the cJSON
  * parsing of both segments.
  */
@@ -85,8 +91,20 @@ static int int_claim(const cJSON *o, const char *k, double *v)
 	return 1;
 }
 
+/* A string claim handed back: "" when absent, else exactly the token's. */
+static void check_str_claim(const cJSON *p, const char *k, const char *got, size_t cap)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(p, k);
+	FUZZ_CHECK(memchr(got, '\0', cap));
+	if (!it)
+		FUZZ_CHECK(!got[0]);
+	else
+		FUZZ_CHECK(cJSON_IsString(it) && !strcmp(it->valuestring, got));
+}
+
 /* What an accepted token must satisfy, checked on its decoded JSON. */
-static void check_accepted(const char *hdr, size_t hlen, const char *pl, size_t plen)
+static void check_accepted(const char *hdr, size_t hlen, const char *pl, size_t plen,
+			   const struct auth_claims *cl)
 {
 	cJSON *h = cJSON_ParseWithLength(hdr, hlen), *p = cJSON_ParseWithLength(pl, plen);
 	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(h, "alg");
@@ -101,6 +119,12 @@ static void check_accepted(const char *hdr, size_t hlen, const char *pl, size_t 
 	FUZZ_CHECK(b == 0 || (b == 1 && NOW + 30 >= nbf));
 	const cJSON *app = cJSON_GetObjectItemCaseSensitive(p, "application_id");
 	FUZZ_CHECK(cJSON_IsString(app) && !strcmp(app->valuestring, APP_ID));
+	if (cl) {
+		FUZZ_CHECK(cl->iat == (long long)iat);
+		check_str_claim(p, "jti", cl->jti, sizeof cl->jti);
+		check_str_claim(p, "payload_hash", cl->payload_hash, sizeof cl->payload_hash);
+		FUZZ_CHECK(cl->has_payload_hash == !!cJSON_GetObjectItemCaseSensitive(p, "payload_hash"));
+	}
 	cJSON_Delete(h);
 	cJSON_Delete(p);
 }
@@ -168,11 +192,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum auth_result r = auth_jwt_check(&CFG, authz, n, NOW);
 	FUZZ_CHECK(r >= AUTH_OK && r < AUTH__COUNT);
 	FUZZ_CHECK(strcmp(auth_result_str(r), "unknown"));
+	struct auth_claims cl;
+	memset(&cl, 0x5a, sizeof cl);   /* not NUL-terminated unless filled */
+	enum auth_result rc = auth_jwt_check_claims(&CFG, authz, n, NOW, &cl);
+	FUZZ_CHECK(rc == r || (r == AUTH_OK && rc == AUTH_MALFORMED));
 
 	if (r == AUTH_OK) {
 		static char h[AUTH_TOKEN_MAX], p[AUTH_TOKEN_MAX];
 		size_t hl = segment(authz, n, 0, h, sizeof h), plen = segment(authz, n, 1, p, sizeof p);
-		check_accepted(h, hl, p, plen);
+		check_accepted(h, hl, p, plen, rc == AUTH_OK ? &cl : NULL);
 	}
 	free(authz);
 	return 0;

@@ -63,6 +63,9 @@ def auth_seeds():
     s["claims_iat_float"] = b"\x01" + b'{"iat":1699999999.5,"application_id":"' + APP.encode() + b'"}'
     s["claims_dup_iat"] = b"\x01" + b'{"iat":1699999990,"iat":1,"application_id":"' + APP.encode() + b'"}'
     s["claims_wrong_app"] = b"\x01" + js(dict(GOOD, application_id="x"))
+    s["claims_payload_hash"] = b"\x01" + js(dict(GOOD, payload_hash="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
+    s["claims_jti_number"] = b"\x01" + js(dict(GOOD, jti=12))
+    s["claims_no_jti"] = b"\x01" + js({k: v for k, v in GOOD.items() if k != "jti"})
     # mode 2: JOSE header, correctly signed with good claims
     s["hdr_ok"] = b"\x02" + HS
     s["hdr_lower_alg"] = b"\x02" + js({"alg": "hs256", "typ": "JWT"})
