@@ -211,3 +211,9 @@ test-valgrind: $(B)/caller-echo | deps-test
 	@scripts/run-tests.sh valgrind
 
 -include $(ASAN_OBJS:.o=.d) $(wildcard $(B)/fuzz/*.d $(B)/fuzz/obj/*.d)
+
+# --- TLS audit (manual; docs/security-audit.md) ----------------------------------
+.PHONY: testssl
+testssl: $(B)/caller-echo
+	@scripts/deps.sh testssl
+	@scripts/testssl.sh

@@ -8,6 +8,7 @@
 #   scripts/deps.sh test     also what the test suite uses (incl. fuzz replay, valgrind)
 #   scripts/deps.sh fuzz     what `make fuzz` uses (clang's libFuzzer)
 #   scripts/deps.sh bench    what `make bench` uses
+#   scripts/deps.sh testssl  what `make testssl` uses
 set -eu
 
 # libwebsockets-evlib-ev: lws's libev (epoll) plugin, the default event loop (README)
@@ -20,6 +21,9 @@ if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
 fi
 if [ "${1:-}" = "fuzz" ]; then
 	pkgs="$pkgs $fuzz"
+fi
+if [ "${1:-}" = "testssl" ]; then
+	pkgs="$pkgs testssl.sh curl python3"
 fi
 if [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs util-linux procps linux-perf valgrind"
