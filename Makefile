@@ -174,7 +174,7 @@ $(B)/asan/obj/%.o: src/%.cpp | deps-test
 FUZZ_CXX     ?= clang++
 FUZZ_SECONDS ?= 60
 FUZZ_ONLY    ?=
-FUZZERS      := auth_jwt answer events audio_msg
+FUZZERS      := auth_jwt answer events audio_msg addr
 FUZZ_BINS    := $(addprefix $(B)/fuzz/fuzz_,$(FUZZERS))
 FUZZ_FLAGS   := -std=c++17 -O1 -g -Wall -Wextra -Wno-missing-field-initializers -fno-exceptions -fno-rtti -D_GNU_SOURCE -MMD -MP \
                 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -182,6 +182,7 @@ FZ_DEPS_auth_jwt  := auth_jwt
 FZ_DEPS_answer    := events host ncco
 FZ_DEPS_events    := events
 FZ_DEPS_audio_msg := audio_msg ring
+FZ_DEPS_addr      := addr
 .PHONY: fuzz fuzz-bins deps-fuzz
 deps-fuzz:
 	@scripts/deps.sh fuzz

@@ -20,6 +20,7 @@ rc=0
 max_len() {
 	case "$1" in
 	auth_jwt) echo 4096 ;; answer) echo 4096 ;; events) echo 8192 ;; audio_msg) echo 32768 ;;
+	addr) echo 600 ;;
 	*) echo 4096 ;;
 	esac
 }

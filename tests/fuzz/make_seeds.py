@@ -134,8 +134,21 @@ def audio_seeds():
     write("audio_msg", s)
 
 
+def addr_seeds():
+    F = b"\xff"
+    s = {}
+    s["xff_v4"] = b"203.0.113.7" + F + b"10.0.0.0/8" + F + b"10.1.2.3"
+    s["xff_chain"] = b"198.51.100.9, 10.0.0.1,\t 192.0.2.44 " + F + b"192.0.2.0/24" + F + b"192.0.3.1"
+    s["xff_v6"] = b"2001:db8::1" + F + b"2001:db8::/32" + F + b"2001:db8:ffff::1"
+    s["xff_mapped"] = b"::ffff:127.0.0.1" + F + b"::ffff:10.0.0.0/104" + F + b"10.9.9.9"
+    s["loopback_v6"] = b"::1" + F + b"::1" + F + b"::1"
+    s["cidr_bad"] = b"unknown, 1.2.3.4.5" + F + b"1.2.3.4/33" + F + b"1.2.3.4"
+    write("addr", s)
+
+
 if __name__ == "__main__":
     auth_seeds()
     answer_seeds()
     events_seeds()
     audio_seeds()
+    addr_seeds()
