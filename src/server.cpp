@@ -68,7 +68,7 @@ static void lws_emit(int level, const char *line)
 				p += 3;
 		}
 	}
-	LOG(l, "lws: %s", p);
+	LOG_EV(l, "lws", "lws: %s", p);
 }
 
 static void tick(lws_sorted_usec_list_t *sul);
@@ -82,7 +82,7 @@ static void begin_shutdown(struct app *app)
 {
 	app->shutting_down = 1;
 	app->shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_US;
-	log_info("shutting down: closing %u audio connection(s) with 1001", app->stats.connections_open);
+	log_info_ev("shutdown", "shutting down: closing %u audio connection(s) with 1001", app->stats.connections_open);
 	lws_callback_on_writable_all_protocol(app->ctx, &protocols[1]);
 }
 
@@ -112,6 +112,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 
 	if (!app->shutting_down && stop_requested())
 		begin_shutdown(app);
+	stats_sample(&app->stats, time(NULL));   /* per-second history for /stats */
 	if (app->shutting_down) {
 		if (!app->stats.connections_open || lws_now_usecs() > app->shutdown_deadline) {
 			app->done = 1;
@@ -146,6 +147,8 @@ int server_create(struct app *app, const struct config *cfg)
 	app->auth.leeway_s = cfg->jwt_leeway_s;
 	app->auth.application_id = cfg->application_id;
 	stats_init(&app->stats, time(NULL));
+	app->reject_log.event = "handshake_refused";
+	app->bad_input_log.event = "bad_input";
 
 	int lws_levels = LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0);
 	lws_set_log_level(lws_levels, lws_emit);
@@ -211,7 +214,7 @@ int server_create(struct app *app, const struct config *cfg)
 		return -1;
 	}
 	lws_sul_schedule(app->ctx, 0, &app->tick, tick, TICK_US);
-	log_info("listening on %s:%d (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
+	log_info_ev("listening", "caller-echo " CALLER_ECHO_VERSION " listening on %s:%d (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
 		 cfg->listen[0] ? cfg->listen : "*", cfg->port, cfg->tls_cert[0] ? "https/wss" : "http/ws",
 		 loop_name(app->loop),
 		 cfg->public_base[0] ? cfg->public_url : "Host header", cfg->rate, cfg->ring_slots,

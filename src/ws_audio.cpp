@@ -45,6 +45,7 @@ struct audio_pss {
 	uint8_t           in_text;     /* inside a fragmented text message */
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
 	uint8_t           closing;     /* close_with() already ran */
+	uint8_t           close_counted; /* a close code went into stats (ours or the peer's) */
 	alignas(8) uint8_t ring_storage[]; /* ring_storage_size(slots, slot_bytes) */
 };
 
@@ -162,7 +163,11 @@ static int close_with(struct lws *wsi, struct audio_pss *pss, enum lws_close_sta
 	if (pss->closing)
 		return -1;   /* a WRITEABLE queued before the close may still arrive */
 	pss->closing = 1;
-	log_info("call %llu (%s): closing %d: %s", (unsigned long long)pss->st.id,
+	if (pss->opened && !pss->close_counted) {
+		stats_close_record(&app_from_wsi(wsi)->stats, CLOSE_BY_SERVER, (int)code);
+		pss->close_counted = 1;
+	}
+	log_info_ev("call_closing", "call %llu (%s): closing %d: %s", (unsigned long long)pss->st.id,
 		 pss->st.uuid[0] ? pss->st.uuid : "-", (int)code, why);
 	lws_close_reason(wsi, code, (unsigned char *)why, strlen(why));
 	return -1;
@@ -179,7 +184,7 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	stats_conn_open(&app->stats, &pss->st, peer, time(NULL));
 	pss->opened = 1;
 	pss->wsi = wsi;
-	log_info("call %llu: WebSocket open from %s (%u open)", (unsigned long long)pss->st.id, peer,
+	log_info_ev("call_open", "call %llu: WebSocket open from %s (%u open)", (unsigned long long)pss->st.id, peer,
 		 app->stats.connections_open);
 	return 0;
 }
@@ -193,8 +198,9 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 	case WS_EV_CONNECTED:
 		memcpy(pss->st.content_type, ev.content_type, sizeof pss->st.content_type);
 		memcpy(pss->st.uuid, ev.uuid, sizeof pss->st.uuid);
-		log_info("call %llu: connected, uuid %s, %s%s", (unsigned long long)pss->st.id,
-			 ev.uuid[0] ? ev.uuid : "-", ev.content_type[0] ? ev.content_type : "no content-type",
+		snprintf(pss->st.from, sizeof pss->st.from, "%s", ev.from);
+		log_info_ev("call_connected", "call %llu: connected, uuid %s, from %s, %s%s",
+			    (unsigned long long)pss->st.id, ev.uuid[0] ? ev.uuid : "-", ev.from[0] ? ev.from : "-", ev.content_type[0] ? ev.content_type : "no content-type",
 			 ev.rate ? "" : " (not L16 8/16/24 kHz)");
 		break;
 	case WS_EV_DTMF:
@@ -202,7 +208,7 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 			pss->st.dtmf_count++;
 			pss->st.last_dtmf = ev.digit;
 		}
-		log_info("call %llu: DTMF %c", (unsigned long long)pss->st.id, ev.digit ? ev.digit : '?');
+		log_info_ev("dtmf", "call %llu: DTMF %c", (unsigned long long)pss->st.id, ev.digit ? ev.digit : '?');
 		break;
 	case WS_EV_CLEARED:
 	case WS_EV_NOTIFY:
@@ -402,7 +408,12 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	flush_unlink(app, pss);
 	if (!pss->opened)
 		return;
-	log_info("call %llu (%s): closed after %llu frames in, %llu out, %llu dropped",
+	if (!pss->close_counted) {
+		/* no close frame either way: the TCP connection just ended */
+		stats_close_record(&app->stats, CLOSE_BY_PEER, 1006);
+		pss->close_counted = 1;
+	}
+	log_info_ev("call_closed", "call %llu (%s): closed after %llu frames in, %llu out, %llu dropped",
 		 (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
 		 (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
 		 (unsigned long long)pss->st.c.frames_dropped);
@@ -410,10 +421,14 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	pss->opened = 0;
 }
 
-static void on_peer_close(struct audio_pss *pss, const uint8_t *in, size_t len)
+static void on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *in, size_t len)
 {
 	int code = len >= 2 ? (in[0] << 8 | in[1]) : 1005;
-	log_info("call %llu: peer closed with %d", (unsigned long long)pss->st.id, code);
+	if (pss->opened && !pss->close_counted) {
+		stats_close_record(&app_from_wsi(wsi)->stats, CLOSE_BY_PEER, code);
+		pss->close_counted = 1;
+	}
+	log_info_ev("peer_close", "call %llu: peer closed with %d", (unsigned long long)pss->st.id, code);
 }
 
 int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -426,7 +441,7 @@ int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 	case LWS_CALLBACK_RECEIVE:              return on_receive(wsi, pss, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:     return on_writeable(wsi, pss);
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		on_peer_close(pss, (const uint8_t *)in, len);
+		on_peer_close(wsi, pss, (const uint8_t *)in, len);
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 		on_closed(wsi, pss);
