@@ -101,14 +101,16 @@ static const char STYLE[] =
 	":root{color-scheme:light dark;font-family:system-ui,sans-serif}"
 	"body{margin:0 auto;padding:1em;max-width:100em}"
 	"h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.1em;margin:1.2em 0 .4em}"
-	".wrap{overflow-x:auto}.grid{display:flex;flex-wrap:wrap;gap:1em 2em;align-items:flex-start}"
+	".wrap{overflow-x:auto;max-width:100%}.grid{display:flex;flex-wrap:wrap;gap:1em 2em;align-items:flex-start}"
+	".grid>*{min-width:0}"
 	"table{border-collapse:collapse;font-variant-numeric:tabular-nums}"
 	"caption{text-align:left;font-size:.9em;padding:.2em 0;opacity:.8}"
 	"td,th{border:1px solid #8886;padding:.25em .5em;text-align:right;white-space:nowrap}"
 	"th{background:#8882;font-weight:600}th[scope=row],.l{text-align:left}"
-	"figure{margin:0;flex:1 1 18em;max-width:44em}figcaption{font-size:.9em}"
+	"thead th{white-space:normal;vertical-align:bottom}"
+	"figure{margin:0;flex:1 1 18em;max-width:min(44em,100%)}figcaption{font-size:.9em}"
 	"svg{width:100%;height:auto;border:1px solid #8886}"
-	"polyline{fill:none;stroke-width:1.5}#g-in,.in{stroke:#1f77b4;color:#1f77b4}"
+	"line{stroke:#8886;stroke-width:.5}polyline{fill:none;stroke-width:1.5}#g-in,.in{stroke:#1f77b4;color:#1f77b4}"
 	"#g-out,.out{stroke:#e8710a;color:#e8710a}#g-out{stroke-dasharray:4 2}"
 	"@media (max-width:40em){body{padding:.5em;font-size:.95em}td,th{padding:.2em .3em}}";
 
@@ -235,7 +237,9 @@ static void render_graph(struct sbuf *b, const struct stats *s)
 		if (s->hist_out[i] > max)
 			max = s->hist_out[i];
 	}
-	sb_printf(b, "<figure><svg viewBox=\"0 0 300 80\" role=\"img\" aria-labelledby=\"g-cap\">");
+	sb_printf(b, "<figure><svg viewBox=\"0 0 300 80\" role=\"img\" aria-labelledby=\"g-cap\">"
+		     "<line x1=\"0\" y1=\"4\" x2=\"300\" y2=\"4\"/><line x1=\"0\" y1=\"41\" x2=\"300\" y2=\"41\"/>"
+		     "<line x1=\"0\" y1=\"78\" x2=\"300\" y2=\"78\"/>");
 	graph_line(b, "g-in", s->hist_in, s, max);
 	graph_line(b, "g-out", s->hist_out, s, max);
 	sb_printf(b, "</svg><figcaption id=\"g-cap\">Frames per second over the last %d s: "
@@ -250,9 +254,9 @@ static void render_calls(struct sbuf *b, const struct stats *s, time_t now)
 
 	sb_printf(b, "<h2 id=\"h-calls\">Open calls</h2><div class=\"wrap\"><table aria-labelledby=\"h-calls\">"
 		     "<caption>One row per audio WebSocket, newest first</caption><thead><tr>"
-		     "<th scope=\"col\">Call uuid</th><th scope=\"col\">Caller</th>"
-		     "<th scope=\"col\">Client address</th><th scope=\"col\">Duration</th>"
-		     "<th scope=\"col\">Audio format</th><th scope=\"col\">Packets in</th>"
+		     "<th scope=\"col\" class=\"l\">Call uuid</th><th scope=\"col\" class=\"l\">Caller</th>"
+		     "<th scope=\"col\" class=\"l\">Client address</th><th scope=\"col\">Duration</th>"
+		     "<th scope=\"col\" class=\"l\">Audio format</th><th scope=\"col\">Packets in</th>"
 		     "<th scope=\"col\">Bytes in</th><th scope=\"col\">Packets out</th>"
 		     "<th scope=\"col\">Bytes out</th><th scope=\"col\">Dropped</th>"
 		     "<th scope=\"col\">Last DTMF</th></tr></thead><tbody id=\"calls\">");
@@ -280,23 +284,23 @@ static void render_calls(struct sbuf *b, const struct stats *s, time_t now)
 
 static void render_rejected(struct sbuf *b, const struct stats *s)
 {
-	sb_printf(b, "<section><h2 id=\"h-rej\">Refused handshakes</h2><table aria-labelledby=\"h-rej\">"
-		     "<caption>By reason, since start</caption><thead><tr><th scope=\"col\">Reason</th>"
+	sb_printf(b, "<section><h2 id=\"h-rej\">Refused handshakes</h2><div class=\"wrap\"><table aria-labelledby=\"h-rej\">"
+		     "<caption>By reason, since start</caption><thead><tr><th scope=\"col\" class=\"l\">Reason</th>"
 		     "<th scope=\"col\">Count</th></tr></thead><tbody id=\"rejected\">");
 	for (int r = 1; r < REJECT__COUNT; r++)
 		sb_printf(b, "<tr><td data-k=\"reason\" class=\"l\">%s</td><td data-k=\"count\">%llu</td></tr>",
 			  stats_reject_str(r), (unsigned long long)s->rejected[r]);
-	sb_printf(b, "</tbody></table></section>\n");
+	sb_printf(b, "</tbody></table></div></section>\n");
 }
 
 static void render_events(struct sbuf *b, const struct stats *s)
 {
 	char when[32];
 
-	sb_printf(b, "<section><h2 id=\"h-ev\">Recent call events</h2><table aria-labelledby=\"h-ev\">"
+	sb_printf(b, "<section><h2 id=\"h-ev\">Recent call events</h2><div class=\"wrap\"><table aria-labelledby=\"h-ev\">"
 		     "<caption>Last %d event webhooks, newest first</caption><thead><tr>"
-		     "<th scope=\"col\">Time (UTC)</th><th scope=\"col\">Call uuid</th>"
-		     "<th scope=\"col\">Status</th></tr></thead><tbody id=\"events\">",
+		     "<th scope=\"col\" class=\"l\">Time (UTC)</th><th scope=\"col\" class=\"l\">Call uuid</th>"
+		     "<th scope=\"col\" class=\"l\">Status</th></tr></thead><tbody id=\"events\">",
 		  STATS_RECENT_EVENTS);
 	for (uint32_t i = 0; i < s->recent_len; i++) {
 		const struct stats_event *e =
@@ -310,7 +314,7 @@ static void render_events(struct sbuf *b, const struct stats *s)
 	}
 	if (!s->recent_len)
 		sb_printf(b, "<tr><td colspan=\"3\" class=\"l\">No events yet</td></tr>");
-	sb_printf(b, "</tbody></table></section>\n");
+	sb_printf(b, "</tbody></table></div></section>\n");
 }
 
 static void render(struct sbuf *b, const struct stats *s, time_t now)

@@ -87,7 +87,7 @@ static void test_stats_page_render_empty(void **state)
 	assert_non_null(strstr(h, "<tr><td colspan=\"3\" class=\"l\">No events yet</td></tr>"));
 	/* accessible tables: captions and header scopes */
 	assert_non_null(strstr(h, "<caption>One row per audio WebSocket, newest first</caption>"));
-	assert_non_null(strstr(h, "<th scope=\"col\">Caller</th>"));
+	assert_non_null(strstr(h, "<th scope=\"col\" class=\"l\">Caller</th>"));
 	/* nothing from elsewhere */
 	assert_null(strstr(h, "http:"));
 	assert_null(strstr(h, "https:"));
