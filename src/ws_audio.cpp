@@ -199,9 +199,10 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 		memcpy(pss->st.content_type, ev.content_type, sizeof pss->st.content_type);
 		memcpy(pss->st.uuid, ev.uuid, sizeof pss->st.uuid);
 		snprintf(pss->st.from, sizeof pss->st.from, "%s", ev.from);
-		log_info_ev("call_connected", "call %llu: connected, uuid %s, from %s, %s%s",
-			    (unsigned long long)pss->st.id, ev.uuid[0] ? ev.uuid : "-", ev.from[0] ? ev.from : "-", ev.content_type[0] ? ev.content_type : "no content-type",
-			 ev.rate ? "" : " (not L16 8/16/24 kHz)");
+		log_info_ev("call_connected", "call %llu: connected, uuid %s, %s%s, from %s",
+			    (unsigned long long)pss->st.id, ev.uuid[0] ? ev.uuid : "-",
+			    ev.content_type[0] ? ev.content_type : "no content-type",
+			    ev.rate ? "" : " (not L16 8/16/24 kHz)", ev.from[0] ? ev.from : "-");
 		break;
 	case WS_EV_DTMF:
 		if (ev.digit) {

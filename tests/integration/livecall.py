@@ -126,7 +126,9 @@ class PacedCall(threading.Thread):
         while self.received < self.sent and time.monotonic() < deadline:
             time.sleep(0.02)
         if self.received != self.sent:
-            raise AssertionError("echoes %d of %d" % (self.received, self.sent))
+            from harness import stats
+            raise AssertionError("echoes %d of %d; server: %s" % (self.received, self.sent,
+                                                                  stats(self.srv)["connections"]))
 
     def run(self):
         try:

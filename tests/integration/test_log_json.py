@@ -107,7 +107,7 @@ class LogJsonTest(unittest.TestCase):
                      "bad_input", "shutdown", "stopped", "lws"):
             self.assertIn(want, events)
         by = lambda ev: [o["fields"]["msg"] for o in objs if o["event"] == ev]
-        self.assertTrue(any("uuid log-1, from 447700900001" in m for m in by("call_connected")))
+        self.assertTrue(any("uuid log-1, audio/l16;rate=16000, from 447700900001" in m for m in by("call_connected")))
         self.assertTrue(any("DTMF #" in m for m in by("dtmf")))
         self.assertTrue(any("closing 1001" in m for m in by("call_closing")))
         self.assertTrue(any("closing 1009" in m for m in by("call_closing")))
