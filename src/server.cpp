@@ -11,6 +11,7 @@
  */
 #include "server.h"
 
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,10 +38,99 @@ static struct lws_protocols protocols[] = {
 static const struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
 static const struct lws_protocol_vhost_options pvo_audio = { NULL, &pvo_default, "audio", "" };
 
+int server_client_addr(struct lws *wsi, char *buf, size_t len, struct addr *out)
+{
+	const struct config *cfg = app_from_wsi(wsi)->cfg;
+	struct addr a;
+	char peer[ADDR_STR_MAX + 8], xff[256];
+
+	/* lws gives IPv4 peers on a dual-stack socket as ::ffff:a.b.c.d; addr
+	 * maps both to one form */
+	if (!lws_get_peer_simple(wsi, peer, sizeof peer) || addr_parse(peer, &a)) {
+		snprintf(buf, len, "?");
+		return -1;
+	}
+	if (cfg->n_trusted_proxy && cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a)) {
+		/* the right-most entry is the one our proxy appended; anything left
+		 * of it came from the client and proves nothing */
+		int n = lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR);
+		if (n > 0) {
+			const char *last = strrchr(xff, ',');
+			last = last ? last + 1 : xff;
+			struct addr fwd;
+			if (!addr_parse_n(last, strlen(last), &fwd))
+				a = fwd;
+		}
+	}
+	if (out)
+		*out = a;
+	addr_format(&a, buf, len);
+	return 0;
+}
+
 void server_peer(struct lws *wsi, char *buf, size_t len)
 {
-	if (!lws_get_peer_simple(wsi, buf, len))
-		snprintf(buf, len, "?");
+	server_client_addr(wsi, buf, len, NULL);
+}
+
+/*
+ * Per-address count of connections that are not calls. lws tells us of a
+ * new connection in three steps: FILTER_NETWORK_CONNECTION with the peer
+ * address (on the listening wsi), then SERVER_NEW_CLIENT_INSTANTIATED on
+ * the new wsi (WSI_CREATE comes earlier, but lws 4.1.6 overwrites the
+ * opaque pointer after it: adopt.c:154), and at the very end WSI_DESTROY. The slot counted at the first step rides to
+ * the second in app->accept_slot (one thread, nothing in between) and is
+ * kept in the wsi's opaque user pointer until the connection becomes a call
+ * (server_conn_upgraded) or is destroyed.
+ */
+int server_conn_filter(struct app *app, const void *filter_args)
+{
+	const struct lws_filter_network_conn_args *f = (const struct lws_filter_network_conn_args *)filter_args;
+	const struct config *cfg = app->cfg;
+	struct addr a;
+	char peer[ADDR_STR_MAX];
+
+	/* an adoption that failed before WSI_CREATE never claimed its slot */
+	guard_conn_done(&app->guard, app->accept_slot);
+	app->accept_slot = GUARD_NO_SLOT;
+	if (!f || addr_from_sockaddr((const struct sockaddr *)&f->cli_addr, &a))
+		return 0;
+	/* a proxy carries many clients' connections: its clients are limited
+	 * at the handshake, by their forwarded address */
+	if (cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a))
+		return 0;
+	enum guard_result r = guard_conn_open(&app->guard, &a, (uint64_t)(lws_now_usecs() / 1000), &app->accept_slot);
+	if (r == GUARD_OK)
+		return 0;
+	int reason = r == GUARD_CONNS ? REJECT_ADDR_CONNS : REJECT_ADDR_TABLE_FULL;
+	app->stats.rejected[reason]++;
+	addr_format(&a, peer, sizeof peer);
+	log_limited(&app->reject_log, time(NULL), "refused connection from %s: %s (closed at accept)", peer,
+		    stats_reject_str(reason));
+	return 1;   /* lws closes the socket; nothing was read from it */
+}
+
+void server_conn_created(struct lws *wsi)
+{
+	struct app *app = app_from_wsi(wsi);
+	if (app->accept_slot == GUARD_NO_SLOT)
+		return;
+	lws_set_opaque_user_data(wsi, (void *)(uintptr_t)(app->accept_slot + 1));
+	app->accept_slot = GUARD_NO_SLOT;
+}
+
+void server_conn_upgraded(struct lws *wsi)
+{
+	uintptr_t v = (uintptr_t)lws_get_opaque_user_data(wsi);
+	if (!v)
+		return;
+	guard_conn_done(&app_from_wsi(wsi)->guard, (uint32_t)(v - 1));
+	lws_set_opaque_user_data(wsi, NULL);
+}
+
+void server_conn_destroyed(struct lws *wsi)
+{
+	server_conn_upgraded(wsi);   /* same release; at most once per wsi */
 }
 
 int server_tls_setup(void *ssl_ctx)
@@ -110,9 +200,13 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct app *app = lws_container_of(sul, struct app, tick);
 
+	app->now_s = time(NULL);
+	if (++app->ticks % 10 == 0 && !app->shutting_down)
+		ws_audio_sweep(app);   /* once a second: idle calls, message-rate windows */
+
 	if (!app->shutting_down && stop_requested())
 		begin_shutdown(app);
-	stats_sample(&app->stats, time(NULL));   /* per-second history for /stats */
+	stats_sample(&app->stats, app->now_s);   /* per-second history for /stats */
 	if (app->shutting_down) {
 		if (!app->stats.connections_open || lws_now_usecs() > app->shutdown_deadline) {
 			app->done = 1;
@@ -149,6 +243,21 @@ int server_create(struct app *app, const struct config *cfg)
 	stats_init(&app->stats, time(NULL));
 	app->reject_log.event = "handshake_refused";
 	app->bad_input_log.event = "bad_input";
+	app->limit_log.event = "call_limit";
+	app->now_s = time(NULL);
+
+	/* keyed hashes: clients cannot pick addresses or jtis that collide */
+	uint64_t seeds[2];
+	if (RAND_bytes((unsigned char *)seeds, (int)sizeof seeds) != 1) {
+		log_err("cannot start: no randomness for the hash seeds");
+		return -1;
+	}
+	struct guard_cfg gc = { (uint32_t)cfg->max_calls_per_addr, (uint32_t)cfg->handshake_rate,
+				(uint32_t)cfg->handshake_burst, (uint32_t)cfg->max_pending_per_addr,
+				cfg->limit_exempt, cfg->n_limit_exempt };
+	app->accept_slot = GUARD_NO_SLOT;
+	guard_init(&app->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
+	replay_init(&app->replay, seeds[1]);
 
 	int lws_levels = LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0);
 	lws_set_log_level(lws_levels, lws_emit);
@@ -168,7 +277,11 @@ int server_create(struct app *app, const struct config *cfg)
 	info.user = app;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
-	info.timeout_secs = 5;           /* handshake / header deadline */
+	info.timeout_secs = (unsigned)cfg->handshake_timeout_s; /* headers / handshake deadline */
+	/* one buffer per connection in the handshake: a bigger header block is
+	 * refused instead of growing it (slow or oversized requests) */
+	info.max_http_header_data = (unsigned short)cfg->max_header_bytes;
+	info.timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout_s; /* connected, sending nothing */
 	info.keepalive_timeout = 5;
 	info.retry_and_idle_policy = &retry;
 	info.alpn = "http/1.1";

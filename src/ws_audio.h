@@ -2,7 +2,10 @@
  * ws_audio.h -- the audio WebSocket Vonage opens after reading our NCCO.
  *
  * Handshake: ws_audio_confirm_upgrade() runs before the 101 and refuses with
- * an HTTP status (401 bad token, 403 Origin, 404 path, 503 full/stopping).
+ * an HTTP status (401 bad or replayed token, 403 Origin, 404 path, 429 busy
+ * address, 503 full/stopping).
+ * Limits on an open call: a message-rate cap (1008) checked per message and
+ * an idle timeout (1001) checked by ws_audio_sweep() once a second.
  * Data: each binary message is copied once into the connection's ring and
  * written back from there when the socket is writeable. Text messages are
  * Vonage's JSON events and only update the connection's stats row.
@@ -33,6 +36,14 @@ size_t ws_audio_conn_bytes(const struct config *cfg);
  * upgrade, 1 after sending a refusal, -1 to hang up.
  */
 int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade);
+
+struct app;
+
+/*
+ * Once a second: close calls silent for --idle-timeout (1001) and start a
+ * new message-rate window for every call.
+ */
+void ws_audio_sweep(struct app *app);
 
 /* Protocol callback for protocols[1]. */
 int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

@@ -160,3 +160,23 @@ class MetricsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MetricsAccessTest(unittest.TestCase):
+    """/metrics has /stats's access rule: loopback, or the --stats-token bearer."""
+
+    def test_remote_client_needs_the_stats_token(self):
+        token = "metrics-token-0123456789abcdef"
+        with Server(args=["--trusted-proxy", "127.0.0.1/32", "--stats-token", token]) as srv:
+            remote = ["-H", "X-Forwarded-For: 203.0.113.5"]
+            for path in ("/metrics", "/stats", "/stats.json"):
+                status, _, body = curl(remote + [srv.base + path])
+                self.assertEqual((path, status, body), (path, 403, b"forbidden\n"))
+                status, _, _ = curl(remote + ["-H", "Authorization: Bearer wrong", srv.base + path])
+                self.assertEqual(status, 403, path)
+                status, _, _ = curl(remote + ["-H", "Authorization: Bearer " + token, srv.base + path])
+                self.assertEqual(status, 200, path)
+            status, _, body = curl([srv.base + "/metrics"])   # loopback: no token needed
+            self.assertEqual(status, 200)
+            m = parse_metrics(body.decode())
+            self.assertEqual(m['caller_echo_handshakes_refused_total{reason="stats_access"}'], 6)
