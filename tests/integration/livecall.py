@@ -120,7 +120,7 @@ class PacedCall(threading.Thread):
         if self.error:
             raise self.error
 
-    def wait_settled(self, timeout=5):
+    def wait_settled(self, timeout=10):
         """After pause(): wait until every frame sent has come back."""
         deadline = time.monotonic() + timeout
         while self.received < self.sent and time.monotonic() < deadline:
