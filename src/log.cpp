@@ -127,7 +127,7 @@ size_t log_json_escape(char *out, size_t cap, const char *str, size_t len)
 	return o;
 }
 
-#define LINE_MAX 1024
+#define LOG_LINE_MAX 1024
 
 /* "2024-01-02T03:04:05.678Z" into out (32 bytes) */
 static void now_iso(char *out, size_t cap)
@@ -151,7 +151,7 @@ static void write_line(const char *line, size_t n)
 
 static void vlog_plain(enum log_level lvl, const char *fmt, va_list ap)
 {
-	char line[LINE_MAX];
+	char line[LOG_LINE_MAX];
 	size_t n;
 	int r;
 
@@ -174,12 +174,12 @@ static void vlog_plain(enum log_level lvl, const char *fmt, va_list ap)
 
 /*
  * {"time":..,"level":..,"event":..,"fields":{"msg":..}} -- the message is
- * cut at LINE_MAX before escaping; escaping grows it at most 6x, which the
+ * cut at LOG_LINE_MAX before escaping; escaping grows it at most 6x, which the
  * line buffer holds, so the closing braces always fit.
  */
 static void vlog_json(enum log_level lvl, const char *event, const char *fmt, va_list ap)
 {
-	char msg[LINE_MAX], when[32], line[LINE_MAX * 6 + 256];
+	char msg[LOG_LINE_MAX], when[32], line[LOG_LINE_MAX * 6 + 256];
 	size_t n, mlen;
 	int r;
 
