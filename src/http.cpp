@@ -182,8 +182,10 @@ static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info 
 		log_err("answer: NCCO does not fit in %d bytes", NCCO_MAX);
 		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "cannot build NCCO\n");
 	}
-	log_info_ev("answer", "answer from %s: call %s from %s to %s -> %s", peer, ci->uuid[0] ? ci->uuid : "-",
-		 ci->from[0] ? ci->from : "-", ci->to[0] ? ci->to : "-", uri);
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("uuid", ci->uuid),
+					LOG_STR("from", ci->from), LOG_STR("to", ci->to), LOG_STR("uri", uri) };
+	LOG_FIELDS(LOG_INFO, "answer", lf, "answer from %s: call %s from %s to %s -> %s", peer,
+		   ci->uuid[0] ? ci->uuid : "-", ci->from[0] ? ci->from : "-", ci->to[0] ? ci->to : "-", uri);
 	return reply(wsi, pss, HTTP_STATUS_OK, JSON, out, (size_t)n, 1, NULL);
 }
 
@@ -192,7 +194,9 @@ static int event(struct lws *wsi, struct http_pss *pss, const struct hook_event 
 	struct app *app = app_from_wsi(wsi);
 	app->stats.events_received++;
 	stats_event_record(&app->stats, time(NULL), ev->status, ev->uuid);
-	log_info_ev("event_webhook", "event: status %s uuid %s", ev->status[0] ? ev->status : "-", ev->uuid[0] ? ev->uuid : "-");
+	const struct log_field lf[] = { LOG_STR("status", ev->status), LOG_STR("uuid", ev->uuid) };
+	LOG_FIELDS(LOG_INFO, "event_webhook", lf, "event: status %s uuid %s", ev->status[0] ? ev->status : "-",
+		   ev->uuid[0] ? ev->uuid : "-");
 	return reply(wsi, pss, HTTP_STATUS_NO_CONTENT, TEXT, NULL, 0, 0, NULL);
 }
 

@@ -177,9 +177,10 @@ static void vlog_plain(enum log_level lvl, const char *fmt, va_list ap)
  * cut at LOG_LINE_MAX before escaping; escaping grows it at most 6x, which the
  * line buffer holds, so the closing braces always fit.
  */
-static void vlog_json(enum log_level lvl, const char *event, const char *fmt, va_list ap)
+static void vlog_json(enum log_level lvl, const char *event, const struct log_field *f, size_t nf,
+		      const char *fmt, va_list ap)
 {
-	char msg[LOG_LINE_MAX], when[32], line[LOG_LINE_MAX * 6 + 256];
+	char msg[LOG_LINE_MAX], when[32], line[LOG_LINE_MAX * 6 + 2048];
 	size_t n, mlen;
 	int r;
 
@@ -193,15 +194,31 @@ static void vlog_json(enum log_level lvl, const char *event, const char *fmt, va
 	n = r > 0 ? (size_t)r : 0;
 	n += log_json_escape(line + n, 64, event, strlen(event));
 	n += (size_t)snprintf(line + n, sizeof line - n, "\",\"fields\":{\"msg\":\"");
-	n += log_json_escape(line + n, sizeof line - n - 8, msg, mlen);
-	memcpy(line + n, "\"}}\n", 4);
-	write_line(line, n + 4);
+	n += log_json_escape(line + n, LOG_LINE_MAX * 6 + 1, msg, mlen);
+	line[n++] = '"';
+	/* fields: a value too long for what is left is cut, never the JSON */
+	for (size_t i = 0; i < nf && sizeof line - n > 96; i++) {
+		int r2 = snprintf(line + n, sizeof line - n - 16, ",\"%.32s\":", f[i].key);
+		if (r2 < 0 || (size_t)r2 >= sizeof line - n - 16)
+			break;
+		n += (size_t)r2;
+		if (f[i].str) {
+			line[n++] = '"';
+			n += log_json_escape(line + n, sizeof line - n - 8, f[i].str, strlen(f[i].str));
+			line[n++] = '"';
+		} else {
+			n += (size_t)snprintf(line + n, 24, "%lld", f[i].num);
+		}
+	}
+	memcpy(line + n, "}}\n", 3);
+	write_line(line, n + 3);
 }
 
-static void vlog(enum log_level lvl, const char *event, const char *fmt, va_list ap)
+static void vlog(enum log_level lvl, const char *event, const struct log_field *f, size_t nf,
+		 const char *fmt, va_list ap)
 {
 	if (log_format == LOG_FORMAT_JSON)
-		vlog_json(lvl, event ? event : "log", fmt, ap);
+		vlog_json(lvl, event ? event : "log", f, nf, fmt, ap);
 	else
 		vlog_plain(lvl, fmt, ap);
 }
@@ -210,7 +227,7 @@ void log_write(enum log_level lvl, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vlog(lvl, "log", fmt, ap);
+	vlog(lvl, "log", NULL, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -218,7 +235,16 @@ void log_write_ev(enum log_level lvl, const char *event, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vlog(lvl, event, fmt, ap);
+	vlog(lvl, event, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_write_fields(enum log_level lvl, const char *event, const struct log_field *f, size_t n,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(lvl, event, f, n, fmt, ap);
 	va_end(ap);
 }
 
@@ -242,7 +268,7 @@ int log_limited(struct log_limit *lim, time_t now, const char *fmt, ...)
 	if (LOG_WARN > log_threshold)
 		return 1;
 	va_start(ap, fmt);
-	vlog(LOG_WARN, lim->event ? lim->event : "security", fmt, ap);
+	vlog(LOG_WARN, lim->event ? lim->event : "security", NULL, 0, fmt, ap);
 	va_end(ap);
 	return 1;
 }

@@ -18,7 +18,9 @@
  * rest log as "log", lws's own lines as "lws", and rate-limited lines use
  * the name in their struct log_limit ("security" if none). The message
  * stays printf-formatted and becomes fields.msg, so no call site changes
- * its format string.
+ * its format string. Call sites whose lines people search by call (open,
+ * connected, closing, closed, webhooks) also pass a few structured fields
+ * (LOG_FIELDS) that appear next to msg in JSON; plain lines ignore them.
  */
 #pragma once
 #include <stddef.h>
@@ -44,8 +46,20 @@ void log_write(enum log_level lvl, const char *fmt, ...) __attribute__((format(p
 void log_write_ev(enum log_level lvl, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A structured field of a JSON line: a string (str != NULL) or an integer. */
+struct log_field { const char *key; const char *str; long long num; };
+#define LOG_STR(k, v) { (k), (v) ? (v) : "", 0 }
+#define LOG_NUM(k, v) { (k), NULL, (long long)(v) }
+
+/* log_write_ev plus n fields after "msg" (keys: static [a-z_] names, not "msg"). */
+void log_write_fields(enum log_level lvl, const char *event, const struct log_field *f, size_t n,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 #define LOG(lvl, ...) do { if ((lvl) <= log_threshold) log_write((lvl), __VA_ARGS__); } while (0)
 #define LOG_EV(lvl, ev, ...) do { if ((lvl) <= log_threshold) log_write_ev((lvl), (ev), __VA_ARGS__); } while (0)
+/* `f` is an array of struct log_field, e.g. { LOG_NUM("call", id), LOG_STR("uuid", u) } */
+#define LOG_FIELDS(lvl, ev, f, ...) do { if ((lvl) <= log_threshold) \
+	log_write_fields((lvl), (ev), (f), sizeof(f) / sizeof((f)[0]), __VA_ARGS__); } while (0)
 #define log_err_ev(ev, ...)   LOG_EV(LOG_ERROR, ev, __VA_ARGS__)
 #define log_warn_ev(ev, ...)  LOG_EV(LOG_WARN, ev, __VA_ARGS__)
 #define log_info_ev(ev, ...)  LOG_EV(LOG_INFO, ev, __VA_ARGS__)

@@ -226,8 +226,10 @@ static int close_with(struct lws *wsi, struct audio_pss *pss, enum lws_close_sta
 		stats_close_record(&app_from_wsi(wsi)->stats, CLOSE_BY_SERVER, (int)code);
 		pss->close_counted = 1;
 	}
-	log_info_ev("call_closing", "call %llu (%s): closing %d: %s", (unsigned long long)pss->st.id,
-		 pss->st.uuid[0] ? pss->st.uuid : "-", (int)code, why);
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
+					LOG_NUM("code", code), LOG_STR("reason", why) };
+	LOG_FIELDS(LOG_INFO, "call_closing", lf, "call %llu (%s): closing %d: %s", (unsigned long long)pss->st.id,
+		   pss->st.uuid[0] ? pss->st.uuid : "-", (int)code, why);
 	lws_close_reason(wsi, code, (unsigned char *)why, strlen(why));
 	return -1;
 }
@@ -249,9 +251,28 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	pss->opened = 1;
 	pss->wsi = wsi;
 	pss->last_rx_s = app->now_s;
-	log_info_ev("call_open", "call %llu: WebSocket open from %s (%u open)", (unsigned long long)pss->st.id, peer,
-		 app->stats.connections_open);
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("remote", peer),
+					LOG_NUM("open", app->stats.connections_open) };
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "call %llu: WebSocket open from %s (%u open)",
+		   (unsigned long long)pss->st.id, peer, app->stats.connections_open);
 	return 0;
+}
+
+static void log_connected(const struct audio_pss *pss, const struct ws_event *ev)
+{
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", ev->uuid),
+					LOG_STR("from", ev->from), LOG_STR("content_type", ev->content_type) };
+	LOG_FIELDS(LOG_INFO, "call_connected", lf, "call %llu: connected, uuid %s, %s%s, from %s",
+		   (unsigned long long)pss->st.id, ev->uuid[0] ? ev->uuid : "-",
+		   ev->content_type[0] ? ev->content_type : "no content-type",
+		   ev->rate ? "" : " (not L16 8/16/24 kHz)", ev->from[0] ? ev->from : "-");
+}
+
+static void log_dtmf(const struct audio_pss *pss, char d)
+{
+	char digit[2] = { d, 0 };
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("digit", digit) };
+	LOG_FIELDS(LOG_INFO, "dtmf", lf, "call %llu: DTMF %c", (unsigned long long)pss->st.id, d ? d : '?');
 }
 
 static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, size_t len)
@@ -264,17 +285,14 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 		memcpy(pss->st.content_type, ev.content_type, sizeof pss->st.content_type);
 		memcpy(pss->st.uuid, ev.uuid, sizeof pss->st.uuid);
 		snprintf(pss->st.from, sizeof pss->st.from, "%s", ev.from);
-		log_info_ev("call_connected", "call %llu: connected, uuid %s, %s%s, from %s",
-			    (unsigned long long)pss->st.id, ev.uuid[0] ? ev.uuid : "-",
-			    ev.content_type[0] ? ev.content_type : "no content-type",
-			    ev.rate ? "" : " (not L16 8/16/24 kHz)", ev.from[0] ? ev.from : "-");
+		log_connected(pss, &ev);
 		break;
 	case WS_EV_DTMF:
 		if (ev.digit) {
 			pss->st.dtmf_count++;
 			pss->st.last_dtmf = ev.digit;
 		}
-		log_info_ev("dtmf", "call %llu: DTMF %c", (unsigned long long)pss->st.id, ev.digit ? ev.digit : '?');
+		log_dtmf(pss, ev.digit);
 		break;
 	case WS_EV_CLEARED:
 	case WS_EV_NOTIFY:
@@ -493,10 +511,14 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 		stats_close_record(&app->stats, CLOSE_BY_PEER, 1006);
 		pss->close_counted = 1;
 	}
-	log_info_ev("call_closed", "call %llu (%s): closed after %llu frames in, %llu out, %llu dropped",
-		 (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
-		 (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
-		 (unsigned long long)pss->st.c.frames_dropped);
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
+					LOG_NUM("frames_in", pss->st.c.packets_received),
+					LOG_NUM("frames_out", pss->st.c.packets_sent),
+					LOG_NUM("frames_dropped", pss->st.c.frames_dropped) };
+	LOG_FIELDS(LOG_INFO, "call_closed", lf, "call %llu (%s): closed after %llu frames in, %llu out, %llu dropped",
+		   (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
+		   (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
+		   (unsigned long long)pss->st.c.frames_dropped);
 	stats_conn_close(&app->stats, &pss->st);
 	pss->opened = 0;
 }
@@ -508,7 +530,8 @@ static void on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t 
 		stats_close_record(&app_from_wsi(wsi)->stats, CLOSE_BY_PEER, code);
 		pss->close_counted = 1;
 	}
-	log_info_ev("peer_close", "call %llu: peer closed with %d", (unsigned long long)pss->st.id, code);
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_NUM("code", code) };
+	LOG_FIELDS(LOG_INFO, "peer_close", lf, "call %llu: peer closed with %d", (unsigned long long)pss->st.id, code);
 }
 
 void ws_audio_sweep(struct app *app)

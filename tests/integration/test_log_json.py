@@ -56,7 +56,8 @@ def parse_all(testcase, text):
         testcase.assertIn(obj["level"], ("error", "warn", "info", "debug"))
         testcase.assertRegex(obj["event"], EVENT)
         testcase.assertIsInstance(obj["fields"], dict)
-        testcase.assertIsInstance(obj["fields"].get("msg"), str, line)
+        testcase.assertEqual(list(obj["fields"])[0], "msg", line)
+        testcase.assertIsInstance(obj["fields"]["msg"], str, line)
         out.append(obj)
     return out
 
@@ -114,6 +115,20 @@ class LogJsonTest(unittest.TestCase):
         self.assertTrue(all(o["level"] == "warn" for o in objs if o["event"] == "handshake_refused"))
         self.assertTrue(any("origin" in m for m in by("handshake_refused")))
         self.assertTrue(any(o["level"] == "debug" for o in objs))
+        # structured fields next to msg, for the lines people search by call
+        fields = lambda ev: [o["fields"] for o in objs if o["event"] == ev]
+        conn = [f for f in fields("call_connected") if f.get("uuid") == "log-1"]
+        self.assertEqual(len(conn), 1)
+        self.assertEqual((conn[0]["from"], conn[0]["content_type"]), ("447700900001", "audio/l16;rate=16000"))
+        self.assertIsInstance(conn[0]["call"], int)
+        closed = [f for f in fields("call_closed") if f.get("uuid") == "log-1"]
+        self.assertEqual((closed[0]["frames_in"], closed[0]["frames_out"], closed[0]["frames_dropped"]),
+                         (25, 25, 0))
+        self.assertEqual(closed[0]["call"], conn[0]["call"])
+        self.assertIn(1009, [f["code"] for f in fields("call_closing")])
+        self.assertIn(1000, [f["code"] for f in fields("peer_close")])
+        self.assertEqual([f["digit"] for f in fields("dtmf") if f["call"] == conn[0]["call"]], ["7", "#"])
+        self.assertTrue(all(set(f) == {"msg", "status", "uuid"} for f in fields("event_webhook")))
         for tok in tokens:
             self.assertNotIn(tok.split(".")[2], text)   # never a token (signature part)
         # one object per line: nothing spans lines, nothing is glued together

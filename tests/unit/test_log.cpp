@@ -638,6 +638,51 @@ static void test_log_limited_json_uses_the_limit_event(void **state)
 	cJSON_Delete(j);
 }
 
+static void test_log_json_fields_follow_msg(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	const char *none = NULL;
+	const struct log_field lf[] = { LOG_NUM("call", 5000000000ull), LOG_STR("uuid", "a\"b\n"),
+					LOG_NUM("code", -1), LOG_STR("from", none) };
+
+	log_format = LOG_FORMAT_JSON;
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "call %d", 1);
+	log_threshold = LOG_WARN;
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "filtered");
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), 1);
+	assert_non_null(strstr(s, "\"fields\":{\"msg\":\"call 1\",\"call\":5000000000,\"uuid\":\"a\\\"b\\n\",\"code\":-1,"
+				  "\"from\":\"\"}}\n"));
+	cJSON *j = json_line(s, 0);
+	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(j, "fields");
+	assert_int_equal(cJSON_GetArraySize(fl), 5);
+	assert_string_equal(jstr(fl, "uuid"), "a\"b\n");
+	cJSON_Delete(j);
+}
+
+static void test_log_json_fields_never_break_the_line(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	static char msg[5000], big[4000];
+
+	memset(msg, '\x01', sizeof msg - 1);    /* the longest escaped message */
+	memset(big, '\x02', sizeof big - 1);    /* and fields that cannot all fit */
+	const struct log_field lf[] = { LOG_STR("a", big), LOG_STR("b", big), LOG_NUM("c", 7) };
+	log_format = LOG_FORMAT_JSON;
+	LOG_FIELDS(LOG_WARN, "long", lf, "%s", msg);
+	LOG_FIELDS(LOG_WARN, "short", lf, "ok");
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), 2);
+	cJSON *j = json_line(s, 0);   /* cut, but one valid object */
+	assert_int_equal(strlen(jstr(cJSON_GetObjectItemCaseSensitive(j, "fields"), "msg")), 1023);
+	cJSON_Delete(j);
+	j = json_line(s, 1);
+	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(j, "fields");
+	assert_string_equal(jstr(fl, "msg"), "ok");
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(fl, "a"));
+	cJSON_Delete(j);
+}
+
 static void test_log_plain_ignores_event_names(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
@@ -677,6 +722,8 @@ int main(void)
 		T(test_log_json_escape_never_splits_a_character),
 		T(test_log_limited_json_uses_the_limit_event),
 		T(test_log_plain_ignores_event_names),
+		T(test_log_json_fields_follow_msg),
+		T(test_log_json_fields_never_break_the_line),
 	};
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }
