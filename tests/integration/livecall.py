@@ -121,14 +121,21 @@ class PacedCall(threading.Thread):
             raise self.error
 
     def wait_settled(self, timeout=10):
-        """After pause(): wait until every frame sent has come back."""
+        """After pause(): wait until the server has every frame sent and the
+        client every frame the server echoed, and the two add up: echoed +
+        dropped (the ring drops the oldest when the client lags) == received."""
+        from harness import stats
         deadline = time.monotonic() + timeout
-        while self.received < self.sent and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if self.received != self.sent:
-            from harness import stats
-            raise AssertionError("echoes %d of %d; server: %s" % (self.received, self.sent,
-                                                                  stats(self.srv)["connections"]))
+        while True:
+            rows = [c for c in stats(self.srv)["connections"] if c["uuid"] == self.uuid]
+            c = rows[0] if rows else None
+            if (c and c["packets_received"] == self.sent and c["packets_sent"] == self.received and
+                    c["packets_sent"] + c["frames_dropped"] == c["packets_received"]):
+                return c
+            if time.monotonic() > deadline:
+                raise AssertionError("not settled: client sent %d, got back %d; server: %s"
+                                     % (self.sent, self.received, c))
+            time.sleep(0.05)
 
     def run(self):
         try:
