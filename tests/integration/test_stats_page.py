@@ -183,6 +183,7 @@ class StatsPageBrowserTest(unittest.TestCase):
             b.wait("return window.innerWidth <= 420", 5, "the narrow window")
             p = b.js(READ_PAGE)
             self.assertLessEqual(p["scrollW"], p["innerW"])
+            b.set_window(390, 1500)   # a long phone screen: the whole page in one picture
             with open(os.path.join(ARTIFACTS, "stats-page-phone.png"), "wb") as f:
                 f.write(b.screenshot())
 
