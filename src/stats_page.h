@@ -21,8 +21,8 @@ char *stats_page_render(const struct stats *s, time_t now, size_t *len);
 
 /*
  * The page's Content-Security-Policy: nothing may load but the one inline
- * script (allowed by its SHA-256), inline styles, and fetches back to this
- * origin. Computed once; a static string afterwards.
+ * script and the one <style> block (each allowed by its SHA-256) and
+ * fetches back to this origin. Computed once; a static string afterwards.
  */
 const char *stats_page_csp(void);
 

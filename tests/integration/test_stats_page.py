@@ -5,8 +5,9 @@ Headless Chromium (Debian's, driven through chromedriver, webdriver.py)
 opens /stats while a simulated call streams 50 frames a second. The test
 asserts that:
   - the inline script runs under the page's CSP (it counts its polls in
-    body[data-polls]; a wrong script hash would block it), and the CSP
-    header's hash is the SHA-256 of the script the page carries;
+    body[data-polls]; a wrong script hash would block it) and the style
+    sheet applies, and the CSP header's hashes are the SHA-256 of the
+    script and style the page carries (no 'unsafe-inline');
   - the per-call and total counters on the page rise without a reload
     (a marker set in the page's window survives);
   - while frames flow, each value read from the page lies between two
@@ -107,6 +108,10 @@ class StatsPageBrowserTest(unittest.TestCase):
         script = re.search(rb"<script>(.*?)</script>", body, re.S).group(1)
         digest = base64.b64encode(hashlib.sha256(script).digest()).decode()
         self.assertIn("script-src 'sha256-%s'" % digest, headers["content-security-policy"])
+        style = re.search(rb"<style>(.*?)</style>", body, re.S).group(1)
+        digest = base64.b64encode(hashlib.sha256(style).digest()).decode()
+        self.assertIn("style-src 'sha256-%s'" % digest, headers["content-security-policy"])
+        self.assertNotIn("unsafe", headers["content-security-policy"])
         self.assertIn("connect-src 'self'", headers["content-security-policy"])
         self.assertLess(len(body), 20 * 1024)
 
@@ -116,6 +121,9 @@ class StatsPageBrowserTest(unittest.TestCase):
             # the script ran (CSP hash accepted) and completed a poll
             b.wait("return +document.body.dataset.polls >= 1", 10, "the first poll")
             b.js("window.__marker = 'same-page';")
+            # and the style sheet applied (its hash accepted too)
+            self.assertEqual(b.js("return getComputedStyle(document.querySelector('table')).borderCollapse"),
+                             "collapse")
             p1 = b.js(READ_PAGE)
             self.assertTrue(p1["state"].startswith("live, updated"), p1["state"])
 

@@ -258,22 +258,50 @@ static void test_stats_page_render_never_truncates(void **state)
 	free(h);
 }
 
-static void test_stats_page_csp_allows_only_the_script(void **state)
+/* 'sha256-' + 44 base64 characters + "'" at p; returns what follows. */
+static const char *expect_hash(const char *p)
+{
+	assert_true(strncmp(p, "'sha256-", 8) == 0);
+	p += 8;
+	for (int i = 0; i < 43; i++)
+		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", p[i]));
+	assert_int_equal(p[43], '=');
+	assert_int_equal(p[44], '\'');
+	return p + 45;
+}
+
+static void test_stats_page_csp_allows_only_its_script_and_style(void **state)
 {
 	(void)state;
 	const char *csp = stats_page_csp();
-	const char *pre = "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-";
+	const char *p = csp;
 
-	assert_true(strncmp(csp, pre, strlen(pre)) == 0);
-	const char *h = csp + strlen(pre);
-	/* 44 base64 characters of a SHA-256, then the rest */
-	for (int i = 0; i < 43; i++)
-		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", h[i]));
-	assert_int_equal(h[43], '=');
-	assert_string_equal(h + 44, "'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
-				    "frame-ancestors 'none'");
-	assert_null(strstr(csp, "unsafe-eval"));
+	assert_true(strncmp(p, "default-src 'none'; style-src ", 30) == 0);
+	p = expect_hash(p + 30);
+	assert_true(strncmp(p, "; script-src ", 13) == 0);
+	const char *script_hash = p + 13;
+	p = expect_hash(script_hash);
+	assert_string_equal(p, "; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+	assert_true(strncmp(csp + 30, script_hash, 52) != 0);   /* two different hashes */
+	assert_null(strstr(csp, "unsafe"));
 	assert_ptr_equal(stats_page_csp(), csp);   /* computed once */
+}
+
+static void test_stats_page_has_no_inline_style_attributes(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len;
+
+	stats_conn_open(&f->s, &f->conn[0], "p", T_START);
+	stats_event_record(&f->s, T_START, "ringing", "u");
+	char *h = stats_page_render(&f->s, T_START, &len);
+	assert_non_null(h);
+	/* the style-src hash covers the <style> block only: a style= attribute would be blocked */
+	assert_null(strstr(h, " style="));
+	assert_null(strstr(stats_page_script, ".style"));
+	assert_non_null(strstr(h, "<style>"));
+	assert_null(strstr(strstr(h, "</style>") + 1, "<style>"));
+	free(h);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_page, teardown_page)
@@ -288,7 +316,8 @@ int main(void)
 		T(test_stats_page_render_graph),
 		T(test_stats_page_render_many_rows),
 		T(test_stats_page_render_never_truncates),
-		T(test_stats_page_csp_allows_only_the_script),
+		T(test_stats_page_csp_allows_only_its_script_and_style),
+		T(test_stats_page_has_no_inline_style_attributes),
 	};
 	return cmocka_run_group_tests_name("stats_page", tests, NULL, NULL);
 }
