@@ -10,6 +10,9 @@
  * second per call, and a page left open on a flaky link simply catches up
  * on the next poll instead of holding a socket and a send queue.
  *
+ * URLs are relative ("stats.json"), so the page keeps working when a proxy
+ * serves it under a path prefix.
+ *
  * The server renders every table itself, with the same cells the script
  * later rewrites (data-k names the JSON field), so the page is useful
  * without JavaScript (a <noscript> meta refresh reloads it). The script
@@ -89,7 +92,7 @@ const char stats_page_script[] =
 	"}\n"
 	"function poll() {\n"
 	"  var t0 = Date.now();\n"
-	"  fetch(\"/stats.json\", { cache: \"no-store\" }).then(function (r) {\n"
+	"  fetch(\"stats.json\", { cache: \"no-store\" }).then(function (r) {\n"
 	"    if (!r.ok) throw new Error(\"HTTP \" + r.status);\n"
 	"    return r.json();\n"
 	"  }).then(show).catch(function (e) {\n"
@@ -330,7 +333,7 @@ static void render(struct sbuf *b, const struct stats *s, time_t now)
 		  "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>"
 		  "<title>caller-echo stats</title><style>%s</style></head><body>\n"
 		  "<header><h1>caller-echo</h1><p>Version %s &middot; <span id=\"state\">snapshot at %s uptime"
-		  "</span> &middot; <a href=\"/stats.json\">JSON</a> &middot; <a href=\"/metrics\">metrics</a>"
+		  "</span> &middot; <a href=\"stats.json\">JSON</a> &middot; <a href=\"metrics\">metrics</a>"
 		  "</p></header>\n<main>\n<h2>Overview</h2><div class=\"grid\">",
 		  STYLE, CALLER_ECHO_VERSION, up);
 	render_summary(b, s, now);
