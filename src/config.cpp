@@ -54,6 +54,10 @@ static const struct opt opts[] = {
 	{ "ping-interval", NULL, K_INT, F(ping_s), 5, 3600, "WebSocket ping interval, seconds (default 30)" },
 	{ "log-level", "LOG_LEVEL", K_LEVEL, F(log_level), 0, 0, "error, warn, info or debug (default info)" },
 	{ "event-loop", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "libev (default), poll or libuv" },
+	{ "worker-id", "WORKER_ID", K_STR, F(worker_id), 0, 0,
+	  "name of this process in /stats.json and log lines, [A-Za-z0-9._:-]" },
+	{ "reuse-port", "REUSE_PORT", K_INT, F(reuse_port), 0, 1,
+	  "1 = several processes serve one port (SO_REUSEPORT)" },
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -192,6 +196,14 @@ static int validate(struct config *c, char *err, size_t errlen)
 	    host_parse_public_url(c->public_url, &c->public_secure, c->public_base, sizeof c->public_base)) {
 		fail(err, errlen, "--public-url: '%s' is not http(s)://host[:port][/path]", c->public_url);
 		return -1;
+	}
+	/* it lands in JSON, HTML and log lines unescaped by some readers: keep it plain */
+	for (const char *p = c->worker_id; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '.' || *p == '_' || *p == ':' || *p == '-')) {
+			fail(err, errlen, "--worker-id: '%s' may only hold A-Z a-z 0-9 . _ : -", c->worker_id);
+			return -1;
+		}
 	}
 	uint32_t frame = (uint32_t)c->rate / 50u * 2u;   /* 20 ms of 16-bit mono */
 	if (c->slot_bytes < frame) {

@@ -44,6 +44,8 @@ struct config {
 	enum log_level log_level;
 	int      ping_s;                     /* WebSocket ping interval */
 	enum event_loop loop;
+	char     worker_id[64];              /* names this process in stats and logs; "" = none */
+	int      reuse_port;                 /* 1: share the port with other processes (SO_REUSEPORT) */
 };
 
 enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERR = -1 };

@@ -252,7 +252,7 @@ static void test_stats_render_json_empty(void **state)
 
 	char *j = stats_render_json(&f->s, T_START + 5, &len);
 	assert_non_null(j);
-	assert_string_equal(j, "{\"uptime_s\":5,\"connections\":[]," EMPTY_TOTALS "," ZERO_REJECTED
+	assert_string_equal(j, "{\"worker\":\"\",\"pid\":0,\"uptime_s\":5,\"connections\":[]," EMPTY_TOTALS "," ZERO_REJECTED
 			       ",\"events_received\":0}");
 	assert_int_equal(len, strlen(j));
 	free(j);
@@ -278,7 +278,7 @@ static void test_stats_render_json_one_connection(void **state)
 	char *j = stats_render_json(&f->s, T_START + 60, &len);
 	assert_non_null(j);
 	assert_string_equal(
-		j, "{\"uptime_s\":60,\"connections\":[{\"id\":1,\"remote\":\"198.51.100.7\",\"uuid\":\"aaaaaaaa-bbbb\","
+		j, "{\"worker\":\"\",\"pid\":0,\"uptime_s\":60,\"connections\":[{\"id\":1,\"remote\":\"198.51.100.7\",\"uuid\":\"aaaaaaaa-bbbb\","
 		   "\"content_type\":\"audio/l16;rate=16000\",\"connected_at\":\"2023-11-14T22:13:20Z\","
 		   "\"packets_received\":11,\"bytes_received\":12,\"packets_sent\":13,\"bytes_sent\":14,"
 		   "\"frames_dropped\":15,\"dtmf_count\":2,\"last_dtmf\":\"#\",\"invalid_messages\":1}],"
