@@ -58,6 +58,8 @@ static const struct opt opts[] = {
 	  "name of this process in /stats.json and log lines, [A-Za-z0-9._:-]" },
 	{ "reuse-port", "REUSE_PORT", K_INT, F(reuse_port), 0, 1,
 	  "1 = several processes serve one port (SO_REUSEPORT)" },
+	{ "worker-port", "WORKER_PORT", K_INT, F(worker_port), 0, 65535,
+	  "with --reuse-port: also serve on this port, this process only (its /stats.json)" },
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -195,6 +197,10 @@ static int validate(struct config *c, char *err, size_t errlen)
 	if (c->public_url[0] &&
 	    host_parse_public_url(c->public_url, &c->public_secure, c->public_base, sizeof c->public_base)) {
 		fail(err, errlen, "--public-url: '%s' is not http(s)://host[:port][/path]", c->public_url);
+		return -1;
+	}
+	if (c->worker_port && (!c->reuse_port || c->worker_port == c->port)) {
+		fail(err, errlen, "--worker-port: needs --reuse-port 1 and a port other than --port");
 		return -1;
 	}
 	/* it lands in JSON, HTML and log lines unescaped by some readers: keep it plain */

@@ -46,6 +46,7 @@ struct config {
 	enum event_loop loop;
 	char     worker_id[64];              /* names this process in stats and logs; "" = none */
 	int      reuse_port;                 /* 1: share the port with other processes (SO_REUSEPORT) */
+	int      worker_port;                /* with reuse_port: a port of this process alone, 0 = none */
 };
 
 enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERR = -1 };

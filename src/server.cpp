@@ -253,7 +253,7 @@ static void tick(lws_sorted_usec_list_t *sul)
  * kernel spreads new connections over them. Same address rules as lws:
  * all IPv4 interfaces by default, else the literal address given.
  */
-static int listen_socket_open(const struct config *cfg)
+static int listen_socket_open(const struct config *cfg, int port, int shared)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -264,11 +264,11 @@ static int listen_socket_open(const struct config *cfg)
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 	if (!cfg->listen[0] || inet_pton(AF_INET, cfg->listen, &a4->sin_addr) == 1) {
 		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)cfg->port);
+		a4->sin_port = htons((uint16_t)port);
 		sl = sizeof *a4;
 	} else if (inet_pton(AF_INET6, cfg->listen, &a6->sin6_addr) == 1) {
 		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)cfg->port);
+		a6->sin6_port = htons((uint16_t)port);
 		sl = sizeof *a6;
 	} else {
 		log_err("--reuse-port needs --listen to be an IP address, not '%s'", cfg->listen);
@@ -276,10 +276,11 @@ static int listen_socket_open(const struct config *cfg)
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) ||
+	    (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) ||
 	    bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, SOMAXCONN)) {
-		log_err("cannot listen on %s:%d with SO_REUSEPORT: %s (a process without --reuse-port "
-			"holds the port?)", cfg->listen[0] ? cfg->listen : "*", cfg->port, strerror(errno));
+		log_err("cannot listen on %s:%d%s: %s%s", cfg->listen[0] ? cfg->listen : "*", port,
+			shared ? " with SO_REUSEPORT" : "", strerror(errno),
+			shared ? " (a process without --reuse-port holds the port?)" : "");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -288,7 +289,7 @@ static int listen_socket_open(const struct config *cfg)
 }
 
 /*
- * Our listening socket is readable: accept what is queued (bounded per
+ * One of our listening sockets is readable: accept what is queued (bounded per
  * wakeup, like lws's own listener), let the http protocol filter it as lws
  * would, and adopt each as an HTTP(S) server connection of the vhost.
  */
@@ -301,6 +302,7 @@ static int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, 
 	if (reason != LWS_CALLBACK_RAW_RX_FILE)
 		return 0;
 	struct app *app = app_from_wsi(wsi);
+	int lfd = lws_get_socket_fd(wsi);   /* the raw descriptor: shared or worker port */
 	for (int i = 0; i < 64; i++) {
 		struct lws_filter_network_conn_args filt;
 		lws_sock_file_fd_type d;
@@ -308,7 +310,7 @@ static int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, 
 
 		memset(&filt, 0, sizeof filt);
 		filt.clilen = sizeof filt.cli_addr;
-		filt.accept_fd = accept4(app->listen_fd, (struct sockaddr *)&filt.cli_addr, &filt.clilen,
+		filt.accept_fd = accept4(lfd, (struct sockaddr *)&filt.cli_addr, &filt.clilen,
 					 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (filt.accept_fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
@@ -330,17 +332,26 @@ static int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, 
 	return 0;
 }
 
-/* Put our listening socket into lws's loop (any event library) as a raw descriptor. */
-static int listener_adopt(struct app *app)
+/* Put a listening socket of ours into lws's loop (any event library) as a raw descriptor. */
+static int listener_adopt(struct app *app, int fd)
 {
 	lws_sock_file_fd_type d;
 
-	d.filefd = app->listen_fd;
+	d.filefd = fd;
 	if (!lws_adopt_descriptor_vhost(app->vhost, LWS_ADOPT_RAW_FILE_DESC, d, "listener", NULL)) {
 		log_err("cannot watch the listening socket");
 		return -1;
 	}
 	return 0;
+}
+
+static void listeners_close(struct app *app)
+{
+	if (app->listen_fd >= 0)
+		close(app->listen_fd);
+	if (app->worker_fd >= 0)
+		close(app->worker_fd);
+	app->listen_fd = app->worker_fd = -1;
 }
 
 int server_create(struct app *app, const struct config *cfg)
@@ -349,7 +360,7 @@ int server_create(struct app *app, const struct config *cfg)
 	static lws_retry_bo_t retry;
 
 	app->cfg = cfg;
-	app->listen_fd = -1;
+	app->listen_fd = app->worker_fd = -1;
 	app->auth.secret = cfg->secret;
 	app->auth.secret_len = cfg->secret_len;
 	app->auth.max_age_s = cfg->jwt_max_age_s;
@@ -407,9 +418,13 @@ int server_create(struct app *app, const struct config *cfg)
 	 */
 
 	if (cfg->reuse_port) {
-		app->listen_fd = listen_socket_open(cfg);
-		if (app->listen_fd < 0)
+		app->listen_fd = listen_socket_open(cfg, cfg->port, 1);
+		if (app->listen_fd >= 0 && cfg->worker_port)
+			app->worker_fd = listen_socket_open(cfg, cfg->worker_port, 0);
+		if (app->listen_fd < 0 || (cfg->worker_port && app->worker_fd < 0)) {
+			listeners_close(app);
 			return -1;
+		}
 		/* a TLS-capable vhost without a listener of its own */
 		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 		info.iface = NULL;
@@ -429,21 +444,24 @@ int server_create(struct app *app, const struct config *cfg)
 	if (!app->ctx) {
 		log_err("cannot start: libwebsockets context creation failed (port %d in use? bad TLS files?)",
 			cfg->port);
-		if (app->listen_fd >= 0)
-			close(app->listen_fd);
-		app->listen_fd = -1;
+		listeners_close(app);
 		return -1;
 	}
 	app->vhost = lws_get_vhost_by_name(app->ctx, "default");
-	if (app->listen_fd >= 0 && (!app->vhost || listener_adopt(app))) {
-		close(app->listen_fd);
-		app->listen_fd = -1;
+	if (app->listen_fd >= 0 &&
+	    (!app->vhost || listener_adopt(app, app->listen_fd) ||
+	     (app->worker_fd >= 0 && listener_adopt(app, app->worker_fd)))) {
+		/* a descriptor lws adopted is closed by the context destroy */
 		server_destroy(app);
 		return -1;
 	}
 	lws_sul_schedule(app->ctx, 0, &app->tick, tick, TICK_US);
+	char shared[64] = "";
+	if (cfg->reuse_port)
+		snprintf(shared, sizeof shared, " shared (SO_REUSEPORT)%s%.0d", cfg->worker_port ? ", own port " : "",
+			 cfg->worker_port);
 	log_info("listening on %s:%d%s (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
-		 cfg->listen[0] ? cfg->listen : "*", cfg->port, cfg->reuse_port ? " shared (SO_REUSEPORT)" : "",
+		 cfg->listen[0] ? cfg->listen : "*", cfg->port, shared,
 		 cfg->tls_cert[0] ? "https/wss" : "http/ws",
 		 loop_name(app->loop),
 		 cfg->public_base[0] ? cfg->public_url : "Host header", cfg->rate, cfg->ring_slots,

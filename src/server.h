@@ -36,6 +36,7 @@ struct app {
 	int                  flush_scheduled;
 	struct lws_vhost    *vhost;
 	int                  listen_fd;      /* --reuse-port: our own listening socket, else -1 */
+	int                  worker_fd;      /* --worker-port: this process's own one, else -1 */
 };
 
 static inline struct app *app_from_wsi(struct lws *wsi)
