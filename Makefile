@@ -144,3 +144,41 @@ unit: $(SIM_UT_BINS)
 test: $(B)/caller-sim $(SIM_UT_BINS)
 
 -include $(SIM_OBJS:.o=.d) $(wildcard $(B)/test/sim/*.d)
+
+# --- install (README "Deploy") -------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]
+# Binaries, the systemd units (filled in with these paths), the low-port
+# drop-in and example configs, and an environment file that is created
+# once, mode 0600, and never overwritten (it holds the signature secret).
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR     := $(PREFIX)/bin
+UNITDIR    := $(PREFIX)/lib/systemd/system
+SHAREDIR   := $(PREFIX)/share/caller-echo
+ENVFILE    := $(SYSCONFDIR)/caller-echo/caller-echo.env
+UNIT_SED   := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@ENVFILE@|$(ENVFILE)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+.PHONY: install uninstall
+install: $(B)/caller-echo $(B)/caller-sim
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SHAREDIR)
+	install -m 0755 $(B)/caller-echo $(B)/caller-sim $(DESTDIR)$(BINDIR)/
+	sed $(UNIT_SED) -e '/^#@WORKER@/d' scripts/systemd/caller-echo.service.in \
+		>$(DESTDIR)$(UNITDIR)/caller-echo.service
+	sed $(UNIT_SED) -e 's/^#@WORKER@//' scripts/systemd/caller-echo.service.in \
+		>$(DESTDIR)$(UNITDIR)/caller-echo@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/caller-echo.service $(DESTDIR)$(UNITDIR)/caller-echo@.service
+	install -m 0644 scripts/systemd/low-port.conf scripts/nginx/caller-echo.conf \
+		scripts/prometheus/prometheus.yml $(DESTDIR)$(SHAREDIR)/
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/caller-echo
+	@if [ -e $(DESTDIR)$(ENVFILE) ]; then \
+		echo "install: keeping existing $(DESTDIR)$(ENVFILE)"; \
+	else \
+		echo "install -m 0600 scripts/systemd/caller-echo.env $(DESTDIR)$(ENVFILE)"; \
+		install -m 0600 scripts/systemd/caller-echo.env $(DESTDIR)$(ENVFILE); \
+	fi
+
+# leaves the environment file: it holds your secret
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/caller-echo $(DESTDIR)$(BINDIR)/caller-sim \
+	      $(DESTDIR)$(UNITDIR)/caller-echo.service $(DESTDIR)$(UNITDIR)/caller-echo@.service
+	rm -rf $(DESTDIR)$(SHAREDIR)
