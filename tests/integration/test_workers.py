@@ -33,7 +33,7 @@ class SharedPort(unittest.TestCase):
         port, wports = free_port(), (free_port(), free_port())
         secret = os.urandom(24).hex().encode()
         workers = [Server(tls=True, secret=secret, port=port,
-                          args=["--reuse-port", "1", "--worker-port", str(wp), "--worker-id", wid])
+                          args=["--reuse-port", "--worker-port", str(wp), "--worker-id", wid])
                    for wp, wid in zip(wports, ("w1", "w2"))]
         with workers[0], workers[1]:
             r = run_json(self, ["--calls", "16", "--duration", "0.6", "--insecure",
@@ -64,7 +64,7 @@ class SharedPort(unittest.TestCase):
 
     def test_plain_server_cannot_take_a_shared_port(self):
         port = free_port()
-        with Server(port=port, args=["--reuse-port", "1"]) as srv:
+        with Server(port=port, args=["--reuse-port"]) as srv:
             self.assertTrue(srv.running())
             secret = os.path.join(tmp_root(), "plain-secret")
             with open(secret, "w") as f:
@@ -81,9 +81,9 @@ class SharedPort(unittest.TestCase):
             f.write("x" * 40)
         cases = {
             "worker port without reuse": (["--worker-port", "9999"], "--worker-port"),
-            "worker port = port": (["--reuse-port", "1", "--port", "9998", "--worker-port", "9998"],
+            "worker port = port": (["--reuse-port", "--port", "9998", "--worker-port", "9998"],
                                    "--worker-port"),
-            "reuse-port 2": (["--reuse-port", "2"], "--reuse-port"),
+            "reuse-port=2": (["--reuse-port=2"], "--reuse-port"),
             "worker id with a space": (["--worker-id", "a b"], "--worker-id"),
             "worker id with html": (["--worker-id", "<b>"], "--worker-id"),
         }
