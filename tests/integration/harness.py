@@ -111,7 +111,7 @@ class Server:
     """
 
     def __init__(self, args=None, env=None, tls=False, secret=None, start_timeout=5.0,
-                 secret_via="file", port=None):
+                 secret_via="file", port=None, binary=None, runner=None):
         self.args = list(args or [])
         self.secret_via = secret_via    # "file": --secret-file; "env": VONAGE_SIGNATURE_SECRET
         self.env = dict(env or {})
@@ -121,6 +121,8 @@ class Server:
         self.secret = secret.encode() if isinstance(secret, str) else bytes(secret)
         self.start_timeout = start_timeout
         self.fixed_port = port          # None: a free one (port sharing tests pass one)
+        self.binary = binary or BIN     # another build, e.g. build/aarch64/caller-echo
+        self.runner = list(runner or [])   # e.g. ["qemu-aarch64-static"]
         self.port = None
         self.proc = None
         self.stop_seconds = None
@@ -142,7 +144,7 @@ class Server:
             f.write(self.secret)
         os.chmod(secret_file, 0o600)
         self.port = self.fixed_port or free_port()
-        argv = [BIN, "--listen", "127.0.0.1", "--port", str(self.port)]
+        argv = self.runner + [self.binary, "--listen", "127.0.0.1", "--port", str(self.port)]
         env = clean_env(self.env)
         if self.secret_via == "env":
             env["VONAGE_SIGNATURE_SECRET"] = self.secret.decode()
@@ -157,8 +159,8 @@ class Server:
         self.stdout_path = os.path.join(self._dir, "stdout")
         self._err = open(self.stderr_path, "wb")
         self._out = open(self.stdout_path, "wb")
-        if not os.access(BIN, os.X_OK):
-            raise ServerStartError("server binary %s missing (run make)" % BIN)
+        if not os.access(self.binary, os.X_OK):
+            raise ServerStartError("server binary %s missing (run make)" % self.binary)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._out,
                                      stderr=self._err, env=env)
         try:
