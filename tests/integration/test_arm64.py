@@ -40,6 +40,25 @@ def rss_kib(pid):
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
 
 
+def smaps(pid):
+    """(total RSS, private anonymous, RSS of file mappings of arm64 objects) in KiB."""
+    total = anon = guest_files = 0
+    name = ""
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                parts = line.split(None, 5)
+                name = parts[5].strip() if len(parts) > 5 else ""
+            elif line.startswith("Rss:"):
+                kb = int(line.split()[1])
+                total += kb
+                if "aarch64" in name:
+                    guest_files += kb
+            elif line.startswith("Anonymous:"):
+                anon += int(line.split()[1])
+    return total, anon, guest_files
+
+
 def stripped_size(binary, strip):
     out = os.path.join(tempfile.mkdtemp(dir=tmp_root()), "stripped")
     subprocess.run([strip, "-o", out, binary], check=True, timeout=60)
@@ -104,10 +123,14 @@ class Arm64(unittest.TestCase):
         finally:
             p.kill()
             p.wait()
+        with Server() as native:
+            time.sleep(0.3)
+            nat_total, nat_anon, _ = smaps(native.proc.pid)
         n = 100
         with self.server() as srv:
             time.sleep(0.3)
             idle = rss_kib(srv.proc.pid)
+            _, _, guest_files = smaps(srv.proc.pid)
             sim = subprocess.Popen(
                 [os.path.join(REPO, "build", "caller-sim"), "--json", "--calls", str(n),
                  "--ramp", "0", "--duration", "4", srv.base + "/webhooks/answer"],
@@ -123,11 +146,14 @@ class Arm64(unittest.TestCase):
             out, err = sim.communicate(timeout=60)
             self.assertEqual(sim.returncode, 0, err.decode()[-2000:])
         self.assertGreater(peak, idle, "RSS never read with %d calls open" % n)
-        print("\n  arm64 figures: stripped caller-echo amd64 %d B (%.1f KiB), arm64 %d B (%.1f KiB); "
+        print("\n  figures: stripped caller-echo amd64 %d B (%.1f KiB), arm64 %d B (%.1f KiB); "
+              "amd64 idle RSS %d KiB (private anonymous %d KiB); "
               "under qemu-aarch64: sleeping arm64 program %d KiB, caller-echo idle %d KiB "
-              "(minus emulator %d KiB), %d calls open %d KiB: %.1f KiB per call"
+              "(minus emulator %d KiB; arm64 binary and libraries mapped %d KiB), "
+              "%d calls open %d KiB: %.1f KiB per call"
               % (sizes["amd64"], sizes["amd64"] / 1024, sizes["arm64"], sizes["arm64"] / 1024,
-                 qemu_base, idle, idle - qemu_base, n, peak, (peak - idle) / n), flush=True)
+                 nat_total, nat_anon, qemu_base, idle, idle - qemu_base, guest_files, n, peak,
+                 (peak - idle) / n), flush=True)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ test_reload.py -- SIGHUP reloads the TLS certificate and key (README "Deploy").
 A wss call streams paced frames while the certificate files are replaced and
 the server gets SIGHUP: a new connection must be served the new certificate
 (compared byte for byte, DER), the running call must get every frame back
-bit-exact, and the server keeps running. A bad or mismatched pair, or a key
+bit-exact, and the server keeps running. A reloaded chain file sends its
+intermediate (a client trusting only the root verifies). A bad or mismatched pair, or a key
 of another type, is refused with a log line and the previous certificate
 stays in service. A server without TLS shrugs SIGHUP off (the default action
 would have killed it). The reload is checked on all three event loops,
@@ -36,6 +37,46 @@ def make_pair(d, name, cn, key="ec"):
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", keyf, "-out", cert],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
     return cert, keyf
+
+
+def make_chain(d):
+    """root CA -> intermediate CA -> leaf for 127.0.0.1: (root cert, leaf+intermediate file, leaf key)."""
+    def run(*args, cwd=d):
+        subprocess.run(list(args), check=True, cwd=cwd, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=60)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    ca_ext = ["-addext", "basicConstraints=critical,CA:TRUE",
+              "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
+    run("openssl", "req", "-x509", *ec, "-days", "2", "-subj", "/CN=test root",
+        *ca_ext, "-keyout", "root.key", "-out", "root.crt")
+    with open(os.path.join(d, "ca.ext"), "w") as f:
+        f.write("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    with open(os.path.join(d, "leaf.ext"), "w") as f:
+        f.write("basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n")
+    run("openssl", "req", "-new", *ec, "-subj", "/CN=test intermediate", "-keyout", "int.key",
+        "-out", "int.csr")
+    run("openssl", "x509", "-req", "-in", "int.csr", "-CA", "root.crt", "-CAkey", "root.key",
+        "-CAcreateserial", "-days", "2", "-extfile", "ca.ext", "-out", "int.crt")
+    run("openssl", "req", "-new", *ec, "-subj", "/CN=caller-echo-chained", "-keyout", "leaf.key",
+        "-out", "leaf.csr")
+    run("openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "int.crt", "-CAkey", "int.key",
+        "-CAcreateserial", "-days", "2", "-extfile", "leaf.ext", "-out", "leaf.crt")
+    with open(os.path.join(d, "chain.pem"), "wb") as out:
+        for name in ("leaf.crt", "int.crt"):
+            with open(os.path.join(d, name), "rb") as f:
+                out.write(f.read())
+    return os.path.join(d, "root.crt"), os.path.join(d, "chain.pem"), os.path.join(d, "leaf.key")
+
+
+def verifies_with(port, cafile):
+    """True when a client trusting only cafile completes the handshake."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            with ctx.wrap_socket(s, server_hostname="127.0.0.1"):
+                return True
+    except ssl.SSLCertVerificationError:
+        return False
 
 
 def der_of(cert_path):
@@ -203,6 +244,27 @@ class TlsReload(unittest.TestCase):
                     self.assertEqual(served_cert(srv.port), der_of(self.new[0]))
                     self.assertTrue(srv.running())
                     self.assertEqual(srv.stop(), 0)
+
+    def test_reload_serves_the_new_chain(self):
+        # the intermediate must go out with the leaf, or a client trusting the root fails
+        d = os.path.join(self.dir, "chain")
+        os.makedirs(d, exist_ok=True)
+        root, chain, key = make_chain(d)
+        live = self.served_files("chained")
+        with self.start(live) as srv:
+            self.assertFalse(verifies_with(srv.port, root))
+            install((chain, key), live)
+            srv.proc.send_signal(signal.SIGHUP)
+            self.assertTrue(wait_log(srv, "TLS reload: new connections get"), srv.stderr_text())
+            self.assertTrue(verifies_with(srv.port, root))
+            # and without the intermediate in the file the same client fails
+            install((os.path.join(d, "leaf.crt"), key), live)
+            srv.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 3
+            while srv.stderr_text().count("TLS reload: new connections get") < 2 and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertFalse(verifies_with(srv.port, root))
 
     def test_sighup_without_tls(self):
         with Server() as srv:
