@@ -12,6 +12,8 @@ set -eu
 pkgs="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev libjwt-dev openssl"
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl libwebsockets-evlib-uv"
+	# deploy tests: nginx in front, promtool (prometheus), systemd-analyze (systemd)
+	pkgs="$pkgs nginx prometheus systemd"
 fi
 if [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs util-linux procps linux-perf valgrind"
