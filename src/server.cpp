@@ -216,6 +216,18 @@ static void begin_shutdown(struct app *app)
 	app->shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_US;
 	log_info("shutting down: closing %u audio connection(s) with 1001", app->stats.connections_open);
 	lws_callback_on_writable_all_protocol(app->ctx, &protocols[1]);
+	if (app->listen_wsi) {
+		/*
+		 * Leave the SO_REUSEPORT group now, not at exit: the kernel then
+		 * gives new connections to the other workers instead of to us, who
+		 * would refuse them (503) for the whole grace period. lws closes the
+		 * descriptor with its wsi.
+		 */
+		lws_set_timeout(app->listen_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		app->listen_wsi = NULL;
+		app->listen_fd = -1;
+		log_info("left the shared port: new connections go to the other workers");
+	}
 }
 
 static volatile const sig_atomic_t *stop_flag;
@@ -367,16 +379,16 @@ static int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, 
 }
 
 /* Put a listening socket of ours into lws's loop (any event library) as a raw descriptor. */
-static int listener_adopt(struct app *app, int fd)
+static struct lws *listener_adopt(struct app *app, int fd)
 {
 	lws_sock_file_fd_type d;
+	struct lws *wsi;
 
 	d.filefd = fd;
-	if (!lws_adopt_descriptor_vhost(app->vhost, LWS_ADOPT_RAW_FILE_DESC, d, "listener", NULL)) {
+	wsi = lws_adopt_descriptor_vhost(app->vhost, LWS_ADOPT_RAW_FILE_DESC, d, "listener", NULL);
+	if (!wsi)
 		log_err("cannot watch the listening socket");
-		return -1;
-	}
-	return 0;
+	return wsi;
 }
 
 static void listeners_close(struct app *app)
@@ -499,8 +511,8 @@ int server_create(struct app *app, const struct config *cfg)
 	}
 	app->vhost = lws_get_vhost_by_name(app->ctx, "default");
 	if (app->listen_fd >= 0 &&
-	    (!app->vhost || listener_adopt(app, app->listen_fd) ||
-	     (app->worker_fd >= 0 && listener_adopt(app, app->worker_fd)))) {
+	    (!app->vhost || !(app->listen_wsi = listener_adopt(app, app->listen_fd)) ||
+	     (app->worker_fd >= 0 && !listener_adopt(app, app->worker_fd)))) {
 		/* a descriptor lws adopted is closed by the context destroy */
 		server_destroy(app);
 		return -1;

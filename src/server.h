@@ -44,6 +44,7 @@ struct app {
 	int                  flush_scheduled;
 	struct lws_vhost    *vhost;
 	int                  listen_fd;      /* --reuse-port: our own listening socket, else -1 */
+	struct lws          *listen_wsi;     /* lws's handle on it, until shutdown closes it */
 	int                  worker_fd;      /* --worker-port: this process's own one, else -1 */
 };
 

@@ -7,7 +7,8 @@ shared port's answer webhook with zero loss; each worker's own /stats.json
 (through its worker port) names it and counts only its calls, the two
 together count exactly what the simulator sent, and both got some (the
 kernel spreads connections by a hash of the 4-tuple: all 16 on one worker
-has odds 2^-15). Stopping one worker leaves the port served by the other.
+has odds 2^-15). Stopping one worker leaves the port served by the other
+(the stopping one leaves the port as its drain begins).
 A server without --reuse-port cannot take a shared port; bad worker
 options exit 2.
 """
@@ -54,8 +55,12 @@ class SharedPort(unittest.TestCase):
                                 "untagged log lines:\n" + w.stderr_text())
                 self.assertIn("shared (SO_REUSEPORT), own port", w.stderr_text())
 
-            # a rolling restart: w1 goes, the port keeps answering through w2
+            # a rolling restart: w1 goes, the port keeps answering through w2;
+            # w1 left the port as its drain began, not when it exited
             self.assertEqual(workers[0].stop(), 0)
+            log = workers[0].stderr_text()
+            self.assertLess(log.index("shutting down"), log.index("left the shared port"))
+            self.assertLess(log.index("left the shared port"), log.index("stopped"))
             before = worker_stats(wports[1], True)["totals"]["connections_total"]
             r = run_json(self, ["--calls", "4", "--duration", "0.3", "--insecure",
                                 "https://127.0.0.1:%d/webhooks/answer" % port], secret)
