@@ -8,16 +8,19 @@ shared port's answer webhook with zero loss; each worker's own /stats.json
 together count exactly what the simulator sent, and both got some (the
 kernel spreads connections by a hash of the 4-tuple: all 16 on one worker
 has odds 2^-15). Stopping one worker leaves the port served by the other
-(the stopping one leaves the port as its drain begins).
+(the stopping one leaves the port as its drain begins). Our listener passes
+connections through the same accept filter as lws's own (per-address cap).
 A server without --reuse-port cannot take a shared port; bad worker
 options exit 2.
 """
 import json
 import os
+import socket
 import subprocess
+import time
 import unittest
 
-from harness import BIN, Server, clean_env, curl, free_port, tmp_root
+from harness import BIN, Server, clean_env, curl, free_port, stats, tmp_root
 from test_sim import run_json
 
 
@@ -66,6 +69,27 @@ class SharedPort(unittest.TestCase):
                                 "https://127.0.0.1:%d/webhooks/answer" % port], secret)
             self.assertEqual((r["done"], r["lost"]), (4, 0))
             self.assertEqual(worker_stats(wports[1], True)["totals"]["connections_total"], before + 4)
+
+    def test_accept_filter_applies(self):
+        # our listener hands each connection to the same filter as lws's own:
+        # the per-address cap on connections that are not calls still holds
+        with Server(args=["--reuse-port", "--max-conns-per-addr", "3"]) as srv:
+            held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(3)]
+            try:
+                time.sleep(0.2)
+                extra = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+                extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                try:
+                    got = extra.recv(100)
+                except ConnectionResetError:
+                    got = b""
+                extra.close()
+                self.assertEqual(got, b"", "a 4th idle connection was served")
+            finally:
+                for h in held:
+                    h.close()
+            time.sleep(0.2)
+            self.assertEqual(stats(srv)["rejected"]["addr_conns"], 1)
 
     def test_plain_server_cannot_take_a_shared_port(self):
         port = free_port()
