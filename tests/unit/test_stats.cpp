@@ -383,6 +383,24 @@ static void test_stats_render_html_empty(void **state)
 	free(h);
 }
 
+/* Several processes on one port: each page says which one it is. */
+static void test_stats_render_names_the_worker(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len = 0;
+
+	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2");
+	f->s.pid = 4242;
+	char *j = stats_render_json(&f->s, T_START, &len);
+	assert_non_null(j);
+	assert_memory_equal(j, "{\"worker\":\"w2\",\"pid\":4242,\"uptime_s\":0,", 39);
+	free(j);
+	char *h = stats_render_html(&f->s, T_START, &len);
+	assert_non_null(h);
+	assert_non_null(strstr(h, "<h1>caller-echo w2</h1><p>pid 4242 &middot; Up 0s"));
+	free(h);
+}
+
 static void test_stats_render_html_rows(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
@@ -503,6 +521,7 @@ int main(void)
 		T(test_stats_render_json_escapes_strings),
 		T(test_stats_render_html_empty),
 		T(test_stats_render_html_rows),
+		T(test_stats_render_names_the_worker),
 		T(test_stats_render_html_escapes_fields),
 		T(test_stats_render_html_many_rows),
 		T(test_stats_render_html_never_truncates),
