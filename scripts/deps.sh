@@ -12,8 +12,10 @@ set -eu
 pkgs="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev libjwt-dev openssl"
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl libwebsockets-evlib-uv"
-	# /metrics is checked with promtool; /stats runs in headless Chromium via chromedriver
-	pkgs="$pkgs prometheus chromium chromium-driver"
+	# deploy tests: nginx in front, promtool (prometheus), systemd-analyze (systemd)
+	pkgs="$pkgs nginx prometheus systemd"
+	# /stats runs in headless Chromium via chromedriver (test_stats_page.py)
+	pkgs="$pkgs chromium chromium-driver"
 fi
 if [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs util-linux procps linux-perf valgrind"

@@ -20,6 +20,19 @@
 enum log_level log_threshold = LOG_INFO;
 enum log_format log_format = LOG_FORMAT_PLAIN;
 
+static char tag[68];      /* plain lines: "[worker] " or "" */
+static char tag_raw[65];  /* JSON lines: fields.worker, "" = none */
+
+void log_set_tag(const char *t)
+{
+	if (t && *t) {
+		snprintf(tag, sizeof tag, "[%.64s] ", t);
+		snprintf(tag_raw, sizeof tag_raw, "%s", t);
+	} else {
+		tag[0] = tag_raw[0] = '\0';
+	}
+}
+
 static const char *const names[] = { "error", "warn", "info", "debug" };
 
 int log_level_parse(const char *s, enum log_level *out)
@@ -157,7 +170,7 @@ static void vlog_plain(enum log_level lvl, const char *fmt, va_list ap)
 
 	now_iso(line, 32);
 	n = strlen(line);
-	r = snprintf(line + n, sizeof line - n, " %-5s ", log_level_str(lvl));
+	r = snprintf(line + n, sizeof line - n, " %-5s %s", log_level_str(lvl), tag);
 	if (r > 0)
 		n += (size_t)r;
 	r = vsnprintf(line + n, sizeof line - n, fmt, ap);
@@ -196,6 +209,11 @@ static void vlog_json(enum log_level lvl, const char *event, const struct log_fi
 	n += (size_t)snprintf(line + n, sizeof line - n, "\",\"fields\":{\"msg\":\"");
 	n += log_json_escape(line + n, LOG_LINE_MAX * 6 + 1, msg, mlen);
 	line[n++] = '"';
+	if (tag_raw[0]) {   /* --worker-id: which process wrote the line */
+		n += (size_t)snprintf(line + n, sizeof line - n, ",\"worker\":\"");
+		n += log_json_escape(line + n, 6 * sizeof tag_raw, tag_raw, strlen(tag_raw));
+		line[n++] = '"';
+	}
 	/* fields: a value too long for what is left is cut, never the JSON */
 	for (size_t i = 0; i < nf && sizeof line - n > 96; i++) {
 		int r2 = snprintf(line + n, sizeof line - n - 16, ",\"%.32s\":", f[i].key);

@@ -37,6 +37,12 @@ extern enum log_format log_format;
 /* "plain" / "json" -> format; returns 0, or -1 if unknown. */
 int log_format_parse(const char *s, enum log_format *out);
 
+/*
+ * Printed after the level on every plain line ("[tag] "), e.g. the
+ * --worker-id; in JSON lines it is fields.worker. NULL or "" = none.
+ */
+void log_set_tag(const char *tag);
+
 /* "error", "warn", "info", "debug" -> level; returns 0, or -1 if unknown. */
 int log_level_parse(const char *s, enum log_level *out);
 const char *log_level_str(enum log_level l);

@@ -29,6 +29,13 @@ static void put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
+/* A label value: backslash, quote and newline escaped (the text format's rule). */
+static void label_value(struct out *o, const char *v)
+{
+	for (; *v; v++)
+		put(o, "%s%c", *v == '\\' || *v == '"' || *v == '\n' ? "\\" : "", *v == '\n' ? 'n' : *v);
+}
+
 static void family(struct out *o, const char *name, const char *type, const char *help)
 {
 	put(o, "# HELP caller_echo_%s %s\n# TYPE caller_echo_%s %s\n", name, help, name, type);
@@ -47,8 +54,10 @@ static void render(struct out *o, const struct stats *s, time_t now)
 	static const char *const side[CLOSE__SIDES] = { "server", "peer" };
 
 	stats_totals(s, &t);
-	family(o, "build_info", "gauge", "Version of the running server (always 1).");
-	put(o, "caller_echo_build_info{version=\"%s\"} 1\n", CALLER_ECHO_VERSION);
+	family(o, "build_info", "gauge", "Version and --worker-id of the running server (always 1).");
+	put(o, "caller_echo_build_info{version=\"%s\",worker=\"", CALLER_ECHO_VERSION);
+	label_value(o, s->worker);
+	put(o, "\"} 1\n");
 	one(o, "uptime_seconds", "gauge", "Seconds since the server started.",
 	    now > s->started ? (unsigned long long)(now - s->started) : 0);
 	one(o, "calls_open", "gauge", "Audio WebSockets open now.", s->connections_open);

@@ -321,7 +321,9 @@ char *stats_render_json(const struct stats *s, time_t now, size_t *len)
 	int ok;
 
 	stats_totals(s, &tot);
-	ok = root && cJSON_AddNumberToObject(root, "uptime_s", (double)(now - s->started)) &&
+	ok = root && cJSON_AddStringToObject(root, "worker", s->worker) &&
+	     cJSON_AddNumberToObject(root, "pid", (double)s->pid) &&
+	     cJSON_AddNumberToObject(root, "uptime_s", (double)(now - s->started)) &&
 	     (arr = cJSON_AddArrayToObject(root, "connections"));
 	for (const struct stats_conn *c = s->head; ok && c; c = c->next)
 		ok = add_conn(arr, c, now);

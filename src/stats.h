@@ -93,6 +93,8 @@ struct stats_event {
 };
 
 struct stats {
+	char     worker[64];              /* --worker-id; "" = not set */
+	long     pid;                     /* with worker: which process these counters are */
 	time_t   started;
 	struct stats_counters closed;     /* summed over connections already closed */
 	uint64_t connections_total;

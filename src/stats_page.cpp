@@ -331,11 +331,18 @@ static void render(struct sbuf *b, const struct stats *s, time_t now)
 		  "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 		  "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>"
-		  "<title>caller-echo stats</title><style>%s</style></head><body>\n"
-		  "<header><h1>caller-echo</h1><p>Version %s &middot; <span id=\"state\">snapshot at %s uptime"
+		  "<title>caller-echo stats</title><style>%s</style></head><body>\n<header><h1>caller-echo",
+		  STYLE);
+	if (s->worker[0]) {   /* several processes on one port: say which one this is */
+		sb_printf(b, " <span id=\"worker\">");
+		sb_escaped(b, s->worker);
+		sb_printf(b, "</span>");
+	}
+	sb_printf(b,
+		  "</h1><p>Version %s &middot; pid %ld &middot; <span id=\"state\">snapshot at %s uptime"
 		  "</span> &middot; <a href=\"stats.json\">JSON</a> &middot; <a href=\"metrics\">metrics</a>"
 		  "</p></header>\n<main>\n<h2>Overview</h2><div class=\"grid\">",
-		  STYLE, CALLER_ECHO_VERSION, up);
+		  CALLER_ECHO_VERSION, s->pid, up);
 	render_summary(b, s, now);
 	render_graph(b, s);
 	sb_printf(b, "</div>\n");

@@ -683,6 +683,22 @@ static void test_log_json_fields_never_break_the_line(void **state)
 	cJSON_Delete(j);
 }
 
+static void test_log_json_worker_tag_is_a_field(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	const struct log_field lf[] = { LOG_NUM("call", 3) };
+
+	log_set_tag("w1");
+	log_format = LOG_FORMAT_JSON;
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "open");
+	log_format = LOG_FORMAT_PLAIN;
+	log_info("plain");
+	log_set_tag(NULL);
+	const char *s = captured(f);
+	assert_non_null(strstr(s, "\"fields\":{\"msg\":\"open\",\"worker\":\"w1\",\"call\":3}}\n"));
+	assert_non_null(strstr(s, " info  [w1] plain\n"));
+}
+
 static void test_log_plain_ignores_event_names(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
@@ -722,6 +738,7 @@ int main(void)
 		T(test_log_json_escape_never_splits_a_character),
 		T(test_log_limited_json_uses_the_limit_event),
 		T(test_log_plain_ignores_event_names),
+		T(test_log_json_worker_tag_is_a_field),
 		T(test_log_json_fields_follow_msg),
 		T(test_log_json_fields_never_break_the_line),
 	};

@@ -104,9 +104,9 @@ static void test_metrics_render_empty_server(void **state)
 	char *m = metrics_render(&f->s, T_START + 42, &len);
 	assert_non_null(m);
 	assert_well_formed(m, len);
-	static const char head[] = "# HELP caller_echo_build_info Version of the running server (always 1).\n"
+	static const char head[] = "# HELP caller_echo_build_info Version and --worker-id of the running server (always 1).\n"
 				   "# TYPE caller_echo_build_info gauge\n"
-				   "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\"} 1\n";
+				   "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\",worker=\"\"} 1\n";
 	assert_true(!strncmp(m, head, sizeof head - 1));
 	assert_line(m, "# TYPE caller_echo_uptime_seconds gauge");
 	assert_line(m, "caller_echo_uptime_seconds 42");
@@ -177,6 +177,24 @@ static void test_metrics_render_counts(void **state)
 	free(m);
 }
 
+static void test_metrics_render_names_the_worker(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len;
+
+	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2");
+	char *m = metrics_render(&f->s, T_START, &len);
+	assert_non_null(m);
+	assert_line(m, "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\",worker=\"w2\"} 1");
+	free(m);
+	/* config allows no such id, but a label value is escaped whatever it holds */
+	snprintf(f->s.worker, sizeof f->s.worker, "%s", "a\"b\\c\nd");
+	m = metrics_render(&f->s, T_START, &len);
+	assert_non_null(m);
+	assert_line(m, "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\",worker=\"a\\\"b\\\\c\\nd\"} 1");
+	free(m);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_metrics, teardown_metrics)
 
 int main(void)
@@ -184,6 +202,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_metrics_render_empty_server),
 		T(test_metrics_render_counts),
+		T(test_metrics_render_names_the_worker),
 	};
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
 }

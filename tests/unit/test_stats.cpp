@@ -267,7 +267,7 @@ static void test_stats_render_json_empty(void **state)
 
 	char *j = stats_render_json(&f->s, T_START + 5, &len);
 	assert_non_null(j);
-	assert_string_equal(j, "{\"uptime_s\":5,\"connections\":[]," EMPTY_TOTALS "," ZERO_REJECTED
+	assert_string_equal(j, "{\"worker\":\"\",\"pid\":0,\"uptime_s\":5,\"connections\":[]," EMPTY_TOTALS "," ZERO_REJECTED
 			       ",\"events_received\":0" EMPTY_OPERATOR("1700000005") "}");
 	assert_int_equal(len, strlen(j));
 	free(j);
@@ -294,7 +294,7 @@ static void test_stats_render_json_one_connection(void **state)
 	char *j = stats_render_json(&f->s, T_START + 60, &len);
 	assert_non_null(j);
 	assert_string_equal(
-		j, "{\"uptime_s\":60,\"connections\":[{\"id\":1,\"remote\":\"198.51.100.7\",\"uuid\":\"aaaaaaaa-bbbb\","
+		j, "{\"worker\":\"\",\"pid\":0,\"uptime_s\":60,\"connections\":[{\"id\":1,\"remote\":\"198.51.100.7\",\"uuid\":\"aaaaaaaa-bbbb\","
 		   "\"content_type\":\"audio/l16;rate=16000\",\"connected_at\":\"2023-11-14T22:13:20Z\","
 		   "\"packets_received\":11,\"bytes_received\":12,\"packets_sent\":13,\"bytes_sent\":14,"
 		   "\"frames_dropped\":15,\"dtmf_count\":2,\"last_dtmf\":\"#\",\"invalid_messages\":1,"
@@ -397,6 +397,20 @@ static void test_stats_sample_one_per_second(void **state)
 	assert_true(out == 75.0);
 	stats_rate(&f->s, 1, &in, &out);
 	assert_true(in == 100.0);
+}
+
+/* Several processes on one port: each /stats.json says which one it is. */
+static void test_stats_render_names_the_worker(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len = 0;
+
+	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2");
+	f->s.pid = 4242;
+	char *j = stats_render_json(&f->s, T_START, &len);
+	assert_non_null(j);
+	assert_memory_equal(j, "{\"worker\":\"w2\",\"pid\":4242,\"uptime_s\":0,", 39);
+	free(j);
 }
 
 static void test_stats_sample_spreads_a_gap_and_keeps_history_bounded(void **state)
@@ -596,6 +610,7 @@ int main(void)
 		T(test_stats_event_status_names),
 		T(test_stats_close_record_by_code_and_side),
 		T(test_stats_render_json_operator_view),
+		T(test_stats_render_names_the_worker),
 	};
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }

@@ -258,6 +258,24 @@ static void test_stats_page_render_never_truncates(void **state)
 	free(h);
 }
 
+static void test_stats_page_render_names_the_worker(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len;
+
+	char *h = stats_page_render(&f->s, T_START, &len);
+	assert_non_null(h);
+	assert_non_null(strstr(h, "<h1>caller-echo</h1><p>Version " CALLER_ECHO_VERSION " &middot; pid 0 &middot;"));
+	free(h);
+	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2<");
+	f->s.pid = 4242;
+	h = stats_page_render(&f->s, T_START, &len);
+	assert_non_null(h);
+	assert_non_null(strstr(h, "<h1>caller-echo <span id=\"worker\">w2&lt;</span></h1><p>Version "
+				  CALLER_ECHO_VERSION " &middot; pid 4242 &middot;"));
+	free(h);
+}
+
 /* 'sha256-' + 44 base64 characters + "'" at p; returns what follows. */
 static const char *expect_hash(const char *p)
 {
@@ -316,6 +334,7 @@ int main(void)
 		T(test_stats_page_render_graph),
 		T(test_stats_page_render_many_rows),
 		T(test_stats_page_render_never_truncates),
+		T(test_stats_page_render_names_the_worker),
 		T(test_stats_page_csp_allows_only_its_script_and_style),
 		T(test_stats_page_has_no_inline_style_attributes),
 	};
