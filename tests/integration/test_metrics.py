@@ -133,7 +133,7 @@ class MetricsTest(unittest.TestCase):
         closes = sum(v for k, v in m.items() if k.startswith("caller_echo_websocket_closes_total"))
         self.assertEqual(closes, 4)   # one per call, never two
         self.assertGreaterEqual(m["caller_echo_uptime_seconds"], 0)
-        self.assertEqual(m['caller_echo_build_info{version="%s"}' % self.json["version"]], 1)
+        self.assertEqual(m['caller_echo_build_info{version="%s",worker=""}' % self.json["version"]], 1)
 
     def test_agrees_with_stats_json(self):
         t, m = self.json["totals"], self.m
@@ -167,7 +167,8 @@ class MetricsAccessTest(unittest.TestCase):
 
     def test_remote_client_needs_the_stats_token(self):
         token = "metrics-token-0123456789abcdef"
-        with Server(args=["--trusted-proxy", "127.0.0.1/32", "--stats-token", token]) as srv:
+        with Server(args=["--trusted-proxy", "127.0.0.1/32", "--stats-token", token,
+                          "--worker-id", "w-9"]) as srv:
             remote = ["-H", "X-Forwarded-For: 203.0.113.5"]
             for path in ("/metrics", "/stats", "/stats.json"):
                 status, _, body = curl(remote + [srv.base + path])
@@ -180,3 +181,5 @@ class MetricsAccessTest(unittest.TestCase):
             self.assertEqual(status, 200)
             m = parse_metrics(body.decode())
             self.assertEqual(m['caller_echo_handshakes_refused_total{reason="stats_access"}'], 6)
+            # several workers on one port: each scrape says which one answered
+            self.assertEqual(m['caller_echo_build_info{version="%s",worker="w-9"}' % stats(srv)["version"]], 1)
