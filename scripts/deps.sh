@@ -16,8 +16,13 @@ pkgs="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-ev libssl
 # libFuzzer: clang 14 and its runtime (the fuzzer, ASan and UBSan libraries)
 fuzz="clang libclang-rt-14-dev"
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
+	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl libwebsockets-evlib-uv"
+	# deploy tests: nginx in front, promtool (prometheus), systemd-analyze (systemd)
+	pkgs="$pkgs nginx prometheus systemd"
+	# /stats runs in headless Chromium via chromedriver (test_stats_page.py)
+	pkgs="$pkgs chromium chromium-driver"
 	# make test replays the fuzz corpus and runs one integration pass under valgrind
-	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl libwebsockets-evlib-uv $fuzz valgrind"
+	pkgs="$pkgs $fuzz valgrind"
 fi
 if [ "${1:-}" = "fuzz" ]; then
 	pkgs="$pkgs $fuzz"

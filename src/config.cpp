@@ -18,7 +18,7 @@
 #include "host.h"
 #include "secret.h"
 
-enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE, K_ORIGINS, K_CIDRS, K_BOOL };
+enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE, K_ORIGINS, K_CIDRS, K_BOOL, K_LOG_FORMAT };
 
 struct opt {
 	const char *flag;     /* without the leading "--" */
@@ -54,6 +54,7 @@ static const struct opt opts[] = {
 	{ "jwt-leeway", NULL, K_INT, F(jwt_leeway_s), 0, 300, "clock skew allowed, seconds (default 30)" },
 	{ "ping-interval", NULL, K_INT, F(ping_s), 5, 3600, "WebSocket ping interval, seconds (default 30)" },
 	{ "log-level", "LOG_LEVEL", K_LEVEL, F(log_level), 0, 0, "error, warn, info or debug (default info)" },
+	{ "log-format", "LOG_FORMAT", K_LOG_FORMAT, F(log_format), 0, 0, "plain (default) or json: one JSON object per line" },
 	{ "event-loop", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "libev (default), poll or libuv" },
 	/* abuse limits; list options repeat (env: comma-separated) */
 	{ "allow-origin", "ALLOW_ORIGINS", K_ORIGINS, F(allow_origin), 0, CONFIG_ORIGINS_MAX,
@@ -82,6 +83,12 @@ static const struct opt opts[] = {
 	  "answer/event webhooks need Vonage's signed JWT (no value; env 1/0)" },
 	{ "stats-token", "STATS_TOKEN", K_STR, F(stats_token), 0, 0,
 	  "bearer token that opens /stats to non-loopback clients (default: loopback only)" },
+	{ "worker-id", "WORKER_ID", K_STR, F(worker_id), 0, 0,
+	  "name of this process in /stats.json and log lines, [A-Za-z0-9._:-]" },
+	{ "reuse-port", "REUSE_PORT", K_BOOL, F(reuse_port), 0, 1,
+	  "several processes serve one port (SO_REUSEPORT; no value; env 1/0)" },
+	{ "worker-port", "WORKER_PORT", K_INT, F(worker_port), 0, 65535,
+	  "with --reuse-port: also serve on this port, this process only (its /stats.json)" },
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -246,6 +253,12 @@ static int set_value(struct config *c, const struct opt *o, const char *v, const
 			return -1;
 		}
 		return 0;
+	case K_LOG_FORMAT:
+		if (log_format_parse(v, &c->log_format)) {
+			fail(err, errlen, "%s: '%s' is not plain or json", origin, v);
+			return -1;
+		}
+		return 0;
 	case K_LOOP:
 		if (!strcmp(v, "poll"))
 			c->loop = LOOP_POLL;
@@ -312,6 +325,18 @@ static int validate(struct config *c, char *err, size_t errlen)
 	    host_parse_public_url(c->public_url, &c->public_secure, c->public_base, sizeof c->public_base)) {
 		fail(err, errlen, "--public-url: '%s' is not http(s)://host[:port][/path]", c->public_url);
 		return -1;
+	}
+	if (c->worker_port && (!c->reuse_port || c->worker_port == c->port)) {
+		fail(err, errlen, "--worker-port: needs --reuse-port and a port other than --port");
+		return -1;
+	}
+	/* it lands in JSON, HTML and log lines unescaped by some readers: keep it plain */
+	for (const char *p = c->worker_id; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '.' || *p == '_' || *p == ':' || *p == '-')) {
+			fail(err, errlen, "--worker-id: '%s' may only hold A-Z a-z 0-9 . _ : -", c->worker_id);
+			return -1;
+		}
 	}
 	uint32_t frame = (uint32_t)c->rate / 50u * 2u;   /* 20 ms of 16-bit mono */
 	if (c->slot_bytes < frame) {

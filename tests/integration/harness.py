@@ -43,7 +43,8 @@ BIN = os.environ.get("CALLER_ECHO_BIN") or os.path.join(REPO, "build", "caller-e
 CONFIG_ENV = (
     "LISTEN", "PORT", "TLS_CERT", "TLS_KEY", "PUBLIC_URL", "VONAGE_VIRTUAL_NUMBER",
     "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_SIGNATURE_SECRET", "VONAGE_APPLICATION_ID",
-    "TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP",
+    "TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP", "LOG_FORMAT",
+    "WORKER_ID", "REUSE_PORT", "WORKER_PORT",
 )
 
 APPLICATION_ID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
@@ -166,7 +167,7 @@ class Server:
     """
 
     def __init__(self, args=None, env=None, tls=False, secret=None, start_timeout=5.0,
-                 secret_via="file"):
+                 secret_via="file", port=None, binary=None, runner=None):
         self.args = list(args or [])
         self.secret_via = secret_via    # "file": --secret-file; "env": VONAGE_SIGNATURE_SECRET
         self.env = dict(env or {})
@@ -174,7 +175,13 @@ class Server:
         if secret is None:
             secret = base64.urlsafe_b64encode(os.urandom(36)).rstrip(b"=")   # 48 bytes
         self.secret = secret.encode() if isinstance(secret, str) else bytes(secret)
-        self.start_timeout = start_timeout * SLOWDOWN
+        self.start_timeout = start_timeout
+        self.fixed_port = port          # None: a free one (port sharing tests pass one)
+        self.binary = binary or BIN     # another build, e.g. build/aarch64/caller-echo
+        self.runner = list(runner or [])   # e.g. ["qemu-aarch64-static"]
+        # the sanitizer run applies to BIN only, not to another build or runner
+        self.sanitizer = SANITIZER if self.binary == BIN and not self.runner else ""
+        self.start_timeout *= SLOWDOWN if self.sanitizer else 1.0
         self.port = None
         self.proc = None
         self.stop_seconds = None
@@ -195,15 +202,15 @@ class Server:
         with open(secret_file, "wb") as f:
             f.write(self.secret)
         os.chmod(secret_file, 0o600)
-        self.port = free_port()
-        argv = [BIN, "--listen", "127.0.0.1", "--port", str(self.port)]
+        self.port = self.fixed_port or free_port()
+        argv = self.runner + [self.binary, "--listen", "127.0.0.1", "--port", str(self.port)]
         env = clean_env(self.env)
         self.valgrind_log_path = None
         self.checked = False
-        if SANITIZER == "asan":
+        if self.sanitizer == "asan":
             for k, v in SANITIZER_ENV.items():
                 env.setdefault(k, v)
-        elif SANITIZER == "valgrind":
+        elif self.sanitizer == "valgrind":
             self.valgrind_log_path = os.path.join(self._dir, "valgrind.log")
             argv = VALGRIND + ["--log-file=" + self.valgrind_log_path] + argv
         if self.secret_via == "env":
@@ -219,8 +226,8 @@ class Server:
         self.stdout_path = os.path.join(self._dir, "stdout")
         self._err = open(self.stderr_path, "wb")
         self._out = open(self.stdout_path, "wb")
-        if not os.access(BIN, os.X_OK):
-            raise ServerStartError("server binary %s missing (run make)" % BIN)
+        if not os.access(self.binary, os.X_OK):
+            raise ServerStartError("server binary %s missing (run make)" % self.binary)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._out,
                                      stderr=self._err, env=env)
         try:
@@ -274,7 +281,7 @@ class Server:
             t0 = time.monotonic()
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout * SLOWDOWN)
+                self.proc.wait(timeout * (SLOWDOWN if self.sanitizer else 1.0))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
@@ -286,7 +293,7 @@ class Server:
         """End the server (tests' teardown). Plain runs: SIGKILL. Sanitizer
         runs: SIGTERM and a clean exit, so leaks are checked, then raise
         AssertionError if the server reported anything."""
-        if SANITIZER:
+        if self.sanitizer:
             self.stop()
             self.check_sanitizer()
             return
@@ -298,7 +305,7 @@ class Server:
     def check_sanitizer(self):
         """Raise AssertionError if ASan/UBSan/LSan or memcheck reported an error
         for this server (once per server; a no-op in plain runs)."""
-        if not SANITIZER or self.proc is None or self.checked:
+        if not self.sanitizer or self.proc is None or self.checked:
             return
         self.checked = True
         vg = None
@@ -309,12 +316,12 @@ class Server:
             except OSError:
                 vg = ""
         found = sanitizer_findings(self.stderr_text(), vg)
-        if self.proc.returncode == VALGRIND_EXIT and SANITIZER == "valgrind":
+        if self.proc.returncode == VALGRIND_EXIT and self.sanitizer == "valgrind":
             found.append("valgrind exit status %d" % VALGRIND_EXIT)
         if found:
             detail = vg if vg else self.stderr_text()
             raise AssertionError("%s found errors in the server (%s):\n  %s\n--- %s ---\n%s"
-                                 % (SANITIZER, BIN, "\n  ".join(found[:10]),
+                                 % (self.sanitizer, self.binary, "\n  ".join(found[:10]),
                                     "valgrind log" if vg else "stderr", detail[-6000:]))
 
     def _close_files(self):
