@@ -73,11 +73,15 @@ class SharedPort(unittest.TestCase):
     def test_accept_filter_applies(self):
         # our listener hands each connection to the same filter as lws's own:
         # the per-address cap on connections that are not calls still holds
+        # from 127.0.0.2: the harness's readiness GET came from 127.0.0.1 and
+        # counts until the server has seen it close (a race under ASan)
+        src = ("127.0.0.2", 0)
         with Server(args=["--reuse-port", "--max-conns-per-addr", "3"]) as srv:
-            held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(3)]
+            held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5, source_address=src)
+                    for _ in range(3)]
             try:
                 time.sleep(0.2)
-                extra = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+                extra = socket.create_connection(("127.0.0.1", srv.port), timeout=5, source_address=src)
                 extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 try:
                     got = extra.recv(100)
