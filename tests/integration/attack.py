@@ -273,3 +273,61 @@ def healthy(srv):
         return False
     status, _, body = curl([srv.base + "/healthz"], timeout=5)
     return status == 200 and body == b"ok\n"
+
+
+def audio_frame(i, seed=0, size=960):
+    """Distinct, deterministic 20 ms frame number i."""
+    import random
+    return random.Random("%s:%d" % (seed, i)).randbytes(size)
+
+
+def stream_raw(ws, seconds, seed=0, pace=0.020, size=960):
+    """Stream paced binary frames over a RawWs for `seconds`, reading what
+    comes back in between: every echo is compared with what was sent,
+    pings are answered with a pong carrying the same payload. Returns a
+    dict: sent, echoed, mismatched, pings (seconds since start of each),
+    close (close code received, None if none), eof (TCP ended)."""
+    import select
+    out = {"sent": 0, "echoed": 0, "mismatched": 0, "pings": [], "close": None, "eof": False}
+    n = int(round(seconds / pace))
+    t0 = time.monotonic()
+    i = 0
+    while True:
+        now = time.monotonic()
+        if i < n and now >= t0 + i * pace:
+            try:
+                ws.send(OP_BIN, audio_frame(i, seed, size))
+            except OSError:
+                out["eof"] = True
+                break
+            i += 1
+            out["sent"] = i
+            continue
+        if i >= n and out["echoed"] + out["mismatched"] >= n:
+            break
+        end = t0 + i * pace if i < n else t0 + n * pace + 2.0
+        if i >= n and now > end:
+            break
+        if not ws.buf:
+            r, _, _ = select.select([ws.s], [], [], max(0.0, min(end - now, 0.05)))
+            if not r:
+                continue
+        try:
+            fin, op, p = ws.recv_frame(timeout=1.0)
+        except EOFError:
+            out["eof"] = True
+            break
+        except socket.timeout:
+            continue
+        if op == OP_BIN:
+            if p == audio_frame(out["echoed"] + out["mismatched"], seed, size):
+                out["echoed"] += 1
+            else:
+                out["mismatched"] += 1
+        elif op == OP_PING:
+            out["pings"].append(time.monotonic() - t0)
+            ws.send(OP_PONG, p)
+        elif op == OP_CLOSE:
+            out["close"] = struct.unpack("!H", p[:2])[0] if len(p) >= 2 else 1005
+            break
+    return out

@@ -48,6 +48,7 @@ class HandshakeCase(unittest.TestCase):
 
     def start_honest(self, srv, seconds=2.0):
         call = HonestCall(srv, seconds).start()
+        self.addCleanup(call.wait)      # never leave a caller-sim behind a failed test
         # let it connect first: the attack must not decide whether it gets in
         self.assertEqual(wait_open(srv, 1), 1, "honest call did not connect")
         return call

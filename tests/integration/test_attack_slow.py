@@ -1,0 +1,209 @@
+"""
+test_attack_slow.py -- slow clients and floods, with a real attack tool.
+
+  slowloris (headers never end)    --handshake-timeout  closed after S s
+  slow read (tiny TCP window)      non-blocking writes  server stays available
+  oversized headers                --max-header-bytes   refused (4xx or close)
+  connection flood past the caps   --max-calls, --max-calls-per-addr, handshake timeout
+
+slowhttptest (Debian's package, scripts/deps.sh test) runs slowloris (-H)
+and slow read (-X) at the same time, 8 s each, against a server with a 2 s
+handshake timeout while an honest call runs; its CSV report says per second
+how many of its connections the server had closed and whether its probe
+connection was still served. Every load is bounded in connections and time.
+"""
+import csv
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from attack import (blast_upgrades, connect_from, delta, healthy, loopback, raise_fd_limit,
+                    read_head, rejected, upgrade_request)
+from harness import Server, curl, make_jwt, stats, tmp_root
+from test_attack_handshake import HandshakeCase, wait_open
+
+SLOWHTTPTEST = shutil.which("slowhttptest")
+
+
+def slowhttptest(args, prefix, seconds):
+    """Run slowhttptest with a CSV report; returns (exit code, stdout, rows)
+    where rows are dicts of the CSV (Seconds, Closed, Pending, Connected,
+    Service Available -- the last is 0 in a second when its probe failed)."""
+    p = subprocess.run([SLOWHTTPTEST] + args + ["-l", str(seconds), "-g", "-o", prefix],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=seconds + 30)
+    rows = []
+    if os.path.exists(prefix + ".csv"):
+        with open(prefix + ".csv") as f:
+            rows = [{k.strip(): int(v) for k, v in r.items()} for r in csv.DictReader(f)]
+    return p.returncode, p.stdout.decode("utf-8", "replace"), rows
+
+
+@unittest.skipIf(SLOWHTTPTEST is None, "slowhttptest not installed (scripts/deps.sh test)")
+class SlowHttpTest(HandshakeCase):
+
+    def test_slowloris_and_slow_read(self):
+        conns = 300
+        with Server(args=["--handshake-timeout", "2"]) as srv:
+            call = self.start_honest(srv, seconds=9.0)
+            d = tempfile.mkdtemp(prefix="slowhttptest-", dir=tmp_root())
+            url = srv.base + "/"
+            out = {}
+
+            def run(name, args):
+                out[name] = slowhttptest(args, os.path.join(d, name), 8)
+
+            # slowloris: a header line every second, never the blank line
+            loris = threading.Thread(target=run, args=("loris", [
+                "-H", "-c", str(conns), "-r", str(conns), "-i", "1", "-p", "2", "-u", url]))
+            # slow read: 4 pipelined /stats requests, read 8 bytes a second
+            # through a 1..32 byte receive window
+            slow = threading.Thread(target=run, args=("read", [
+                "-X", "-c", "200", "-r", "200", "-k", "4", "-n", "1", "-w", "1", "-y", "32",
+                "-z", "8", "-p", "2", "-u", srv.base + "/stats"]))
+            loris.start()
+            slow.start()
+            time.sleep(4)
+            mid_health = healthy(srv)
+            loris.join(60)
+            slow.join(60)
+            for name in ("loris", "read"):
+                rc, text, rows = out[name]
+                with self.subTest(name):
+                    self.assertEqual(rc, 0, "slowhttptest %s exit %d:\n%s" % (name, rc, text[-1500:]))
+                    self.assertGreater(len(rows), 5, text[-1500:])
+                    down = [r["Seconds"] for r in rows if r["Service Available"] == 0]
+                    self.assertEqual(down, [], "%s: probe not served in seconds %r" % (name, down))
+            # the handshake timeout reaped every slowloris connection it had opened
+            rows = out["loris"][2]
+            opened = max(r["Connected"] + r["Closed"] for r in rows)
+            self.assertGreaterEqual(opened, conns * 0.9, "slowloris opened only %d" % opened)
+            self.assertEqual(rows[-1]["Connected"], 0,
+                             "slowloris connections still open at the end: %r" % rows[-1])
+            self.assertTrue(mid_health, "/healthz not served during the attack")
+            self.assertTrue(healthy(srv))
+            self.assertEqual(stats(srv)["totals"]["connections_total"], 1)
+            call.assert_clean(self)
+
+
+class Headers(HandshakeCase):
+
+    def upgrade_with_pad(self, srv, pad, src="127.0.0.2"):
+        s = connect_from(srv, src)
+        try:
+            s.sendall(upgrade_request(token=make_jwt(srv.secret), headers=[("X-Pad", "a" * pad)]))
+            return read_head(s, 6)[0]
+        except (BrokenPipeError, ConnectionResetError):
+            return 0
+        finally:
+            s.close()
+
+    def test_max_header_bytes(self):
+        for limit, ok_pad, big_pad in ((None, 3000, 4200), ("2048", 1200, 2100)):
+            with self.subTest(limit=limit), \
+                    Server(args=["--max-header-bytes", limit] if limit else []) as srv:
+                call = self.start_honest(srv, seconds=2.0)
+                self.assertEqual(self.upgrade_with_pad(srv, ok_pad), 101)
+                for pad in (big_pad, 20000, 200000):
+                    status = self.upgrade_with_pad(srv, pad)
+                    self.assertIsNotNone(status, "no answer to %d header bytes" % pad)
+                    self.assertTrue(status == 0 or 400 <= status < 500,
+                                    "%d header bytes -> %s" % (pad, status))
+                self.assertTrue(healthy(srv))
+                call.assert_clean(self)
+
+    def test_handshake_timeout(self):
+        """Half a request, then silence, or one header byte a second: the
+        server hangs up after --handshake-timeout (2 s), not after lws's
+        10 s default."""
+        with Server(args=["--handshake-timeout", "2"]) as srv:
+            call = self.start_honest(srv, seconds=3.0)
+            socks = []
+            for i in range(20):
+                s = connect_from(srv, loopback(i))
+                s.sendall(upgrade_request(token=make_jwt(srv.secret))[:40])
+                socks.append(s)
+            drip = connect_from(srv, "127.0.1.99")
+            t0 = time.monotonic()
+            closed_at = None
+            req = upgrade_request(token=make_jwt(srv.secret))
+            for b in range(len(req) - 4):
+                try:
+                    drip.sendall(req[b:b + 1])
+                except OSError:
+                    closed_at = time.monotonic() - t0
+                    break
+                drip.settimeout(0.25)
+                try:
+                    if drip.recv(100) == b"":
+                        closed_at = time.monotonic() - t0
+                        break
+                except (TimeoutError, OSError) as e:
+                    if not isinstance(e, TimeoutError):
+                        closed_at = time.monotonic() - t0
+                        break
+                if time.monotonic() - t0 > 8:
+                    break
+            drip.close()
+            self.assertIsNotNone(closed_at, "a byte-a-quarter-second request held on for 8 s")
+            self.assertLess(closed_at, 6)
+            for s in socks:
+                self.assertIn(read_head(s, 4)[0], (0, 408), "silent half request not closed")
+                s.close()
+            self.assertTrue(healthy(srv))
+            call.assert_clean(self)
+
+
+class Flood(HandshakeCase):
+
+    def test_connection_flood_past_the_caps(self):
+        """500 authenticated upgrades from 50 addresses (10 each) at once with
+        --max-calls 100 and --max-calls-per-addr 8: exactly 99 get in (the
+        honest call holds the 100th), the rest are 429 addr_calls or 503
+        capacity; plus 100 TCP connections that never send a byte are hung
+        up by the handshake timeout. The honest call loses nothing."""
+        with Server(args=["--max-calls", "100", "--max-calls-per-addr", "8",
+                          "--handshake-timeout", "2"]) as srv:
+            call = self.start_honest(srv, seconds=4.0)
+            before = rejected(srv)
+            raise_fd_limit(1000)
+            idle = [connect_from(srv, loopback(200 + i)) for i in range(100)]
+            srcs = [loopback(i // 10) for i in range(500)]
+            # window 50: with --max-calls 100 the server may hold 356 descriptors
+            res, held = blast_upgrades(srv, srcs, token_for=lambda i: make_jwt(srv.secret),
+                                       keep=True, window=50)
+            try:
+                counts = {s: res.count(s) for s in set(res)}
+                self.assertEqual(counts.get(101), 99, "statuses %r" % counts)
+                self.assertEqual(counts.get(101, 0) + counts.get(429, 0) + counts.get(503, 0), 500,
+                                 "statuses %r" % counts)
+                self.assertEqual(delta(before, rejected(srv)),
+                                 {k: v for k, v in (("addr_calls", counts.get(429, 0)),
+                                                    ("capacity", counts.get(503, 0))) if v})
+                per_addr = {}
+                for src, st in zip(srcs, res):
+                    per_addr[src] = per_addr.get(src, 0) + (st == 101)
+                self.assertLessEqual(max(per_addr.values()), 8)
+                self.assertTrue(healthy(srv))
+                # the silent TCP connections are gone after the handshake timeout
+                for s in idle:
+                    s.settimeout(5)
+                    try:
+                        self.assertEqual(s.recv(1), b"")
+                    except ConnectionResetError:
+                        pass
+            finally:
+                for s in idle:
+                    s.close()
+                for ws in held:
+                    ws.s.close()
+            self.assertEqual(wait_open(srv, 1, timeout=5), 1)
+            call.assert_clean(self)
+
+
+if __name__ == "__main__":
+    unittest.main()
