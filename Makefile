@@ -13,13 +13,13 @@ CXXFLAGS += -std=c++17 -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-init
 LDLIBS   := -lwebsockets -ljwt -lcjson -lssl -lcrypto
 
 B := build
-MODULES := config log ring auth_jwt ncco host events stats http ws_audio server secret
+MODULES := config log ring auth_jwt ncco host events stats http ws_audio server secret addr guard replay
 SRCS := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
 # Unit tests: one per pure module, built with sanitizers and linked against
 # only the modules they need.
-UNIT_TESTS := ring auth_jwt ncco host events config stats log ws_audio
+UNIT_TESTS := ring auth_jwt ncco host events config stats log ws_audio addr guard replay
 UT_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 UT_BINS := $(addprefix $(B)/test/test_,$(UNIT_TESTS))
 
@@ -52,11 +52,14 @@ UT_DEPS_auth_jwt := auth_jwt log
 UT_DEPS_ncco     := ncco
 UT_DEPS_host     := host
 UT_DEPS_events   := events
-UT_DEPS_config   := config host log secret
+UT_DEPS_config   := config host log secret addr
 UT_DEPS_stats    := stats auth_jwt
 UT_DEPS_log      := log
+UT_DEPS_addr     := addr
+UT_DEPS_guard    := guard addr
+UT_DEPS_replay   := replay
 # ws_audio reaches the app through server.cpp, which pulls in the rest
-UT_DEPS_ws_audio := ws_audio server http events ring stats auth_jwt log ncco host config secret
+UT_DEPS_ws_audio := ws_audio server http events ring stats auth_jwt log ncco host config secret addr guard replay
 
 # keep objects: no "rm ..." after the summary line, and faster rebuilds
 .SECONDARY:

@@ -131,7 +131,29 @@ static int claim_int(jwt_t *jwt, const char *name, long long *v)
 	return ret;
 }
 
-static enum auth_result check_claims(const struct auth_cfg *cfg, jwt_t *jwt, time_t now)
+/*
+ * Copy a string claim. 1 when present, 0 when absent, -1 when not a string
+ * or too long. jwt_get_grant() answers NULL for a non-string, so absence is
+ * told apart through the claim's JSON.
+ */
+static int claim_str(jwt_t *jwt, const char *name, char *out, size_t cap)
+{
+	const char *v = jwt_get_grant(jwt, name);
+	out[0] = '\0';
+	if (!v) {
+		char *js = jwt_get_grants_json(jwt, name);
+		free(js);
+		return js ? -1 : 0;
+	}
+	size_t n = strlen(v);
+	if (n >= cap)
+		return -1;
+	memcpy(out, v, n + 1);
+	return 1;
+}
+
+static enum auth_result check_claims(const struct auth_cfg *cfg, jwt_t *jwt, time_t now,
+				     struct auth_claims *out)
 {
 	long long exp, nbf, iat;
 	int n;
@@ -160,11 +182,26 @@ static enum auth_result check_claims(const struct auth_cfg *cfg, jwt_t *jwt, tim
 		if (!app || strcmp(app, cfg->application_id))
 			return AUTH_WRONG_APP;
 	}
+	if (out) {
+		out->iat = iat;
+		if (claim_str(jwt, "jti", out->jti, sizeof out->jti) < 0)
+			return AUTH_MALFORMED;
+		n = claim_str(jwt, "payload_hash", out->payload_hash, sizeof out->payload_hash);
+		if (n < 0)
+			return AUTH_MALFORMED;
+		out->has_payload_hash = n;
+	}
 	return AUTH_OK;
 }
 
 enum auth_result auth_jwt_check(const struct auth_cfg *cfg, const char *authz, size_t len,
 				time_t now)
+{
+	return auth_jwt_check_claims(cfg, authz, len, now, NULL);
+}
+
+enum auth_result auth_jwt_check_claims(const struct auth_cfg *cfg, const char *authz, size_t len,
+				       time_t now, struct auth_claims *out)
 {
 	char token[AUTH_TOKEN_MAX + 1];
 	size_t i = 0, tlen, dots[2], ndots = 0;
@@ -223,7 +260,7 @@ enum auth_result auth_jwt_check(const struct auth_cfg *cfg, const char *authz, s
 		jwt_free(jwt);
 		return AUTH_BAD_ALG;
 	}
-	r = check_claims(cfg, jwt, now);
+	r = check_claims(cfg, jwt, now, out);
 	jwt_free(jwt);
 	return r;
 }

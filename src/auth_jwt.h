@@ -38,12 +38,30 @@ enum auth_result {
 	AUTH__COUNT
 };
 
+#define AUTH_CLAIM_MAX 128
+
+/* Claims the caller acts on after a successful check (replay, payload hash). */
+struct auth_claims {
+	long long iat;
+	char      jti[AUTH_CLAIM_MAX];          /* "" when absent */
+	char      payload_hash[AUTH_CLAIM_MAX]; /* as sent; "" when absent */
+	int       has_payload_hash;
+};
+
 /*
  * Check `authz` (len bytes, need not be NUL-terminated; NULL or len 0 means no
  * header) against cfg at time `now`. Never logs, never keeps the token.
  */
 [[nodiscard]] enum auth_result auth_jwt_check(const struct auth_cfg *cfg, const char *authz,
 					      size_t len, time_t now);
+
+/*
+ * The same check; on AUTH_OK also fills *out (if not NULL). A jti or
+ * payload_hash that is not a string or is AUTH_CLAIM_MAX bytes or longer
+ * makes the token AUTH_MALFORMED.
+ */
+[[nodiscard]] enum auth_result auth_jwt_check_claims(const struct auth_cfg *cfg, const char *authz,
+						     size_t len, time_t now, struct auth_claims *out);
 
 /* Stable snake_case name, used as the stats key and in log lines. */
 const char *auth_result_str(enum auth_result r);

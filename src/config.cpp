@@ -12,12 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "host.h"
 #include "secret.h"
 
-enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE };
+enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE, K_ORIGINS, K_CIDRS, K_BOOL };
 
 struct opt {
 	const char *flag;     /* without the leading "--" */
@@ -54,6 +55,31 @@ static const struct opt opts[] = {
 	{ "ping-interval", NULL, K_INT, F(ping_s), 5, 3600, "WebSocket ping interval, seconds (default 30)" },
 	{ "log-level", "LOG_LEVEL", K_LEVEL, F(log_level), 0, 0, "error, warn, info or debug (default info)" },
 	{ "event-loop", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "libev (default), poll or libuv" },
+	/* abuse limits; list options repeat (env: comma-separated) */
+	{ "allow-origin", "ALLOW_ORIGINS", K_ORIGINS, F(allow_origin), 0, CONFIG_ORIGINS_MAX,
+	  "Origin allowed to open the audio socket, repeatable (default: none; Vonage sends none)" },
+	{ "max-calls-per-addr", "MAX_CALLS_PER_ADDR", K_INT, F(max_calls_per_addr), 0, 100000,
+	  "open calls per client address, 0 = off (default 1000)" },
+	{ "handshake-rate", "HANDSHAKE_RATE", K_INT, F(handshake_rate), 0, 100000,
+	  "WebSocket upgrades per second per address, 0 = off (default 50)" },
+	{ "handshake-burst", "HANDSHAKE_BURST", K_INT, F(handshake_burst), 1, 100000,
+	  "upgrades one address may make at once (default 200)" },
+	{ "limit-exempt", "LIMIT_EXEMPT", K_CIDRS, F(limit_exempt), 0, CONFIG_EXEMPT_MAX,
+	  "CIDR exempt from per-address limits, repeatable (e.g. the provider's media servers)" },
+	{ "trusted-proxy", "TRUSTED_PROXIES", K_CIDRS, F(trusted_proxy), 0, CONFIG_PROXIES_MAX,
+	  "CIDR of a reverse proxy whose X-Forwarded-For is believed, repeatable (default: none)" },
+	{ "max-msg-rate", "MAX_MSG_RATE", K_INT, F(max_msg_rate), 0, 100000,
+	  "messages per second per call before closing 1008, 0 = off (default 250)" },
+	{ "idle-timeout", "IDLE_TIMEOUT", K_INT, F(idle_timeout_s), 0, 86400,
+	  "close a call with no message for this many seconds (1001), 0 = off (default 10)" },
+	{ "handshake-timeout", "HANDSHAKE_TIMEOUT", K_INT, F(handshake_timeout_s), 1, 60,
+	  "seconds a client has to send its request headers (default 5)" },
+	{ "max-header-bytes", "MAX_HEADER_BYTES", K_INT, F(max_header_bytes), 1024, 16384,
+	  "largest request header block accepted (default 4096)" },
+	{ "verify-webhooks", "VERIFY_WEBHOOKS", K_BOOL, F(verify_webhooks), 0, 1,
+	  "answer/event webhooks need Vonage's signed JWT (no value; env 1/0)" },
+	{ "stats-token", "STATS_TOKEN", K_STR, F(stats_token), 0, 0,
+	  "bearer token that opens /stats to non-loopback clients (default: loopback only)" },
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -80,6 +106,84 @@ static void defaults(struct config *c)
 	c->log_level = LOG_INFO;
 	c->ping_s = 30;
 	c->loop = LOOP_LIBEV;   /* measured best: docs/benchmarks.md */
+	/* why these numbers: README "Abuse limits" */
+	c->max_calls_per_addr = 1000;
+	c->handshake_rate = 50;
+	c->handshake_burst = 200;
+	c->max_msg_rate = 250;
+	c->idle_timeout_s = 10;
+	c->handshake_timeout_s = 5;
+	c->max_header_bytes = 4096;
+}
+
+/* Count field that follows a list field in struct config (n_<list>). */
+static int *list_count(struct config *c, const struct opt *o)
+{
+	if (o->off == offsetof(struct config, allow_origin))
+		return &c->n_allow_origin;
+	if (o->off == offsetof(struct config, limit_exempt))
+		return &c->n_limit_exempt;
+	return &c->n_trusted_proxy;
+}
+
+/* Append one list item (already split at commas and trimmed). */
+static int add_item(struct config *c, const struct opt *o, const char *v, size_t n, const char *origin,
+		    char *err, size_t errlen)
+{
+	int *count = list_count(c, o);
+	char item[CONFIG_ORIGIN_LEN];
+
+	if (*count >= o->max) {
+		fail(err, errlen, "%s: more than %lld values", origin, o->max);
+		return -1;
+	}
+	if (!n || n >= sizeof item) {
+		fail(err, errlen, "%s: empty or too long value", origin);
+		return -1;
+	}
+	memcpy(item, v, n);
+	item[n] = '\0';
+	if (o->kind == K_ORIGINS) {
+		/* an Origin is scheme://host[:port]: no path, no spaces */
+		const char *sep = strstr(item, "://");
+		if (!sep || sep == item || !sep[3] || strpbrk(sep + 3, "/ \t?#")) {
+			fail(err, errlen, "%s: '%s' is not an origin like https://example.com", origin, item);
+			return -1;
+		}
+		memcpy(c->allow_origin[*count], item, n + 1);
+	} else {
+		struct cidr *list = (struct cidr *)((char *)c + o->off);
+		if (cidr_parse(item, &list[*count])) {
+			fail(err, errlen, "%s: '%s' is not an address or CIDR like 192.0.2.0/24", origin, item);
+			return -1;
+		}
+	}
+	(*count)++;
+	return 0;
+}
+
+/* A comma-separated list; the first value from a new source replaces the old list. */
+static int set_list(struct config *c, const struct opt *o, const char *v, const char *origin, int append,
+		    char *err, size_t errlen)
+{
+	if (!append)
+		*list_count(c, o) = 0;
+	for (const char *p = v;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		const char *q = p;
+		while (n && (*q == ' ' || *q == '\t')) {
+			q++;
+			n--;
+		}
+		while (n && (q[n - 1] == ' ' || q[n - 1] == '\t'))
+			n--;
+		if (n && add_item(c, o, q, n, origin, err, errlen))
+			return -1;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
 }
 
 /* The same rule as caller-sim's (secret.h); the limit matches the environment's. */
@@ -156,6 +260,19 @@ static int set_value(struct config *c, const struct opt *o, const char *v, const
 			return -1;
 		snprintf(c->secret_source, sizeof c->secret_source, "file %s", v);
 		return 0;
+	case K_ORIGINS:
+	case K_CIDRS:
+		return set_list(c, o, v, origin, 0, err, errlen);
+	case K_BOOL:
+		if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+			*(int *)field = 1;
+		else if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !*v)
+			*(int *)field = 0;
+		else {
+			fail(err, errlen, "%s: '%s' is not 1 or 0", origin, v);
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }
@@ -230,6 +347,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 			return CONFIG_ERR;
 	}
 
+	uint64_t listed = 0;   /* list options already given as flags: later ones append */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h"))
@@ -247,6 +365,8 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 		}
 		if (eq) {
 			v = eq + 1;
+		} else if (o->kind == K_BOOL) {
+			v = "1";   /* a switch: the next argument is not its value */
 		} else if (i + 1 < argc) {
 			v = argv[++i];
 		} else {
@@ -254,6 +374,14 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 			return CONFIG_ERR;
 		}
 		snprintf(origin, sizeof origin, "--%s", o->flag);
+		if (o->kind == K_ORIGINS || o->kind == K_CIDRS) {
+			/* flags replace the environment's list, then accumulate */
+			uint64_t bit = 1ull << (unsigned)(o - opts);
+			if (set_list(c, o, v, origin, !!(listed & bit), err, errlen))
+				return CONFIG_ERR;
+			listed |= bit;
+			continue;
+		}
 		if (set_value(c, o, v, origin, err, errlen))
 			return CONFIG_ERR;
 	}
@@ -262,7 +390,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 
 const char *config_usage(void)
 {
-	static char buf[4096];
+	static char buf[8192];
 	size_t n = 0;
 	int r = snprintf(buf, sizeof buf,
 			 "usage: caller-echo [options]\n"

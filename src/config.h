@@ -12,12 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "log.h"
 #include "ring.h"
 
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_SECRET_MAX 512
+#define CONFIG_ORIGINS_MAX 16
+#define CONFIG_ORIGIN_LEN 128
+#define CONFIG_EXEMPT_MAX 32
+#define CONFIG_PROXIES_MAX 16
 
 enum event_loop { LOOP_POLL = 0, LOOP_LIBEV, LOOP_LIBUV };
 
@@ -44,6 +49,23 @@ struct config {
 	enum log_level log_level;
 	int      ping_s;                     /* WebSocket ping interval */
 	enum event_loop loop;
+
+	/* abuse limits (SECURITY.md says what each one stops) */
+	char     allow_origin[CONFIG_ORIGINS_MAX][CONFIG_ORIGIN_LEN]; /* Origins allowed to open audio */
+	int      n_allow_origin;
+	int      max_calls_per_addr;         /* open calls per client address, 0 = off */
+	int      handshake_rate;             /* upgrades per second per address, 0 = off */
+	int      handshake_burst;
+	struct cidr limit_exempt[CONFIG_EXEMPT_MAX];   /* skip the per-address limits */
+	int      n_limit_exempt;
+	struct cidr trusted_proxy[CONFIG_PROXIES_MAX]; /* believe X-Forwarded-For from these */
+	int      n_trusted_proxy;
+	int      max_msg_rate;               /* messages per second per call, 0 = off */
+	int      idle_timeout_s;             /* close a call silent this long, 0 = off */
+	int      handshake_timeout_s;        /* headers + upgrade must finish in this */
+	int      max_header_bytes;           /* lws header buffer: longer requests are refused */
+	int      verify_webhooks;            /* answer/event webhooks need Vonage's signed JWT */
+	char     stats_token[128];           /* bearer for /stats from non-loopback, "" = none */
 };
 
 enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERR = -1 };

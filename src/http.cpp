@@ -10,6 +10,9 @@
  */
 #include "http.h"
 
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +159,7 @@ static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info 
 {
 	struct app *app = app_from_wsi(wsi);
 	const struct config *cfg = app->cfg;
-	char uri[512], peer[64];
+	char uri[512], peer[ADDR_STR_MAX];
 
 	server_peer(wsi, peer, sizeof peer);
 	if (ws_uri(wsi, cfg, uri, sizeof uri)) {
@@ -192,11 +195,133 @@ static int event(struct lws *wsi, struct http_pss *pss, const struct hook_event 
 static int bad_body(struct lws *wsi, struct http_pss *pss, const char *why)
 {
 	struct app *app = app_from_wsi(wsi);
-	char peer[64];
+	char peer[ADDR_STR_MAX];
 	server_peer(wsi, peer, sizeof peer);
 	log_limited(&app->bad_input_log, time(NULL), "%s webhook from %s: %s",
 		    pss->route == R_ANSWER ? "answer" : "event", peer, why);
 	return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, why);
+}
+
+/* ---- guards: signed webhooks, stats access ------------------------------ */
+
+/* 401/403 for a request a guard refused: counted, logged (rate-limited). */
+static int refuse_http(struct lws *wsi, struct http_pss *pss, int reason, unsigned status, const char *why,
+		       const char *hint)
+{
+	struct app *app = app_from_wsi(wsi);
+	char peer[ADDR_STR_MAX];
+
+	app->stats.rejected[reason]++;
+	server_peer(wsi, peer, sizeof peer);
+	log_limited(&app->reject_log, time(NULL), "refused %s from %s: %s (HTTP %u)%s%s",
+		    pss->route == R_ANSWER ? "answer webhook" : pss->route == R_EVENTS ? "event webhook" : "stats",
+		    peer, stats_reject_str(reason), status, hint ? " token " : "", hint ? hint : "");
+	return reply_text(wsi, pss, status, why);
+}
+
+/* Lowercase hex SHA-256 of data. out holds 65 bytes. */
+static int sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		return -1;
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static int hash_matches(const char *claim, const void *data, size_t len)
+{
+	char hex[65];
+	return !sha256_hex(data, len, hex) && !strcasecmp(hex, claim);
+}
+
+/*
+ * Vonage's payload_hash for a GET webhook: SHA-256 of the query parameters
+ * as a JSON object, in their original order, without whitespace
+ * (reference A.9). With no parameters, "" and "{}" are both accepted.
+ */
+static int query_hash_matches(struct lws *wsi, const char *claim)
+{
+	char frag[512];
+	int idx = 0, ok = 0;
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return 0;
+	while (lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, idx) >= 0) {
+		char *eq = strchr(frag, '=');
+		if (eq)
+			*eq = '\0';
+		if (!cJSON_AddStringToObject(o, frag, eq ? eq + 1 : "")) {
+			cJSON_Delete(o);
+			return 0;
+		}
+		idx++;
+	}
+	char *js = cJSON_PrintUnformatted(o);
+	if (js) {
+		ok = hash_matches(claim, js, strlen(js)) || (!idx && hash_matches(claim, "", 0));
+		cJSON_free(js);
+	}
+	cJSON_Delete(o);
+	return ok;
+}
+
+/*
+ * --verify-webhooks: the request must carry Vonage's signed JWT. Returns 0
+ * to go on (pss->check_hash set when a POST body must match), or the
+ * result of the refusal.
+ */
+static int verify_webhook(struct lws *wsi, struct http_pss *pss, int is_post, int *refused)
+{
+	struct app *app = app_from_wsi(wsi);
+	char authz[AUTH_TOKEN_MAX + 64], hint[9];
+	struct auth_claims claims;
+	enum auth_result r = AUTH_MISSING;
+	int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+
+	*refused = 1;
+	if (n > 0 && (size_t)n < sizeof authz && (n = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION)) > 0)
+		r = auth_jwt_check_claims(&app->auth, authz, (size_t)n, time(NULL), &claims);
+	else if (n > 0)
+		r = AUTH_MALFORMED;
+	if (r != AUTH_OK) {
+		if (n > 0 && r != AUTH_MALFORMED)
+			log_token_hint(authz, (size_t)n, hint);
+		pss->close_after = is_post;   /* the body stays unread */
+		return refuse_http(wsi, pss, REJECT_WEBHOOK_AUTH, HTTP_STATUS_UNAUTHORIZED, "unauthorized\n",
+				   n > 0 && r != AUTH_MALFORMED ? hint : NULL);
+	}
+	if (claims.has_payload_hash) {
+		if (is_post) {
+			pss->check_hash = 1;
+			memcpy(pss->payload_hash, claims.payload_hash, sizeof pss->payload_hash);
+		} else if (!query_hash_matches(wsi, claims.payload_hash)) {
+			return refuse_http(wsi, pss, REJECT_PAYLOAD_HASH, HTTP_STATUS_UNAUTHORIZED,
+					   "payload_hash does not match\n", NULL);
+		}
+	}
+	*refused = 0;
+	return 0;
+}
+
+/* /stats, /stats.json: loopback, or the --stats-token bearer. 1 = allowed. */
+static int stats_allowed(struct lws *wsi, const struct config *cfg)
+{
+	struct addr a;
+	char peer[ADDR_STR_MAX], authz[sizeof cfg->stats_token + 16];
+
+	if (!server_client_addr(wsi, peer, sizeof peer, &a) && addr_is_loopback(&a))
+		return 1;
+	size_t tl = strlen(cfg->stats_token);
+	if (!tl)
+		return 0;
+	int n = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION);
+	/* constant time: the comparison must not tell how much of a guess was right */
+	return n == (int)(7 + tl) && !strncasecmp(authz, "Bearer ", 7) && !CRYPTO_memcmp(authz + 7, cfg->stats_token, tl);
 }
 
 /* The POST body is complete (or empty): parse and answer. */
@@ -204,6 +329,13 @@ static int on_body_complete(struct lws *wsi, struct http_pss *pss)
 {
 	const char *b = pss->body ? pss->body : "";
 	int r;
+
+	if (pss->check_hash && !hash_matches(pss->payload_hash, b, pss->body_len)) {
+		free(pss->body);
+		pss->body = NULL;
+		return refuse_http(wsi, pss, REJECT_PAYLOAD_HASH, HTTP_STATUS_UNAUTHORIZED,
+				   "payload_hash does not match\n", NULL);
+	}
 
 	if (pss->route == R_ANSWER) {
 		struct call_info ci;
@@ -282,6 +414,13 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 			     routes[i].allow);
 	}
 	pss->route = routes[i].route;
+	if (app->cfg->verify_webhooks && (pss->route == R_ANSWER || pss->route == R_EVENTS)) {
+		int refused, r = verify_webhook(wsi, pss, m == LWSHUMETH_POST, &refused);
+		if (refused)
+			return r;
+	}
+	if ((pss->route == R_STATS || pss->route == R_STATS_JSON) && !stats_allowed(wsi, app->cfg))
+		return refuse_http(wsi, pss, REJECT_STATS_ACCESS, HTTP_STATUS_FORBIDDEN, "forbidden\n", NULL);
 	if (m == LWSHUMETH_POST)
 		return start_post(wsi, pss);
 

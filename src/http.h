@@ -4,6 +4,9 @@
  * Request -> route (path + method) -> for POST, the body is gathered into a
  * buffer sized from Content-Length (bounded) -> handler builds the response
  * body -> headers are written at once, the body on the next WRITEABLE.
+ * Guards in front: with --verify-webhooks a webhook needs Vonage's signed
+ * JWT (and a body matching its payload_hash); /stats and friends answer
+ * loopback clients, others only with the --stats-token bearer.
  */
 #pragma once
 #include <libwebsockets.h>
@@ -18,6 +21,8 @@ struct http_pss {
 	size_t resp_len, resp_off;
 	int    resp_owned;        /* free(resp) when done */
 	int    close_after;       /* unread request body: close instead of keep-alive */
+	int    check_hash;        /* --verify-webhooks: body must match payload_hash */
+	char   payload_hash[128]; /* from the webhook's JWT (AUTH_CLAIM_MAX) */
 };
 
 /* Protocol callback for protocols[0]. */

@@ -11,6 +11,7 @@
  */
 #include "server.h"
 
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,10 +38,39 @@ static struct lws_protocols protocols[] = {
 static const struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
 static const struct lws_protocol_vhost_options pvo_audio = { NULL, &pvo_default, "audio", "" };
 
+int server_client_addr(struct lws *wsi, char *buf, size_t len, struct addr *out)
+{
+	const struct config *cfg = app_from_wsi(wsi)->cfg;
+	struct addr a;
+	char peer[ADDR_STR_MAX + 8], xff[256];
+
+	/* lws gives IPv4 peers on a dual-stack socket as ::ffff:a.b.c.d; addr
+	 * maps both to one form */
+	if (!lws_get_peer_simple(wsi, peer, sizeof peer) || addr_parse(peer, &a)) {
+		snprintf(buf, len, "?");
+		return -1;
+	}
+	if (cfg->n_trusted_proxy && cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a)) {
+		/* the right-most entry is the one our proxy appended; anything left
+		 * of it came from the client and proves nothing */
+		int n = lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR);
+		if (n > 0) {
+			const char *last = strrchr(xff, ',');
+			last = last ? last + 1 : xff;
+			struct addr fwd;
+			if (!addr_parse_n(last, strlen(last), &fwd))
+				a = fwd;
+		}
+	}
+	if (out)
+		*out = a;
+	addr_format(&a, buf, len);
+	return 0;
+}
+
 void server_peer(struct lws *wsi, char *buf, size_t len)
 {
-	if (!lws_get_peer_simple(wsi, buf, len))
-		snprintf(buf, len, "?");
+	server_client_addr(wsi, buf, len, NULL);
 }
 
 int server_tls_setup(void *ssl_ctx)
@@ -110,6 +140,10 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct app *app = lws_container_of(sul, struct app, tick);
 
+	app->now_s = time(NULL);
+	if (++app->ticks % 10 == 0 && !app->shutting_down)
+		ws_audio_sweep(app);   /* once a second: idle calls, message-rate windows */
+
 	if (!app->shutting_down && stop_requested())
 		begin_shutdown(app);
 	if (app->shutting_down) {
@@ -146,6 +180,18 @@ int server_create(struct app *app, const struct config *cfg)
 	app->auth.leeway_s = cfg->jwt_leeway_s;
 	app->auth.application_id = cfg->application_id;
 	stats_init(&app->stats, time(NULL));
+	app->now_s = time(NULL);
+
+	/* keyed hashes: clients cannot pick addresses or jtis that collide */
+	uint64_t seeds[2];
+	if (RAND_bytes((unsigned char *)seeds, (int)sizeof seeds) != 1) {
+		log_err("cannot start: no randomness for the hash seeds");
+		return -1;
+	}
+	struct guard_cfg gc = { (uint32_t)cfg->max_calls_per_addr, (uint32_t)cfg->handshake_rate,
+				(uint32_t)cfg->handshake_burst, cfg->limit_exempt, cfg->n_limit_exempt };
+	guard_init(&app->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
+	replay_init(&app->replay, seeds[1]);
 
 	int lws_levels = LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0);
 	lws_set_log_level(lws_levels, lws_emit);
@@ -165,7 +211,11 @@ int server_create(struct app *app, const struct config *cfg)
 	info.user = app;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
-	info.timeout_secs = 5;           /* handshake / header deadline */
+	info.timeout_secs = (unsigned)cfg->handshake_timeout_s; /* headers / handshake deadline */
+	/* one buffer per connection in the handshake: a bigger header block is
+	 * refused instead of growing it (slow or oversized requests) */
+	info.max_http_header_data = (unsigned short)cfg->max_header_bytes;
+	info.timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout_s; /* connected, sending nothing */
 	info.keepalive_timeout = 5;
 	info.retry_and_idle_policy = &retry;
 	info.alpn = "http/1.1";

@@ -12,9 +12,12 @@
 #include <libwebsockets.h>
 #include <signal.h>
 
+#include "addr.h"
 #include "auth_jwt.h"
 #include "config.h"
+#include "guard.h"
 #include "log.h"
+#include "replay.h"
 #include "stats.h"
 
 struct audio_pss;
@@ -26,6 +29,11 @@ struct app {
 	struct stats         stats;
 	struct log_limit     reject_log;     /* refused handshakes */
 	struct log_limit     bad_input_log;  /* malformed text / webhook bodies */
+	struct log_limit     limit_log;      /* calls closed by a per-call limit */
+	struct guard         guard;          /* per-address handshake limits */
+	struct replay        replay;         /* jti of accepted handshake tokens */
+	time_t               now_s;          /* wall clock as of the last tick (100 ms) */
+	unsigned             ticks;
 	int                  shutting_down;  /* closing sockets with 1001 */
 	lws_usec_t           shutdown_deadline;
 	int                  done;           /* leave the service loop */
@@ -49,7 +57,15 @@ void server_run(struct app *app, volatile const sig_atomic_t *stop);
 
 void server_destroy(struct app *app);
 
-/* Peer IP of wsi into buf (no reverse DNS). */
+/*
+ * The client's address: the TCP peer, or, when the peer is a trusted proxy
+ * (--trusted-proxy), the right-most X-Forwarded-For entry it added. Text
+ * into buf (no reverse DNS); *out gets the parsed form if not NULL.
+ * Returns 0, or -1 if the address is unknown (buf says "?").
+ */
+int server_client_addr(struct lws *wsi, char *buf, size_t len, struct addr *out);
+
+/* Text form only, for logs. */
 void server_peer(struct lws *wsi, char *buf, size_t len);
 
 /* OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS hook: `ssl_ctx` is the vhost's SSL_CTX. */

@@ -73,6 +73,17 @@ const char *stats_reject_str(int reason)
 	case REJECT_ORIGIN:        return "origin";
 	case REJECT_CAPACITY:      return "capacity";
 	case REJECT_SHUTTING_DOWN: return "shutting_down";
+	case REJECT_ADDR_CALLS:    return "addr_calls";
+	case REJECT_ADDR_RATE:     return "addr_rate";
+	case REJECT_ADDR_TABLE_FULL: return "addr_table_full";
+	case REJECT_REPLAY:        return "replay";
+	case REJECT_MISSING_JTI:   return "missing_jti";
+	case REJECT_REPLAY_FULL:   return "replay_table_full";
+	case REJECT_MSG_RATE:      return "msg_rate";
+	case REJECT_IDLE:          return "idle";
+	case REJECT_WEBHOOK_AUTH:  return "webhook_auth";
+	case REJECT_PAYLOAD_HASH:  return "payload_hash";
+	case REJECT_STATS_ACCESS:  return "stats_access";
 	default:                   return auth_result_str((enum auth_result)reason);
 	}
 }

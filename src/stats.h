@@ -35,12 +35,27 @@ struct stats_conn {
 	char     last_dtmf;                /* 0 = none yet */
 };
 
-/* Why a handshake was refused: the auth results, then the other reasons. */
+/*
+ * Why something was refused: the auth results, then the other reasons.
+ * Handshake refusals, calls closed by a per-call limit and refused
+ * webhook/stats requests all count here (SECURITY.md lists them).
+ */
 enum reject_reason {
 	REJECT_BAD_PATH = AUTH__COUNT,
 	REJECT_ORIGIN,
 	REJECT_CAPACITY,
 	REJECT_SHUTTING_DOWN,
+	REJECT_ADDR_CALLS,       /* per-address open-call cap (429) */
+	REJECT_ADDR_RATE,        /* per-address handshake rate (429) */
+	REJECT_ADDR_TABLE_FULL,  /* no room to track the address (503) */
+	REJECT_REPLAY,           /* jti seen before (401) */
+	REJECT_MISSING_JTI,      /* token without jti (401) */
+	REJECT_REPLAY_FULL,      /* no room to remember the jti (503) */
+	REJECT_MSG_RATE,         /* call closed 1008: message flood */
+	REJECT_IDLE,             /* call closed 1001: no message for --idle-timeout */
+	REJECT_WEBHOOK_AUTH,     /* webhook without a valid signed JWT (401) */
+	REJECT_PAYLOAD_HASH,     /* webhook body does not match payload_hash (401) */
+	REJECT_STATS_ACCESS,     /* /stats from outside without the stats token (403) */
 	REJECT__COUNT
 };
 

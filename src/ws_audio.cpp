@@ -45,8 +45,15 @@ struct audio_pss {
 	uint8_t           in_text;     /* inside a fragmented text message */
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
 	uint8_t           closing;     /* close_with() already ran */
+	uint16_t          pending_close; /* close code the sweep asked WRITEABLE to send */
+	uint32_t          msgs_window; /* messages since the last sweep (rate cap) */
+	time_t            last_rx_s;   /* app->now_s at the last message (idle timeout) */
+	struct addr       client;      /* counted in app->guard while opened */
 	alignas(8) uint8_t ring_storage[]; /* ring_storage_size(slots, slot_bytes) */
 };
+
+/* the sweep walks app->stats' list of open rows and needs their pss back */
+static_assert(offsetof(struct audio_pss, st) == 0, "stats row must open struct audio_pss");
 
 size_t ws_audio_pss_size(const struct config *cfg)
 {
@@ -82,6 +89,7 @@ static int send_refusal(struct lws *wsi, unsigned status)
 		{ 401, "401 Unauthorized", "WWW-Authenticate: Bearer\r\n", "unauthorized\n" },
 		{ 403, "403 Forbidden", "", "forbidden\n" },
 		{ 404, "404 Not Found", "", "not found\n" },
+		{ 429, "429 Too Many Requests", "Retry-After: 1\r\n", "too many requests\n" },
 		{ 503, "503 Service Unavailable", "Retry-After: 5\r\n", "unavailable\n" },
 	};
 	uint8_t buf[LWS_PRE + 512];
@@ -102,7 +110,7 @@ static int send_refusal(struct lws *wsi, unsigned status)
 
 static int refuse(struct lws *wsi, struct app *app, int reason, unsigned status, const char *hint)
 {
-	char peer[64];
+	char peer[ADDR_STR_MAX];
 
 	app->stats.rejected[reason]++;
 	server_peer(wsi, peer, sizeof peer);
@@ -111,10 +119,26 @@ static int refuse(struct lws *wsi, struct app *app, int reason, unsigned status,
 	return send_refusal(wsi, status);
 }
 
+static int origin_allowed(const struct config *cfg, const char *origin)
+{
+	for (int i = 0; i < cfg->n_allow_origin; i++)
+		if (!strcasecmp(origin, cfg->allow_origin[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The order matters: cheap refusals first, and the per-address bucket
+ * before the JWT so that a flood of bad tokens is throttled too; the jti is
+ * remembered only once the token has proved itself.
+ */
 int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 {
 	struct app *app = app_from_wsi(wsi);
-	char path[64], authz[AUTH_TOKEN_MAX + 64], hint[9];
+	const struct config *cfg = app->cfg;
+	char path[64], authz[AUTH_TOKEN_MAX + 64], hint[9], origin[CONFIG_ORIGIN_LEN + 1];
+	char peer[ADDR_STR_MAX];
+	struct addr client;
 	int n;
 
 	if (!upgrade || strcasecmp(upgrade, "websocket"))
@@ -122,19 +146,39 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	if (app->shutting_down)
 		return refuse(wsi, app, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
+	if (!server_client_addr(wsi, peer, sizeof peer, &client)) {
+		switch (guard_handshake(&app->guard, &client, (uint64_t)(lws_now_usecs() / 1000))) {
+		case GUARD_OK:
+			break;
+		case GUARD_RATE:
+			return refuse(wsi, app, REJECT_ADDR_RATE, 429, NULL);
+		case GUARD_CALLS:
+			return refuse(wsi, app, REJECT_ADDR_CALLS, 429, NULL);
+		case GUARD_FULL:
+			return refuse(wsi, app, REJECT_ADDR_TABLE_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+		}
+	}
+
 	n = lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
 	if (n <= 0 || strcmp(path, "/socket"))
 		return refuse(wsi, app, REJECT_BAD_PATH, HTTP_STATUS_NOT_FOUND, NULL);
 
-	/* Vonage is a server, not a browser: an Origin means a web page is trying */
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0)
-		return refuse(wsi, app, REJECT_ORIGIN, HTTP_STATUS_FORBIDDEN, NULL);
+	/* Vonage is a server and sends no Origin; a browser always does, so an
+	 * Origin not on the list is a web page trying to hijack the socket */
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+	if (n > 0) {
+		if ((size_t)n >= sizeof origin || lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0 ||
+		    !origin_allowed(cfg, origin))
+			return refuse(wsi, app, REJECT_ORIGIN, HTTP_STATUS_FORBIDDEN, NULL);
+	}
 
-	if (app->stats.connections_open >= (uint32_t)app->cfg->max_calls)
+	if (app->stats.connections_open >= (uint32_t)cfg->max_calls)
 		return refuse(wsi, app, REJECT_CAPACITY, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
 	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 	enum auth_result r;
+	struct auth_claims claims;
+	time_t now = time(NULL);
 	if (n <= 0) {
 		r = AUTH_MISSING;
 		n = 0;
@@ -143,15 +187,28 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 		n = 0;
 	} else {
 		n = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION);
-		r = n > 0 ? auth_jwt_check(&app->auth, authz, (size_t)n, time(NULL)) : AUTH_MALFORMED;
+		r = n > 0 ? auth_jwt_check_claims(&app->auth, authz, (size_t)n, now, &claims) : AUTH_MALFORMED;
 	}
-	if (r != AUTH_OK) {
-		/* a fingerprint lets operators match repeats without logging the token */
-		if (n > 0)
-			log_token_hint(authz, (size_t)n, hint);
+	/* a fingerprint lets operators match repeats without logging the token */
+	if (n > 0)
+		log_token_hint(authz, (size_t)n, hint);
+	if (r != AUTH_OK)
 		return refuse(wsi, app, r, HTTP_STATUS_UNAUTHORIZED, n > 0 ? hint : NULL);
+
+	/* Vonage's tokens carry a jti; remember it until iat + max age, after
+	 * which the age check refuses the token anyway */
+	if (!claims.jti[0])
+		return refuse(wsi, app, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, hint);
+	switch (replay_check_insert(&app->replay, claims.jti, strlen(claims.jti), now,
+				    (time_t)(claims.iat + cfg->jwt_max_age_s + cfg->jwt_leeway_s))) {
+	case REPLAY_NEW:
+		return 0;
+	case REPLAY_SEEN:
+		return refuse(wsi, app, REJECT_REPLAY, HTTP_STATUS_UNAUTHORIZED, hint);
+	case REPLAY_FULL:
+	default:
+		return refuse(wsi, app, REJECT_REPLAY_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);
 	}
-	return 0;
 }
 
 /* ---- established connection ------------------------------------------ */
@@ -171,14 +228,19 @@ static int close_with(struct lws *wsi, struct audio_pss *pss, enum lws_close_sta
 static int on_established(struct lws *wsi, struct audio_pss *pss)
 {
 	struct app *app = app_from_wsi(wsi);
-	char peer[64];
+	char peer[ADDR_STR_MAX];
 
 	if (ring_init(&pss->ring, pss->ring_storage, app->cfg->ring_slots, app->cfg->slot_bytes))
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
-	server_peer(wsi, peer, sizeof peer);
+	/* the headers are still readable here, so a proxy's X-Forwarded-For too */
+	if (!server_client_addr(wsi, peer, sizeof peer, &pss->client))
+		guard_call_open(&app->guard, &pss->client);
+	else
+		memset(&pss->client, 0, sizeof pss->client);   /* :: is never counted */
 	stats_conn_open(&app->stats, &pss->st, peer, time(NULL));
 	pss->opened = 1;
 	pss->wsi = wsi;
+	pss->last_rx_s = app->now_s;
 	log_info("call %llu: WebSocket open from %s (%u open)", (unsigned long long)pss->st.id, peer,
 		 app->stats.connections_open);
 	return 0;
@@ -373,6 +435,17 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 {
 	/* a message ends with the FIN frame's last byte; lws may split a frame */
 	int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+	struct app *app = app_from_wsi(wsi);
+
+	/* every piece counts against the rate cap, so a flood of tiny fragments
+	 * is no cheaper for the sender than a flood of frames */
+	pss->last_rx_s = app->now_s;
+	if (++pss->msgs_window > (uint32_t)app->cfg->max_msg_rate && app->cfg->max_msg_rate) {
+		app->stats.rejected[REJECT_MSG_RATE]++;
+		log_limited(&app->limit_log, app->now_s, "call %llu from %s: more than %d messages in a second, closing 1008",
+			    (unsigned long long)pss->st.id, pss->st.remote, app->cfg->max_msg_rate);
+		return close_with(wsi, pss, LWS_CLOSE_STATUS_POLICY_VIOLATION, "message rate limit");
+	}
 
 	if (lws_frame_is_binary(wsi))
 		return on_binary(wsi, pss, in, len, final);
@@ -385,6 +458,8 @@ static int on_writeable(struct lws *wsi, struct audio_pss *pss)
 
 	if (app->shutting_down)
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+	if (pss->pending_close)
+		return close_with(wsi, pss, (enum lws_close_status)pss->pending_close, "idle timeout");
 	/* one lws_write per WRITEABLE; ask again while frames wait */
 	if (send_oldest(wsi, pss))
 		return -1;
@@ -402,6 +477,7 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	flush_unlink(app, pss);
 	if (!pss->opened)
 		return;
+	guard_call_close(&app->guard, &pss->client);
 	log_info("call %llu (%s): closed after %llu frames in, %llu out, %llu dropped",
 		 (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
 		 (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
@@ -414,6 +490,28 @@ static void on_peer_close(struct audio_pss *pss, const uint8_t *in, size_t len)
 {
 	int code = len >= 2 ? (in[0] << 8 | in[1]) : 1005;
 	log_info("call %llu: peer closed with %d", (unsigned long long)pss->st.id, code);
+}
+
+void ws_audio_sweep(struct app *app)
+{
+	const struct config *cfg = app->cfg;
+
+	for (struct stats_conn *c = app->stats.head; c; c = c->next) {
+		struct audio_pss *pss = (struct audio_pss *)c;
+		pss->msgs_window = 0;
+		if (!cfg->idle_timeout_s || pss->pending_close || pss->closing ||
+		    app->now_s - pss->last_rx_s < cfg->idle_timeout_s)
+			continue;
+		/* Vonage streams continuously, silence included: a silent socket is
+		 * a dead or stuck peer holding a slot */
+		pss->pending_close = LWS_CLOSE_STATUS_GOINGAWAY;
+		app->stats.rejected[REJECT_IDLE]++;
+		log_limited(&app->limit_log, app->now_s, "call %llu from %s: no message for %d s, closing 1001",
+			    (unsigned long long)c->id, c->remote, cfg->idle_timeout_s);
+		lws_callback_on_writable(pss->wsi);
+		/* if the peer does not read either, WRITEABLE may never come */
+		lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK, 5);
+	}
 }
 
 int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)

@@ -34,6 +34,14 @@ size_t ws_audio_conn_bytes(const struct config *cfg);
  */
 int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade);
 
+struct app;
+
+/*
+ * Once a second: close calls silent for --idle-timeout (1001) and start a
+ * new message-rate window for every call.
+ */
+void ws_audio_sweep(struct app *app);
+
 /* Protocol callback for protocols[1]. */
 int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		      size_t len);

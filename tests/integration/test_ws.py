@@ -681,7 +681,7 @@ class FloodDrop(WsCase):
 
     def test_flood_200_while_another_call_echoes(self):
         n = 200
-        with Server(args=["--ring-slots", str(self.SLOTS)]) as srv:
+        with Server(args=["--ring-slots", str(self.SLOTS), "--max-msg-rate", "0"]) as srv:
             async def normal():
                 await asyncio.sleep(0.1)
                 ws = await ws_connect(srv)
@@ -713,7 +713,7 @@ class FloodDrop(WsCase):
         # server's send buffer autotunes to 4 MB here, about 3,000 frames), so
         # the ring really overflows many times.
         n = 8000
-        with Server(args=["--ring-slots", str(self.SLOTS)]) as srv:
+        with Server(args=["--ring-slots", str(self.SLOTS), "--max-msg-rate", "0"]) as srv:
             got, d = run(self.flooder(srv, n, seed=22))
             cf = self.check_flood(got, d, n, seed=22)
             self.assertGreater(cf["frames_dropped"], 0, "nothing dropped: the ring never filled")

@@ -796,11 +796,81 @@ static void test_auth_jwt_result_str_names(void **state)
 	assert_string_equal(auth_result_str((enum auth_result)1000), "unknown");
 }
 
+/* --- claims handed back for replay and payload checks ------------------ */
+
+static enum auth_result check_claims_of(struct fixture *f, const char *payload, struct auth_claims *c)
+{
+	make_token(f->tok, sizeof f->tok, HS256_HDR, payload, T_SECRET);
+	int n = snprintf(f->authz, sizeof f->authz, "Bearer %s", f->tok);
+	memset(c, 'Z', sizeof *c);
+	return auth_jwt_check_claims(&f->cfg, f->authz, (size_t)n, T_NOW, c);
+}
+
+static void test_auth_jwt_claims_returned(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct auth_claims c;
+	char payload[256];
+
+	snprintf(payload, sizeof payload,
+		 "{\"iat\":%ld,\"jti\":\"0f4ecb40-6e31\",\"payload_hash\":\"ABCDEF0123\"}", T_NOW - 5);
+	assert_result(check_claims_of(f, payload, &c), AUTH_OK);
+	assert_int_equal(c.iat, T_NOW - 5);
+	assert_string_equal(c.jti, "0f4ecb40-6e31");
+	assert_int_equal(c.has_payload_hash, 1);
+	assert_string_equal(c.payload_hash, "ABCDEF0123");
+
+	snprintf(payload, sizeof payload, "{\"iat\":%ld}", T_NOW);
+	assert_result(check_claims_of(f, payload, &c), AUTH_OK);
+	assert_string_equal(c.jti, "");
+	assert_int_equal(c.has_payload_hash, 0);
+	assert_string_equal(c.payload_hash, "");
+}
+
+static void test_auth_jwt_claims_wrong_types_malformed(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct auth_claims c;
+	char payload[512], big[AUTH_CLAIM_MAX + 1];
+
+	snprintf(payload, sizeof payload, "{\"iat\":%ld,\"jti\":42}", T_NOW);
+	assert_result(check_claims_of(f, payload, &c), AUTH_MALFORMED);
+	snprintf(payload, sizeof payload, "{\"iat\":%ld,\"jti\":\"x\",\"payload_hash\":[1]}", T_NOW);
+	assert_result(check_claims_of(f, payload, &c), AUTH_MALFORMED);
+	memset(big, 'j', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	snprintf(payload, sizeof payload, "{\"iat\":%ld,\"jti\":\"%s\"}", T_NOW, big);
+	assert_result(check_claims_of(f, payload, &c), AUTH_MALFORMED);
+	big[sizeof big - 2] = '\0';   /* AUTH_CLAIM_MAX - 1 bytes fit */
+	snprintf(payload, sizeof payload, "{\"iat\":%ld,\"jti\":\"%s\"}", T_NOW, big);
+	assert_result(check_claims_of(f, payload, &c), AUTH_OK);
+	assert_int_equal(strlen(c.jti), AUTH_CLAIM_MAX - 1);
+	/* the plain check does not look at them: a NULL out is allowed */
+	snprintf(payload, sizeof payload, "{\"iat\":%ld,\"jti\":42}", T_NOW);
+	make_token(f->tok, sizeof f->tok, HS256_HDR, payload, T_SECRET);
+	assert_result(check_bearer(f, f->tok), AUTH_OK);
+}
+
+/* A refused token leaves no claims to act on: the caller must not read them. */
+static void test_auth_jwt_claims_not_filled_on_failure(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct auth_claims c;
+	char payload[128];
+
+	snprintf(payload, sizeof payload, "{\"iat\":%ld,\"jti\":\"abc\"}", T_NOW - 10000);
+	assert_result(check_claims_of(f, payload, &c), AUTH_IAT_TOO_OLD);
+	assert_int_equal((unsigned char)c.jti[0], 'Z');
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_auth, teardown_auth)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_auth_jwt_claims_returned),
+		T(test_auth_jwt_claims_wrong_types_malformed),
+		T(test_auth_jwt_claims_not_filled_on_failure),
 		T(test_auth_jwt_check_accepts_valid_token),
 		T(test_auth_jwt_check_accepts_vonage_shaped_token),
 		T(test_auth_jwt_check_accepts_header_without_typ),

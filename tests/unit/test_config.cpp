@@ -27,6 +27,9 @@ static const char *const env_names[] = {
 	"VONAGE_SIGNATURE_SECRET", "LISTEN", "PORT", "TLS_CERT", "TLS_KEY", "PUBLIC_URL",
 	"VONAGE_VIRTUAL_NUMBER", "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_APPLICATION_ID",
 	"TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP",
+	"ALLOW_ORIGINS", "MAX_CALLS_PER_ADDR", "HANDSHAKE_RATE", "HANDSHAKE_BURST", "LIMIT_EXEMPT",
+	"TRUSTED_PROXIES", "MAX_MSG_RATE", "IDLE_TIMEOUT", "HANDSHAKE_TIMEOUT", "MAX_HEADER_BYTES",
+	"VERIFY_WEBHOOKS", "STATS_TOKEN",
 };
 
 #define DEV_SECRET "dev-secret-0123456789"
@@ -148,6 +151,107 @@ static void test_config_load_defaults(void **state)
 	assert_int_equal(f->c.log_level, LOG_INFO);
 	assert_int_equal(f->c.ping_s, 30);
 	assert_int_equal(f->c.loop, LOOP_LIBEV);
+	/* abuse limits: on by default (README "Abuse limits" says why these values) */
+	assert_int_equal(f->c.n_allow_origin, 0);
+	assert_int_equal(f->c.max_calls_per_addr, 1000);
+	assert_int_equal(f->c.handshake_rate, 50);
+	assert_int_equal(f->c.handshake_burst, 200);
+	assert_int_equal(f->c.n_limit_exempt, 0);
+	assert_int_equal(f->c.n_trusted_proxy, 0);
+	assert_int_equal(f->c.max_msg_rate, 250);
+	assert_int_equal(f->c.idle_timeout_s, 10);
+	assert_int_equal(f->c.handshake_timeout_s, 5);
+	assert_int_equal(f->c.max_header_bytes, 4096);
+	assert_int_equal(f->c.verify_webhooks, 0);
+	assert_string_equal(f->c.stats_token, "");
+}
+
+static void test_config_load_lists_from_flags_and_env(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct addr a;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	setenv("ALLOW_ORIGINS", " https://a.example , https://b.example:8443", 1);
+	setenv("LIMIT_EXEMPT", "216.147.0.0/18,2001:db8::/32", 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_int_equal(f->c.n_allow_origin, 2);
+	assert_string_equal(f->c.allow_origin[0], "https://a.example");
+	assert_string_equal(f->c.allow_origin[1], "https://b.example:8443");
+	assert_int_equal(f->c.n_limit_exempt, 2);
+	assert_int_equal(addr_parse("216.147.63.255", &a), 0);
+	assert_true(cidr_match(&f->c.limit_exempt[0], &a));
+	assert_int_equal(addr_parse("216.147.64.0", &a), 0);
+	assert_false(cidr_list_match(f->c.limit_exempt, f->c.n_limit_exempt, &a));
+
+	/* flags replace the environment's list, and repeat to add */
+	assert_int_equal(load(f, "--allow-origin", "https://c.example", "--trusted-proxy", "127.0.0.1",
+			      "--allow-origin=https://d.example", "--trusted-proxy", "10.0.0.0/8,::1", NULL),
+			 CONFIG_OK);
+	assert_int_equal(f->c.n_allow_origin, 2);
+	assert_string_equal(f->c.allow_origin[0], "https://c.example");
+	assert_string_equal(f->c.allow_origin[1], "https://d.example");
+	assert_int_equal(f->c.n_trusted_proxy, 3);
+	assert_int_equal(f->c.n_limit_exempt, 2);   /* untouched by flags of other lists */
+}
+
+static void test_config_load_rejects_bad_list_values(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	assert_int_equal(load(f, "--allow-origin", "example.com", NULL), CONFIG_ERR);
+	assert_non_null(strstr(f->err, "--allow-origin"));
+	assert_int_equal(load(f, "--allow-origin", "https://example.com/path", NULL), CONFIG_ERR);
+	assert_int_equal(load(f, "--limit-exempt", "10.0.0.0/40", NULL), CONFIG_ERR);
+	assert_non_null(strstr(f->err, "--limit-exempt"));
+	assert_int_equal(load(f, "--trusted-proxy", "proxy.local", NULL), CONFIG_ERR);
+	assert_non_null(strstr(f->err, "--trusted-proxy"));
+	setenv("TRUSTED_PROXIES", "127.0.0.1,nonsense", 1);
+	assert_int_equal(load(f, NULL), CONFIG_ERR);
+	assert_non_null(strstr(f->err, "TRUSTED_PROXIES"));
+	unsetenv("TRUSTED_PROXIES");
+	/* more than the fixed list holds */
+	char many[40 * 20] = "";
+	for (int i = 0; i < CONFIG_EXEMPT_MAX + 1; i++) {
+		char one[24];
+		snprintf(one, sizeof one, "%s10.0.%d.0/24", i ? "," : "", i);
+		strcat(many, one);
+	}
+	assert_int_equal(load(f, "--limit-exempt", many, NULL), CONFIG_ERR);
+	assert_non_null(strstr(f->err, "more than"));
+}
+
+static void test_config_load_switches_and_limits(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	/* --verify-webhooks takes no value: the next flag is still a flag */
+	assert_int_equal(load(f, "--verify-webhooks", "--idle-timeout", "0", "--max-msg-rate", "0",
+			      "--max-calls-per-addr", "0", "--handshake-rate", "0", "--stats-token", "tok",
+			      "--handshake-timeout", "2", "--max-header-bytes", "2048", NULL),
+			 CONFIG_OK);
+	assert_int_equal(f->c.verify_webhooks, 1);
+	assert_int_equal(f->c.idle_timeout_s, 0);
+	assert_int_equal(f->c.max_msg_rate, 0);
+	assert_int_equal(f->c.max_calls_per_addr, 0);
+	assert_int_equal(f->c.handshake_rate, 0);
+	assert_string_equal(f->c.stats_token, "tok");
+	assert_int_equal(f->c.handshake_timeout_s, 2);
+	assert_int_equal(f->c.max_header_bytes, 2048);
+	assert_int_equal(load(f, "--verify-webhooks=0", NULL), CONFIG_OK);
+	assert_int_equal(f->c.verify_webhooks, 0);
+	setenv("VERIFY_WEBHOOKS", "1", 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_int_equal(f->c.verify_webhooks, 1);
+	setenv("VERIFY_WEBHOOKS", "maybe", 1);
+	assert_int_equal(load(f, NULL), CONFIG_ERR);
+	assert_non_null(strstr(f->err, "VERIFY_WEBHOOKS"));
+	unsetenv("VERIFY_WEBHOOKS");
+	assert_int_equal(load(f, "--handshake-timeout", "0", NULL), CONFIG_ERR);
+	assert_int_equal(load(f, "--max-header-bytes", "100", NULL), CONFIG_ERR);
+	assert_int_equal(load(f, "--handshake-burst", "0", NULL), CONFIG_ERR);
 }
 
 static void test_config_load_flag_overrides_env(void **state)
@@ -588,7 +692,10 @@ static void test_config_usage_mentions_every_flag(void **state)
 		"--listen ", "--port ", "--tls-cert ", "--tls-key ", "--public-url ", "--from-number ",
 		"--secret-file ", "--application-id ", "--talk-text ", "--rate ", "--ring-slots ",
 		"--slot-bytes ", "--max-calls ", "--jwt-max-age ", "--jwt-leeway ", "--ping-interval ",
-		"--log-level ", "--event-loop ", "--help ",
+		"--log-level ", "--event-loop ", "--help ", "--allow-origin ", "--max-calls-per-addr ",
+		"--handshake-rate ", "--handshake-burst ", "--limit-exempt ", "--trusted-proxy ",
+		"--max-msg-rate ", "--idle-timeout ", "--handshake-timeout ", "--max-header-bytes ",
+		"--verify-webhooks ", "--stats-token ",
 	};
 	const char *u = config_usage();
 
@@ -638,6 +745,9 @@ int main(void)
 		T(test_config_load_tls_unreadable),
 		T(test_config_load_public_url),
 		T(test_config_usage_mentions_every_flag),
+		T(test_config_load_lists_from_flags_and_env),
+		T(test_config_load_rejects_bad_list_values),
+		T(test_config_load_switches_and_limits),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -1,0 +1,131 @@
+/*
+ * guard.cpp -- see guard.h. Open addressing over a window of GUARD_PROBE
+ * slots starting at a keyed hash of the address. A lookup scans the whole
+ * window (entries are removed only by eviction, so there are no tombstones
+ * to stop at); a new address takes a free slot in its window, else the
+ * least recently refilled entry there that has no open calls.
+ */
+#include "guard.h"
+
+#include <string.h>
+
+static uint32_t slot_of(const struct guard *g, const struct addr *a)
+{
+	uint64_t h = g->seed ^ 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < 16; i += 8) {
+		uint64_t w;
+		memcpy(&w, a->b + i, 8);
+		h ^= w;
+		h *= 0xbf58476d1ce4e5b9ull;   /* splitmix64 finaliser steps */
+		h ^= h >> 31;
+	}
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 29;
+	return (uint32_t)h & (GUARD_TABLE_SIZE - 1);
+}
+
+void guard_init(struct guard *g, const struct guard_cfg *cfg, uint64_t seed, uint64_t now_ms)
+{
+	memset(g, 0, sizeof *g);
+	g->cfg = *cfg;
+	g->seed = seed;
+	g->epoch_ms = now_ms;
+}
+
+static int exempt(const struct guard *g, const struct addr *a)
+{
+	return cidr_list_match(g->cfg.exempt, g->cfg.n_exempt, a);
+}
+
+static struct guard_entry *find(struct guard *g, const struct addr *a)
+{
+	uint32_t s = slot_of(g, a);
+	for (uint32_t i = 0; i < GUARD_PROBE; i++) {
+		struct guard_entry *e = &g->tab[(s + i) & (GUARD_TABLE_SIZE - 1)];
+		if (e->used && !memcmp(e->a.b, a->b, sizeof a->b))
+			return e;
+	}
+	return NULL;
+}
+
+static struct guard_entry *take(struct guard *g, const struct addr *a, uint32_t now)
+{
+	uint32_t s = slot_of(g, a);
+	struct guard_entry *victim = NULL;
+
+	for (uint32_t i = 0; i < GUARD_PROBE; i++) {
+		struct guard_entry *e = &g->tab[(s + i) & (GUARD_TABLE_SIZE - 1)];
+		if (!e->used) {
+			victim = e;
+			g->entries++;
+			break;
+		}
+		if (!e->calls && (!victim || now - e->last_ms > now - victim->last_ms))
+			victim = e;
+	}
+	if (!victim)
+		return NULL;
+	victim->a = *a;
+	victim->used = 1;
+	victim->calls = 0;
+	victim->tokens_milli = g->cfg.burst * 1000u;
+	victim->last_ms = now;
+	return victim;
+}
+
+enum guard_result guard_handshake(struct guard *g, const struct addr *a, uint64_t now_ms)
+{
+	uint32_t now = (uint32_t)(now_ms - g->epoch_ms);
+
+	if (exempt(g, a) || (!g->cfg.rate && !g->cfg.max_calls))
+		return GUARD_OK;
+	struct guard_entry *e = find(g, a);
+	if (!e && !(e = take(g, a, now)))
+		return GUARD_FULL;
+
+	if (g->cfg.rate) {
+		uint64_t add = (uint64_t)(now - e->last_ms) * g->cfg.rate;   /* ms x per-second = milli */
+		uint64_t cap = (uint64_t)g->cfg.burst * 1000u;
+		uint64_t level = e->tokens_milli + add;
+		e->tokens_milli = (uint32_t)(level > cap ? cap : level);
+	}
+	e->last_ms = now;
+	g->last_ms = now;
+	if (g->cfg.rate && e->tokens_milli < 1000)
+		return GUARD_RATE;
+	if (g->cfg.max_calls && e->calls >= g->cfg.max_calls)
+		return GUARD_CALLS;
+	if (g->cfg.rate)
+		e->tokens_milli -= 1000;
+	return GUARD_OK;
+}
+
+void guard_call_open(struct guard *g, const struct addr *a)
+{
+	if (exempt(g, a))
+		return;
+	if (!g->cfg.rate && !g->cfg.max_calls)
+		return;
+	/* the handshake just made or refreshed the entry; take() covers a
+	 * caller that skipped guard_handshake() */
+	struct guard_entry *e = find(g, a);
+	if (!e)
+		e = take(g, a, g->last_ms);
+	if (e)
+		e->calls++;
+}
+
+void guard_call_close(struct guard *g, const struct addr *a)
+{
+	if (exempt(g, a))
+		return;
+	struct guard_entry *e = find(g, a);
+	if (e && e->calls)
+		e->calls--;
+}
+
+uint32_t guard_calls(const struct guard *g, const struct addr *a)
+{
+	struct guard_entry *e = find((struct guard *)g, a);
+	return e && !exempt(g, a) ? e->calls : 0;
+}

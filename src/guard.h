@@ -1,0 +1,59 @@
+/*
+ * guard.h -- per-client-address limits on audio WebSocket handshakes.
+ *
+ * Each upgrade attempt asks guard_handshake() first (before the JWT is even
+ * parsed, so a flood of bad tokens is throttled too): a token bucket per
+ * address caps the handshake rate, and a count of the address's open calls
+ * caps its concurrency. Addresses on the exempt list (the provider's media
+ * servers) skip both. The table is a fixed array: a flood from many
+ * addresses evicts the least recently seen idle entries, it never grows.
+ * An entry with open calls is never evicted, so guard_call_close() always
+ * finds the entry guard_call_open() counted on.
+ */
+#pragma once
+#include <stdint.h>
+
+#include "addr.h"
+
+#define GUARD_TABLE_SIZE 4096   /* entries; power of two */
+#define GUARD_PROBE      16     /* slots looked at per address */
+
+struct guard_cfg {
+	uint32_t           max_calls;   /* open calls per address; 0 = no limit */
+	uint32_t           rate;        /* handshakes per second per address; 0 = no limit */
+	uint32_t           burst;       /* bucket size */
+	const struct cidr *exempt;
+	int                n_exempt;
+};
+
+struct guard_entry {
+	struct addr a;
+	uint32_t    calls;        /* open audio calls from a */
+	uint32_t    tokens_milli; /* bucket level, 1000 = one handshake */
+	uint32_t    last_ms;      /* last refill, ms since guard_init (wraps after 49 days: only
+	                             intervals are used) */
+	uint32_t    used;
+};
+
+struct guard {
+	struct guard_cfg   cfg;
+	uint64_t           seed;     /* keys the hash: addresses cannot aim at one slot window */
+	uint64_t           epoch_ms;
+	uint32_t           entries;  /* slots in use */
+	uint32_t           last_ms;  /* time of the latest handshake */
+	struct guard_entry tab[GUARD_TABLE_SIZE];
+};
+
+enum guard_result { GUARD_OK = 0, GUARD_RATE, GUARD_CALLS, GUARD_FULL };
+
+void guard_init(struct guard *g, const struct guard_cfg *cfg, uint64_t seed, uint64_t now_ms);
+
+/* May a's handshake proceed now? Takes a token when it may. */
+enum guard_result guard_handshake(struct guard *g, const struct addr *a, uint64_t now_ms);
+
+/* The handshake from a became a call / the call ended. */
+void guard_call_open(struct guard *g, const struct addr *a);
+void guard_call_close(struct guard *g, const struct addr *a);
+
+/* Open calls counted for a (0 if unknown or exempt); for tests and stats. */
+uint32_t guard_calls(const struct guard *g, const struct addr *a);
