@@ -75,15 +75,19 @@ class SlowHttpTest(HandshakeCase):
                 rc, text, rows = out[name]
                 with self.subTest(name):
                     self.assertEqual(rc, 0, "slowhttptest %s exit %d:\n%s" % (name, rc, text[-1500:]))
-                    self.assertGreater(len(rows), 5, text[-1500:])
+                    self.assertTrue(rows, text[-1500:])
                     down = [r["Seconds"] for r in rows if r["Service Available"] == 0]
                     self.assertEqual(down, [], "%s: probe not served in seconds %r" % (name, down))
-            # the handshake timeout reaped every slowloris connection it had opened
-            rows = out["loris"][2]
+            # the handshake timeout reaped every slowloris connection: slowhttptest
+            # stops early with "No open connections left" instead of running 8 s
+            rc, text, rows = out["loris"]
+            self.assertIn("No open connections left", text, text[-1500:])
+            self.assertNotIn("Hit test time limit", text)
             opened = max(r["Connected"] + r["Closed"] for r in rows)
             self.assertGreaterEqual(opened, conns * 0.9, "slowloris opened only %d" % opened)
-            self.assertEqual(rows[-1]["Connected"], 0,
-                             "slowloris connections still open at the end: %r" % rows[-1])
+            self.assertLessEqual(rows[-1]["Seconds"], 6, "slowloris held on: %r" % rows)
+            # the slow reader is served to the end (its own probe never failed)
+            self.assertGreater(len(out["read"][2]), 5, out["read"][1][-1500:])
             self.assertTrue(mid_health, "/healthz not served during the attack")
             self.assertTrue(healthy(srv))
             self.assertEqual(stats(srv)["totals"]["connections_total"], 1)
