@@ -12,15 +12,23 @@ data, spoofed client addresses, and what the log gives away:
 client is one whose address the server learns from X-Forwarded-For sent by
 a --trusted-proxy (the deployment of SECURITY.md behind nginx), e.g.
 203.0.113.9 (TEST-NET-3). The honest call (honest.py) runs meanwhile.
+NetnsClient also checks the rule without any proxy: in a private network
+namespace (unshare, no privileges needed where user namespaces are allowed)
+lo gets 198.51.100.7 (TEST-NET-2), a genuinely non-loopback address that
+never leaves the namespace.
 """
 import hashlib
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import time
 import unittest
 
 from attack import delta, healthy, rejected, upgrade
-from harness import Server, bearer, curl, make_jwt, stats
+from harness import HERE, Server, bearer, clean_env, curl, make_jwt, stats
 from test_attack_handshake import HandshakeCase, wait_open
 
 OUTSIDE = "203.0.113.9"
@@ -207,6 +215,28 @@ class StatsAccess(HandshakeCase):
             a[2].close()
             b[2].close()
             call.assert_clean(self)
+
+
+NETNS_INNER = '\n# run inside `unshare --net --map-root-user`: lo is ours alone\nimport json, subprocess, sys\nsys.path.insert(0, HERE_DIR)\nfrom harness import Server, curl, make_jwt, stats\nfrom attack import upgrade, connect_from, read_head, upgrade_request, RawWs\nADDR = "198.51.100.7"\nsubprocess.run(["ip", "link", "set", "lo", "up"], check=True)\nsubprocess.run(["ip", "addr", "add", ADDR + "/32", "dev", "lo"], check=True)\nout = {}\nwith Server(args=["--listen", "0.0.0.0", "--stats-token", "netns-token-0123456789"]) as srv:\n    url = "http://%s:%d/stats.json" % (ADDR, srv.port)\n    base = ["--interface", ADDR, url]\n    out["none"] = curl(base)[0]\n    out["wrong"] = curl(["-H", "Authorization: Bearer netns-token-0123456789x"] + base)[0]\n    out["right"] = curl(["-H", "Authorization: Bearer netns-token-0123456789"] + base)[0]\n    out["loopback"] = curl(["http://127.0.0.1:%d/stats.json" % srv.port])[0]\n    # a call from the outside address is listed with that address\n    s = connect_from(srv, ADDR)\n    s.sendall(upgrade_request(token=make_jwt(srv.secret)))\n    out["upgrade"] = read_head(s, 5)[0]\n    d = stats(srv)\n    out["remotes"] = [c["remote"] for c in d["connections"]]\n    out["rejected"] = d["rejected"].get("stats_access")\n    s.close()\nprint(json.dumps(out))\n'
+
+
+@unittest.skipUnless(shutil.which("unshare") and shutil.which("ip"), "needs unshare and ip")
+class NetnsClient(unittest.TestCase):
+
+    def test_real_non_loopback_client(self):
+        code = "HERE_DIR = %r\n" % HERE + NETNS_INNER
+        try:
+            p = subprocess.run(["unshare", "--net", "--map-root-user", sys.executable, "-c", code],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                               env=clean_env(), cwd=HERE)
+        except OSError as e:
+            self.skipTest("unshare: %s" % e)
+        if p.returncode and b"unshare" in p.stderr and not p.stdout:
+            self.skipTest("no network namespace here: %s" % p.stderr.decode()[-300:])
+        self.assertEqual(p.returncode, 0, p.stderr.decode()[-2000:])
+        out = json.loads(p.stdout.decode().strip().splitlines()[-1])
+        self.assertEqual(out, {"none": 403, "wrong": 403, "right": 200, "loopback": 200,
+                               "upgrade": 101, "remotes": ["198.51.100.7"], "rejected": 2})
 
 
 class RefusalLog(HandshakeCase):
