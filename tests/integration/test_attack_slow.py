@@ -209,5 +209,34 @@ class Flood(HandshakeCase):
             call.assert_clean(self)
 
 
+    def test_descriptor_exhaustion(self):
+        """Silent TCP connections from many addresses past the server's
+        descriptor limit (--max-calls 10 gives it 266): new connections must
+        wait, but the log stays bounded (lws reports every failed accept()),
+        the call already running loses nothing, and once the handshake
+        timeout has reaped the silent sockets the server answers again."""
+        with Server(args=["--max-calls", "10", "--handshake-timeout", "2"]) as srv:
+            call = self.start_honest(srv, seconds=5.0)
+            raise_fd_limit(400)
+            log0 = len(srv.stderr_text())
+            socks = []
+            try:
+                for i in range(320):
+                    socks.append(connect_from(srv, loopback(i), timeout=2))
+                time.sleep(1.0)
+                flood_log = srv.stderr_text()[log0:]
+                # the accept queue drains as the handshake timeout frees descriptors
+                deadline = time.monotonic() + 8
+                while not healthy(srv) and time.monotonic() < deadline:
+                    time.sleep(0.25)
+                self.assertTrue(healthy(srv), "server did not recover after the handshake timeout")
+            finally:
+                for s in socks:
+                    s.close()
+            call.assert_clean(self)
+            lines = flood_log.splitlines()
+            self.assertLessEqual(len(lines), 100, "%d log lines in 1 s of flood, e.g.\n%s" % (
+                len(lines), "\n".join(lines[:3])))
+
 if __name__ == "__main__":
     unittest.main()
