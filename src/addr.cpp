@@ -5,6 +5,7 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,21 @@ int addr_parse_n(const char *s, size_t len, struct addr *out)
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	return addr_parse(buf, out);
+}
+
+int addr_from_sockaddr(const struct sockaddr *sa, struct addr *out)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		memcpy(out->b, V4_PREFIX, sizeof V4_PREFIX);
+		memcpy(out->b + 12, &in->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(out->b, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
 }
 
 static void mask(struct addr *a, unsigned bits)

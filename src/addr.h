@@ -27,6 +27,11 @@ int addr_parse(const char *s, struct addr *out);
 /* Same, for len bytes that need not be NUL-terminated (spaces trimmed). */
 int addr_parse_n(const char *s, size_t len, struct addr *out);
 
+struct sockaddr;
+
+/* From a socket address (AF_INET or AF_INET6). 0, or -1 for other families. */
+int addr_from_sockaddr(const struct sockaddr *sa, struct addr *out);
+
 /* "10.0.0.0/8", "2001:db8::/32" or a bare address (/32, /128). 0 or -1. */
 int cidr_parse(const char *s, struct cidr *out);
 

@@ -64,6 +64,8 @@ static const struct opt opts[] = {
 	  "WebSocket upgrades per second per address, 0 = off (default 50)" },
 	{ "handshake-burst", "HANDSHAKE_BURST", K_INT, F(handshake_burst), 1, 100000,
 	  "upgrades one address may make at once (default 200)" },
+	{ "max-conns-per-addr", "MAX_CONNS_PER_ADDR", K_INT, F(max_pending_per_addr), 0, 100000,
+	  "connections per address that are not (yet) calls, 0 = off (default 128)" },
 	{ "limit-exempt", "LIMIT_EXEMPT", K_CIDRS, F(limit_exempt), 0, CONFIG_EXEMPT_MAX,
 	  "CIDR exempt from per-address limits, repeatable (e.g. the provider's media servers)" },
 	{ "trusted-proxy", "TRUSTED_PROXIES", K_CIDRS, F(trusted_proxy), 0, CONFIG_PROXIES_MAX,
@@ -110,6 +112,7 @@ static void defaults(struct config *c)
 	c->max_calls_per_addr = 1000;
 	c->handshake_rate = 50;
 	c->handshake_burst = 200;
+	c->max_pending_per_addr = 128;
 	c->max_msg_rate = 250;
 	c->idle_timeout_s = 10;
 	c->handshake_timeout_s = 5;

@@ -60,7 +60,7 @@ static struct guard_entry *take(struct guard *g, const struct addr *a, uint32_t 
 			g->entries++;
 			break;
 		}
-		if (!e->calls && (!victim || now - e->last_ms > now - victim->last_ms))
+		if (!e->calls && !e->pending && (!victim || now - e->last_ms > now - victim->last_ms))
 			victim = e;
 	}
 	if (!victim)
@@ -68,6 +68,7 @@ static struct guard_entry *take(struct guard *g, const struct addr *a, uint32_t 
 	victim->a = *a;
 	victim->used = 1;
 	victim->calls = 0;
+	victim->pending = 0;
 	victim->tokens_milli = g->cfg.burst * 1000u;
 	victim->last_ms = now;
 	return victim;
@@ -128,4 +129,27 @@ uint32_t guard_calls(const struct guard *g, const struct addr *a)
 {
 	struct guard_entry *e = find((struct guard *)g, a);
 	return e && !exempt(g, a) ? e->calls : 0;
+}
+
+enum guard_result guard_conn_open(struct guard *g, const struct addr *a, uint64_t now_ms, uint32_t *slot)
+{
+	uint32_t now = (uint32_t)(now_ms - g->epoch_ms);
+
+	*slot = GUARD_NO_SLOT;
+	if (!g->cfg.max_pending || exempt(g, a))
+		return GUARD_OK;
+	struct guard_entry *e = find(g, a);
+	if (!e && !(e = take(g, a, now)))
+		return GUARD_FULL;
+	if (e->pending >= g->cfg.max_pending)
+		return GUARD_CONNS;
+	e->pending++;
+	*slot = (uint32_t)(e - g->tab);
+	return GUARD_OK;
+}
+
+void guard_conn_done(struct guard *g, uint32_t slot)
+{
+	if (slot < GUARD_TABLE_SIZE && g->tab[slot].pending)
+		g->tab[slot].pending--;
 }

@@ -9,6 +9,12 @@
  * addresses evicts the least recently seen idle entries, it never grows.
  * An entry with open calls is never evicted, so guard_call_close() always
  * finds the entry guard_call_open() counted on.
+ * Below the handshake, guard_conn_open() counts each address's TCP
+ * connections that are not (yet) calls -- requests and handshakes in
+ * progress -- so that one address cannot hold a pile of idle or
+ * slowly-sent connections (slowloris). The caller keeps the returned slot
+ * and hands it back with guard_conn_done() when the connection becomes a
+ * call or closes; such entries are not evicted either.
  */
 #pragma once
 #include <stdint.h>
@@ -22,6 +28,7 @@ struct guard_cfg {
 	uint32_t           max_calls;   /* open calls per address; 0 = no limit */
 	uint32_t           rate;        /* handshakes per second per address; 0 = no limit */
 	uint32_t           burst;       /* bucket size */
+	uint32_t           max_pending; /* connections that are not calls, per address; 0 = no limit */
 	const struct cidr *exempt;
 	int                n_exempt;
 };
@@ -29,6 +36,7 @@ struct guard_cfg {
 struct guard_entry {
 	struct addr a;
 	uint32_t    calls;        /* open audio calls from a */
+	uint32_t    pending;      /* its connections that are not calls */
 	uint32_t    tokens_milli; /* bucket level, 1000 = one handshake */
 	uint32_t    last_ms;      /* last refill, ms since guard_init (wraps after 49 days: only
 	                             intervals are used) */
@@ -44,7 +52,20 @@ struct guard {
 	struct guard_entry tab[GUARD_TABLE_SIZE];
 };
 
-enum guard_result { GUARD_OK = 0, GUARD_RATE, GUARD_CALLS, GUARD_FULL };
+enum guard_result { GUARD_OK = 0, GUARD_RATE, GUARD_CALLS, GUARD_FULL, GUARD_CONNS };
+
+#define GUARD_NO_SLOT 0xffffffffu
+
+/*
+ * A TCP connection from a was accepted. GUARD_OK with *slot set (or
+ * GUARD_NO_SLOT when a is exempt or the limit is off), GUARD_CONNS when a
+ * already has max_pending such connections, GUARD_FULL when it cannot be
+ * tracked.
+ */
+enum guard_result guard_conn_open(struct guard *g, const struct addr *a, uint64_t now_ms, uint32_t *slot);
+
+/* That connection became a call or closed. GUARD_NO_SLOT is ignored. */
+void guard_conn_done(struct guard *g, uint32_t slot);
 
 void guard_init(struct guard *g, const struct guard_cfg *cfg, uint64_t seed, uint64_t now_ms);
 

@@ -478,6 +478,12 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION: return on_body_complete(wsi, pss);
 	case LWS_CALLBACK_HTTP_WRITEABLE:       return on_writeable(wsi, pss);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return ws_audio_confirm_upgrade(wsi, (const char *)in);
+	/* connection lifetime, for the per-address connection count (server.cpp) */
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return server_conn_filter(app_from_wsi(wsi), user);
+	case LWS_CALLBACK_WSI_DESTROY:
+		server_conn_destroyed(wsi);
+		return 0;
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		return server_tls_setup(user);
 	case LWS_CALLBACK_CLOSED_HTTP:

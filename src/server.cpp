@@ -73,6 +73,66 @@ void server_peer(struct lws *wsi, char *buf, size_t len)
 	server_client_addr(wsi, buf, len, NULL);
 }
 
+/*
+ * Per-address count of connections that are not calls. lws tells us of a
+ * new connection in three steps: FILTER_NETWORK_CONNECTION with the peer
+ * address (on the listening wsi), then SERVER_NEW_CLIENT_INSTANTIATED on
+ * the new wsi (WSI_CREATE comes earlier, but lws 4.1.6 overwrites the
+ * opaque pointer after it: adopt.c:154), and at the very end WSI_DESTROY. The slot counted at the first step rides to
+ * the second in app->accept_slot (one thread, nothing in between) and is
+ * kept in the wsi's opaque user pointer until the connection becomes a call
+ * (server_conn_upgraded) or is destroyed.
+ */
+int server_conn_filter(struct app *app, const void *filter_args)
+{
+	const struct lws_filter_network_conn_args *f = (const struct lws_filter_network_conn_args *)filter_args;
+	const struct config *cfg = app->cfg;
+	struct addr a;
+	char peer[ADDR_STR_MAX];
+
+	/* an adoption that failed before WSI_CREATE never claimed its slot */
+	guard_conn_done(&app->guard, app->accept_slot);
+	app->accept_slot = GUARD_NO_SLOT;
+	if (!f || addr_from_sockaddr((const struct sockaddr *)&f->cli_addr, &a))
+		return 0;
+	/* a proxy carries many clients' connections: its clients are limited
+	 * at the handshake, by their forwarded address */
+	if (cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a))
+		return 0;
+	enum guard_result r = guard_conn_open(&app->guard, &a, (uint64_t)(lws_now_usecs() / 1000), &app->accept_slot);
+	if (r == GUARD_OK)
+		return 0;
+	int reason = r == GUARD_CONNS ? REJECT_ADDR_CONNS : REJECT_ADDR_TABLE_FULL;
+	app->stats.rejected[reason]++;
+	addr_format(&a, peer, sizeof peer);
+	log_limited(&app->reject_log, time(NULL), "refused connection from %s: %s (closed at accept)", peer,
+		    stats_reject_str(reason));
+	return 1;   /* lws closes the socket; nothing was read from it */
+}
+
+void server_conn_created(struct lws *wsi)
+{
+	struct app *app = app_from_wsi(wsi);
+	if (app->accept_slot == GUARD_NO_SLOT)
+		return;
+	lws_set_opaque_user_data(wsi, (void *)(uintptr_t)(app->accept_slot + 1));
+	app->accept_slot = GUARD_NO_SLOT;
+}
+
+void server_conn_upgraded(struct lws *wsi)
+{
+	uintptr_t v = (uintptr_t)lws_get_opaque_user_data(wsi);
+	if (!v)
+		return;
+	guard_conn_done(&app_from_wsi(wsi)->guard, (uint32_t)(v - 1));
+	lws_set_opaque_user_data(wsi, NULL);
+}
+
+void server_conn_destroyed(struct lws *wsi)
+{
+	server_conn_upgraded(wsi);   /* same release; at most once per wsi */
+}
+
 int server_tls_setup(void *ssl_ctx)
 {
 	/* lws only sets NO_SSLv2/3; pin the floor here as well as via options */
@@ -189,7 +249,9 @@ int server_create(struct app *app, const struct config *cfg)
 		return -1;
 	}
 	struct guard_cfg gc = { (uint32_t)cfg->max_calls_per_addr, (uint32_t)cfg->handshake_rate,
-				(uint32_t)cfg->handshake_burst, cfg->limit_exempt, cfg->n_limit_exempt };
+				(uint32_t)cfg->handshake_burst, (uint32_t)cfg->max_pending_per_addr,
+				cfg->limit_exempt, cfg->n_limit_exempt };
+	app->accept_slot = GUARD_NO_SLOT;
 	guard_init(&app->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
 	replay_init(&app->replay, seeds[1]);
 

@@ -31,6 +31,7 @@ struct app {
 	struct log_limit     bad_input_log;  /* malformed text / webhook bodies */
 	struct log_limit     limit_log;      /* calls closed by a per-call limit */
 	struct guard         guard;          /* per-address handshake limits */
+	uint32_t             accept_slot;    /* guard slot of the connection being accepted */
 	struct replay        replay;         /* jti of accepted handshake tokens */
 	time_t               now_s;          /* wall clock as of the last tick (100 ms) */
 	unsigned             ticks;
@@ -64,6 +65,18 @@ void server_destroy(struct app *app);
  * Returns 0, or -1 if the address is unknown (buf says "?").
  */
 int server_client_addr(struct lws *wsi, char *buf, size_t len, struct addr *out);
+
+/*
+ * Per-address limit on connections that are not calls (guard_conn_open),
+ * from the protocols' callbacks: FILTER_NETWORK_CONNECTION (returns 1
+ * to refuse) and WSI_DESTROY reach "http" (protocols[0]);
+ * SERVER_NEW_CLIENT_INSTANTIATED reaches "audio", the vhost default; ws_audio calls upgraded at
+ * ESTABLISHED.
+ */
+int  server_conn_filter(struct app *app, const void *filter_args);
+void server_conn_created(struct lws *wsi);
+void server_conn_upgraded(struct lws *wsi);
+void server_conn_destroyed(struct lws *wsi);
 
 /* Text form only, for logs. */
 void server_peer(struct lws *wsi, char *buf, size_t len);

@@ -1,9 +1,10 @@
 /*
  * ws_audio.cpp -- the audio WebSocket that Vonage opens after our NCCO.
  *
- * Handshake: HTTP_CONFIRM_UPGRADE checks path, Origin, capacity and the
- * Authorization JWT (auth_jwt) and refuses with an HTTP status before the
- * 101 -- an unauthenticated client never gets a WebSocket.
+ * Handshake: HTTP_CONFIRM_UPGRADE checks the client address's limits
+ * (guard), path, Origin, capacity, the Authorization JWT (auth_jwt) and its
+ * jti (replay) and refuses with an HTTP status before the 101 -- an
+ * unauthenticated client never gets a WebSocket.
  * Data: RECEIVE appends each binary fragment into the head slot of pss->ring
  * (one copy, no malloc) and commits it when the message ends; the
  * connection then goes on the app's flush list, and at the end of the
@@ -155,6 +156,7 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 		case GUARD_CALLS:
 			return refuse(wsi, app, REJECT_ADDR_CALLS, 429, NULL);
 		case GUARD_FULL:
+		case GUARD_CONNS:   /* not returned here; handled at accept */
 			return refuse(wsi, app, REJECT_ADDR_TABLE_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 		}
 	}
@@ -232,6 +234,7 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 
 	if (ring_init(&pss->ring, pss->ring_storage, app->cfg->ring_slots, app->cfg->slot_bytes))
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
+	server_conn_upgraded(wsi);
 	/* the headers are still readable here, so a proxy's X-Forwarded-For too */
 	if (!server_client_addr(wsi, peer, sizeof peer, &pss->client))
 		guard_call_open(&app->guard, &pss->client);
@@ -520,6 +523,11 @@ int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return ws_audio_confirm_upgrade(wsi, (const char *)in);
+	/* lws binds a new connection to the vhost's default protocol (this one)
+	 * before it announces it */
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		server_conn_created(wsi);
+		return 0;
 	case LWS_CALLBACK_ESTABLISHED:          return on_established(wsi, pss);
 	case LWS_CALLBACK_RECEIVE:              return on_receive(wsi, pss, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:     return on_writeable(wsi, pss);

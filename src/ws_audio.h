@@ -2,7 +2,10 @@
  * ws_audio.h -- the audio WebSocket Vonage opens after reading our NCCO.
  *
  * Handshake: ws_audio_confirm_upgrade() runs before the 101 and refuses with
- * an HTTP status (401 bad token, 403 Origin, 404 path, 503 full/stopping).
+ * an HTTP status (401 bad or replayed token, 403 Origin, 404 path, 429 busy
+ * address, 503 full/stopping).
+ * Limits on an open call: a message-rate cap (1008) checked per message and
+ * an idle timeout (1001) checked by ws_audio_sweep() once a second.
  * Data: each binary message is copied once into the connection's ring and
  * written back from there when the socket is writeable. Text messages are
  * Vonage's JSON events and only update the connection's stats row.

@@ -28,7 +28,7 @@ static const char *const env_names[] = {
 	"VONAGE_VIRTUAL_NUMBER", "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_APPLICATION_ID",
 	"TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP",
 	"ALLOW_ORIGINS", "MAX_CALLS_PER_ADDR", "HANDSHAKE_RATE", "HANDSHAKE_BURST", "LIMIT_EXEMPT",
-	"TRUSTED_PROXIES", "MAX_MSG_RATE", "IDLE_TIMEOUT", "HANDSHAKE_TIMEOUT", "MAX_HEADER_BYTES",
+	"TRUSTED_PROXIES", "MAX_CONNS_PER_ADDR", "MAX_MSG_RATE", "IDLE_TIMEOUT", "HANDSHAKE_TIMEOUT", "MAX_HEADER_BYTES",
 	"VERIFY_WEBHOOKS", "STATS_TOKEN",
 };
 
@@ -156,6 +156,7 @@ static void test_config_load_defaults(void **state)
 	assert_int_equal(f->c.max_calls_per_addr, 1000);
 	assert_int_equal(f->c.handshake_rate, 50);
 	assert_int_equal(f->c.handshake_burst, 200);
+	assert_int_equal(f->c.max_pending_per_addr, 128);
 	assert_int_equal(f->c.n_limit_exempt, 0);
 	assert_int_equal(f->c.n_trusted_proxy, 0);
 	assert_int_equal(f->c.max_msg_rate, 250);
@@ -693,7 +694,7 @@ static void test_config_usage_mentions_every_flag(void **state)
 		"--secret-file ", "--application-id ", "--talk-text ", "--rate ", "--ring-slots ",
 		"--slot-bytes ", "--max-calls ", "--jwt-max-age ", "--jwt-leeway ", "--ping-interval ",
 		"--log-level ", "--event-loop ", "--help ", "--allow-origin ", "--max-calls-per-addr ",
-		"--handshake-rate ", "--handshake-burst ", "--limit-exempt ", "--trusted-proxy ",
+		"--handshake-rate ", "--handshake-burst ", "--limit-exempt ", "--trusted-proxy ", "--max-conns-per-addr ",
 		"--max-msg-rate ", "--idle-timeout ", "--handshake-timeout ", "--max-header-bytes ",
 		"--verify-webhooks ", "--stats-token ",
 	};

@@ -51,9 +51,16 @@ static int teardown(void **state)
 	return 0;
 }
 
+static void init_p(struct guard *g, uint32_t calls, uint32_t rate, uint32_t burst, uint32_t pending,
+		   const struct cidr *ex, int nex)
+{
+	struct guard_cfg c = { calls, rate, burst, pending, ex, nex };
+	guard_init(g, &c, 0x1234, T0);
+}
+
 static void init(struct guard *g, uint32_t calls, uint32_t rate, uint32_t burst, const struct cidr *ex, int nex)
 {
-	struct guard_cfg c = { calls, rate, burst, ex, nex };
+	struct guard_cfg c = { calls, rate, burst, 0, ex, nex };
 	guard_init(g, &c, 0x1234, T0);
 }
 
@@ -190,6 +197,68 @@ static void test_guard_full_window_refuses(void **state)
 	assert_int_equal(guard_handshake(g, &late, T0), GUARD_FULL);
 }
 
+static void test_guard_pending_connections(void **state)
+{
+	struct guard *g = (struct guard *)*state;
+	struct addr a = A("198.51.100.9"), b = A("198.51.100.10");
+	uint32_t s[3], sb, sx;
+	init_p(g, 0, 0, 1, 2, NULL, 0);
+
+	assert_int_equal(guard_conn_open(g, &a, T0, &s[0]), GUARD_OK);
+	assert_int_equal(guard_conn_open(g, &a, T0, &s[1]), GUARD_OK);
+	assert_int_equal(s[0], s[1]);   /* one entry per address */
+	assert_int_equal(guard_conn_open(g, &a, T0, &s[2]), GUARD_CONNS);
+	assert_int_equal(s[2], GUARD_NO_SLOT);
+	assert_int_equal(guard_conn_open(g, &b, T0, &sb), GUARD_OK);
+	/* one of a's connections becomes a call (or closes): room for another */
+	guard_conn_done(g, s[0]);
+	assert_int_equal(guard_conn_open(g, &a, T0, &s[2]), GUARD_OK);
+	assert_int_equal(guard_conn_open(g, &a, T0, &sx), GUARD_CONNS);
+	/* releases never underflow; a no-slot release is ignored */
+	for (int i = 0; i < 5; i++)
+		guard_conn_done(g, s[1]);
+	guard_conn_done(g, GUARD_NO_SLOT);
+	guard_conn_done(g, GUARD_TABLE_SIZE);
+	assert_int_equal(guard_conn_open(g, &a, T0, &sx), GUARD_OK);
+	assert_int_equal(guard_conn_open(g, &a, T0, &sx), GUARD_OK);
+	assert_int_equal(guard_conn_open(g, &a, T0, &sx), GUARD_CONNS);
+}
+
+static void test_guard_pending_exempt_and_off(void **state)
+{
+	struct guard *g = (struct guard *)*state;
+	struct cidr ex;
+	struct addr a = A("10.9.9.9"), b = A("192.0.2.50");
+	uint32_t s;
+	assert_int_equal(cidr_parse("10.0.0.0/8", &ex), 0);
+	init_p(g, 0, 0, 1, 1, &ex, 1);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(guard_conn_open(g, &a, T0, &s), GUARD_OK);
+		assert_int_equal(s, GUARD_NO_SLOT);
+	}
+	init_p(g, 0, 0, 1, 0, NULL, 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(guard_conn_open(g, &b, T0, &s), GUARD_OK);
+	assert_int_equal(g->entries, 0u);
+}
+
+/* Entries holding pending connections survive an address flood too. */
+static void test_guard_pending_not_evicted(void **state)
+{
+	struct guard *g = (struct guard *)*state;
+	struct addr a = nth(0x20000000u);
+	uint32_t s, sx;
+	init_p(g, 0, 1, 1, 1, NULL, 0);
+	assert_int_equal(guard_conn_open(g, &a, T0, &s), GUARD_OK);
+	for (uint32_t i = 0; i < 50000; i++) {
+		struct addr x = nth(i);
+		assert_int_equal(guard_handshake(g, &x, T0 + i), GUARD_OK);
+	}
+	assert_int_equal(guard_conn_open(g, &a, T0, &sx), GUARD_CONNS);   /* still counted */
+	guard_conn_done(g, s);
+	assert_int_equal(guard_conn_open(g, &a, T0, &sx), GUARD_OK);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -201,6 +270,9 @@ int main(void)
 		T(test_guard_off_tracks_nothing),
 		T(test_guard_flood_of_addresses_evicts_idle_only),
 		T(test_guard_full_window_refuses),
+		T(test_guard_pending_connections),
+		T(test_guard_pending_exempt_and_off),
+		T(test_guard_pending_not_evicted),
 	};
 	return cmocka_run_group_tests_name("guard", tests, NULL, NULL);
 }
