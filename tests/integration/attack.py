@@ -266,12 +266,13 @@ def delta(before, after):
             if after.get(k, 0) != before.get(k, 0)}
 
 
-def healthy(srv):
-    """The server process runs and answers GET /healthz with 200 ok."""
+def healthy(srv, src=None):
+    """The server process runs and answers GET /healthz with 200 ok (asked
+    from source address src, default 127.0.0.1)."""
     from harness import curl
     if not srv.running():
         return False
-    status, _, body = curl([srv.base + "/healthz"], timeout=5)
+    status, _, body = curl((["--interface", src] if src else []) + [srv.base + "/healthz"], timeout=5)
     return status == 200 and body == b"ok\n"
 
 

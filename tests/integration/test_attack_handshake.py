@@ -186,7 +186,10 @@ class Caps(HandshakeCase):
         (a Vonage media server starting many calls at once)."""
         with Server() as srv:
             before = rejected(srv)
-            res, _ = blast_upgrades(srv, ["127.0.0.2"] * 150, token_for=lambda i: make_jwt(srv.secret))
+            # 32 handshakes in flight at a time (a real media server has a few;
+            # --max-conns-per-addr allows 128 connections that are not yet calls)
+            res, _ = blast_upgrades(srv, ["127.0.0.2"] * 150, token_for=lambda i: make_jwt(srv.secret),
+                                    window=32)
             self.assertEqual(res, [101] * 150)
             self.assertDelta(srv, before, {})
 
@@ -219,7 +222,8 @@ class Caps(HandshakeCase):
 
 class AddressTable(HandshakeCase):
     """The per-address table has 4096 entries: a flood from more addresses
-    than that is refused (503 addr_table_full) instead of growing memory, and
+    than that is refused (closed at accept, or 503 at the handshake;
+    addr_table_full) instead of growing memory, and
     entries that go idle are evicted for new addresses. Entries are pinned by
     open sockets here, so the test does not depend on timing. (A new address
     looks at 16 slots of the table, so it may be refused a little before
@@ -235,11 +239,13 @@ class AddressTable(HandshakeCase):
                                        token_for=lambda i: make_jwt(srv.secret), keep=True)
             try:
                 counts = {s: res.count(s) for s in set(res)}
-                self.assertEqual(set(counts), {101, 503}, "statuses %r" % counts)
+                # refused at accept (closed, nothing sent) or at the handshake (503)
+                refused = counts.get(0, 0) + counts.get(503, 0)
+                self.assertEqual(set(counts) - {0, 503}, {101}, "statuses %r" % counts)
                 # 127.0.0.1 (the honest call) holds one entry: at most 4095 for the flood
                 self.assertLessEqual(counts[101], self.TABLE - 1)
-                self.assertGreaterEqual(counts[503], n - (self.TABLE - 1))
-                self.assertDelta(srv, before, {"addr_table_full": counts[503]})
+                self.assertGreaterEqual(refused, n - (self.TABLE - 1))
+                self.assertDelta(srv, before, {"addr_table_full": refused})
                 self.assertTrue(healthy(srv))
                 # an address already in the table is still served
                 status, _, ws = upgrade(srv, loopback(0))

@@ -1,7 +1,8 @@
 """
 test_attack_slow.py -- slow clients and floods, with a real attack tool.
 
-  slowloris (headers never end)    --handshake-timeout  closed after S s
+  slowloris (headers never end)    --max-conns-per-addr closed at accept past 128
+                                   --handshake-timeout  closed after S s
   slow read (tiny TCP window)      non-blocking writes  server stays available
   oversized headers                --max-header-bytes   refused (4xx or close)
   connection flood past the caps   --max-calls, --max-calls-per-addr, handshake timeout
@@ -15,6 +16,7 @@ connection was still served. Every load is bounded in connections and time.
 import csv
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -22,7 +24,7 @@ import time
 import unittest
 
 from attack import (blast_upgrades, connect_from, delta, healthy, loopback, raise_fd_limit,
-                    read_head, rejected, upgrade_request)
+                    read_head, rejected, upgrade, upgrade_request)
 from harness import Server, curl, make_jwt, stats, tmp_root
 from test_attack_handshake import HandshakeCase, wait_open
 
@@ -47,8 +49,12 @@ def slowhttptest(args, prefix, seconds):
 class SlowHttpTest(HandshakeCase):
 
     def test_slowloris_and_slow_read(self):
+        """slowhttptest can only connect from 127.0.0.1, so the per-address
+        connection cap is lifted here: every slow connection gets in, and
+        the handshake timeout and non-blocking writes are what is tested
+        (the cap has its own slowhttptest run below)."""
         conns = 300
-        with Server(args=["--handshake-timeout", "2"]) as srv:
+        with Server(args=["--handshake-timeout", "2", "--max-conns-per-addr", "1000"]) as srv:
             call = self.start_honest(srv, seconds=9.0)
             d = tempfile.mkdtemp(prefix="slowhttptest-", dir=tmp_root())
             url = srv.base + "/"
@@ -91,6 +97,85 @@ class SlowHttpTest(HandshakeCase):
             self.assertTrue(mid_health, "/healthz not served during the attack")
             self.assertTrue(healthy(srv))
             self.assertEqual(stats(srv)["totals"]["connections_total"], 1)
+            call.assert_clean(self)
+
+
+    def test_slowloris_default_limits(self):
+        """The same slowloris with the default limits: one address gets 128
+        connections that are not calls; the rest are closed at accept
+        (rejected.addr_conns) and the handshake timeout reaps the 128.
+        Other addresses and the running call are served throughout."""
+        conns = 300
+        with Server(args=["--handshake-timeout", "2"]) as srv:
+            call = self.start_honest(srv, seconds=4.0)
+            before = rejected(srv)
+            d = tempfile.mkdtemp(prefix="slowhttptest-", dir=tmp_root())
+            out = {}
+            t = threading.Thread(target=lambda: out.update(loris=slowhttptest(
+                ["-H", "-c", str(conns), "-r", str(conns), "-i", "1", "-p", "2", "-u", srv.base + "/"],
+                os.path.join(d, "loris"), 8)))
+            t.start()
+            time.sleep(1.5)
+            mid_health = healthy(srv, "127.0.0.9")
+            t.join(60)
+            rc, text, rows = out["loris"]
+            self.assertEqual(rc, 0, text[-1500:])
+            self.assertIn("No open connections left", text, text[-1500:])
+            got = delta(before, rejected(srv))
+            self.assertEqual(set(got), {"addr_conns"}, got)
+            self.assertGreaterEqual(got["addr_conns"], conns - 128)
+            self.assertTrue(mid_health, "/healthz from another address not served during the attack")
+            self.assertTrue(healthy(srv))
+            call.assert_clean(self)
+
+
+class PendingConnections(HandshakeCase):
+    """--max-conns-per-addr: connections from one address that are not
+    calls (requests, handshakes in progress, silence) are capped at accept."""
+
+    def held(self, socks):
+        """Which sockets the server kept: no EOF or reset waiting on them
+        (one look at each, so that time spent here is not the timeout's)."""
+        out = []
+        for s in socks:
+            s.setblocking(False)
+            try:
+                out.append(s.recv(1, socket.MSG_PEEK) != b"")
+            except BlockingIOError:
+                out.append(True)
+            except ConnectionResetError:
+                out.append(False)
+        return out
+
+    def test_cap_at_accept(self):
+        with Server(args=["--max-conns-per-addr", "20", "--limit-exempt", "127.0.0.4/32"]) as srv:
+            call = self.start_honest(srv, seconds=3.0)
+            before = rejected(srv)
+            mine = [connect_from(srv, "127.0.0.2") for _ in range(30)]
+            exempt = [connect_from(srv, "127.0.0.4") for _ in range(30)]
+            try:
+                time.sleep(0.2)
+                self.assertEqual(self.held(mine), [True] * 20 + [False] * 10)
+                self.assertEqual(self.held(exempt), [True] * 30, "exempt address capped")
+                self.assertEqual(delta(before, rejected(srv)), {"addr_conns": 10})
+                # the capped address is refused, other addresses are served
+                self.assertFalse(healthy(srv, "127.0.0.2"))
+                self.assertTrue(healthy(srv, "127.0.0.3"))
+                self.assertEqual(delta(before, rejected(srv)), {"addr_conns": 11})
+            finally:
+                for s in mine + exempt:
+                    s.close()
+            time.sleep(0.2)
+            self.assertTrue(healthy(srv, "127.0.0.2"), "cap not released after the close")
+            # a connection stops counting once it is a call: 25 calls from one address
+            calls = []
+            for _ in range(25):
+                status, _, ws = upgrade(srv, "127.0.0.2")
+                self.assertEqual(status, 101)
+                calls.append(ws)
+            self.assertTrue(healthy(srv, "127.0.0.2"))
+            for ws in calls:
+                ws.close()
             call.assert_clean(self)
 
 
