@@ -5,7 +5,16 @@
 #   make demo     one simulated Vonage call through the whole path (build/caller-sim)
 #   make bench    load benchmark: caller-echo vs a plain lws echo (docs/benchmarks.md)
 #   make clean
+#   make CROSS=aarch64-linux-gnu-   cross-build into build/aarch64/ (scripts/setup-cross.sh)
+#   make test-arm64                 arm64 unit tests + a simulated call under qemu-user
+#   make install                    PREFIX=/usr/local DESTDIR= (README "Deploy")
 
+# CROSS=aarch64-linux-gnu-: Debian's cross compiler and the :arm64 libraries
+# (multiarch, scripts/setup-cross.sh); everything lands in build/aarch64/.
+CROSS    ?=
+ifneq ($(CROSS),)
+CXX      := $(CROSS)g++
+endif
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers \
@@ -13,6 +22,11 @@ CXXFLAGS += -std=c++17 -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-init
 LDLIBS   := -lwebsockets -ljwt -lcjson -lssl -lcrypto
 
 B := build
+ifneq ($(CROSS),)
+B := build/$(firstword $(subst -, ,$(CROSS)))
+# no libwebsockets-dev:arm64 (see setup-cross.sh): the runtime library by file name
+LDLIBS := $(subst -lwebsockets,-l:libwebsockets.so.17,$(LDLIBS))
+endif
 MODULES := config log ring auth_jwt ncco host events stats http ws_audio server secret addr guard replay
 SRCS := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
@@ -21,15 +35,24 @@ OBJS := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 # only the modules they need.
 UNIT_TESTS := ring auth_jwt ncco host events config stats log ws_audio addr guard replay
 UT_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+ifneq ($(CROSS),)
+# ASan's shadow memory does not map under qemu-user; UBSan does run there
+UT_FLAGS := -O1 -g -fsanitize=undefined -fno-omit-frame-pointer
+endif
 UT_BINS := $(addprefix $(B)/test/test_,$(UNIT_TESTS))
 
 .PHONY: all deps deps-test run test unit integration clean certs
 all: $(B)/caller-echo
 
+ifeq ($(CROSS),)
 deps:
 	@scripts/deps.sh
 deps-test:
 	@scripts/deps.sh test
+else
+deps deps-test:
+	@scripts/setup-cross.sh
+endif
 
 $(B)/caller-echo: $(OBJS)
 	$(CXX) $(CXXFLAGS) -o $@ $(OBJS) $(LDLIBS)
@@ -147,3 +170,59 @@ unit: $(SIM_UT_BINS)
 test: $(B)/caller-sim $(SIM_UT_BINS)
 
 -include $(SIM_OBJS:.o=.d) $(wildcard $(B)/test/sim/*.d)
+
+# --- install (README "Deploy") -------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]
+# Binaries, the systemd units (filled in with these paths), the low-port
+# drop-in and example configs, and an environment file that is created
+# once, mode 0600, and never overwritten (it holds the signature secret).
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR     := $(PREFIX)/bin
+UNITDIR    := $(PREFIX)/lib/systemd/system
+SHAREDIR   := $(PREFIX)/share/caller-echo
+ENVFILE    := $(SYSCONFDIR)/caller-echo/caller-echo.env
+UNIT_SED   := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@ENVFILE@|$(ENVFILE)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+.PHONY: install uninstall
+install: $(B)/caller-echo $(B)/caller-sim
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SHAREDIR)
+	install -m 0755 $(B)/caller-echo $(B)/caller-sim $(DESTDIR)$(BINDIR)/
+	sed $(UNIT_SED) -e '/^#@WORKER@/d' scripts/systemd/caller-echo.service.in \
+		>$(DESTDIR)$(UNITDIR)/caller-echo.service
+	sed $(UNIT_SED) -e 's/^#@WORKER@//' scripts/systemd/caller-echo.service.in \
+		>$(DESTDIR)$(UNITDIR)/caller-echo@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/caller-echo.service $(DESTDIR)$(UNITDIR)/caller-echo@.service
+	install -m 0644 scripts/systemd/low-port.conf scripts/nginx/caller-echo.conf \
+		scripts/prometheus/prometheus.yml $(DESTDIR)$(SHAREDIR)/
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/caller-echo
+	@if [ -e $(DESTDIR)$(ENVFILE) ]; then \
+		echo "install: keeping existing $(DESTDIR)$(ENVFILE)"; \
+	else \
+		echo "install -m 0600 scripts/systemd/caller-echo.env $(DESTDIR)$(ENVFILE)"; \
+		install -m 0600 scripts/systemd/caller-echo.env $(DESTDIR)$(ENVFILE); \
+	fi
+
+# leaves the environment file: it holds your secret
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/caller-echo $(DESTDIR)$(BINDIR)/caller-sim \
+	      $(DESTDIR)$(UNITDIR)/caller-echo.service $(DESTDIR)$(UNITDIR)/caller-echo@.service
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+# --- arm64 under qemu-user (README "Deploy", docs/deploy.md) -------------------
+# `make arm64` cross-builds the server, simulator and unit tests into
+# build/aarch64/; tests/integration/test_arm64.py runs those unit tests and
+# simulated calls (amd64 caller-sim -> arm64 caller-echo) under
+# qemu-aarch64-static. `make test` includes it (about a minute on 2 cores);
+# `make test-arm64` runs only that part.
+ARM64_CROSS := aarch64-linux-gnu-
+.PHONY: arm64 test-arm64 unit-bins
+unit-bins: $(UT_BINS) $(SIM_UT_BINS)
+ifeq ($(CROSS),)
+arm64:
+	@scripts/setup-cross.sh
+	@$(MAKE) --no-print-directory CROSS=$(ARM64_CROSS) all sim unit-bins
+test: arm64
+test-arm64: $(B)/caller-sim arm64 | deps-test
+	@/usr/bin/python3 tests/integration/run.py test_arm64.py
+endif

@@ -11,7 +11,11 @@ set -eu
 # libwebsockets-evlib-ev: lws's libev (epoll) plugin, the default event loop (README)
 pkgs="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev libjwt-dev openssl"
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
-	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl libwebsockets-evlib-uv slowhttptest"
+	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl libwebsockets-evlib-uv"
+	# deploy tests: nginx in front, promtool (prometheus), systemd-analyze (systemd)
+	pkgs="$pkgs nginx prometheus systemd"
+	# attack tests: slowloris and slow read (tests/integration/test_attack_slow.py)
+	pkgs="$pkgs slowhttptest"
 fi
 if [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs util-linux procps linux-perf valgrind"

@@ -82,6 +82,12 @@ static const struct opt opts[] = {
 	  "answer/event webhooks need Vonage's signed JWT (no value; env 1/0)" },
 	{ "stats-token", "STATS_TOKEN", K_STR, F(stats_token), 0, 0,
 	  "bearer token that opens /stats to non-loopback clients (default: loopback only)" },
+	{ "worker-id", "WORKER_ID", K_STR, F(worker_id), 0, 0,
+	  "name of this process in /stats.json and log lines, [A-Za-z0-9._:-]" },
+	{ "reuse-port", "REUSE_PORT", K_BOOL, F(reuse_port), 0, 1,
+	  "several processes serve one port (SO_REUSEPORT; no value; env 1/0)" },
+	{ "worker-port", "WORKER_PORT", K_INT, F(worker_port), 0, 65535,
+	  "with --reuse-port: also serve on this port, this process only (its /stats.json)" },
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -312,6 +318,18 @@ static int validate(struct config *c, char *err, size_t errlen)
 	    host_parse_public_url(c->public_url, &c->public_secure, c->public_base, sizeof c->public_base)) {
 		fail(err, errlen, "--public-url: '%s' is not http(s)://host[:port][/path]", c->public_url);
 		return -1;
+	}
+	if (c->worker_port && (!c->reuse_port || c->worker_port == c->port)) {
+		fail(err, errlen, "--worker-port: needs --reuse-port and a port other than --port");
+		return -1;
+	}
+	/* it lands in JSON, HTML and log lines unescaped by some readers: keep it plain */
+	for (const char *p = c->worker_id; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '.' || *p == '_' || *p == ':' || *p == '-')) {
+			fail(err, errlen, "--worker-id: '%s' may only hold A-Z a-z 0-9 . _ : -", c->worker_id);
+			return -1;
+		}
 	}
 	uint32_t frame = (uint32_t)c->rate / 50u * 2u;   /* 20 ms of 16-bit mono */
 	if (c->slot_bytes < frame) {

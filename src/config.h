@@ -67,6 +67,9 @@ struct config {
 	int      max_header_bytes;           /* lws header buffer: longer requests are refused */
 	int      verify_webhooks;            /* answer/event webhooks need Vonage's signed JWT */
 	char     stats_token[128];           /* bearer for /stats from non-loopback, "" = none */
+	char     worker_id[64];              /* names this process in stats and logs; "" = none */
+	int      reuse_port;                 /* 1: share the port with other processes (SO_REUSEPORT) */
+	int      worker_port;                /* with reuse_port: a port of this process alone, 0 = none */
 };
 
 enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERR = -1 };

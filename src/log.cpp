@@ -16,6 +16,16 @@
 
 enum log_level log_threshold = LOG_INFO;
 
+static char tag[68];   /* "[worker] " or "" */
+
+void log_set_tag(const char *t)
+{
+	if (t && *t)
+		snprintf(tag, sizeof tag, "[%.64s] ", t);
+	else
+		tag[0] = '\0';
+}
+
 static const char *const names[] = { "error", "warn", "info", "debug" };
 
 int log_level_parse(const char *s, enum log_level *out)
@@ -45,8 +55,8 @@ static void vlog(enum log_level lvl, const char *fmt, va_list ap)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof line - n, ".%03ldZ %-5s ", (long)(tv.tv_usec / 1000),
-		     log_level_str(lvl));
+	r = snprintf(line + n, sizeof line - n, ".%03ldZ %-5s %s", (long)(tv.tv_usec / 1000),
+		     log_level_str(lvl), tag);
 	if (r > 0)
 		n += (size_t)r;
 	r = vsnprintf(line + n, sizeof line - n, fmt, ap);

@@ -19,6 +19,9 @@ enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 extern enum log_level log_threshold;
 
 /* "error", "warn", "info", "debug" -> level; returns 0, or -1 if unknown. */
+/* Printed after the level on every line ("[tag] "), e.g. the --worker-id; NULL or "" = none. */
+void log_set_tag(const char *tag);
+
 int log_level_parse(const char *s, enum log_level *out);
 const char *log_level_str(enum log_level l);
 

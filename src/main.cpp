@@ -1,6 +1,7 @@
 /*
  * main.cpp -- caller-echo: parse the config, run the server, exit cleanly.
  *
+ * SIGHUP reloads the TLS certificate and key (server.cpp) without a restart.
  * Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server
  * could not start, 2 for a bad option or a missing secret.
  */
@@ -17,8 +18,10 @@ static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		server_request_reload();   /* TLS certificate renewal; calls go on */
+	else
+		stop = 1;
 }
 
 static void install_signals(void)
@@ -29,6 +32,7 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -66,6 +70,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_threshold = cfg.log_level;
+	log_set_tag(cfg.worker_id);
 	if (cfg.secret_len < 32)
 		log_warn("the signature secret is only %zu bytes; use at least 32 random bytes", cfg.secret_len);
 

@@ -8,13 +8,28 @@
  * Shutdown: a 100 ms timer notices the stop flag, refuses new sockets, asks
  * every audio socket to close with 1001 and leaves the loop when they are
  * gone or after a grace period.
+ * Reload (SIGHUP): the same timer swaps the certificate and key inside the
+ * vhost's SSL_CTX; SSL objects made from then on use the new pair, existing
+ * connections keep theirs (OpenSSL copies the pair into each SSL at SSL_new).
+ * --reuse-port: we bind the listening socket ourselves with SO_REUSEPORT
+ * (lws 4.1.6 sets it only for multi-threaded contexts), watch it through lws
+ * as a raw descriptor and hand each accepted socket to lws, which then treats
+ * it exactly as one from its own listener.
  */
 #include "server.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "ws_audio.h"
@@ -28,9 +43,13 @@ static const char TLS12_CIPHERS[] =
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
+static int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			     void *in, size_t len);
+
 static struct lws_protocols protocols[] = {
 	{ "http", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0 },
 	{ "audio", ws_audio_callback, 0 /* set from config */, 0, 0, NULL, 0 },
+	{ "listener", listener_callback, 0, 0, 0, NULL, 0 },   /* --reuse-port only */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -133,6 +152,9 @@ void server_conn_destroyed(struct lws *wsi)
 	server_conn_upgraded(wsi);   /* same release; at most once per wsi */
 }
 
+/* The one vhost's SSL_CTX (lws owns it), kept for the SIGHUP reload. */
+static SSL_CTX *live_tls_ctx;
+
 int server_tls_setup(void *ssl_ctx)
 {
 	/* lws only sets NO_SSLv2/3; pin the floor here as well as via options */
@@ -140,7 +162,87 @@ int server_tls_setup(void *ssl_ctx)
 		log_err("TLS: cannot set minimum protocol version");
 		return 1;
 	}
+	live_tls_ctx = (SSL_CTX *)ssl_ctx;
 	return 0;
+}
+
+static void log_tls_errors(const char *what)
+{
+	char buf[256];
+	unsigned long e = ERR_get_error();
+
+	ERR_error_string_n(e, buf, sizeof buf);
+	log_err("TLS reload: %s: %s; still serving the previous certificate", what, e ? buf : "?");
+	ERR_clear_error();
+}
+
+/*
+ * Load the pair into a scratch SSL_CTX first, so a half-written or
+ * mismatched pair never reaches the live one; then install certificate,
+ * chain and key in one call, which checks they belong together. A new key
+ * type would only fill a second slot next to the old pair (OpenSSL keeps one
+ * per type and may still pick the old one), so that needs a restart.
+ */
+static int tls_reload(const struct config *cfg)
+{
+	SSL_CTX *fresh;
+	STACK_OF(X509) *chain = NULL;
+	X509 *x;
+	EVP_PKEY *k, *old;
+	int ok = 0;
+
+	if (!live_tls_ctx) {
+		log_info("reload: no TLS configured, nothing to reload");
+		return 0;
+	}
+	ERR_clear_error();
+	fresh = SSL_CTX_new(TLS_server_method());
+	if (!fresh) {
+		log_tls_errors("out of memory");
+		return -1;
+	}
+	if (SSL_CTX_use_certificate_chain_file(fresh, cfg->tls_cert) != 1)
+		log_tls_errors(cfg->tls_cert);
+	else if (SSL_CTX_use_PrivateKey_file(fresh, cfg->tls_key, SSL_FILETYPE_PEM) != 1)
+		log_tls_errors(cfg->tls_key);
+	else if (SSL_CTX_check_private_key(fresh) != 1)
+		log_tls_errors("the key does not match the certificate");
+	else
+		ok = 1;
+	x = SSL_CTX_get0_certificate(fresh);
+	k = SSL_CTX_get0_privatekey(fresh);
+	old = SSL_CTX_get0_privatekey(live_tls_ctx);
+	if (ok && old && EVP_PKEY_get_base_id(old) != EVP_PKEY_get_base_id(k)) {
+		log_err("TLS reload: the new key is of another type (%s, was %s); restart to change it; "
+			"still serving the previous certificate", EVP_PKEY_get0_type_name(k),
+			EVP_PKEY_get0_type_name(old));
+		ok = 0;
+	}
+	if (ok && (!SSL_CTX_get0_chain_certs(fresh, &chain) ||
+		   SSL_CTX_use_cert_and_key(live_tls_ctx, x, k, chain, 1) != 1)) {
+		log_tls_errors("cannot install the new pair");
+		ok = 0;
+	}
+	if (ok) {
+		char subject[256], serial[80] = "?", until[64] = "?";
+		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+		char *hex = bn ? BN_bn2hex(bn) : NULL;
+		BIO *mem = BIO_new(BIO_s_mem());
+
+		X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof subject);
+		if (hex)
+			snprintf(serial, sizeof serial, "%s", hex);
+		if (mem && ASN1_TIME_print(mem, X509_get0_notAfter(x)) > 0) {
+			int n = BIO_read(mem, until, sizeof until - 1);
+			until[n > 0 ? n : 0] = '\0';
+		}
+		log_info("TLS reload: new connections get %s serial %s, valid until %s", subject, serial, until);
+		OPENSSL_free(hex);
+		BN_free(bn);
+		BIO_free(mem);
+	}
+	SSL_CTX_free(fresh);
+	return ok ? 0 : -1;
 }
 
 /* lws's own log lines, folded into ours. */
@@ -174,10 +276,28 @@ static void begin_shutdown(struct app *app)
 	app->shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_US;
 	log_info("shutting down: closing %u audio connection(s) with 1001", app->stats.connections_open);
 	lws_callback_on_writable_all_protocol(app->ctx, &protocols[1]);
+	if (app->listen_wsi) {
+		/*
+		 * Leave the SO_REUSEPORT group now, not at exit: the kernel then
+		 * gives new connections to the other workers instead of to us, who
+		 * would refuse them (503) for the whole grace period. lws closes the
+		 * descriptor with its wsi.
+		 */
+		lws_set_timeout(app->listen_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		app->listen_wsi = NULL;
+		app->listen_fd = -1;
+		log_info("left the shared port: new connections go to the other workers");
+	}
 }
 
 static volatile const sig_atomic_t *stop_flag;
 static volatile sig_atomic_t evlib_stop;
+static volatile sig_atomic_t reload_requested;
+
+void server_request_reload(void)
+{
+	reload_requested = 1;
+}
 
 /*
  * libuv and libev install their own signal watchers (libuv's stops the loop
@@ -189,6 +309,8 @@ static void evlib_signal(void *handle, int signum)
 	(void)handle;
 	if (signum == SIGINT || signum == SIGTERM)
 		evlib_stop = 1;
+	else if (signum == SIGHUP)
+		reload_requested = 1;
 }
 
 static int stop_requested(void)
@@ -206,6 +328,10 @@ static void tick(lws_sorted_usec_list_t *sul)
 
 	if (!app->shutting_down && stop_requested())
 		begin_shutdown(app);
+	if (reload_requested) {
+		reload_requested = 0;
+		tls_reload(app->cfg);
+	}
 	if (app->shutting_down) {
 		if (!app->stats.connections_open || lws_now_usecs() > app->shutdown_deadline) {
 			app->done = 1;
@@ -228,18 +354,127 @@ static void tick(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(app->ctx, 0, &app->tick, tick, TICK_US);
 }
 
+/*
+ * --reuse-port: a listening socket several processes can bind at once; the
+ * kernel spreads new connections over them. Same address rules as lws:
+ * all IPv4 interfaces by default, else the literal address given.
+ */
+static int listen_socket_open(const struct config *cfg, int port, int shared)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, fd;
+
+	memset(&ss, 0, sizeof ss);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	if (!cfg->listen[0] || inet_pton(AF_INET, cfg->listen, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		sl = sizeof *a4;
+	} else if (inet_pton(AF_INET6, cfg->listen, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		sl = sizeof *a6;
+	} else {
+		log_err("--reuse-port needs --listen to be an IP address, not '%s'", cfg->listen);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+	    (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) ||
+	    bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, SOMAXCONN)) {
+		log_err("cannot listen on %s:%d%s: %s%s", cfg->listen[0] ? cfg->listen : "*", port,
+			shared ? " with SO_REUSEPORT" : "", strerror(errno),
+			shared ? " (a process without --reuse-port holds the port?)" : "");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * One of our listening sockets is readable: accept what is queued (bounded per
+ * wakeup, like lws's own listener), let the http protocol filter it as lws
+ * would, and adopt each as an HTTP(S) server connection of the vhost.
+ */
+static int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			     void *in, size_t len)
+{
+	(void)user;
+	(void)in;
+	(void)len;
+	if (reason != LWS_CALLBACK_RAW_RX_FILE)
+		return 0;
+	struct app *app = app_from_wsi(wsi);
+	int lfd = lws_get_socket_fd(wsi);   /* the raw descriptor: shared or worker port */
+	for (int i = 0; i < 64; i++) {
+		struct lws_filter_network_conn_args filt;
+		lws_sock_file_fd_type d;
+		int one = 1;
+
+		memset(&filt, 0, sizeof filt);
+		filt.clilen = sizeof filt.cli_addr;
+		filt.accept_fd = accept4(lfd, (struct sockaddr *)&filt.cli_addr, &filt.clilen,
+					 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (filt.accept_fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_limited(&app->bad_input_log, time(NULL), "accept: %s", strerror(errno));
+			break;
+		}
+		setsockopt(filt.accept_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (protocols[0].callback(wsi, LWS_CALLBACK_FILTER_NETWORK_CONNECTION, &filt,
+					  (void *)(intptr_t)filt.accept_fd, 0)) {
+			close(filt.accept_fd);
+			continue;
+		}
+		d.sockfd = filt.accept_fd;
+		/* on failure lws has closed the socket already */
+		lws_adopt_descriptor_vhost(app->vhost, (lws_adoption_type)(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
+					   LWS_ADOPT_ALLOW_SSL), d, NULL, NULL);
+	}
+	return 0;
+}
+
+/* Put a listening socket of ours into lws's loop (any event library) as a raw descriptor. */
+static struct lws *listener_adopt(struct app *app, int fd)
+{
+	lws_sock_file_fd_type d;
+	struct lws *wsi;
+
+	d.filefd = fd;
+	wsi = lws_adopt_descriptor_vhost(app->vhost, LWS_ADOPT_RAW_FILE_DESC, d, "listener", NULL);
+	if (!wsi)
+		log_err("cannot watch the listening socket");
+	return wsi;
+}
+
+static void listeners_close(struct app *app)
+{
+	if (app->listen_fd >= 0)
+		close(app->listen_fd);
+	if (app->worker_fd >= 0)
+		close(app->worker_fd);
+	app->listen_fd = app->worker_fd = -1;
+}
+
 int server_create(struct app *app, const struct config *cfg)
 {
 	struct lws_context_creation_info info;
 	static lws_retry_bo_t retry;
 
 	app->cfg = cfg;
+	app->listen_fd = app->worker_fd = -1;
 	app->auth.secret = cfg->secret;
 	app->auth.secret_len = cfg->secret_len;
 	app->auth.max_age_s = cfg->jwt_max_age_s;
 	app->auth.leeway_s = cfg->jwt_leeway_s;
 	app->auth.application_id = cfg->application_id;
 	stats_init(&app->stats, time(NULL));
+	snprintf(app->stats.worker, sizeof app->stats.worker, "%s", cfg->worker_id);
+	app->stats.pid = (long)getpid();
 	app->now_s = time(NULL);
 
 	/* keyed hashes: clients cannot pick addresses or jtis that collide */
@@ -306,6 +541,19 @@ int server_create(struct app *app, const struct config *cfg)
 	 * main() sets to max_calls + 256.
 	 */
 
+	if (cfg->reuse_port) {
+		app->listen_fd = listen_socket_open(cfg, cfg->port, 1);
+		if (app->listen_fd >= 0 && cfg->worker_port)
+			app->worker_fd = listen_socket_open(cfg, cfg->worker_port, 0);
+		if (app->listen_fd < 0 || (cfg->worker_port && app->worker_fd < 0)) {
+			listeners_close(app);
+			return -1;
+		}
+		/* a TLS-capable vhost without a listener of its own */
+		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+		info.iface = NULL;
+	}
+
 	app->loop = cfg->loop;
 	app->ctx = lws_create_context(&info);
 	if (!app->ctx && cfg->loop != LOOP_POLL) {
@@ -320,11 +568,25 @@ int server_create(struct app *app, const struct config *cfg)
 	if (!app->ctx) {
 		log_err("cannot start: libwebsockets context creation failed (port %d in use? bad TLS files?)",
 			cfg->port);
+		listeners_close(app);
+		return -1;
+	}
+	app->vhost = lws_get_vhost_by_name(app->ctx, "default");
+	if (app->listen_fd >= 0 &&
+	    (!app->vhost || !(app->listen_wsi = listener_adopt(app, app->listen_fd)) ||
+	     (app->worker_fd >= 0 && !listener_adopt(app, app->worker_fd)))) {
+		/* a descriptor lws adopted is closed by the context destroy */
+		server_destroy(app);
 		return -1;
 	}
 	lws_sul_schedule(app->ctx, 0, &app->tick, tick, TICK_US);
-	log_info("listening on %s:%d (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
-		 cfg->listen[0] ? cfg->listen : "*", cfg->port, cfg->tls_cert[0] ? "https/wss" : "http/ws",
+	char shared[64] = "";
+	if (cfg->reuse_port)
+		snprintf(shared, sizeof shared, " shared (SO_REUSEPORT)%s%.0d", cfg->worker_port ? ", own port " : "",
+			 cfg->worker_port);
+	log_info("listening on %s:%d%s (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
+		 cfg->listen[0] ? cfg->listen : "*", cfg->port, shared,
+		 cfg->tls_cert[0] ? "https/wss" : "http/ws",
 		 loop_name(app->loop),
 		 cfg->public_base[0] ? cfg->public_url : "Host header", cfg->rate, cfg->ring_slots,
 		 cfg->slot_bytes, cfg->max_calls, cfg->secret_source);

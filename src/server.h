@@ -43,6 +43,10 @@ struct app {
 	lws_sorted_usec_list_t flush_sul;    /* end-of-pass echo flush (ws_audio) */
 	struct audio_pss    *flush_head;     /* connections with frames to send */
 	int                  flush_scheduled;
+	struct lws_vhost    *vhost;
+	int                  listen_fd;      /* --reuse-port: our own listening socket, else -1 */
+	struct lws          *listen_wsi;     /* lws's handle on it, until shutdown closes it */
+	int                  worker_fd;      /* --worker-port: this process's own one, else -1 */
 };
 
 static inline struct app *app_from_wsi(struct lws *wsi)
@@ -52,6 +56,12 @@ static inline struct app *app_from_wsi(struct lws *wsi)
 
 /* Create the context and start listening. Returns 0, or -1 (logged). */
 int server_create(struct app *app, const struct config *cfg);
+
+/*
+ * Ask for a TLS certificate reload (SIGHUP); async-signal-safe. The service
+ * loop's tick does it: new handshakes get the new pair, open calls go on.
+ */
+void server_request_reload(void);
 
 /* Service until app->done; starts the graceful shutdown when *stop is set. */
 void server_run(struct app *app, volatile const sig_atomic_t *stop);

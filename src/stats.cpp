@@ -133,7 +133,9 @@ char *stats_render_json(const struct stats *s, time_t now, size_t *len)
 	int ok;
 
 	stats_totals(s, &tot);
-	ok = root && cJSON_AddNumberToObject(root, "uptime_s", (double)(now - s->started)) &&
+	ok = root && cJSON_AddStringToObject(root, "worker", s->worker) &&
+	     cJSON_AddNumberToObject(root, "pid", (double)s->pid) &&
+	     cJSON_AddNumberToObject(root, "uptime_s", (double)(now - s->started)) &&
 	     (arr = cJSON_AddArrayToObject(root, "connections"));
 	for (const struct stats_conn *c = s->head; ok && c; c = c->next)
 		ok = add_conn(arr, c);
@@ -211,12 +213,13 @@ char *stats_render_html(const struct stats *s, time_t now, size_t *len)
 		  "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
 		  "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}"
 		  "th{background:#eee}td.l{text-align:left}</style></head><body>\n"
-		  "<h1>caller-echo</h1><p>Up %lds &middot; %u open &middot; %llu total calls"
+		  "<h1>caller-echo %s</h1><p>pid %ld &middot; Up %lds &middot; %u open &middot; %llu total calls"
 		  " &middot; refreshes every 2 s &middot; <a href=\"/stats.json\">JSON</a></p>\n"
 		  "<table><tr><th>id</th><th>remote</th><th>uuid</th><th>content-type</th>"
 		  "<th>since</th><th>packets in</th><th>bytes in</th><th>packets out</th>"
 		  "<th>bytes out</th><th>dropped</th><th>DTMF</th></tr>\n",
-		  (long)(now - s->started), s->connections_open, (unsigned long long)s->connections_total);
+		  s->worker, s->pid, (long)(now - s->started), s->connections_open,
+		  (unsigned long long)s->connections_total);
 	for (const struct stats_conn *c = s->head; c && b.ok; c = c->next) {
 		iso8601(c->connected_at, when, sizeof when);
 		sb_printf(&b, "<tr><td>%llu</td><td class=\"l\">", (unsigned long long)c->id);

@@ -61,6 +61,8 @@ enum reject_reason {
 };
 
 struct stats {
+	char     worker[64];              /* --worker-id; "" = not set */
+	long     pid;                     /* with worker: which process these counters are */
 	time_t   started;
 	struct stats_counters closed;     /* summed over connections already closed */
 	uint64_t connections_total;

@@ -36,6 +36,7 @@ CONFIG_ENV = (
     "LISTEN", "PORT", "TLS_CERT", "TLS_KEY", "PUBLIC_URL", "VONAGE_VIRTUAL_NUMBER",
     "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_SIGNATURE_SECRET", "VONAGE_APPLICATION_ID",
     "TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP",
+    "WORKER_ID", "REUSE_PORT", "WORKER_PORT",
 )
 
 APPLICATION_ID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
@@ -110,7 +111,7 @@ class Server:
     """
 
     def __init__(self, args=None, env=None, tls=False, secret=None, start_timeout=5.0,
-                 secret_via="file"):
+                 secret_via="file", port=None, binary=None, runner=None):
         self.args = list(args or [])
         self.secret_via = secret_via    # "file": --secret-file; "env": VONAGE_SIGNATURE_SECRET
         self.env = dict(env or {})
@@ -119,6 +120,9 @@ class Server:
             secret = base64.urlsafe_b64encode(os.urandom(36)).rstrip(b"=")   # 48 bytes
         self.secret = secret.encode() if isinstance(secret, str) else bytes(secret)
         self.start_timeout = start_timeout
+        self.fixed_port = port          # None: a free one (port sharing tests pass one)
+        self.binary = binary or BIN     # another build, e.g. build/aarch64/caller-echo
+        self.runner = list(runner or [])   # e.g. ["qemu-aarch64-static"]
         self.port = None
         self.proc = None
         self.stop_seconds = None
@@ -139,8 +143,8 @@ class Server:
         with open(secret_file, "wb") as f:
             f.write(self.secret)
         os.chmod(secret_file, 0o600)
-        self.port = free_port()
-        argv = [BIN, "--listen", "127.0.0.1", "--port", str(self.port)]
+        self.port = self.fixed_port or free_port()
+        argv = self.runner + [self.binary, "--listen", "127.0.0.1", "--port", str(self.port)]
         env = clean_env(self.env)
         if self.secret_via == "env":
             env["VONAGE_SIGNATURE_SECRET"] = self.secret.decode()
@@ -155,8 +159,8 @@ class Server:
         self.stdout_path = os.path.join(self._dir, "stdout")
         self._err = open(self.stderr_path, "wb")
         self._out = open(self.stdout_path, "wb")
-        if not os.access(BIN, os.X_OK):
-            raise ServerStartError("server binary %s missing (run make)" % BIN)
+        if not os.access(self.binary, os.X_OK):
+            raise ServerStartError("server binary %s missing (run make)" % self.binary)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._out,
                                      stderr=self._err, env=env)
         try:

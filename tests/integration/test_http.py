@@ -353,7 +353,7 @@ class Events(HttpCase):
         self.assertEqual((status, body), (200, b"ok\n"))
 
 
-STATS_KEYS = {"uptime_s", "connections", "totals", "rejected", "events_received"}
+STATS_KEYS = {"worker", "pid", "uptime_s", "connections", "totals", "rejected", "events_received"}
 TOTALS_KEYS = {"packets_received", "bytes_received", "packets_sent", "bytes_sent", "frames_dropped",
                "connections_open", "connections_total"}
 REJECTED_KEYS = {"missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",

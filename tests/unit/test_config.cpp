@@ -29,7 +29,7 @@ static const char *const env_names[] = {
 	"TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP",
 	"ALLOW_ORIGINS", "MAX_CALLS_PER_ADDR", "HANDSHAKE_RATE", "HANDSHAKE_BURST", "LIMIT_EXEMPT",
 	"TRUSTED_PROXIES", "MAX_CONNS_PER_ADDR", "MAX_MSG_RATE", "IDLE_TIMEOUT", "HANDSHAKE_TIMEOUT", "MAX_HEADER_BYTES",
-	"VERIFY_WEBHOOKS", "STATS_TOKEN",
+	"VERIFY_WEBHOOKS", "STATS_TOKEN", "WORKER_ID", "REUSE_PORT", "WORKER_PORT",
 };
 
 #define DEV_SECRET "dev-secret-0123456789"
@@ -253,6 +253,41 @@ static void test_config_load_switches_and_limits(void **state)
 	assert_int_equal(load(f, "--handshake-timeout", "0", NULL), CONFIG_ERR);
 	assert_int_equal(load(f, "--max-header-bytes", "100", NULL), CONFIG_ERR);
 	assert_int_equal(load(f, "--handshake-burst", "0", NULL), CONFIG_ERR);
+}
+
+/* --worker-id, --reuse-port, --worker-port (README "Deploy") */
+static void test_config_load_worker_options(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_string_equal(f->c.worker_id, "");
+	assert_int_equal(f->c.reuse_port, 0);
+	assert_int_equal(f->c.worker_port, 0);
+	/* --reuse-port is a switch: the next flag is still a flag */
+	assert_int_equal(load(f, "--reuse-port", "--worker-id", "w-1.a_b:2", "--worker-port", "9101",
+			      NULL), CONFIG_OK);
+	assert_int_equal(f->c.reuse_port, 1);
+	assert_string_equal(f->c.worker_id, "w-1.a_b:2");
+	assert_int_equal(f->c.worker_port, 9101);
+	setenv("REUSE_PORT", "1", 1);
+	setenv("WORKER_ID", "env-worker", 1);
+	setenv("WORKER_PORT", "9102", 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_int_equal(f->c.reuse_port, 1);
+	assert_string_equal(f->c.worker_id, "env-worker");
+	assert_int_equal(f->c.worker_port, 9102);
+	/* the worker port needs the shared port, and must differ from it */
+	EXPECT_ERR(f, "--worker-port", "--reuse-port=0", NULL);
+	EXPECT_ERR(f, "--worker-port", "--port", "9102", NULL);
+	unsetenv("WORKER_PORT");
+	/* the id lands in JSON, HTML and logs: plain characters only */
+	EXPECT_ERR(f, "--worker-id", "--worker-id", "a b", NULL);
+	EXPECT_ERR(f, "--worker-id", "--worker-id", "<b>", NULL);
+	EXPECT_ERR(f, "--worker-id", "--worker-id", "w\"1", NULL);
+	setenv("REUSE_PORT", "2", 1);
+	EXPECT_ERR(f, "REUSE_PORT", NULL);
 }
 
 static void test_config_load_flag_overrides_env(void **state)
@@ -749,6 +784,7 @@ int main(void)
 		T(test_config_load_lists_from_flags_and_env),
 		T(test_config_load_rejects_bad_list_values),
 		T(test_config_load_switches_and_limits),
+		T(test_config_load_worker_options),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

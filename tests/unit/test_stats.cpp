@@ -255,7 +255,7 @@ static void test_stats_render_json_empty(void **state)
 
 	char *j = stats_render_json(&f->s, T_START + 5, &len);
 	assert_non_null(j);
-	assert_string_equal(j, "{\"uptime_s\":5,\"connections\":[]," EMPTY_TOTALS "," ZERO_REJECTED
+	assert_string_equal(j, "{\"worker\":\"\",\"pid\":0,\"uptime_s\":5,\"connections\":[]," EMPTY_TOTALS "," ZERO_REJECTED
 			       ",\"events_received\":0}");
 	assert_int_equal(len, strlen(j));
 	free(j);
@@ -281,7 +281,7 @@ static void test_stats_render_json_one_connection(void **state)
 	char *j = stats_render_json(&f->s, T_START + 60, &len);
 	assert_non_null(j);
 	assert_string_equal(
-		j, "{\"uptime_s\":60,\"connections\":[{\"id\":1,\"remote\":\"198.51.100.7\",\"uuid\":\"aaaaaaaa-bbbb\","
+		j, "{\"worker\":\"\",\"pid\":0,\"uptime_s\":60,\"connections\":[{\"id\":1,\"remote\":\"198.51.100.7\",\"uuid\":\"aaaaaaaa-bbbb\","
 		   "\"content_type\":\"audio/l16;rate=16000\",\"connected_at\":\"2023-11-14T22:13:20Z\","
 		   "\"packets_received\":11,\"bytes_received\":12,\"packets_sent\":13,\"bytes_sent\":14,"
 		   "\"frames_dropped\":15,\"dtmf_count\":2,\"last_dtmf\":\"#\",\"invalid_messages\":1}],"
@@ -380,6 +380,24 @@ static void test_stats_render_html_empty(void **state)
 	assert_non_null(strstr(h, "<tr><td class=\"l\">shutting_down</td><td>0</td></tr>"));
 	assert_null(strstr(h, ">ok<"));   /* AUTH_OK is not a refusal */
 	assert_non_null(strstr(h, "Event webhooks received: 7</p>"));
+	free(h);
+}
+
+/* Several processes on one port: each page says which one it is. */
+static void test_stats_render_names_the_worker(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len = 0;
+
+	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2");
+	f->s.pid = 4242;
+	char *j = stats_render_json(&f->s, T_START, &len);
+	assert_non_null(j);
+	assert_memory_equal(j, "{\"worker\":\"w2\",\"pid\":4242,\"uptime_s\":0,", 39);
+	free(j);
+	char *h = stats_render_html(&f->s, T_START, &len);
+	assert_non_null(h);
+	assert_non_null(strstr(h, "<h1>caller-echo w2</h1><p>pid 4242 &middot; Up 0s"));
 	free(h);
 }
 
@@ -503,6 +521,7 @@ int main(void)
 		T(test_stats_render_json_escapes_strings),
 		T(test_stats_render_html_empty),
 		T(test_stats_render_html_rows),
+		T(test_stats_render_names_the_worker),
 		T(test_stats_render_html_escapes_fields),
 		T(test_stats_render_html_many_rows),
 		T(test_stats_render_html_never_truncates),
