@@ -289,5 +289,30 @@ class RefusalLog(HandshakeCase):
         suppressed = sum(int(n) for n in re.findall(r"\((\d+) similar lines suppressed\)", log))
         self.assertEqual(len(written) + suppressed, 302, "refusals written + suppressed")
 
+    def test_debug_log_has_no_tokens(self):
+        """Even --log-level debug (lws's own header parsing messages
+        included) never writes a token, the stats token or the secret."""
+        stats_token = "STK-" + "5a" * 16
+        with Server(args=["--log-level", "debug", "--verify-webhooks", "--stats-token", stats_token,
+                          "--trusted-proxy", "127.0.0.1"]) as srv:
+            bad = make_jwt(b"wrong-secret-" + b"w" * 30)
+            good = make_jwt(srv.secret)
+            self.assertEqual(upgrade(srv, "127.0.0.2", token=bad)[0], 401)
+            status, _, ws = upgrade(srv, "127.0.0.2", token=good)
+            self.assertEqual(status, 101)
+            ws.close()
+            self.assertEqual(req(srv, "/webhooks/answer", headers=[("Authorization", "Bearer " + bad)])[0], 401)
+            self.assertEqual(req(srv, "/webhooks/answer", headers=[("Authorization", "Bearer " + make_jwt(srv.secret))])[0], 200)
+            self.assertEqual(req(srv, "/stats.json", headers=[("X-Forwarded-For", OUTSIDE),
+                                                              ("Authorization", "Bearer " + stats_token)])[0], 200)
+            time.sleep(0.2)
+            log = srv.stderr_text()
+        self.assertIn("debug", log)
+        for tok in (bad, good):
+            for part in tok.split("."):
+                self.assertNotIn(part, log)
+        self.assertNotIn(stats_token, log)
+        self.assertNotIn(srv.secret.decode(), log)
+
 if __name__ == "__main__":
     unittest.main()
