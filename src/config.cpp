@@ -18,7 +18,7 @@
 #include "host.h"
 #include "secret.h"
 
-enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE, K_ORIGINS, K_CIDRS, K_BOOL };
+enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE, K_ORIGINS, K_CIDRS, K_BOOL, K_LOG_FORMAT };
 
 struct opt {
 	const char *flag;     /* without the leading "--" */
@@ -54,6 +54,7 @@ static const struct opt opts[] = {
 	{ "jwt-leeway", NULL, K_INT, F(jwt_leeway_s), 0, 300, "clock skew allowed, seconds (default 30)" },
 	{ "ping-interval", NULL, K_INT, F(ping_s), 5, 3600, "WebSocket ping interval, seconds (default 30)" },
 	{ "log-level", "LOG_LEVEL", K_LEVEL, F(log_level), 0, 0, "error, warn, info or debug (default info)" },
+	{ "log-format", "LOG_FORMAT", K_LOG_FORMAT, F(log_format), 0, 0, "plain (default) or json: one JSON object per line" },
 	{ "event-loop", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "libev (default), poll or libuv" },
 	/* abuse limits; list options repeat (env: comma-separated) */
 	{ "allow-origin", "ALLOW_ORIGINS", K_ORIGINS, F(allow_origin), 0, CONFIG_ORIGINS_MAX,
@@ -249,6 +250,12 @@ static int set_value(struct config *c, const struct opt *o, const char *v, const
 	case K_LEVEL:
 		if (log_level_parse(v, &c->log_level)) {
 			fail(err, errlen, "%s: '%s' is not error, warn, info or debug", origin, v);
+			return -1;
+		}
+		return 0;
+	case K_LOG_FORMAT:
+		if (log_format_parse(v, &c->log_format)) {
+			fail(err, errlen, "%s: '%s' is not plain or json", origin, v);
 			return -1;
 		}
 		return 0;

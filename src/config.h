@@ -47,6 +47,7 @@ struct config {
 	size_t   secret_len;
 	char     secret_source[CONFIG_PATH_MAX + 32]; /* where it came from, for the log */
 	enum log_level log_level;
+	enum log_format log_format;          /* plain (default) or json lines */
 	int      ping_s;                     /* WebSocket ping interval */
 	enum event_loop loop;
 

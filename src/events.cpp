@@ -96,6 +96,7 @@ enum ws_event_type events_parse_ws(const char *buf, size_t len, struct ws_event 
 		copy_str(ev->content_type, sizeof ev->content_type, ct);
 		ev->rate = parse_rate(ct);
 		copy_str(ev->uuid, sizeof ev->uuid, str_item(j, "uuid"));
+		copy_str(ev->from, sizeof ev->from, str_item(j, "from"));
 	} else if (!strcmp(name, "websocket:dtmf")) {
 		ev->type = WS_EV_DTMF;
 		ev->digit = parse_digit(str_item(j, "digit"));

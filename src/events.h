@@ -29,6 +29,7 @@ struct ws_event {
 	char content_type[EVENTS_CTYPE_MAX]; /* connected: "content-type" */
 	int  rate;                           /* connected: 8000/16000/24000, 0 if not L16 */
 	char uuid[EVENTS_UUID_MAX];          /* connected: top-level "uuid" (NCCO header) */
+	char from[EVENTS_UUID_MAX];          /* connected: top-level "from" (NCCO header) */
 	char digit;                          /* dtmf: '0'-'9','*','#','A'-'D'; 0 if bad */
 };
 

@@ -67,6 +67,7 @@ enum guard_result guard_conn_open(struct guard *g, const struct addr *a, uint64_
 /* That connection became a call or closed. GUARD_NO_SLOT is ignored. */
 void guard_conn_done(struct guard *g, uint32_t slot);
 
+/* g must be zero-filled memory (static storage or calloc) that was never used. */
 void guard_init(struct guard *g, const struct guard_cfg *cfg, uint64_t seed, uint64_t now_ms);
 
 /* May a's handshake proceed now? Takes a token when it may. */

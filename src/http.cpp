@@ -1,5 +1,6 @@
 /*
- * http.cpp -- answer webhook, event webhook, /stats, /stats.json, /healthz.
+ * http.cpp -- answer webhook, event webhook, /stats, /stats.json, /metrics,
+ * /healthz.
  *
  * Routing is a small table of (path, allowed methods). Every response goes
  * through reply(): status line and headers are written in the HTTP callback,
@@ -20,13 +21,15 @@
 
 #include "events.h"
 #include "host.h"
+#include "metrics.h"
 #include "ncco.h"
 #include "server.h"
+#include "stats_page.h"
 #include "ws_audio.h"
 
 #define CHUNK 16384
 
-enum route { R_NONE = 0, R_ANSWER, R_EVENTS, R_STATS, R_STATS_JSON, R_HEALTHZ };
+enum route { R_NONE = 0, R_ANSWER, R_EVENTS, R_STATS, R_STATS_JSON, R_HEALTHZ, R_METRICS };
 
 enum { M_GET = 1 << LWSHUMETH_GET, M_POST = 1 << LWSHUMETH_POST };
 
@@ -41,6 +44,7 @@ static const struct {
 	{ "/stats", R_STATS, M_GET, "GET" },
 	{ "/stats.json", R_STATS_JSON, M_GET, "GET" },
 	{ "/healthz", R_HEALTHZ, M_GET, "GET" },
+	{ "/metrics", R_METRICS, M_GET, "GET" },
 };
 
 static const char TEXT[] = "text/plain; charset=utf-8";
@@ -69,9 +73,9 @@ static int reply(struct lws *wsi, struct http_pss *pss, unsigned status, const c
 					(const uint8_t *)"nosniff", 7, &p, end))
 		return -1;
 	if (!strncmp(ctype, "text/html", 9)) {
-		static const char csp[] = "default-src 'none'; style-src 'unsafe-inline'";
+		const char *csp = stats_page_csp();   /* /stats is the only page */
 		if (lws_add_http_header_by_name(wsi, (const uint8_t *)"content-security-policy:",
-						(const uint8_t *)csp, sizeof csp - 1, &p, end))
+						(const uint8_t *)csp, (int)strlen(csp), &p, end))
 			return -1;
 	}
 	if (allow && lws_add_http_header_by_name(wsi, (const uint8_t *)"allow:", (const uint8_t *)allow,
@@ -178,8 +182,10 @@ static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info 
 		log_err("answer: NCCO does not fit in %d bytes", NCCO_MAX);
 		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "cannot build NCCO\n");
 	}
-	log_info("answer from %s: call %s from %s to %s -> %s", peer, ci->uuid[0] ? ci->uuid : "-",
-		 ci->from[0] ? ci->from : "-", ci->to[0] ? ci->to : "-", uri);
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("uuid", ci->uuid),
+					LOG_STR("from", ci->from), LOG_STR("to", ci->to), LOG_STR("uri", uri) };
+	LOG_FIELDS(LOG_INFO, "answer", lf, "answer from %s: call %s from %s to %s -> %s", peer,
+		   ci->uuid[0] ? ci->uuid : "-", ci->from[0] ? ci->from : "-", ci->to[0] ? ci->to : "-", uri);
 	return reply(wsi, pss, HTTP_STATUS_OK, JSON, out, (size_t)n, 1, NULL);
 }
 
@@ -187,7 +193,10 @@ static int event(struct lws *wsi, struct http_pss *pss, const struct hook_event 
 {
 	struct app *app = app_from_wsi(wsi);
 	app->stats.events_received++;
-	log_info("event: status %s uuid %s", ev->status[0] ? ev->status : "-", ev->uuid[0] ? ev->uuid : "-");
+	stats_event_record(&app->stats, time(NULL), ev->status, ev->uuid);
+	const struct log_field lf[] = { LOG_STR("status", ev->status), LOG_STR("uuid", ev->uuid) };
+	LOG_FIELDS(LOG_INFO, "event_webhook", lf, "event: status %s uuid %s", ev->status[0] ? ev->status : "-",
+		   ev->uuid[0] ? ev->uuid : "-");
 	return reply(wsi, pss, HTTP_STATUS_NO_CONTENT, TEXT, NULL, 0, 0, NULL);
 }
 
@@ -308,7 +317,7 @@ static int verify_webhook(struct lws *wsi, struct http_pss *pss, int is_post, in
 	return 0;
 }
 
-/* /stats, /stats.json: loopback, or the --stats-token bearer. 1 = allowed. */
+/* /stats, /stats.json, /metrics: loopback, or the --stats-token bearer. 1 = allowed. */
 static int stats_allowed(struct lws *wsi, const struct config *cfg)
 {
 	struct addr a;
@@ -419,7 +428,8 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 		if (refused)
 			return r;
 	}
-	if ((pss->route == R_STATS || pss->route == R_STATS_JSON) && !stats_allowed(wsi, app->cfg))
+	if ((pss->route == R_STATS || pss->route == R_STATS_JSON || pss->route == R_METRICS) &&
+	    !stats_allowed(wsi, app->cfg))
 		return refuse_http(wsi, pss, REJECT_STATS_ACCESS, HTTP_STATUS_FORBIDDEN, "forbidden\n", NULL);
 	if (m == LWSHUMETH_POST)
 		return start_post(wsi, pss);
@@ -440,14 +450,18 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 		return event(wsi, pss, &ev);
 	}
 	case R_STATS:
-	case R_STATS_JSON: {
+	case R_STATS_JSON:
+	case R_METRICS: {
 		size_t n = 0;
-		int json = pss->route == R_STATS_JSON;
-		char *b = json ? stats_render_json(&app->stats, time(NULL), &n)
-			       : stats_render_html(&app->stats, time(NULL), &n);
+		const char *ctype = pss->route == R_STATS_JSON ? JSON
+				    : pss->route == R_METRICS  ? METRICS_CONTENT_TYPE
+							       : "text/html; charset=utf-8";
+		char *b = pss->route == R_STATS_JSON ? stats_render_json(&app->stats, time(NULL), &n)
+			  : pss->route == R_METRICS  ? metrics_render(&app->stats, time(NULL), &n)
+						     : stats_page_render(&app->stats, time(NULL), &n);
 		if (!b)
 			return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
-		return reply(wsi, pss, HTTP_STATUS_OK, json ? JSON : "text/html; charset=utf-8", b, n, 1, NULL);
+		return reply(wsi, pss, HTTP_STATUS_OK, ctype, b, n, 1, NULL);
 	}
 	case R_HEALTHZ:
 		if (app->shutting_down)

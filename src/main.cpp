@@ -70,6 +70,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_threshold = cfg.log_level;
+	log_format = cfg.log_format;
 	log_set_tag(cfg.worker_id);
 	if (cfg.secret_len < 32)
 		log_warn("the signature secret is only %zu bytes; use at least 32 random bytes", cfg.secret_len);
@@ -80,6 +81,6 @@ int main(int argc, char **argv)
 		return 1;
 	server_run(&app, &stop);
 	server_destroy(&app);
-	log_info("stopped");
+	log_info_ev("stopped", "stopped");
 	return 0;
 }

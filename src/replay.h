@@ -26,6 +26,7 @@ struct replay {
 
 enum replay_result { REPLAY_NEW = 0, REPLAY_SEEN, REPLAY_FULL };
 
+/* r must be zero-filled memory (static storage or calloc) that was never used. */
 void replay_init(struct replay *r, uint64_t seed);
 
 /*

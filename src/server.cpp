@@ -23,11 +23,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -260,7 +260,7 @@ static void lws_emit(int level, const char *line)
 				p += 3;
 		}
 	}
-	LOG(l, "lws: %s", p);
+	LOG_EV(l, "lws", "lws: %s", p);
 }
 
 static void tick(lws_sorted_usec_list_t *sul);
@@ -274,7 +274,7 @@ static void begin_shutdown(struct app *app)
 {
 	app->shutting_down = 1;
 	app->shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_US;
-	log_info("shutting down: closing %u audio connection(s) with 1001", app->stats.connections_open);
+	log_info_ev("shutdown", "shutting down: closing %u audio connection(s) with 1001", app->stats.connections_open);
 	lws_callback_on_writable_all_protocol(app->ctx, &protocols[1]);
 	if (app->listen_wsi) {
 		/*
@@ -328,6 +328,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 
 	if (!app->shutting_down && stop_requested())
 		begin_shutdown(app);
+	stats_sample(&app->stats, app->now_s);   /* per-second history for /stats */
 	if (reload_requested) {
 		reload_requested = 0;
 		tls_reload(app->cfg);
@@ -473,13 +474,18 @@ int server_create(struct app *app, const struct config *cfg)
 	app->auth.leeway_s = cfg->jwt_leeway_s;
 	app->auth.application_id = cfg->application_id;
 	stats_init(&app->stats, time(NULL));
+	app->reject_log.event = "handshake_refused";
+	app->bad_input_log.event = "bad_input";
+	app->limit_log.event = "call_limit";
 	snprintf(app->stats.worker, sizeof app->stats.worker, "%s", cfg->worker_id);
 	app->stats.pid = (long)getpid();
 	app->now_s = time(NULL);
 
 	/* keyed hashes: clients cannot pick addresses or jtis that collide */
+	/* getrandom, not RAND_bytes: starting OpenSSL's DRBG pulls ~1 MiB of
+	 * libcrypto into RSS for 16 bytes (plain http never needs it) */
 	uint64_t seeds[2];
-	if (RAND_bytes((unsigned char *)seeds, (int)sizeof seeds) != 1) {
+	if (getrandom(seeds, sizeof seeds, 0) != (ssize_t)sizeof seeds) {
 		log_err("cannot start: no randomness for the hash seeds");
 		return -1;
 	}
@@ -584,7 +590,7 @@ int server_create(struct app *app, const struct config *cfg)
 	if (cfg->reuse_port)
 		snprintf(shared, sizeof shared, " shared (SO_REUSEPORT)%s%.0d", cfg->worker_port ? ", own port " : "",
 			 cfg->worker_port);
-	log_info("listening on %s:%d%s (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
+	log_info_ev("listening", "caller-echo " CALLER_ECHO_VERSION " listening on %s:%d%s (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
 		 cfg->listen[0] ? cfg->listen : "*", cfg->port, shared,
 		 cfg->tls_cert[0] ? "https/wss" : "http/ws",
 		 loop_name(app->loop),

@@ -1,14 +1,15 @@
 /*
- * stats.cpp -- per-connection rows, totals and their two renderings.
+ * stats.cpp -- per-connection rows, totals, the operator's history and the
+ * /stats.json rendering.
  *
- * JSON goes through cJSON (escaping, numbers); the HTML page is printed into
- * one buffer sized up front from the number of open rows, with every string
- * HTML-escaped even though the rows were sanitised on the way in.
+ * JSON goes through cJSON (escaping, numbers). The HTML page lives in
+ * stats_page.cpp and the Prometheus text in metrics.cpp; both read the same
+ * struct. History, recent events and close counts are fixed arrays written
+ * at most once per second, per webhook or per close -- never per frame.
  */
 #include "stats.h"
 
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,110 @@ void stats_totals(const struct stats *s, struct stats_counters *out)
 		add(out, &c->c);
 }
 
+void stats_sample(struct stats *s, time_t now)
+{
+	struct stats_counters t;
+
+	if (s->hist_at && now == s->hist_at)
+		return;
+	stats_totals(s, &t);
+	if (!s->hist_at || now < s->hist_at) {
+		/* first call, or the clock went back: start over from here */
+		s->hist_at = now;
+		s->hist_prev_in = t.packets_received;
+		s->hist_prev_out = t.packets_sent;
+		return;
+	}
+	uint64_t dt = (uint64_t)(now - s->hist_at);
+	uint64_t din = t.packets_received - s->hist_prev_in, dout = t.packets_sent - s->hist_prev_out;
+	uint64_t n = dt < STATS_HISTORY ? dt : STATS_HISTORY;
+	for (uint64_t i = 0; i < n; i++) {
+		s->hist_in[s->hist_head] = (uint32_t)(din / dt);
+		s->hist_out[s->hist_head] = (uint32_t)(dout / dt);
+		s->hist_head = (s->hist_head + 1) % STATS_HISTORY;
+		if (s->hist_len < STATS_HISTORY)
+			s->hist_len++;
+	}
+	s->hist_at = now;
+	s->hist_prev_in = t.packets_received;
+	s->hist_prev_out = t.packets_sent;
+}
+
+void stats_rate(const struct stats *s, uint32_t secs, double *in, double *out)
+{
+	uint64_t a = 0, b = 0;
+	uint32_t n = secs < s->hist_len ? secs : s->hist_len;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k = (s->hist_head + STATS_HISTORY - 1 - i) % STATS_HISTORY;
+		a += s->hist_in[k];
+		b += s->hist_out[k];
+	}
+	*in = n ? (double)a / n : 0;
+	*out = n ? (double)b / n : 0;
+}
+
+static const char *const status_names[EV__COUNT] = {
+	"started", "ringing", "answered", "machine", "human", "completed", "busy",
+	"cancelled", "failed", "rejected", "timeout", "unanswered", "disconnected", "other",
+};
+
+enum event_status stats_event_status(const char *status)
+{
+	for (int i = 0; status && i < EV_OTHER; i++)
+		if (!strcmp(status, status_names[i]))
+			return (enum event_status)i;
+	return EV_OTHER;
+}
+
+const char *stats_event_status_str(int st)
+{
+	return st >= 0 && st < EV__COUNT ? status_names[st] : "other";
+}
+
+void stats_event_record(struct stats *s, time_t now, const char *status, const char *uuid)
+{
+	struct stats_event *e = &s->recent[s->recent_head];
+
+	s->events_by_status[stats_event_status(status)]++;
+	e->at = now;
+	snprintf(e->uuid, sizeof e->uuid, "%s", uuid ? uuid : "");
+	snprintf(e->status, sizeof e->status, "%s", status ? status : "");
+	s->recent_head = (s->recent_head + 1) % STATS_RECENT_EVENTS;
+	if (s->recent_len < STATS_RECENT_EVENTS)
+		s->recent_len++;
+}
+
+static const char *const close_names[CC__COUNT] = {
+	"1000", "1001", "1002", "1003", "1005", "1006", "1007", "1008", "1009", "1010", "1011", "other",
+};
+
+void stats_close_record(struct stats *s, enum close_side side, int code)
+{
+	int i = CC_OTHER;
+
+	switch (code) {
+	case 1000: i = CC_1000; break;
+	case 1001: i = CC_1001; break;
+	case 1002: i = CC_1002; break;
+	case 1003: i = CC_1003; break;
+	case 1005: i = CC_1005; break;
+	case 1006: i = CC_1006; break;
+	case 1007: i = CC_1007; break;
+	case 1008: i = CC_1008; break;
+	case 1009: i = CC_1009; break;
+	case 1010: i = CC_1010; break;
+	case 1011: i = CC_1011; break;
+	}
+	if (side == CLOSE_BY_SERVER || side == CLOSE_BY_PEER)
+		s->closes[side][i]++;
+}
+
+const char *stats_close_code_str(int idx)
+{
+	return idx >= 0 && idx < CC__COUNT ? close_names[idx] : "other";
+}
+
 const char *stats_reject_str(int reason)
 {
 	switch (reason) {
@@ -89,7 +194,7 @@ const char *stats_reject_str(int reason)
 	}
 }
 
-static void iso8601(time_t t, char *out, size_t cap)
+void stats_iso8601(time_t t, char *out, size_t cap)
 {
 	struct tm tm;
 	gmtime_r(&t, &tm);
@@ -107,14 +212,14 @@ static int add_counters(cJSON *o, const struct stats_counters *k)
 	       cJSON_AddNumberToObject(o, "frames_dropped", (double)k->frames_dropped);
 }
 
-static int add_conn(cJSON *arr, const struct stats_conn *c)
+static int add_conn(cJSON *arr, const struct stats_conn *c, time_t now)
 {
 	char when[32], digit[2] = { c->last_dtmf, 0 };
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o || !cJSON_AddItemToArray(arr, o))
 		return (cJSON_Delete(o), 0);
-	iso8601(c->connected_at, when, sizeof when);
+	stats_iso8601(c->connected_at, when, sizeof when);
 	return cJSON_AddNumberToObject(o, "id", (double)c->id) &&
 	       cJSON_AddStringToObject(o, "remote", c->remote) &&
 	       cJSON_AddStringToObject(o, "uuid", c->uuid) &&
@@ -122,7 +227,90 @@ static int add_conn(cJSON *arr, const struct stats_conn *c)
 	       cJSON_AddStringToObject(o, "connected_at", when) && add_counters(o, &c->c) &&
 	       cJSON_AddNumberToObject(o, "dtmf_count", c->dtmf_count) &&
 	       cJSON_AddStringToObject(o, "last_dtmf", digit) &&
-	       cJSON_AddNumberToObject(o, "invalid_messages", c->invalid_messages);
+	       cJSON_AddNumberToObject(o, "invalid_messages", c->invalid_messages) &&
+	       cJSON_AddStringToObject(o, "from", c->from) &&
+	       cJSON_AddNumberToObject(o, "duration_s", now > c->connected_at ? (double)(now - c->connected_at) : 0);
+}
+
+/* history as two arrays, oldest first */
+static int add_history(cJSON *root, const struct stats *s)
+{
+	cJSON *h = cJSON_AddObjectToObject(root, "history"), *in, *out;
+	if (!h || !cJSON_AddNumberToObject(h, "interval_s", 1) ||
+	    !(in = cJSON_AddArrayToObject(h, "frames_in_per_s")) ||
+	    !(out = cJSON_AddArrayToObject(h, "frames_out_per_s")))
+		return 0;
+	for (uint32_t i = 0; i < s->hist_len; i++) {
+		uint32_t k = (s->hist_head + STATS_HISTORY - s->hist_len + i) % STATS_HISTORY;
+		cJSON *a = cJSON_CreateNumber(s->hist_in[k]), *b = cJSON_CreateNumber(s->hist_out[k]);
+		if (!cJSON_AddItemToArray(in, a)) {
+			cJSON_Delete(a);
+			cJSON_Delete(b);
+			return 0;
+		}
+		if (!cJSON_AddItemToArray(out, b)) {
+			cJSON_Delete(b);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* newest first */
+static int add_recent_events(cJSON *root, const struct stats *s)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, "recent_events");
+	char when[32];
+
+	if (!arr)
+		return 0;
+	for (uint32_t i = 0; i < s->recent_len; i++) {
+		const struct stats_event *e =
+			&s->recent[(s->recent_head + STATS_RECENT_EVENTS - 1 - i) % STATS_RECENT_EVENTS];
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o))
+			return (cJSON_Delete(o), 0);
+		stats_iso8601(e->at, when, sizeof when);
+		if (!cJSON_AddStringToObject(o, "time", when) || !cJSON_AddStringToObject(o, "uuid", e->uuid) ||
+		    !cJSON_AddStringToObject(o, "status", e->status))
+			return 0;
+	}
+	return 1;
+}
+
+/* Everything after the original fields: added for the live page and metrics. */
+static int add_operator_view(cJSON *root, const struct stats *s, time_t now)
+{
+	static const char *const side[CLOSE__SIDES] = { "server", "peer" };
+	char when[32];
+	double in, out;
+	cJSON *o, *by, *cl;
+
+	stats_iso8601(s->started, when, sizeof when);
+	stats_rate(s, STATS_RATE_WINDOW, &in, &out);
+	if (!cJSON_AddStringToObject(root, "version", CALLER_ECHO_VERSION) ||
+	    !cJSON_AddStringToObject(root, "started_at", when) ||
+	    !cJSON_AddNumberToObject(root, "now", (double)now) ||
+	    !(o = cJSON_AddObjectToObject(root, "rate")) ||
+	    !cJSON_AddNumberToObject(o, "window_s", STATS_RATE_WINDOW) ||
+	    !cJSON_AddNumberToObject(o, "frames_in_per_s", in) ||
+	    !cJSON_AddNumberToObject(o, "frames_out_per_s", out) || !add_history(root, s) ||
+	    !(by = cJSON_AddObjectToObject(root, "events_by_status")))
+		return 0;
+	for (int i = 0; i < EV__COUNT; i++)
+		if (!cJSON_AddNumberToObject(by, stats_event_status_str(i), (double)s->events_by_status[i]))
+			return 0;
+	if (!add_recent_events(root, s) || !(cl = cJSON_AddObjectToObject(root, "closes")))
+		return 0;
+	for (int d = 0; d < CLOSE__SIDES; d++) {
+		cJSON *c = cJSON_AddObjectToObject(cl, side[d]);
+		if (!c)
+			return 0;
+		for (int i = 0; i < CC__COUNT; i++)
+			if (!cJSON_AddNumberToObject(c, stats_close_code_str(i), (double)s->closes[d][i]))
+				return 0;
+	}
+	return 1;
 }
 
 char *stats_render_json(const struct stats *s, time_t now, size_t *len)
@@ -138,113 +326,19 @@ char *stats_render_json(const struct stats *s, time_t now, size_t *len)
 	     cJSON_AddNumberToObject(root, "uptime_s", (double)(now - s->started)) &&
 	     (arr = cJSON_AddArrayToObject(root, "connections"));
 	for (const struct stats_conn *c = s->head; ok && c; c = c->next)
-		ok = add_conn(arr, c);
+		ok = add_conn(arr, c, now);
 	ok = ok && (t = cJSON_AddObjectToObject(root, "totals")) && add_counters(t, &tot) &&
 	     cJSON_AddNumberToObject(t, "connections_open", s->connections_open) &&
 	     cJSON_AddNumberToObject(t, "connections_total", (double)s->connections_total) &&
 	     (rej = cJSON_AddObjectToObject(root, "rejected"));
 	for (int r = 1; ok && r < REJECT__COUNT; r++)
 		ok = cJSON_AddNumberToObject(rej, stats_reject_str(r), (double)s->rejected[r]) != NULL;
-	ok = ok && cJSON_AddNumberToObject(root, "events_received", (double)s->events_received);
+	ok = ok && cJSON_AddNumberToObject(root, "events_received", (double)s->events_received) &&
+	     add_operator_view(root, s, now);
 	if (ok)
 		out = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (out)
 		*len = strlen(out);
 	return out;
-}
-
-/* Bounded appender: once full, further output is dropped and `ok` cleared. */
-struct sbuf { char *p; size_t len, cap; int ok; };
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (!b->ok)
-		return;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len)
-		b->ok = 0;
-	else
-		b->len += (size_t)n;
-}
-
-static void sb_escaped(struct sbuf *b, const char *s)
-{
-	for (; *s && b->ok; s++) {
-		switch (*s) {
-		case '<':  sb_printf(b, "&lt;"); break;
-		case '>':  sb_printf(b, "&gt;"); break;
-		case '&':  sb_printf(b, "&amp;"); break;
-		case '"':  sb_printf(b, "&quot;"); break;
-		case '\'': sb_printf(b, "&#39;"); break;
-		default:   sb_printf(b, "%c", *s);
-		}
-	}
-}
-
-#define ROW_MAX 2048   /* one table row with every string field fully escaped (6x) */
-
-static void html_counters(struct sbuf *b, const struct stats_counters *k)
-{
-	sb_printf(b, "<td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td>",
-		  (unsigned long long)k->packets_received, (unsigned long long)k->bytes_received,
-		  (unsigned long long)k->packets_sent, (unsigned long long)k->bytes_sent,
-		  (unsigned long long)k->frames_dropped);
-}
-
-char *stats_render_html(const struct stats *s, time_t now, size_t *len)
-{
-	struct stats_counters tot;
-	struct sbuf b = { NULL, 0, 8192 + (size_t)s->connections_open * ROW_MAX, 1 };
-	char when[32];
-
-	b.p = (char *)malloc(b.cap);
-	if (!b.p)
-		return NULL;
-	stats_totals(s, &tot);
-	sb_printf(&b,
-		  "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-		  "<meta http-equiv=\"refresh\" content=\"2\">"
-		  "<title>caller-echo stats</title><style>"
-		  "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
-		  "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}"
-		  "th{background:#eee}td.l{text-align:left}</style></head><body>\n"
-		  "<h1>caller-echo %s</h1><p>pid %ld &middot; Up %lds &middot; %u open &middot; %llu total calls"
-		  " &middot; refreshes every 2 s &middot; <a href=\"/stats.json\">JSON</a></p>\n"
-		  "<table><tr><th>id</th><th>remote</th><th>uuid</th><th>content-type</th>"
-		  "<th>since</th><th>packets in</th><th>bytes in</th><th>packets out</th>"
-		  "<th>bytes out</th><th>dropped</th><th>DTMF</th></tr>\n",
-		  s->worker, s->pid, (long)(now - s->started), s->connections_open,
-		  (unsigned long long)s->connections_total);
-	for (const struct stats_conn *c = s->head; c && b.ok; c = c->next) {
-		iso8601(c->connected_at, when, sizeof when);
-		sb_printf(&b, "<tr><td>%llu</td><td class=\"l\">", (unsigned long long)c->id);
-		sb_escaped(&b, c->remote);
-		sb_printf(&b, "</td><td class=\"l\">");
-		sb_escaped(&b, c->uuid);
-		sb_printf(&b, "</td><td class=\"l\">");
-		sb_escaped(&b, c->content_type);
-		sb_printf(&b, "</td><td class=\"l\">%s</td>", when);
-		html_counters(&b, &c->c);
-		sb_printf(&b, "<td>%u%s%c</td></tr>\n", c->dtmf_count, c->last_dtmf ? " last " : "",
-			  c->last_dtmf ? c->last_dtmf : ' ');
-	}
-	sb_printf(&b, "<tr><th colspan=\"5\">all calls</th>");
-	html_counters(&b, &tot);
-	sb_printf(&b, "<td></td></tr></table>\n<h2>Refused handshakes</h2><table>");
-	for (int r = 1; r < REJECT__COUNT; r++)
-		sb_printf(&b, "<tr><td class=\"l\">%s</td><td>%llu</td></tr>", stats_reject_str(r),
-			  (unsigned long long)s->rejected[r]);
-	sb_printf(&b, "</table>\n<p>Event webhooks received: %llu</p></body></html>\n",
-		  (unsigned long long)s->events_received);
-	if (!b.ok) {
-		free(b.p);
-		return NULL;
-	}
-	*len = b.len;
-	return b.p;
 }

@@ -8,6 +8,12 @@
  * closed connections and unlinks it. Totals are therefore "closed + open",
  * computed when a page is rendered, which is rare next to audio frames.
  * Rendering allocates one buffer per request (never on the audio path).
+ *
+ * For the operator's view (stats_page.cpp, metrics.cpp) struct stats also
+ * keeps, in fixed arrays: a per-second history of frames in and out
+ * (stats_sample(), called from the server's 100 ms tick), the last
+ * STATS_RECENT_EVENTS event-webhook calls and counts by status, and
+ * WebSocket closes by code and side. Nothing here grows with traffic.
  */
 #pragma once
 #include <stddef.h>
@@ -15,6 +21,7 @@
 #include <time.h>
 
 #include "auth_jwt.h"
+#include "version.h"
 
 struct stats_counters {
 	uint64_t packets_received, bytes_received;
@@ -27,6 +34,7 @@ struct stats_conn {
 	uint64_t id;
 	char     remote[48];
 	char     uuid[64];
+	char     from[64];                 /* caller number from websocket:connected */
 	char     content_type[40];
 	time_t   connected_at;
 	struct stats_counters c;
@@ -60,6 +68,30 @@ enum reject_reason {
 	REJECT__COUNT
 };
 
+#define STATS_HISTORY 60        /* seconds of frames-per-second samples */
+#define STATS_RATE_WINDOW 5     /* seconds averaged for the "frames per second" figures */
+#define STATS_RECENT_EVENTS 20  /* event-webhook calls remembered for the page */
+
+/* Vonage call statuses we count by name; anything else is "other". */
+enum event_status {
+	EV_STARTED = 0, EV_RINGING, EV_ANSWERED, EV_MACHINE, EV_HUMAN, EV_COMPLETED, EV_BUSY,
+	EV_CANCELLED, EV_FAILED, EV_REJECTED, EV_TIMEOUT, EV_UNANSWERED, EV_DISCONNECTED,
+	EV_OTHER, EV__COUNT
+};
+
+/* WebSocket close codes counted by number (RFC 6455 7.4.1); others are "other". */
+enum close_code_idx {
+	CC_1000 = 0, CC_1001, CC_1002, CC_1003, CC_1005, CC_1006, CC_1007, CC_1008, CC_1009,
+	CC_1010, CC_1011, CC_OTHER, CC__COUNT
+};
+enum close_side { CLOSE_BY_SERVER = 0, CLOSE_BY_PEER, CLOSE__SIDES };
+
+struct stats_event {
+	time_t at;
+	char   uuid[64];
+	char   status[40];
+};
+
 struct stats {
 	char     worker[64];              /* --worker-id; "" = not set */
 	long     pid;                     /* with worker: which process these counters are */
@@ -71,6 +103,17 @@ struct stats {
 	uint64_t events_received;         /* event webhooks accepted */
 	uint64_t next_id;
 	struct stats_conn *head;
+
+	uint64_t events_by_status[EV__COUNT];
+	struct stats_event recent[STATS_RECENT_EVENTS]; /* ring, newest at recent_head - 1 */
+	uint32_t recent_head, recent_len;
+	uint64_t closes[CLOSE__SIDES][CC__COUNT];
+
+	/* frames per second, oldest first at hist[(hist_head - hist_len) mod N] */
+	uint32_t hist_in[STATS_HISTORY], hist_out[STATS_HISTORY];
+	uint32_t hist_head, hist_len;
+	time_t   hist_at;                 /* second of the last sample, 0 = none yet */
+	uint64_t hist_prev_in, hist_prev_out;
 };
 
 void stats_init(struct stats *s, time_t now);
@@ -84,12 +127,34 @@ void stats_conn_close(struct stats *s, struct stats_conn *c);
 /* closed + every open connection. */
 void stats_totals(const struct stats *s, struct stats_counters *out);
 
+/*
+ * Take a per-second sample of frames in/out if `now` is a later second than
+ * the previous sample (cheap to call more often; the server calls it every
+ * 100 ms). A gap of several seconds is spread evenly over them; a clock
+ * that went backwards restarts the sampling without a sample.
+ */
+void stats_sample(struct stats *s, time_t now);
+
+/* Frames per second in and out averaged over the last `secs` samples (0 if none). */
+void stats_rate(const struct stats *s, uint32_t secs, double *in, double *out);
+
+/* Count one event-webhook call and remember it (strings copied, truncated). */
+void stats_event_record(struct stats *s, time_t now, const char *status, const char *uuid);
+enum event_status stats_event_status(const char *status);
+const char *stats_event_status_str(int st);   /* "started", ..., "other" */
+
+/* Count a WebSocket close: `code` as sent or received (1005: none given). */
+void stats_close_record(struct stats *s, enum close_side side, int code);
+const char *stats_close_code_str(int idx);    /* "1000", ..., "other" */
+
 /* Stable snake_case key for a reject reason ("bad_signature", "origin", ...). */
 const char *stats_reject_str(int reason);
 
 /*
- * Render /stats.json or the /stats HTML page. Returns a malloc'd buffer
- * (free() it) and its length in *len, or NULL when out of memory.
+ * Render /stats.json. Returns a malloc'd buffer (free() it) and its length
+ * in *len, or NULL when out of memory. The /stats page is stats_page.h's.
  */
 char *stats_render_json(const struct stats *s, time_t now, size_t *len);
-char *stats_render_html(const struct stats *s, time_t now, size_t *len);
+
+/* ISO 8601 UTC ("2024-01-02T03:04:05Z") into out; "" if it does not fit. */
+void stats_iso8601(time_t t, char *out, size_t cap);

@@ -46,6 +46,7 @@ struct audio_pss {
 	uint8_t           in_text;     /* inside a fragmented text message */
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
 	uint8_t           closing;     /* close_with() already ran */
+	uint8_t           close_counted; /* a close code went into stats (ours or the peer's) */
 	uint16_t          pending_close; /* close code the sweep asked WRITEABLE to send */
 	uint32_t          msgs_window; /* messages since the last sweep (rate cap) */
 	time_t            last_rx_s;   /* app->now_s at the last message (idle timeout) */
@@ -221,8 +222,14 @@ static int close_with(struct lws *wsi, struct audio_pss *pss, enum lws_close_sta
 	if (pss->closing)
 		return -1;   /* a WRITEABLE queued before the close may still arrive */
 	pss->closing = 1;
-	log_info("call %llu (%s): closing %d: %s", (unsigned long long)pss->st.id,
-		 pss->st.uuid[0] ? pss->st.uuid : "-", (int)code, why);
+	if (pss->opened && !pss->close_counted) {
+		stats_close_record(&app_from_wsi(wsi)->stats, CLOSE_BY_SERVER, (int)code);
+		pss->close_counted = 1;
+	}
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
+					LOG_NUM("code", code), LOG_STR("reason", why) };
+	LOG_FIELDS(LOG_INFO, "call_closing", lf, "call %llu (%s): closing %d: %s", (unsigned long long)pss->st.id,
+		   pss->st.uuid[0] ? pss->st.uuid : "-", (int)code, why);
 	lws_close_reason(wsi, code, (unsigned char *)why, strlen(why));
 	return -1;
 }
@@ -244,9 +251,28 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	pss->opened = 1;
 	pss->wsi = wsi;
 	pss->last_rx_s = app->now_s;
-	log_info("call %llu: WebSocket open from %s (%u open)", (unsigned long long)pss->st.id, peer,
-		 app->stats.connections_open);
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("remote", peer),
+					LOG_NUM("open", app->stats.connections_open) };
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "call %llu: WebSocket open from %s (%u open)",
+		   (unsigned long long)pss->st.id, peer, app->stats.connections_open);
 	return 0;
+}
+
+static void log_connected(const struct audio_pss *pss, const struct ws_event *ev)
+{
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", ev->uuid),
+					LOG_STR("from", ev->from), LOG_STR("content_type", ev->content_type) };
+	LOG_FIELDS(LOG_INFO, "call_connected", lf, "call %llu: connected, uuid %s, %s%s, from %s",
+		   (unsigned long long)pss->st.id, ev->uuid[0] ? ev->uuid : "-",
+		   ev->content_type[0] ? ev->content_type : "no content-type",
+		   ev->rate ? "" : " (not L16 8/16/24 kHz)", ev->from[0] ? ev->from : "-");
+}
+
+static void log_dtmf(const struct audio_pss *pss, char d)
+{
+	char digit[2] = { d, 0 };
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("digit", digit) };
+	LOG_FIELDS(LOG_INFO, "dtmf", lf, "call %llu: DTMF %c", (unsigned long long)pss->st.id, d ? d : '?');
 }
 
 static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, size_t len)
@@ -258,16 +284,15 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 	case WS_EV_CONNECTED:
 		memcpy(pss->st.content_type, ev.content_type, sizeof pss->st.content_type);
 		memcpy(pss->st.uuid, ev.uuid, sizeof pss->st.uuid);
-		log_info("call %llu: connected, uuid %s, %s%s", (unsigned long long)pss->st.id,
-			 ev.uuid[0] ? ev.uuid : "-", ev.content_type[0] ? ev.content_type : "no content-type",
-			 ev.rate ? "" : " (not L16 8/16/24 kHz)");
+		snprintf(pss->st.from, sizeof pss->st.from, "%s", ev.from);
+		log_connected(pss, &ev);
 		break;
 	case WS_EV_DTMF:
 		if (ev.digit) {
 			pss->st.dtmf_count++;
 			pss->st.last_dtmf = ev.digit;
 		}
-		log_info("call %llu: DTMF %c", (unsigned long long)pss->st.id, ev.digit ? ev.digit : '?');
+		log_dtmf(pss, ev.digit);
 		break;
 	case WS_EV_CLEARED:
 	case WS_EV_NOTIFY:
@@ -481,18 +506,32 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	if (!pss->opened)
 		return;
 	guard_call_close(&app->guard, &pss->client);
-	log_info("call %llu (%s): closed after %llu frames in, %llu out, %llu dropped",
-		 (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
-		 (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
-		 (unsigned long long)pss->st.c.frames_dropped);
+	if (!pss->close_counted) {
+		/* no close frame either way: the TCP connection just ended */
+		stats_close_record(&app->stats, CLOSE_BY_PEER, 1006);
+		pss->close_counted = 1;
+	}
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
+					LOG_NUM("frames_in", pss->st.c.packets_received),
+					LOG_NUM("frames_out", pss->st.c.packets_sent),
+					LOG_NUM("frames_dropped", pss->st.c.frames_dropped) };
+	LOG_FIELDS(LOG_INFO, "call_closed", lf, "call %llu (%s): closed after %llu frames in, %llu out, %llu dropped",
+		   (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
+		   (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
+		   (unsigned long long)pss->st.c.frames_dropped);
 	stats_conn_close(&app->stats, &pss->st);
 	pss->opened = 0;
 }
 
-static void on_peer_close(struct audio_pss *pss, const uint8_t *in, size_t len)
+static void on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *in, size_t len)
 {
 	int code = len >= 2 ? (in[0] << 8 | in[1]) : 1005;
-	log_info("call %llu: peer closed with %d", (unsigned long long)pss->st.id, code);
+	if (pss->opened && !pss->close_counted) {
+		stats_close_record(&app_from_wsi(wsi)->stats, CLOSE_BY_PEER, code);
+		pss->close_counted = 1;
+	}
+	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_NUM("code", code) };
+	LOG_FIELDS(LOG_INFO, "peer_close", lf, "call %llu: peer closed with %d", (unsigned long long)pss->st.id, code);
 }
 
 void ws_audio_sweep(struct app *app)
@@ -532,7 +571,7 @@ int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 	case LWS_CALLBACK_RECEIVE:              return on_receive(wsi, pss, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:     return on_writeable(wsi, pss);
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		on_peer_close(pss, (const uint8_t *)in, len);
+		on_peer_close(wsi, pss, (const uint8_t *)in, len);
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 		on_closed(wsi, pss);

@@ -131,12 +131,23 @@ class Arm64(unittest.TestCase):
             time.sleep(0.3)
             idle = rss_kib(srv.proc.pid)
             _, _, guest_files = smaps(srv.proc.pid)
+            # qemu translates each code path the first time it runs (TLS-free
+            # handshake, JWT, echo): a few warm-up calls keep that one-time
+            # growth out of the per-call figure, which is then measured from here
+            warm = subprocess.run(
+                [os.path.join(REPO, "build", "caller-sim"), "--json", "--calls", "5",
+                 "--duration", "1", srv.base + "/webhooks/answer"],
+                env=dict(os.environ, VONAGE_SIGNATURE_SECRET=srv.secret.decode()),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(warm.returncode, 0, warm.stderr.decode()[-2000:])
+            time.sleep(0.3)
+            warmed = rss_kib(srv.proc.pid)
             sim = subprocess.Popen(
                 [os.path.join(REPO, "build", "caller-sim"), "--json", "--calls", str(n),
                  "--ramp", "0", "--duration", "4", srv.base + "/webhooks/answer"],
                 env=dict(os.environ, VONAGE_SIGNATURE_SECRET=srv.secret.decode()),
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            peak, deadline = idle, time.monotonic() + 20
+            peak, deadline = warmed, time.monotonic() + 20
             while time.monotonic() < deadline and sim.poll() is None:
                 if stats(srv)["totals"]["connections_open"] == n:
                     time.sleep(0.5)
@@ -145,15 +156,15 @@ class Arm64(unittest.TestCase):
                 time.sleep(0.1)
             out, err = sim.communicate(timeout=60)
             self.assertEqual(sim.returncode, 0, err.decode()[-2000:])
-        self.assertGreater(peak, idle, "RSS never read with %d calls open" % n)
+        self.assertGreater(peak, warmed, "RSS never read with %d calls open" % n)
         print("\n  figures: stripped caller-echo amd64 %d B (%.1f KiB), arm64 %d B (%.1f KiB); "
               "amd64 idle RSS %d KiB (private anonymous %d KiB); "
               "under qemu-aarch64: sleeping arm64 program %d KiB, caller-echo idle %d KiB "
               "(minus emulator %d KiB; arm64 binary and libraries mapped %d KiB), "
-              "%d calls open %d KiB: %.1f KiB per call"
+              "after 5 warm-up calls %d KiB, %d calls open %d KiB: %.1f KiB per call"
               % (sizes["amd64"], sizes["amd64"] / 1024, sizes["arm64"], sizes["arm64"] / 1024,
-                 nat_total, nat_anon, qemu_base, idle, idle - qemu_base, guest_files, n, peak,
-                 (peak - idle) / n), flush=True)
+                 nat_total, nat_anon, qemu_base, idle, idle - qemu_base, guest_files, warmed, n, peak,
+                 (peak - warmed) / n), flush=True)
 
 
 if __name__ == "__main__":

@@ -353,7 +353,10 @@ class Events(HttpCase):
         self.assertEqual((status, body), (200, b"ok\n"))
 
 
-STATS_KEYS = {"worker", "pid", "uptime_s", "connections", "totals", "rejected", "events_received"}
+STATS_KEYS = {"worker", "pid", "uptime_s", "connections", "totals", "rejected", "events_received",
+              # issue 5: the operator's view
+              "version", "started_at", "now", "rate", "history", "events_by_status",
+              "recent_events", "closes"}
 TOTALS_KEYS = {"packets_received", "bytes_received", "packets_sent", "bytes_sent", "frames_dropped",
                "connections_open", "connections_total"}
 REJECTED_KEYS = {"missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",

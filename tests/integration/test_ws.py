@@ -25,7 +25,7 @@ from harness import (APPLICATION_ID, BIN, Server, bearer, clean_env, curl, make_
 FRAME = 960   # 20 ms at 24 kHz, 16-bit mono
 CONN_KEYS = {"id", "remote", "uuid", "content_type", "connected_at", "packets_received",
              "bytes_received", "packets_sent", "bytes_sent", "frames_dropped", "dtmf_count",
-             "last_dtmf", "invalid_messages"}
+             "last_dtmf", "invalid_messages", "from", "duration_s"}
 REJECT_REASONS = ("missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",
                   "not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application",
                   "bad_path", "origin", "capacity", "shutting_down")

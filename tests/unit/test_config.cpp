@@ -26,7 +26,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 static const char *const env_names[] = {
 	"VONAGE_SIGNATURE_SECRET", "LISTEN", "PORT", "TLS_CERT", "TLS_KEY", "PUBLIC_URL",
 	"VONAGE_VIRTUAL_NUMBER", "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_APPLICATION_ID",
-	"TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP",
+	"TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP", "LOG_FORMAT",
 	"ALLOW_ORIGINS", "MAX_CALLS_PER_ADDR", "HANDSHAKE_RATE", "HANDSHAKE_BURST", "LIMIT_EXEMPT",
 	"TRUSTED_PROXIES", "MAX_CONNS_PER_ADDR", "MAX_MSG_RATE", "IDLE_TIMEOUT", "HANDSHAKE_TIMEOUT", "MAX_HEADER_BYTES",
 	"VERIFY_WEBHOOKS", "STATS_TOKEN", "WORKER_ID", "REUSE_PORT", "WORKER_PORT",
@@ -149,6 +149,7 @@ static void test_config_load_defaults(void **state)
 	assert_memory_equal(f->c.secret, DEV_SECRET, strlen(DEV_SECRET));
 	assert_string_equal(f->c.secret_source, "environment");
 	assert_int_equal(f->c.log_level, LOG_INFO);
+	assert_int_equal(f->c.log_format, LOG_FORMAT_PLAIN);
 	assert_int_equal(f->c.ping_s, 30);
 	assert_int_equal(f->c.loop, LOOP_LIBEV);
 	/* abuse limits: on by default (README "Abuse limits" says why these values) */
@@ -412,6 +413,26 @@ static void test_config_load_rejects_bad_log_level(void **state)
 	EXPECT_ERR(f, "--log-level", "--log-level", "", NULL);
 	setenv("LOG_LEVEL", "verbose", 1);
 	EXPECT_ERR(f, "LOG_LEVEL", NULL);
+}
+
+static void test_config_load_log_format(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	setenv("LOG_FORMAT", "json", 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_int_equal(f->c.log_format, LOG_FORMAT_JSON);
+	/* the flag wins over the environment */
+	assert_int_equal(load(f, "--log-format", "plain", NULL), CONFIG_OK);
+	assert_int_equal(f->c.log_format, LOG_FORMAT_PLAIN);
+	assert_int_equal(load(f, "--log-format=json", NULL), CONFIG_OK);
+	assert_int_equal(f->c.log_format, LOG_FORMAT_JSON);
+	unsetenv("LOG_FORMAT");
+	EXPECT_ERR(f, "--log-format", "--log-format", "JSON", NULL);
+	EXPECT_ERR(f, "--log-format", "--log-format", "", NULL);
+	setenv("LOG_FORMAT", "logfmt", 1);
+	EXPECT_ERR(f, "LOG_FORMAT", NULL);
 }
 
 static void test_config_load_rejects_bad_event_loop(void **state)
@@ -728,7 +749,7 @@ static void test_config_usage_mentions_every_flag(void **state)
 		"--listen ", "--port ", "--tls-cert ", "--tls-key ", "--public-url ", "--from-number ",
 		"--secret-file ", "--application-id ", "--talk-text ", "--rate ", "--ring-slots ",
 		"--slot-bytes ", "--max-calls ", "--jwt-max-age ", "--jwt-leeway ", "--ping-interval ",
-		"--log-level ", "--event-loop ", "--help ", "--allow-origin ", "--max-calls-per-addr ",
+		"--log-level ", "--log-format ", "--event-loop ", "--help ", "--allow-origin ", "--max-calls-per-addr ",
 		"--handshake-rate ", "--handshake-burst ", "--limit-exempt ", "--trusted-proxy ", "--max-conns-per-addr ",
 		"--max-msg-rate ", "--idle-timeout ", "--handshake-timeout ", "--max-header-bytes ",
 		"--verify-webhooks ", "--stats-token ",
@@ -764,6 +785,7 @@ int main(void)
 		T(test_config_load_rejects_bad_port),
 		T(test_config_load_rejects_bad_rate),
 		T(test_config_load_rejects_bad_log_level),
+		T(test_config_load_log_format),
 		T(test_config_load_rejects_bad_event_loop),
 		T(test_config_load_rejects_bad_ranges),
 		T(test_config_load_rejects_slot_smaller_than_frame),

@@ -130,6 +130,14 @@ static void test_events_parse_ws_connected_vonage_shape(void **state)
 			 WS_EV_CONNECTED);
 	assert_int_equal(f->ev.rate, 16000);
 	assert_string_equal(f->ev.uuid, "aaaaaaaa-bbbb-cccc-dddd-0123456789ab");
+	assert_string_equal(f->ev.from, "447700900001");   /* the caller, for /stats */
+	/* from is sanitised like the rest, and absent or not a string gives "" */
+	assert_int_equal(parse_ws(f, "{\"event\":\"websocket:connected\",\"from\":\"<+44 7700>\"}"),
+			 WS_EV_CONNECTED);
+	assert_string_equal(f->ev.from, "?+44 7700?");
+	assert_int_equal(parse_ws(f, "{\"event\":\"websocket:connected\",\"from\":447700900001}"),
+			 WS_EV_CONNECTED);
+	assert_string_equal(f->ev.from, "");
 }
 
 static void test_events_parse_ws_connected_unknown_content_type(void **state)

@@ -55,12 +55,14 @@ static void init_p(struct guard *g, uint32_t calls, uint32_t rate, uint32_t burs
 		   const struct cidr *ex, int nex)
 {
 	struct guard_cfg c = { calls, rate, burst, pending, ex, nex };
+	memset(g, 0, sizeof *g);   /* guard_init wants fresh zeroed memory */
 	guard_init(g, &c, 0x1234, T0);
 }
 
 static void init(struct guard *g, uint32_t calls, uint32_t rate, uint32_t burst, const struct cidr *ex, int nex)
 {
 	struct guard_cfg c = { calls, rate, burst, 0, ex, nex };
+	memset(g, 0, sizeof *g);
 	guard_init(g, &c, 0x1234, T0);
 }
 

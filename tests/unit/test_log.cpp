@@ -1,6 +1,6 @@
 /*
  * test_log.cpp -- unit tests for src/log.cpp (levels, line format, rate limiting,
- * token fingerprints).
+ * token fingerprints, the JSON line format and its escaper).
  *
  * setup points fd 2 at a fresh temporary file (dup2) and resets
  * log_threshold; captured() reads back what was written so lines are
@@ -21,6 +21,8 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "log.h"
 
@@ -71,13 +73,14 @@ static int teardown_log(void **state)
 	for (const char *line = s; *line;) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
-		if (!(len > 4 && line[0] == '2' && line[4] == '-'))
+		if (!(len > 4 && line[0] == '2' && line[4] == '-') && strncmp(line, "{\"time\":", 8))
 			fprintf(stderr, "%.*s", (int)len, line);
 		line += len;
 	}
 	close(f->fd);
 	unlink(f->path);
 	log_threshold = LOG_INFO;
+	log_format = LOG_FORMAT_PLAIN;
 	free(f);
 	return 0;
 }
@@ -430,6 +433,283 @@ static void test_log_limited_respects_threshold(void **state)
 	assert_string_equal(captured(f), "");
 }
 
+/* --- JSON lines ---------------------------------------------------------- */
+
+/* Line n of the capture parsed as JSON (caller cJSON_Delete()s it). */
+static cJSON *json_line(const char *s, int n)
+{
+	for (int i = 0; i < n && s; i++)
+		s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL;
+	assert_non_null(s);
+	const char *nl = strchr(s, '\n');
+	assert_non_null(nl);
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(s, (size_t)(nl - s), &end, 0);
+	assert_non_null(j);
+	assert_ptr_equal(end, nl);   /* the object is the whole line */
+	return j;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+	assert_true(cJSON_IsString(it));
+	return it->valuestring;
+}
+
+static void test_log_format_parse_names(void **state)
+{
+	(void)state;
+	enum log_format f = LOG_FORMAT_JSON;
+	assert_int_equal(log_format_parse("plain", &f), 0);
+	assert_int_equal(f, LOG_FORMAT_PLAIN);
+	assert_int_equal(log_format_parse("json", &f), 0);
+	assert_int_equal(f, LOG_FORMAT_JSON);
+	assert_int_equal(log_format_parse("JSON ", &f), -1);
+	assert_int_equal(log_format_parse("", &f), -1);
+	assert_int_equal(f, LOG_FORMAT_JSON);   /* unchanged on error */
+}
+
+static void test_log_json_line_shape(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	log_format = LOG_FORMAT_JSON;
+	log_write_ev(LOG_WARN, "call_open", "call %d from %s", 7, "a \"quoted\" \\ path\n");
+	log_info("plain call site %s", "x");
+	log_threshold = LOG_WARN;
+	log_info_ev("hidden", "filtered before formatting");
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), 2);
+	assert_true(!strncmp(s, "{\"time\":\"", 9));
+
+	cJSON *j = json_line(s, 0);
+	assert_int_equal(cJSON_GetArraySize(j), 4);
+	assert_string_equal(j->child->string, "time");   /* fixed key order */
+	assert_string_equal(j->child->next->string, "level");
+	assert_string_equal(j->child->next->next->string, "event");
+	assert_string_equal(j->child->next->next->next->string, "fields");
+	const char *t = jstr(j, "time");
+	assert_int_equal(strlen(t), 24);   /* 2024-01-02T03:04:05.678Z */
+	assert_true(t[4] == '-' && t[10] == 'T' && t[19] == '.' && t[23] == 'Z');
+	assert_string_equal(jstr(j, "level"), "warn");
+	assert_string_equal(jstr(j, "event"), "call_open");
+	const cJSON *fields = cJSON_GetObjectItemCaseSensitive(j, "fields");
+	assert_true(cJSON_IsObject(fields));
+	/* the trailing newline is dropped, as in plain lines */
+	assert_string_equal(jstr(fields, "msg"), "call 7 from a \"quoted\" \\ path");
+	cJSON_Delete(j);
+
+	j = json_line(s, 1);
+	assert_string_equal(jstr(j, "level"), "info");
+	assert_string_equal(jstr(j, "event"), "log");   /* call sites without a name */
+	assert_string_equal(jstr(cJSON_GetObjectItemCaseSensitive(j, "fields"), "msg"), "plain call site x");
+	cJSON_Delete(j);
+}
+
+static void test_log_json_every_byte_stays_one_valid_line(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char msg[256];
+
+	for (int i = 1; i < 256; i++)
+		msg[i - 1] = (char)i;
+	msg[255] = '\0';
+	log_format = LOG_FORMAT_JSON;
+	log_info_ev("bytes", "%s", msg);
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), 1);
+	for (const char *p = s; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 || *p == '\n');   /* no raw control bytes */
+	cJSON *j = json_line(s, 0);
+	const char *m = jstr(cJSON_GetObjectItemCaseSensitive(j, "fields"), "msg");
+	/* 1..127 come back as they were (the newline, byte 10, was escaped, not dropped) */
+	assert_memory_equal(m, msg, 127);
+	cJSON_Delete(j);
+}
+
+static void test_log_json_long_message_is_cut_and_still_valid(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	static char msg[5000];
+
+	memset(msg, '"', sizeof msg - 1);   /* every byte doubles when escaped */
+	log_format = LOG_FORMAT_JSON;
+	log_err_ev("long", "%s", msg);
+	memset(msg, '\x01', sizeof msg - 1);   /* every byte becomes 6 */
+	log_err_ev("long", "%s", msg);
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), 2);
+	cJSON *j = json_line(s, 0);
+	const char *m = jstr(cJSON_GetObjectItemCaseSensitive(j, "fields"), "msg");
+	assert_int_equal(strlen(m), 1023);
+	assert_int_equal(m[0], '"');
+	cJSON_Delete(j);
+	j = json_line(s, 1);
+	assert_int_equal(strlen(jstr(cJSON_GetObjectItemCaseSensitive(j, "fields"), "msg")), 1023);
+	cJSON_Delete(j);
+}
+
+static void test_log_json_escape_controls_and_quotes(void **state)
+{
+	(void)state;
+	char out[128];
+	const char in[] = "a\"b\\c\x01\b\t\n\v\f\r\x1f\x7f/";
+
+	size_t n = log_json_escape(out, sizeof out, in, sizeof in - 1);
+	assert_string_equal(out, "a\\\"b\\\\c\\u0001\\b\\t\\n\\u000b\\f\\r\\u001f\x7f/");
+	assert_int_equal(n, strlen(out));
+	/* an embedded NUL is data, not the end */
+	n = log_json_escape(out, sizeof out, "x\0y", 3);
+	assert_string_equal(out, "x\\u0000y");
+}
+
+static void test_log_json_escape_utf8(void **state)
+{
+	(void)state;
+	char out[256];
+
+	/* valid 2-, 3- and 4-byte sequences pass through */
+	const char ok[] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf";
+	log_json_escape(out, sizeof out, ok, sizeof ok - 1);
+	assert_string_equal(out, ok);
+	static const struct { const char *in; size_t len; const char *want; } bad[] = {
+		{ "\xff", 1, "\\ufffd" },
+		{ "\x80x", 2, "\\ufffdx" },                          /* lone continuation */
+		{ "\xc0\xaf", 2, "\\ufffd\\ufffd" },                 /* overlong '/' */
+		{ "\xe0\x80\xaf", 3, "\\ufffd\\ufffd\\ufffd" },      /* overlong, 3 bytes */
+		{ "\xed\xa0\x80", 3, "\\ufffd\\ufffd\\ufffd" },      /* UTF-16 surrogate */
+		{ "\xf4\x90\x80\x80", 4, "\\ufffd\\ufffd\\ufffd\\ufffd" }, /* > U+10FFFF */
+		{ "\xf5\x80", 2, "\\ufffd\\ufffd" },
+		{ "a\xe2\x82", 3, "a\\ufffd\\ufffd" },               /* cut off at the end */
+		{ "\xc3(", 2, "\\ufffd(" },                          /* bad continuation */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		log_json_escape(out, sizeof out, bad[i].in, bad[i].len);
+		assert_string_equal(out, bad[i].want);
+	}
+}
+
+static void test_log_json_escape_never_splits_a_character(void **state)
+{
+	(void)state;
+	char out[8];
+
+	memset(out, 'X', sizeof out);
+	assert_int_equal(log_json_escape(out, 0, "abc", 3), 0);
+	assert_int_equal(out[0], 'X');   /* cap 0: nothing written */
+	assert_int_equal(log_json_escape(out, 4, "ab\"", 3), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(log_json_escape(out, 3, "\xc3\xa9", 2), 2);
+	assert_string_equal(out, "\xc3\xa9");
+	assert_int_equal(log_json_escape(out, 2, "\xc3\xa9", 2), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(log_json_escape(out, 6, "\x01", 1), 0);   /* needs 6 + NUL */
+	assert_int_equal(log_json_escape(out, 7, "\x01", 1), 6);
+	assert_string_equal(out, "\\u0001");
+}
+
+static void test_log_limited_json_uses_the_limit_event(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct log_limit named = {}, unnamed = {};
+	time_t now = 1700000000;
+
+	named.event = "handshake_refused";
+	log_format = LOG_FORMAT_JSON;
+	for (int i = 0; i < LOG_LIMIT_BURST + 2; i++)
+		log_limited(&named, now, "refused %d", i);
+	log_limited(&named, now + 1, "after");
+	log_limited(&unnamed, now, "no name");
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), LOG_LIMIT_BURST + 3);
+	for (int i = 0; i < LOG_LIMIT_BURST + 2; i++) {
+		cJSON *j = json_line(s, i);
+		assert_string_equal(jstr(j, "event"), "handshake_refused");
+		assert_string_equal(jstr(j, "level"), "warn");
+		cJSON_Delete(j);
+	}
+	cJSON *j = json_line(s, LOG_LIMIT_BURST);
+	assert_string_equal(jstr(cJSON_GetObjectItemCaseSensitive(j, "fields"), "msg"),
+			    "(2 similar lines suppressed)");
+	cJSON_Delete(j);
+	j = json_line(s, LOG_LIMIT_BURST + 2);
+	assert_string_equal(jstr(j, "event"), "security");
+	cJSON_Delete(j);
+}
+
+static void test_log_json_fields_follow_msg(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	const char *none = NULL;
+	const struct log_field lf[] = { LOG_NUM("call", 5000000000ull), LOG_STR("uuid", "a\"b\n"),
+					LOG_NUM("code", -1), LOG_STR("from", none) };
+
+	log_format = LOG_FORMAT_JSON;
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "call %d", 1);
+	log_threshold = LOG_WARN;
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "filtered");
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), 1);
+	assert_non_null(strstr(s, "\"fields\":{\"msg\":\"call 1\",\"call\":5000000000,\"uuid\":\"a\\\"b\\n\",\"code\":-1,"
+				  "\"from\":\"\"}}\n"));
+	cJSON *j = json_line(s, 0);
+	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(j, "fields");
+	assert_int_equal(cJSON_GetArraySize(fl), 5);
+	assert_string_equal(jstr(fl, "uuid"), "a\"b\n");
+	cJSON_Delete(j);
+}
+
+static void test_log_json_fields_never_break_the_line(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	static char msg[5000], big[4000];
+
+	memset(msg, '\x01', sizeof msg - 1);    /* the longest escaped message */
+	memset(big, '\x02', sizeof big - 1);    /* and fields that cannot all fit */
+	const struct log_field lf[] = { LOG_STR("a", big), LOG_STR("b", big), LOG_NUM("c", 7) };
+	log_format = LOG_FORMAT_JSON;
+	LOG_FIELDS(LOG_WARN, "long", lf, "%s", msg);
+	LOG_FIELDS(LOG_WARN, "short", lf, "ok");
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), 2);
+	cJSON *j = json_line(s, 0);   /* cut, but one valid object */
+	assert_int_equal(strlen(jstr(cJSON_GetObjectItemCaseSensitive(j, "fields"), "msg")), 1023);
+	cJSON_Delete(j);
+	j = json_line(s, 1);
+	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(j, "fields");
+	assert_string_equal(jstr(fl, "msg"), "ok");
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(fl, "a"));
+	cJSON_Delete(j);
+}
+
+static void test_log_json_worker_tag_is_a_field(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	const struct log_field lf[] = { LOG_NUM("call", 3) };
+
+	log_set_tag("w1");
+	log_format = LOG_FORMAT_JSON;
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "open");
+	log_format = LOG_FORMAT_PLAIN;
+	log_info("plain");
+	log_set_tag(NULL);
+	const char *s = captured(f);
+	assert_non_null(strstr(s, "\"fields\":{\"msg\":\"open\",\"worker\":\"w1\",\"call\":3}}\n"));
+	assert_non_null(strstr(s, " info  [w1] plain\n"));
+}
+
+static void test_log_plain_ignores_event_names(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char body[256];
+
+	log_info_ev("call_open", "call %d", 3);
+	const char *s = captured(f);
+	assert_prefix(s, "info  ");
+	assert_string_equal(line_body(s, 0, body, sizeof body), "call 3");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_log, teardown_log)
 
 int main(void)
@@ -449,6 +729,18 @@ int main(void)
 		T(test_log_limited_resets_next_second),
 		T(test_log_limited_kinds_are_independent),
 		T(test_log_limited_respects_threshold),
+		T(test_log_format_parse_names),
+		T(test_log_json_line_shape),
+		T(test_log_json_every_byte_stays_one_valid_line),
+		T(test_log_json_long_message_is_cut_and_still_valid),
+		T(test_log_json_escape_controls_and_quotes),
+		T(test_log_json_escape_utf8),
+		T(test_log_json_escape_never_splits_a_character),
+		T(test_log_limited_json_uses_the_limit_event),
+		T(test_log_plain_ignores_event_names),
+		T(test_log_json_worker_tag_is_a_field),
+		T(test_log_json_fields_follow_msg),
+		T(test_log_json_fields_never_break_the_line),
 	};
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

@@ -1,0 +1,402 @@
+/*
+ * stats_page.cpp -- render /stats: tables and a graph, then keep them live.
+ *
+ * Why polling and not a push WebSocket (/stats/live): the page already has
+ * /stats.json, which is the same data with the same access rule, so a 1 s
+ * fetch() adds no protocol, no second per-connection state machine in the
+ * lws context and no path that could be confused with the audio socket
+ * (whose handshake refuses anything that is not a Vonage call). One small
+ * JSON render per open page per second is nothing next to 50 frames per
+ * second per call, and a page left open on a flaky link simply catches up
+ * on the next poll instead of holding a socket and a send queue.
+ *
+ * URLs are relative ("stats.json"), so the page keeps working when a proxy
+ * serves it under a path prefix.
+ *
+ * The server renders every table itself, with the same cells the script
+ * later rewrites (data-k names the JSON field), so the page is useful
+ * without JavaScript (a <noscript> meta refresh reloads it). The script
+ * only uses textContent, never innerHTML, and the CSP allows exactly this
+ * script and this style sheet, by hash, plus connect-src 'self' (no inline
+ * style attributes anywhere, so no 'unsafe-inline').
+ */
+#include "stats_page.h"
+
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Keep in step with the C renderer below: same cells, same formats. */
+const char stats_page_script[] =
+	"\"use strict\";\n"
+	"(function () {\n"
+	"var $ = function (id) { return document.getElementById(id); };\n"
+	"function two(n) { return (n < 10 ? \"0\" : \"\") + n; }\n"
+	"function dur(s) {\n"
+	"  var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, x = s % 60;\n"
+	"  return h ? h + \"h\" + two(m) + \"m\" + two(x) + \"s\" : m ? m + \"m\" + two(x) + \"s\" : x + \"s\";\n"
+	"}\n"
+	"var CALL = [[\"uuid\", 0, 1], [\"from\", 0, 1], [\"remote\", 0, 1],\n"
+	"  [\"duration_s\", function (c) { return dur(c.duration_s); }], [\"content_type\", 0, 1],\n"
+	"  [\"packets_received\"], [\"bytes_received\"], [\"packets_sent\"], [\"bytes_sent\"],\n"
+	"  [\"frames_dropped\"], [\"last_dtmf\"]];\n"
+	"function rows(id, list, cols, empty) {\n"
+	"  var tb = document.createElement(\"tbody\");\n"
+	"  tb.id = id;\n"
+	"  list.forEach(function (o) {\n"
+	"    var tr = tb.insertRow();\n"
+	"    if (o.id) tr.dataset.id = o.id;\n"
+	"    cols.forEach(function (c) {\n"
+	"      var td = tr.insertCell(), v = c[1] ? c[1](o) : o[c[0]];\n"
+	"      td.dataset.k = c[0];\n"
+	"      td.textContent = v === \"\" || v === undefined ? \"-\" : v;\n"
+	"      if (c[2]) td.className = \"l\";\n"
+	"    });\n"
+	"  });\n"
+	"  if (!list.length) {\n"
+	"    var td = tb.insertRow().insertCell();\n"
+	"    td.colSpan = cols.length;\n"
+	"    td.className = \"l\";\n"
+	"    td.textContent = empty;\n"
+	"  }\n"
+	"  $(id).replaceWith(tb);\n"
+	"}\n"
+	"function line(v, max) {\n"
+	"  return v.map(function (y, i) {\n"
+	"    return (300 - (v.length - 1 - i) * 5) + \",\" + (78 - y / max * 74).toFixed(1);\n"
+	"  }).join(\" \");\n"
+	"}\n"
+	"function show(j) {\n"
+	"  var v = { uptime_s: dur(j.uptime_s), version: j.version, events_received: j.events_received,\n"
+	"    frames_in_per_s: j.rate.frames_in_per_s.toFixed(1),\n"
+	"    frames_out_per_s: j.rate.frames_out_per_s.toFixed(1) };\n"
+	"  Object.keys(j.totals).forEach(function (k) { v[k] = j.totals[k]; });\n"
+	"  document.querySelectorAll(\"#summary [data-k]\").forEach(function (td) {\n"
+	"    if (td.dataset.k in v) td.textContent = v[td.dataset.k];\n"
+	"  });\n"
+	"  rows(\"calls\", j.connections, CALL, \"No open calls\");\n"
+	"  rows(\"rejected\", Object.keys(j.rejected).map(function (k) {\n"
+	"    return { reason: k, count: j.rejected[k] };\n"
+	"  }), [[\"reason\", 0, 1], [\"count\"]], \"-\");\n"
+	"  rows(\"events\", j.recent_events, [[\"time\", 0, 1], [\"uuid\", 0, 1], [\"status\", 0, 1]],\n"
+	"    \"No events yet\");\n"
+	"  var a = j.history.frames_in_per_s, b = j.history.frames_out_per_s;\n"
+	"  var max = Math.max.apply(null, [1].concat(a, b));\n"
+	"  $(\"g-in\").setAttribute(\"points\", line(a, max));\n"
+	"  $(\"g-out\").setAttribute(\"points\", line(b, max));\n"
+	"  $(\"g-max\").textContent = max;\n"
+	"  $(\"state\").textContent = \"live, updated \" + new Date().toLocaleTimeString();\n"
+	"  document.body.dataset.polls = (+document.body.dataset.polls || 0) + 1;\n"
+	"}\n"
+	"function poll() {\n"
+	"  var t0 = Date.now();\n"
+	"  fetch(\"stats.json\", { cache: \"no-store\" }).then(function (r) {\n"
+	"    if (!r.ok) throw new Error(\"HTTP \" + r.status);\n"
+	"    return r.json();\n"
+	"  }).then(show).catch(function (e) {\n"
+	"    $(\"state\").textContent = \"not updating: \" + e.message;\n"
+	"  }).finally(function () { setTimeout(poll, Math.max(0, 1000 - (Date.now() - t0))); });\n"
+	"}\n"
+	"poll();\n"
+	"})();\n";
+
+static const char STYLE[] =
+	":root{color-scheme:light dark;font-family:system-ui,sans-serif}"
+	"body{margin:0 auto;padding:1em;max-width:100em}"
+	"h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.1em;margin:1.2em 0 .4em}"
+	".wrap{overflow-x:auto;max-width:100%}.grid{display:flex;flex-wrap:wrap;gap:1em 2em;align-items:flex-start}"
+	".grid>*{min-width:0}"
+	"table{border-collapse:collapse;font-variant-numeric:tabular-nums}"
+	"caption{text-align:left;font-size:.9em;padding:.2em 0;opacity:.8}"
+	"td,th{border:1px solid #8886;padding:.25em .5em;text-align:right;white-space:nowrap}"
+	"th{background:#8882;font-weight:600}th[scope=row],.l{text-align:left}"
+	"thead th{white-space:normal;vertical-align:bottom}"
+	"figure{margin:0;flex:1 1 18em;max-width:min(44em,100%)}figcaption{font-size:.9em}"
+	"svg{width:100%;height:auto;border:1px solid #8886}"
+	"line{stroke:#8886;stroke-width:.5}polyline{fill:none;stroke-width:1.5}#g-in,.in{stroke:#1f77b4;color:#1f77b4}"
+	"#g-out,.out{stroke:#e8710a;color:#e8710a}#g-out{stroke-dasharray:4 2}"
+	"@media (max-width:40em){body{padding:.5em;font-size:.95em}td,th{padding:.2em .3em}}";
+
+/* Bounded appender with a measuring mode: p == NULL only counts. */
+struct sbuf { char *p; size_t len, cap; int ok; };
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (!b->ok)
+		return;
+	va_start(ap, fmt);
+	int n = b->p ? vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap) : vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (b->p && (size_t)n >= b->cap - b->len))
+		b->ok = 0;
+	else
+		b->len += (size_t)n;
+}
+
+static void sb_escaped(struct sbuf *b, const char *s)
+{
+	for (; *s && b->ok; s++) {
+		switch (*s) {
+		case '<':  sb_printf(b, "&lt;"); break;
+		case '>':  sb_printf(b, "&gt;"); break;
+		case '&':  sb_printf(b, "&amp;"); break;
+		case '"':  sb_printf(b, "&quot;"); break;
+		case '\'': sb_printf(b, "&#39;"); break;
+		default:   sb_printf(b, "%c", *s);
+		}
+	}
+}
+
+/* A text cell: "-" when empty, like the script. */
+static void cell_str(struct sbuf *b, const char *k, const char *v)
+{
+	sb_printf(b, "<td data-k=\"%s\" class=\"l\">", k);
+	if (v[0])
+		sb_escaped(b, v);
+	else
+		sb_printf(b, "-");
+	sb_printf(b, "</td>");
+}
+
+static void cell_num(struct sbuf *b, const char *k, unsigned long long v)
+{
+	sb_printf(b, "<td data-k=\"%s\">%llu</td>", k, v);
+}
+
+/* "42s", "3m07s", "2h03m07s": the script's dur() */
+static void fmt_dur(char *out, size_t cap, long long s)
+{
+	if (s < 0)
+		s = 0;
+	long long h = s / 3600, m = s / 60 % 60, x = s % 60;
+	if (h)
+		snprintf(out, cap, "%lldh%02lldm%02llds", h, m, x);
+	else if (m)
+		snprintf(out, cap, "%lldm%02llds", m, x);
+	else
+		snprintf(out, cap, "%llds", x);
+}
+
+static void summary_row(struct sbuf *b, const char *label, const char *k, const char *v)
+{
+	sb_printf(b, "<tr><th scope=\"row\">%s</th><td data-k=\"%s\">%s</td></tr>", label, k, v);
+}
+
+static void summary_num(struct sbuf *b, const char *label, const char *k, unsigned long long v)
+{
+	char num[24];
+	snprintf(num, sizeof num, "%llu", v);
+	summary_row(b, label, k, num);
+}
+
+static void render_summary(struct sbuf *b, const struct stats *s, time_t now)
+{
+	struct stats_counters t;
+	char up[32], fin[32], fout[32];
+	double in, out;
+
+	stats_totals(s, &t);
+	stats_rate(s, STATS_RATE_WINDOW, &in, &out);
+	fmt_dur(up, sizeof up, (long long)(now - s->started));
+	snprintf(fin, sizeof fin, "%.1f", in);
+	snprintf(fout, sizeof fout, "%.1f", out);
+	sb_printf(b, "<div class=\"wrap\"><table id=\"summary\"><caption>Since start</caption><tbody>");
+	summary_num(b, "Open calls", "connections_open", s->connections_open);
+	summary_num(b, "Calls since start", "connections_total", s->connections_total);
+	summary_row(b, "Frames/s in (last 5 s)", "frames_in_per_s", fin);
+	summary_row(b, "Frames/s out (last 5 s)", "frames_out_per_s", fout);
+	summary_num(b, "Packets in", "packets_received", t.packets_received);
+	summary_num(b, "Bytes in", "bytes_received", t.bytes_received);
+	summary_num(b, "Packets out", "packets_sent", t.packets_sent);
+	summary_num(b, "Bytes out", "bytes_sent", t.bytes_sent);
+	summary_num(b, "Frames dropped", "frames_dropped", t.frames_dropped);
+	summary_num(b, "Event webhooks", "events_received", s->events_received);
+	summary_row(b, "Uptime", "uptime_s", up);
+	summary_row(b, "Version", "version", CALLER_ECHO_VERSION);
+	sb_printf(b, "</tbody></table></div>\n");
+}
+
+/* 60 one-second samples across 300 units, newest at the right edge. */
+static void graph_line(struct sbuf *b, const char *id, const uint32_t *v, const struct stats *s,
+		       uint32_t max)
+{
+	sb_printf(b, "<polyline id=\"%s\" points=\"", id);
+	for (uint32_t i = 0; i < s->hist_len; i++) {
+		uint32_t k = (s->hist_head + STATS_HISTORY - s->hist_len + i) % STATS_HISTORY;
+		sb_printf(b, "%s%u,%.1f", i ? " " : "", 300 - (s->hist_len - 1 - i) * 5,
+			  78 - (double)v[k] / max * 74);
+	}
+	sb_printf(b, "\"/>");
+}
+
+static void render_graph(struct sbuf *b, const struct stats *s)
+{
+	uint32_t max = 1;
+	for (uint32_t i = 0; i < STATS_HISTORY; i++) {
+		if (s->hist_in[i] > max)
+			max = s->hist_in[i];
+		if (s->hist_out[i] > max)
+			max = s->hist_out[i];
+	}
+	sb_printf(b, "<figure><svg viewBox=\"0 0 300 80\" role=\"img\" aria-labelledby=\"g-cap\">"
+		     "<line x1=\"0\" y1=\"4\" x2=\"300\" y2=\"4\"/><line x1=\"0\" y1=\"41\" x2=\"300\" y2=\"41\"/>"
+		     "<line x1=\"0\" y1=\"78\" x2=\"300\" y2=\"78\"/>");
+	graph_line(b, "g-in", s->hist_in, s, max);
+	graph_line(b, "g-out", s->hist_out, s, max);
+	sb_printf(b, "</svg><figcaption id=\"g-cap\">Frames per second over the last %d s: "
+		     "<span class=\"in\">in (solid)</span>, <span class=\"out\">out (dashed)</span>; "
+		     "top of the graph = <span id=\"g-max\">%u</span></figcaption></figure>\n",
+		  STATS_HISTORY, max);
+}
+
+static void render_calls(struct sbuf *b, const struct stats *s, time_t now)
+{
+	char dur[32], digit[2];
+
+	sb_printf(b, "<h2 id=\"h-calls\">Open calls</h2><div class=\"wrap\"><table aria-labelledby=\"h-calls\">"
+		     "<caption>One row per audio WebSocket, newest first</caption><thead><tr>"
+		     "<th scope=\"col\" class=\"l\">Call uuid</th><th scope=\"col\" class=\"l\">Caller</th>"
+		     "<th scope=\"col\" class=\"l\">Client address</th><th scope=\"col\">Duration</th>"
+		     "<th scope=\"col\" class=\"l\">Audio format</th><th scope=\"col\">Packets in</th>"
+		     "<th scope=\"col\">Bytes in</th><th scope=\"col\">Packets out</th>"
+		     "<th scope=\"col\">Bytes out</th><th scope=\"col\">Dropped</th>"
+		     "<th scope=\"col\">Last DTMF</th></tr></thead><tbody id=\"calls\">");
+	for (const struct stats_conn *c = s->head; c && b->ok; c = c->next) {
+		fmt_dur(dur, sizeof dur, (long long)(now - c->connected_at));
+		digit[0] = c->last_dtmf;
+		digit[1] = '\0';
+		sb_printf(b, "<tr data-id=\"%llu\">", (unsigned long long)c->id);
+		cell_str(b, "uuid", c->uuid);
+		cell_str(b, "from", c->from);
+		cell_str(b, "remote", c->remote);
+		sb_printf(b, "<td data-k=\"duration_s\">%s</td>", dur);
+		cell_str(b, "content_type", c->content_type);
+		cell_num(b, "packets_received", c->c.packets_received);
+		cell_num(b, "bytes_received", c->c.bytes_received);
+		cell_num(b, "packets_sent", c->c.packets_sent);
+		cell_num(b, "bytes_sent", c->c.bytes_sent);
+		cell_num(b, "frames_dropped", c->c.frames_dropped);
+		sb_printf(b, "<td data-k=\"last_dtmf\">%s</td></tr>\n", digit[0] ? digit : "-");
+	}
+	if (!s->head)
+		sb_printf(b, "<tr><td colspan=\"11\" class=\"l\">No open calls</td></tr>");
+	sb_printf(b, "</tbody></table></div>\n");
+}
+
+static void render_rejected(struct sbuf *b, const struct stats *s)
+{
+	sb_printf(b, "<section><h2 id=\"h-rej\">Refused handshakes</h2><div class=\"wrap\"><table aria-labelledby=\"h-rej\">"
+		     "<caption>By reason, since start</caption><thead><tr><th scope=\"col\" class=\"l\">Reason</th>"
+		     "<th scope=\"col\">Count</th></tr></thead><tbody id=\"rejected\">");
+	for (int r = 1; r < REJECT__COUNT; r++)
+		sb_printf(b, "<tr><td data-k=\"reason\" class=\"l\">%s</td><td data-k=\"count\">%llu</td></tr>",
+			  stats_reject_str(r), (unsigned long long)s->rejected[r]);
+	sb_printf(b, "</tbody></table></div></section>\n");
+}
+
+static void render_events(struct sbuf *b, const struct stats *s)
+{
+	char when[32];
+
+	sb_printf(b, "<section><h2 id=\"h-ev\">Recent call events</h2><div class=\"wrap\"><table aria-labelledby=\"h-ev\">"
+		     "<caption>Last %d event webhooks, newest first</caption><thead><tr>"
+		     "<th scope=\"col\" class=\"l\">Time (UTC)</th><th scope=\"col\" class=\"l\">Call uuid</th>"
+		     "<th scope=\"col\" class=\"l\">Status</th></tr></thead><tbody id=\"events\">",
+		  STATS_RECENT_EVENTS);
+	for (uint32_t i = 0; i < s->recent_len; i++) {
+		const struct stats_event *e =
+			&s->recent[(s->recent_head + STATS_RECENT_EVENTS - 1 - i) % STATS_RECENT_EVENTS];
+		stats_iso8601(e->at, when, sizeof when);
+		sb_printf(b, "<tr>");
+		cell_str(b, "time", when);
+		cell_str(b, "uuid", e->uuid);
+		cell_str(b, "status", e->status);
+		sb_printf(b, "</tr>");
+	}
+	if (!s->recent_len)
+		sb_printf(b, "<tr><td colspan=\"3\" class=\"l\">No events yet</td></tr>");
+	sb_printf(b, "</tbody></table></div></section>\n");
+}
+
+static void render(struct sbuf *b, const struct stats *s, time_t now)
+{
+	char up[32];
+
+	fmt_dur(up, sizeof up, (long long)(now - s->started));
+	sb_printf(b,
+		  "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+		  "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>"
+		  "<title>caller-echo stats</title><style>%s</style></head><body>\n<header><h1>caller-echo",
+		  STYLE);
+	if (s->worker[0]) {   /* several processes on one port: say which one this is */
+		sb_printf(b, " <span id=\"worker\">");
+		sb_escaped(b, s->worker);
+		sb_printf(b, "</span>");
+	}
+	sb_printf(b,
+		  "</h1><p>Version %s &middot; pid %ld &middot; <span id=\"state\">snapshot at %s uptime"
+		  "</span> &middot; <a href=\"stats.json\">JSON</a> &middot; <a href=\"metrics\">metrics</a>"
+		  "</p></header>\n<main>\n<h2>Overview</h2><div class=\"grid\">",
+		  CALLER_ECHO_VERSION, s->pid, up);
+	render_summary(b, s, now);
+	render_graph(b, s);
+	sb_printf(b, "</div>\n");
+	render_calls(b, s, now);
+	sb_printf(b, "<div class=\"grid\">");
+	render_rejected(b, s);
+	render_events(b, s);
+	sb_printf(b, "</div>\n</main>\n<script>%s</script>\n</body></html>\n", stats_page_script);
+}
+
+char *stats_page_render(const struct stats *s, time_t now, size_t *len)
+{
+	struct sbuf m = { NULL, 0, 0, 1 };
+
+	render(&m, s, now);   /* measure */
+	if (!m.ok)
+		return NULL;
+	struct sbuf b = { (char *)malloc(m.len + 1), 0, m.len + 1, 1 };
+	if (!b.p)
+		return NULL;
+	render(&b, s, now);
+	if (!b.ok || b.len != m.len) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+/* "'sha256-<base64>'" of s into out (56 bytes), or "'none'" if hashing fails. */
+static void csp_hash(const char *s, size_t len, char *out, size_t cap)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32 &&
+	    EVP_EncodeBlock(b64, md, (int)mdlen) == 44)
+		snprintf(out, cap, "'sha256-%.44s'", (char *)b64);
+	else
+		snprintf(out, cap, "'none'");   /* the page still works, unstyled or static */
+}
+
+const char *stats_page_csp(void)
+{
+	static char csp[320];
+	char script[64], style[64];
+
+	if (csp[0])
+		return csp;
+	csp_hash(stats_page_script, sizeof stats_page_script - 1, script, sizeof script);
+	csp_hash(STYLE, sizeof STYLE - 1, style, sizeof style);
+	snprintf(csp, sizeof csp,
+		 "default-src 'none'; style-src %s; script-src %s; connect-src 'self'; "
+		 "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		 style, script);
+	return csp;
+}

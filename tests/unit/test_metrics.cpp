@@ -1,0 +1,208 @@
+/*
+ * test_metrics.cpp -- unit tests for src/metrics.cpp (Prometheus text).
+ *
+ * Each test fills a fresh struct stats, renders, and checks exact sample
+ * lines, that every family has exactly one HELP and one TYPE before its
+ * samples, and that label sets stay bounded whatever the input. The real
+ * output is also run through `promtool check metrics` in
+ * tests/integration/test_metrics.py.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
+#include <cmocka.h>
+}
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+#define T_START 1700000000L
+
+struct fixture {
+	struct stats s;
+	struct stats_conn conn[4];
+};
+
+static int setup_metrics(void **state)
+{
+	struct fixture *f = (struct fixture *)calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	stats_init(&f->s, T_START);
+	*state = f;
+	return 0;
+}
+
+static int teardown_metrics(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+/* The text has this exact line (a whole line, not a prefix of one). */
+static void assert_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *p = text; (p = strstr(p, line)); p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return;
+	fail_msg("missing line: %s", line);
+}
+
+static int count_lines_starting(const char *text, const char *prefix)
+{
+	int n = 0;
+	size_t len = strlen(prefix);
+	for (const char *p = text; *p;) {
+		if (!strncmp(p, prefix, len))
+			n++;
+		const char *nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return n;
+}
+
+/* Every sample's family was announced by HELP then TYPE just before its first sample. */
+static void assert_well_formed(const char *text, size_t len)
+{
+	char family[128] = "";
+
+	assert_int_equal(len, strlen(text));
+	assert_true(len > 0 && text[len - 1] == '\n');
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		assert_non_null(nl);
+		if (!strncmp(p, "# HELP ", 7)) {
+			const char *sp = strchr(p + 7, ' ');
+			assert_true(sp && sp < nl);
+			snprintf(family, sizeof family, "%.*s", (int)(sp - p - 7), p + 7);
+			assert_true(!strncmp(family, "caller_echo_", 12));
+			/* the next line is its TYPE */
+			char want[160];
+			snprintf(want, sizeof want, "# TYPE %s ", family);
+			assert_true(!strncmp(nl + 1, want, strlen(want)));
+		} else if (p[0] != '#') {
+			size_t fl = strlen(family);
+			assert_true(fl && !strncmp(p, family, fl) && (p[fl] == ' ' || p[fl] == '{'));
+		}
+		p = nl + 1;
+	}
+}
+
+static void test_metrics_render_empty_server(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len = 0;
+
+	char *m = metrics_render(&f->s, T_START + 42, &len);
+	assert_non_null(m);
+	assert_well_formed(m, len);
+	static const char head[] = "# HELP caller_echo_build_info Version and --worker-id of the running server (always 1).\n"
+				   "# TYPE caller_echo_build_info gauge\n"
+				   "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\",worker=\"\"} 1\n";
+	assert_true(!strncmp(m, head, sizeof head - 1));
+	assert_line(m, "# TYPE caller_echo_uptime_seconds gauge");
+	assert_line(m, "caller_echo_uptime_seconds 42");
+	assert_line(m, "# TYPE caller_echo_calls_open gauge");
+	assert_line(m, "caller_echo_calls_open 0");
+	assert_line(m, "# TYPE caller_echo_received_bytes_total counter");
+	assert_line(m, "caller_echo_handshakes_refused_total{reason=\"bad_signature\"} 0");
+	assert_line(m, "caller_echo_events_total{status=\"other\"} 0");
+	assert_line(m, "caller_echo_websocket_closes_total{code=\"1006\",side=\"peer\"} 0");
+	/* bounded label sets: every reason, status, code x side, once */
+	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
+	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
+	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 13);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 13);
+	free(m);
+}
+
+static void test_metrics_render_counts(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len;
+
+	stats_conn_open(&f->s, &f->conn[0], "a", T_START);
+	stats_conn_open(&f->s, &f->conn[1], "b", T_START);
+	stats_conn_open(&f->s, &f->conn[2], "c", T_START);
+	for (int i = 0; i < 3; i++) {
+		f->conn[i].c.packets_received = 100 + (uint64_t)i;
+		f->conn[i].c.bytes_received = 96000;
+		f->conn[i].c.packets_sent = 90;
+		f->conn[i].c.bytes_sent = 86400;
+		f->conn[i].c.frames_dropped = 1;
+	}
+	f->conn[1].c.bytes_received = 5000000000ull;   /* beyond 32 bits */
+	stats_conn_close(&f->s, &f->conn[2]);            /* still in the totals */
+	f->s.rejected[AUTH_MISSING] = 2;
+	f->s.rejected[REJECT_ORIGIN] = 1;
+	stats_event_record(&f->s, T_START, "answered", "u");
+	stats_event_record(&f->s, T_START, "answered", "u");
+	stats_event_record(&f->s, T_START, "<evil\"\\\nstatus>", "u");   /* -> "other", never a label */
+	f->s.events_received = 3;
+	stats_close_record(&f->s, CLOSE_BY_SERVER, 1009);
+	stats_close_record(&f->s, CLOSE_BY_PEER, 1000);
+	stats_close_record(&f->s, CLOSE_BY_PEER, 4321);
+
+	char *m = metrics_render(&f->s, T_START - 5, &len);   /* clock went back: uptime 0 */
+	assert_non_null(m);
+	assert_well_formed(m, len);
+	assert_line(m, "caller_echo_uptime_seconds 0");
+	assert_line(m, "caller_echo_calls_open 2");
+	assert_line(m, "caller_echo_calls_total 3");
+	assert_line(m, "caller_echo_frames_received_total 303");
+	assert_line(m, "caller_echo_frames_sent_total 270");
+	assert_line(m, "caller_echo_received_bytes_total 5000192000");
+	assert_line(m, "caller_echo_sent_bytes_total 259200");
+	assert_line(m, "caller_echo_frames_dropped_total 3");
+	assert_line(m, "caller_echo_events_received_total 3");
+	assert_line(m, "caller_echo_handshakes_refused_total{reason=\"missing\"} 2");
+	assert_line(m, "caller_echo_handshakes_refused_total{reason=\"origin\"} 1");
+	assert_line(m, "caller_echo_handshakes_refused_total{reason=\"capacity\"} 0");
+	assert_line(m, "caller_echo_events_total{status=\"answered\"} 2");
+	assert_line(m, "caller_echo_events_total{status=\"other\"} 1");
+	assert_line(m, "caller_echo_websocket_closes_total{code=\"1009\",side=\"server\"} 1");
+	assert_line(m, "caller_echo_websocket_closes_total{code=\"1000\",side=\"peer\"} 1");
+	assert_line(m, "caller_echo_websocket_closes_total{code=\"other\",side=\"peer\"} 1");
+	assert_line(m, "caller_echo_websocket_closes_total{code=\"1000\",side=\"server\"} 0");
+	assert_null(strstr(m, "evil"));
+	free(m);
+}
+
+static void test_metrics_render_names_the_worker(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len;
+
+	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2");
+	char *m = metrics_render(&f->s, T_START, &len);
+	assert_non_null(m);
+	assert_line(m, "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\",worker=\"w2\"} 1");
+	free(m);
+	/* config allows no such id, but a label value is escaped whatever it holds */
+	snprintf(f->s.worker, sizeof f->s.worker, "%s", "a\"b\\c\nd");
+	m = metrics_render(&f->s, T_START, &len);
+	assert_non_null(m);
+	assert_line(m, "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\",worker=\"a\\\"b\\\\c\\nd\"} 1");
+	free(m);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_metrics, teardown_metrics)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_metrics_render_empty_server),
+		T(test_metrics_render_counts),
+		T(test_metrics_render_names_the_worker),
+	};
+	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
+}
