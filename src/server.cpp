@@ -260,6 +260,28 @@ static void lws_emit(int level, const char *line)
 				p += 3;
 		}
 	}
+	/*
+	 * lws reports some per-connection failures at error level with no
+	 * throttle of its own -- e.g. one line per failed accept() while the
+	 * descriptors are exhausted -- so a flood could fill a disk through it.
+	 * Warnings and errors get the same burst-per-second cap as our own
+	 * refusal lines; debug output (asked for explicitly) is not capped.
+	 */
+	static struct { time_t window; uint32_t in_window, suppressed; } lim;
+	if (l <= LOG_WARN) {
+		time_t now = time(NULL);
+		if (now != lim.window) {
+			if (lim.suppressed)
+				LOG_EV(LOG_WARN, "lws", "lws: (%u similar lines suppressed)", lim.suppressed);
+			lim.window = now;
+			lim.in_window = lim.suppressed = 0;
+		}
+		if (lim.in_window >= LOG_LIMIT_BURST) {
+			lim.suppressed++;
+			return;
+		}
+		lim.in_window++;
+	}
 	LOG_EV(l, "lws", "lws: %s", p);
 }
 
