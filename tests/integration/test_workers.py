@@ -74,10 +74,14 @@ class SharedPort(unittest.TestCase):
         # our listener hands each connection to the same filter as lws's own:
         # the per-address cap on connections that are not calls still holds
         with Server(args=["--reuse-port", "--max-conns-per-addr", "3"]) as srv:
-            held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(3)]
+            # from an address of their own: the harness's and curl's
+            # connections from 127.0.0.1 may still be closing on the server
+            src = ("127.0.0.9", 0)
+            held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5, source_address=src)
+                    for _ in range(3)]
             try:
                 time.sleep(0.2)
-                extra = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+                extra = socket.create_connection(("127.0.0.1", srv.port), timeout=5, source_address=src)
                 extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 try:
                     got = extra.recv(100)
