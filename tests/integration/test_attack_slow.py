@@ -294,21 +294,17 @@ class Flood(HandshakeCase):
             call.assert_clean(self)
 
 
-    # Known bug, reported to the lead (not fixed here: src/ is not this
-    # test's to change): when accept() fails with EMFILE, lws 4.1.6
-    # (lib/roles/listen/ops-listen.c:92) logs "accept: errno 24" and leaves
-    # the listening socket readable, so the loop spins at ~90% CPU and
-    # src/server.cpp lws_emit() writes every line: ~300,000 lines (20 MB) a
-    # second. Remove this decorator once the log is bounded.
-    @unittest.expectedFailure
     def test_descriptor_exhaustion(self):
-        """Silent TCP connections from many addresses past the server's
-        descriptor limit (--max-calls 10 gives it 266): new connections must
-        wait, but the log stays bounded (lws reports every failed accept()),
-        the call already running loses nothing, and once the handshake
-        timeout has reaped the silent sockets the server answers again."""
+        """Silent TCP connections from many addresses (one each: the
+        per-address cap does not apply) past the server's descriptor limit
+        (--max-calls 10 gives it 266): the server stops accepting 64 short of
+        the limit and closes the rest at accept (rejected.conns_full) instead
+        of spinning on EMFILE; the log stays bounded, the call already
+        running loses nothing, and once the handshake timeout has reaped the
+        silent sockets the server answers again."""
         with Server(args=["--max-calls", "10", "--handshake-timeout", "2"]) as srv:
             call = self.start_honest(srv, seconds=5.0)
+            before = rejected(srv)
             raise_fd_limit(400)
             log0 = len(srv.stderr_text())
             socks = []
@@ -325,6 +321,10 @@ class Flood(HandshakeCase):
             finally:
                 for s in socks:
                     s.close()
+            got = delta(before, rejected(srv))
+            self.assertEqual(set(got), {"conns_full"}, got)
+            # 266 descriptors - 64 kept back - the listener, the call, stdio...
+            self.assertGreaterEqual(got["conns_full"], 320 - (266 - 64))
             call.assert_clean(self)
             lines = flood_log.splitlines()
             self.assertLessEqual(len(lines), 100, "%d log lines in 1 s of flood, e.g.\n%s" % (
