@@ -21,6 +21,8 @@ if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs nginx prometheus systemd"
 	# /stats runs in headless Chromium via chromedriver (test_stats_page.py)
 	pkgs="$pkgs chromium chromium-driver"
+	# attack tests: slowloris and slow read (tests/integration/test_attack_slow.py)
+	pkgs="$pkgs slowhttptest"
 	# make test replays the fuzz corpus and runs one integration pass under valgrind
 	pkgs="$pkgs $fuzz valgrind"
 fi

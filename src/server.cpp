@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@
 #include "ws_audio.h"
 
 #define TICK_US (100 * LWS_US_PER_MS)
+#define CONNS_RESERVE 64   /* descriptors kept back from accepted connections */
 #define SHUTDOWN_GRACE_US (1500 * LWS_US_PER_MS)
 
 /* Mozilla "intermediate" TLS 1.2 suites; TLS 1.3 uses OpenSSL's defaults. */
@@ -102,17 +104,53 @@ void server_peer(struct lws *wsi, char *buf, size_t len)
  * kept in the wsi's opaque user pointer until the connection becomes a call
  * (server_conn_upgraded) or is destroyed.
  */
+/*
+ * The wsi's opaque pointer holds what must be released for it: bit 0 says it
+ * counts in app->conns_open, the rest is its guard slot + 1 (0 = none).
+ */
+static void release_accept(struct app *app)
+{
+	guard_conn_done(&app->guard, app->accept_slot);
+	app->accept_slot = GUARD_NO_SLOT;
+	if (app->accept_counted && app->conns_open)
+		app->conns_open--;
+	app->accept_counted = 0;
+}
+
+static int refuse_at_accept(struct app *app, const struct addr *a, int reason)
+{
+	char peer[ADDR_STR_MAX];
+
+	release_accept(app);
+	app->stats.rejected[reason]++;
+	if (a)
+		addr_format(a, peer, sizeof peer);
+	log_limited(&app->reject_log, time(NULL), "refused connection from %s: %s (closed at accept)",
+		    a ? peer : "?", stats_reject_str(reason));
+	return 1;   /* lws closes the socket; nothing was read from it */
+}
+
 int server_conn_filter(struct app *app, const void *filter_args)
 {
 	const struct lws_filter_network_conn_args *f = (const struct lws_filter_network_conn_args *)filter_args;
 	const struct config *cfg = app->cfg;
 	struct addr a;
-	char peer[ADDR_STR_MAX];
+	int have_addr;
 
-	/* an adoption that failed before WSI_CREATE never claimed its slot */
-	guard_conn_done(&app->guard, app->accept_slot);
-	app->accept_slot = GUARD_NO_SLOT;
-	if (!f || addr_from_sockaddr((const struct sockaddr *)&f->cli_addr, &a))
+	/* an adoption that failed before NEW_CLIENT_INSTANTIATED never claimed these */
+	release_accept(app);
+	have_addr = f && !addr_from_sockaddr((const struct sockaddr *)&f->cli_addr, &a);
+
+	/*
+	 * Never let accept() run out of descriptors: lws 4.1.6 then leaves the
+	 * listening socket readable and spins, logging each failure. Closing
+	 * the newest connection at once keeps a margin free for the process.
+	 */
+	if (app->conns_open >= app->conns_max)
+		return refuse_at_accept(app, have_addr ? &a : NULL, REJECT_CONNS_FULL);
+	app->conns_open++;
+	app->accept_counted = 1;
+	if (!have_addr)
 		return 0;
 	/* a proxy carries many clients' connections: its clients are limited
 	 * at the handshake, by their forwarded address */
@@ -121,35 +159,37 @@ int server_conn_filter(struct app *app, const void *filter_args)
 	enum guard_result r = guard_conn_open(&app->guard, &a, (uint64_t)(lws_now_usecs() / 1000), &app->accept_slot);
 	if (r == GUARD_OK)
 		return 0;
-	int reason = r == GUARD_CONNS ? REJECT_ADDR_CONNS : REJECT_ADDR_TABLE_FULL;
-	app->stats.rejected[reason]++;
-	addr_format(&a, peer, sizeof peer);
-	log_limited(&app->reject_log, time(NULL), "refused connection from %s: %s (closed at accept)", peer,
-		    stats_reject_str(reason));
-	return 1;   /* lws closes the socket; nothing was read from it */
+	return refuse_at_accept(app, &a, r == GUARD_CONNS ? REJECT_ADDR_CONNS : REJECT_ADDR_TABLE_FULL);
 }
 
 void server_conn_created(struct lws *wsi)
 {
 	struct app *app = app_from_wsi(wsi);
-	if (app->accept_slot == GUARD_NO_SLOT)
+	if (app->accept_slot == GUARD_NO_SLOT && !app->accept_counted)
 		return;
-	lws_set_opaque_user_data(wsi, (void *)(uintptr_t)(app->accept_slot + 1));
+	uintptr_t slot = app->accept_slot == GUARD_NO_SLOT ? 0 : (uintptr_t)app->accept_slot + 1;
+	lws_set_opaque_user_data(wsi, (void *)(slot << 1 | (uintptr_t)app->accept_counted));
 	app->accept_slot = GUARD_NO_SLOT;
+	app->accept_counted = 0;
 }
 
 void server_conn_upgraded(struct lws *wsi)
 {
 	uintptr_t v = (uintptr_t)lws_get_opaque_user_data(wsi);
-	if (!v)
+	if (!(v >> 1))
 		return;
-	guard_conn_done(&app_from_wsi(wsi)->guard, (uint32_t)(v - 1));
-	lws_set_opaque_user_data(wsi, NULL);
+	guard_conn_done(&app_from_wsi(wsi)->guard, (uint32_t)((v >> 1) - 1));
+	lws_set_opaque_user_data(wsi, (void *)(v & 1));   /* still an open descriptor */
 }
 
 void server_conn_destroyed(struct lws *wsi)
 {
-	server_conn_upgraded(wsi);   /* same release; at most once per wsi */
+	struct app *app = app_from_wsi(wsi);
+
+	server_conn_upgraded(wsi);
+	if ((uintptr_t)lws_get_opaque_user_data(wsi) & 1 && app->conns_open)
+		app->conns_open--;
+	lws_set_opaque_user_data(wsi, NULL);
 }
 
 /* The one vhost's SSL_CTX (lws owns it), kept for the SIGHUP reload. */
@@ -259,6 +299,28 @@ static void lws_emit(int level, const char *line)
 			if (p[0] && p[1] == ':' && p[2] == ' ')
 				p += 3;
 		}
+	}
+	/*
+	 * lws reports some per-connection failures at error level with no
+	 * throttle of its own -- e.g. one line per failed accept() while the
+	 * descriptors are exhausted -- so a flood could fill a disk through it.
+	 * Warnings and errors get the same burst-per-second cap as our own
+	 * refusal lines; debug output (asked for explicitly) is not capped.
+	 */
+	static struct { time_t window; uint32_t in_window, suppressed; } lim;
+	if (l <= LOG_WARN) {
+		time_t now = time(NULL);
+		if (now != lim.window) {
+			if (lim.suppressed)
+				LOG_EV(LOG_WARN, "lws", "lws: (%u similar lines suppressed)", lim.suppressed);
+			lim.window = now;
+			lim.in_window = lim.suppressed = 0;
+		}
+		if (lim.in_window >= LOG_LIMIT_BURST) {
+			lim.suppressed++;
+			return;
+		}
+		lim.in_window++;
 	}
 	LOG_EV(l, "lws", "lws: %s", p);
 }
@@ -494,6 +556,14 @@ int server_create(struct app *app, const struct config *cfg)
 				cfg->limit_exempt, cfg->n_limit_exempt };
 	app->accept_slot = GUARD_NO_SLOT;
 	guard_init(&app->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
+	/* accepted connections stop CONNS_RESERVE short of the open-file limit
+	 * (main() sets it to --max-calls + 256): listeners, logs, certificate
+	 * files and the event library keep the rest */
+	struct rlimit rl;
+	rlim_t lim = getrlimit(RLIMIT_NOFILE, &rl) ? 1024 : rl.rlim_cur;
+	if (lim > (1u << 20))
+		lim = 1u << 20;
+	app->conns_max = lim > CONNS_RESERVE ? (uint32_t)(lim - CONNS_RESERVE) : 1;
 	replay_init(&app->replay, seeds[1]);
 
 	int lws_levels = LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0);

@@ -32,6 +32,9 @@ struct app {
 	struct log_limit     limit_log;      /* calls closed by a per-call limit */
 	struct guard         guard;          /* per-address handshake limits */
 	uint32_t             accept_slot;    /* guard slot of the connection being accepted */
+	int                  accept_counted; /* ... and it was counted in conns_open */
+	uint32_t             conns_open;     /* accepted connections not yet destroyed */
+	uint32_t             conns_max;      /* open-file limit minus a reserve */
 	struct replay        replay;         /* jti of accepted handshake tokens */
 	time_t               now_s;          /* wall clock as of the last tick (100 ms) */
 	unsigned             ticks;

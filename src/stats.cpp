@@ -182,6 +182,7 @@ const char *stats_reject_str(int reason)
 	case REJECT_ADDR_RATE:     return "addr_rate";
 	case REJECT_ADDR_TABLE_FULL: return "addr_table_full";
 	case REJECT_ADDR_CONNS:    return "addr_conns";
+	case REJECT_CONNS_FULL:    return "conns_full";
 	case REJECT_REPLAY:        return "replay";
 	case REJECT_MISSING_JTI:   return "missing_jti";
 	case REJECT_REPLAY_FULL:   return "replay_table_full";

@@ -57,6 +57,7 @@ enum reject_reason {
 	REJECT_ADDR_RATE,        /* per-address handshake rate (429) */
 	REJECT_ADDR_TABLE_FULL,  /* no room to track the address (503) */
 	REJECT_ADDR_CONNS,       /* too many non-call connections from one address (closed at accept) */
+	REJECT_CONNS_FULL,       /* the process is near its open-file limit (closed at accept) */
 	REJECT_REPLAY,           /* jti seen before (401) */
 	REJECT_MISSING_JTI,      /* token without jti (401) */
 	REJECT_REPLAY_FULL,      /* no room to remember the jti (503) */

@@ -362,7 +362,7 @@ TOTALS_KEYS = {"packets_received", "bytes_received", "packets_sent", "bytes_sent
 REJECTED_KEYS = {"missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",
                  "not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application",
                  "bad_path", "origin", "capacity", "shutting_down", "addr_calls", "addr_rate",
-                 "addr_table_full", "addr_conns", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
+                 "addr_table_full", "addr_conns", "conns_full", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
                  "webhook_auth", "payload_hash", "stats_access"}
 
 

@@ -224,10 +224,10 @@ static void test_stats_reject_str_names(void **state)
 		"ok", "missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",
 		"not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application",
 		"bad_path", "origin", "capacity", "shutting_down", "addr_calls", "addr_rate",
-		"addr_table_full", "addr_conns", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
+		"addr_table_full", "addr_conns", "conns_full", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
 		"webhook_auth", "payload_hash", "stats_access",
 	};
-	assert_int_equal(REJECT__COUNT, 28);
+	assert_int_equal(REJECT__COUNT, 29);
 	for (int r = 0; r < REJECT__COUNT; r++)
 		assert_string_equal(stats_reject_str(r), want[r]);
 	assert_string_equal(stats_reject_str(REJECT_BAD_PATH), "bad_path");
@@ -258,7 +258,7 @@ static void test_stats_reject_str_names(void **state)
 	"\"rejected\":{\"missing\":0,\"not_bearer\":0,\"malformed\":0,\"bad_alg\":0,\"bad_signature\":0,"  \
 	"\"expired\":0,\"not_yet_valid\":0,\"no_iat\":0,\"iat_too_old\":0,\"iat_in_future\":0,"             \
 	"\"wrong_application\":0,\"bad_path\":0,\"origin\":0,\"capacity\":0,\"shutting_down\":0" \
-	",\"addr_calls\":0,\"addr_rate\":0,\"addr_table_full\":0,\"addr_conns\":0,\"replay\":0,\"missing_jti\":0,\"replay_table_full\":0,\"msg_rate\":0,\"idle\":0,\"webhook_auth\":0,\"payload_hash\":0,\"stats_access\":0}"
+	",\"addr_calls\":0,\"addr_rate\":0,\"addr_table_full\":0,\"addr_conns\":0,\"conns_full\":0,\"replay\":0,\"missing_jti\":0,\"replay_table_full\":0,\"msg_rate\":0,\"idle\":0,\"webhook_auth\":0,\"payload_hash\":0,\"stats_access\":0}"
 
 static void test_stats_render_json_empty(void **state)
 {
@@ -304,7 +304,7 @@ static void test_stats_render_json_one_connection(void **state)
 		   "\"rejected\":{\"missing\":0,\"not_bearer\":0,\"malformed\":0,\"bad_alg\":0,\"bad_signature\":4,"
 		   "\"expired\":0,\"not_yet_valid\":0,\"no_iat\":0,\"iat_too_old\":0,\"iat_in_future\":0,"
 		   "\"wrong_application\":0,\"bad_path\":0,\"origin\":0,\"capacity\":9,\"shutting_down\":0"
-	",\"addr_calls\":0,\"addr_rate\":0,\"addr_table_full\":0,\"addr_conns\":0,\"replay\":0,\"missing_jti\":0,\"replay_table_full\":0,\"msg_rate\":0,\"idle\":0,\"webhook_auth\":0,\"payload_hash\":0,\"stats_access\":0},"
+	",\"addr_calls\":0,\"addr_rate\":0,\"addr_table_full\":0,\"addr_conns\":0,\"conns_full\":0,\"replay\":0,\"missing_jti\":0,\"replay_table_full\":0,\"msg_rate\":0,\"idle\":0,\"webhook_auth\":0,\"payload_hash\":0,\"stats_access\":0},"
 		   "\"events_received\":6" EMPTY_OPERATOR("1700000060") "}");
 	assert_int_equal(len, strlen(j));
 	free(j);
