@@ -95,10 +95,11 @@ enum guard_result guard_handshake(struct guard *g, const struct addr *a, uint64_
 	g->last_ms = now;
 	if (g->cfg.rate && e->tokens_milli < 1000)
 		return GUARD_RATE;
-	if (g->cfg.max_calls && e->calls >= g->cfg.max_calls)
-		return GUARD_CALLS;
+	/* every attempt that got this far costs a token, refused or not */
 	if (g->cfg.rate)
 		e->tokens_milli -= 1000;
+	if (g->cfg.max_calls && e->calls >= g->cfg.max_calls)
+		return GUARD_CALLS;
 	return GUARD_OK;
 }
 

@@ -64,6 +64,7 @@ static int reply(struct lws *wsi, struct http_pss *pss, unsigned status, const c
 	pss->resp_len = len;
 	pss->resp_off = 0;
 	pss->resp_owned = owned;
+	pss->replied = 1;
 
 	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
 		return -1;
@@ -393,6 +394,11 @@ static int start_post(struct lws *wsi, struct http_pss *pss)
 
 static int on_body(struct http_pss *pss, const void *in, size_t len)
 {
+	/* already answered (refused before the body): lws still hands over what
+	 * was on the wire; drop it, so the answer's own body gets written before
+	 * the connection closes */
+	if (pss->replied && !pss->body)
+		return 0;
 	if (!pss->body || len > pss->body_cap - pss->body_len)
 		return -1;   /* more than Content-Length promised: lws should not let this happen */
 	memcpy(pss->body + pss->body_len, in, len);
@@ -492,7 +498,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:                 return on_http(wsi, pss);
 	case LWS_CALLBACK_HTTP_BODY:            return on_body(pss, in, len);
-	case LWS_CALLBACK_HTTP_BODY_COMPLETION: return on_body_complete(wsi, pss);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return pss->replied ? 0 : on_body_complete(wsi, pss);   /* refused early: nothing to parse */
 	case LWS_CALLBACK_HTTP_WRITEABLE:       return on_writeable(wsi, pss);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return ws_audio_confirm_upgrade(wsi, (const char *)in);
 	/* connection lifetime, for the per-address connection count (server.cpp) */

@@ -21,6 +21,7 @@ struct http_pss {
 	size_t resp_len, resp_off;
 	int    resp_owned;        /* free(resp) when done */
 	int    close_after;       /* unread request body: close instead of keep-alive */
+	int    replied;           /* reply() ran: later body callbacks are only drained */
 	int    check_hash;        /* --verify-webhooks: body must match payload_hash */
 	char   payload_hash[128]; /* from the webhook's JWT (AUTH_CLAIM_MAX) */
 };

@@ -59,29 +59,44 @@ static struct lws_protocols protocols[] = {
 static const struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
 static const struct lws_protocol_vhost_options pvo_audio = { NULL, &pvo_default, "audio", "" };
 
+/* The address we use when we cannot tell: never loopback, one shared bucket. */
+static int unknown_addr(char *buf, size_t len, struct addr *out)
+{
+	snprintf(buf, len, "?");
+	if (out)
+		memset(out, 0, sizeof *out);
+	return -1;
+}
+
 int server_client_addr(struct lws *wsi, char *buf, size_t len, struct addr *out)
 {
 	const struct config *cfg = app_from_wsi(wsi)->cfg;
 	struct addr a;
-	char peer[ADDR_STR_MAX + 8], xff[256];
+	char peer[ADDR_STR_MAX + 8];
 
 	/* lws gives IPv4 peers on a dual-stack socket as ::ffff:a.b.c.d; addr
 	 * maps both to one form */
-	if (!lws_get_peer_simple(wsi, peer, sizeof peer) || addr_parse(peer, &a)) {
-		snprintf(buf, len, "?");
-		return -1;
-	}
-	if (cfg->n_trusted_proxy && cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a)) {
-		/* the right-most entry is the one our proxy appended; anything left
-		 * of it came from the client and proves nothing */
+	if (!lws_get_peer_simple(wsi, peer, sizeof peer) || addr_parse(peer, &a))
+		return unknown_addr(buf, len, out);
+	if (cfg->n_trusted_proxy && cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a) &&
+	    lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) > 0) {
+		/*
+		 * The right-most entry is the one our proxy appended; anything left
+		 * of it came from the client and proves nothing. lws joins repeated
+		 * headers with commas; the buffer holds any header block lws
+		 * accepted (--max-header-bytes), so a long client-made prefix cannot
+		 * make the copy fail. A last entry that is not an address is not
+		 * taken to mean the proxy itself: that would make a remote client
+		 * "loopback" behind a local proxy.
+		 */
+		char xff[16384 + 1];
 		int n = lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR);
-		if (n > 0) {
-			const char *last = strrchr(xff, ',');
-			last = last ? last + 1 : xff;
-			struct addr fwd;
-			if (!addr_parse_n(last, strlen(last), &fwd))
-				a = fwd;
-		}
+		if (n <= 0)
+			return unknown_addr(buf, len, out);
+		const char *last = strrchr(xff, ',');
+		last = last ? last + 1 : xff;
+		if (addr_parse_n(last, strlen(last), &a))
+			return unknown_addr(buf, len, out);
 	}
 	if (out)
 		*out = a;

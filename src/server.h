@@ -75,7 +75,8 @@ void server_destroy(struct app *app);
  * The client's address: the TCP peer, or, when the peer is a trusted proxy
  * (--trusted-proxy), the right-most X-Forwarded-For entry it added. Text
  * into buf (no reverse DNS); *out gets the parsed form if not NULL.
- * Returns 0, or -1 if the address is unknown (buf says "?").
+ * Returns 0, or -1 if the address is unknown: buf says "?" and *out is the
+ * all-zero address (not loopback; every unknown client shares its limits).
  */
 int server_client_addr(struct lws *wsi, char *buf, size_t len, struct addr *out);
 

@@ -148,18 +148,18 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	if (app->shutting_down)
 		return refuse(wsi, app, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
-	if (!server_client_addr(wsi, peer, sizeof peer, &client)) {
-		switch (guard_handshake(&app->guard, &client, (uint64_t)(lws_now_usecs() / 1000))) {
-		case GUARD_OK:
-			break;
-		case GUARD_RATE:
-			return refuse(wsi, app, REJECT_ADDR_RATE, 429, NULL);
-		case GUARD_CALLS:
-			return refuse(wsi, app, REJECT_ADDR_CALLS, 429, NULL);
-		case GUARD_FULL:
-		case GUARD_CONNS:   /* not returned here; handled at accept */
-			return refuse(wsi, app, REJECT_ADDR_TABLE_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
-		}
+	/* an unknown address (unusable X-Forwarded-For) is limited as one shared address */
+	server_client_addr(wsi, peer, sizeof peer, &client);
+	switch (guard_handshake(&app->guard, &client, (uint64_t)(lws_now_usecs() / 1000))) {
+	case GUARD_OK:
+		break;
+	case GUARD_RATE:
+		return refuse(wsi, app, REJECT_ADDR_RATE, 429, NULL);
+	case GUARD_CALLS:
+		return refuse(wsi, app, REJECT_ADDR_CALLS, 429, NULL);
+	case GUARD_FULL:
+	case GUARD_CONNS:   /* not returned here; handled at accept */
+		return refuse(wsi, app, REJECT_ADDR_TABLE_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 	}
 
 	n = lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
@@ -243,10 +243,9 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
 	server_conn_upgraded(wsi);
 	/* the headers are still readable here, so a proxy's X-Forwarded-For too */
-	if (!server_client_addr(wsi, peer, sizeof peer, &pss->client))
-		guard_call_open(&app->guard, &pss->client);
-	else
-		memset(&pss->client, 0, sizeof pss->client);   /* :: is never counted */
+	/* the same address the handshake was limited under, unknown (::) included */
+	server_client_addr(wsi, peer, sizeof peer, &pss->client);
+	guard_call_open(&app->guard, &pss->client);
 	stats_conn_open(&app->stats, &pss->st, peer, time(NULL));
 	pss->opened = 1;
 	pss->wsi = wsi;
@@ -451,10 +450,15 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 	int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
 	struct app *app = app_from_wsi(wsi);
 
-	/* every piece counts against the rate cap, so a flood of tiny fragments
-	 * is no cheaper for the sender than a flood of frames */
+	/*
+	 * Every WebSocket frame counts against the rate cap once, at its last
+	 * byte: a flood of tiny fragments is no cheaper for the sender than a
+	 * flood of whole frames, but a frame that lws hands over in two reads
+	 * (it straddled a read boundary) is still one.
+	 */
 	pss->last_rx_s = app->now_s;
-	if (++pss->msgs_window > (uint32_t)app->cfg->max_msg_rate && app->cfg->max_msg_rate) {
+	if (!lws_remaining_packet_payload(wsi) && ++pss->msgs_window > (uint32_t)app->cfg->max_msg_rate &&
+	    app->cfg->max_msg_rate) {
 		app->stats.rejected[REJECT_MSG_RATE]++;
 		log_limited(&app->limit_log, app->now_s, "call %llu from %s: more than %d messages in a second, closing 1008",
 			    (unsigned long long)pss->st.id, pss->st.remote, app->cfg->max_msg_rate);

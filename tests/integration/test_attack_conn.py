@@ -12,6 +12,7 @@ against the per-connection control that must stop it (SECURITY.md):
 Each runs next to an honest call (honest.py) that must lose no frame.
 Attackers connect from 127.0.0.2 and up with hand-made frames (attack.py).
 """
+import socket
 import struct
 import threading
 import time
@@ -66,6 +67,53 @@ class MessageRate(HandshakeCase):
                              (300, 300, 0, None, False), "paced 150/s socket")
             paced.close()
             call.assert_clean(self)
+
+    def test_stall_catch_up_burst_passes(self):
+        """Regression: 240 full 960-byte frames in one write (what arrives
+        after a ~4.8 s network stall) are under the 250/s cap. Frames that
+        straddle lws's reads come in two pieces; they used to count twice and
+        the call was closed 1008 after ~130 frames."""
+        with Server() as srv:
+            before = rejected(srv)
+            status, _, ws = upgrade(srv, "127.0.0.2")
+            self.assertEqual(status, 101)
+            frames = [bytes([i % 251]) * 960 for i in range(240)]
+            got, close = [], []
+
+            def reader():
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    try:
+                        fin, op, p = ws.recv_frame(timeout=0.5)
+                    except socket.timeout:
+                        if len(got) + srv_dropped() >= len(frames):
+                            return
+                        continue
+                    except (EOFError, OSError):
+                        return
+                    if op == OP_BIN:
+                        got.append(p)
+                    elif op == OP_CLOSE:
+                        close.append(struct.unpack("!H", p[:2])[0] if len(p) >= 2 else 1005)
+                        return
+
+            def srv_dropped():
+                return stats(srv)["totals"]["frames_dropped"]
+
+            t = threading.Thread(target=reader)
+            t.start()
+            ws.send_raw(b"".join(encode_frame(OP_BIN, f) for f in frames))
+            t.join(15)
+            ws.s.close()
+            d = stats(srv)
+            self.assertEqual(close, [], "the catch-up burst was closed")
+            self.assertEqual(d["totals"]["packets_received"], len(frames))
+            self.assertEqual(delta(before, rejected(srv)), {})
+            # what came back is in order and bit-exact (a slow reader may see
+            # drop-oldest, which is counted)
+            self.assertEqual(len(got) + d["totals"]["frames_dropped"], len(frames))
+            idx = [frames.index(p) for p in got]
+            self.assertEqual(idx, sorted(idx))
 
     def test_configured_cap(self):
         with Server(args=["--max-msg-rate", "60"]) as srv:

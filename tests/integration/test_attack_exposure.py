@@ -68,6 +68,18 @@ def req(srv, path, method="GET", body=None, headers=(), src=None):
 
 class SignedWebhooks(HandshakeCase):
 
+    def test_refused_post_gets_its_whole_answer(self):
+        # regression: a POST refused before its body was read lost the
+        # response body (lws handed the body over, we hung up on it)
+        with Server(args=["--verify-webhooks"]) as srv:
+            body = b'{"status":"answered","uuid":"u"}'
+            status, headers, got = req(srv, "/webhooks/events", method="POST", body=body)
+            self.assertEqual((status, got), (401, b"unauthorized\n"))
+            status, headers, got = req(srv, "/nope", method="POST", body=body)
+            self.assertEqual((status, got), (404, b"not found\n"))
+            self.assertEqual(rejected(srv)["webhook_auth"], 1)
+            self.assertTrue(healthy(srv))
+
     def check_signed(self, srv):
         call = self.start_honest(srv)
         s = srv.secret
@@ -164,6 +176,29 @@ class StatsAccess(HandshakeCase):
                                    headers=[("X-Forwarded-For", xff)] if xff else [])
                 self.assertEqual(status, 200, "X-Forwarded-For %s" % xff)
             call.assert_clean(self)
+
+    def test_unusable_forwarded_for_is_not_the_proxy(self):
+        # regression: a header too long for a small copy buffer, or a last
+        # entry that is not an address, used to leave the client with the
+        # proxy's own (loopback) address -- and the stats pages open
+        with Server(args=["--trusted-proxy", "127.0.0.1"]) as srv:
+            before = rejected(srv)
+            cases = [
+                [("X-Forwarded-For", "a" * 300 + ", " + OUTSIDE)],
+                [("X-Forwarded-For", "a" * 300), ("X-Forwarded-For", OUTSIDE)],
+                [("X-Forwarded-For", OUTSIDE + ", unknown")],
+                [("X-Forwarded-For", OUTSIDE + ":4711")],
+                [("X-Forwarded-For", "[2001:db8::1]")],
+            ]
+            for hdrs in cases:
+                with self.subTest(headers=hdrs):
+                    status, _, body = req(srv, "/stats.json", headers=hdrs)
+                    self.assertEqual(status, 403)
+                    self.assertNotIn(b"connections", body)
+            # a long chain whose right-most entry is valid still names that client
+            status, _, _ = req(srv, "/stats.json", headers=[("X-Forwarded-For", "b" * 1000 + ", 127.0.0.9")])
+            self.assertEqual(status, 200)
+            self.assertEqual(delta(before, rejected(srv)), {"stats_access": len(cases)})
 
     def test_stats_token(self):
         token = "st-" + "9f" * 20
