@@ -242,8 +242,8 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	if (ring_init(&pss->ring, pss->ring_storage, app->cfg->ring_slots, app->cfg->slot_bytes))
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
 	server_conn_upgraded(wsi);
-	/* the headers are still readable here, so a proxy's X-Forwarded-For too */
-	/* the same address the handshake was limited under, unknown (::) included */
+	/* the headers are still readable here, X-Forwarded-For included: this is
+	 * the address the handshake was limited under, unknown (::) included */
 	server_client_addr(wsi, peer, sizeof peer, &pss->client);
 	guard_call_open(&app->guard, &pss->client);
 	stats_conn_open(&app->stats, &pss->st, peer, time(NULL));
