@@ -31,13 +31,13 @@ B := build/$(firstword $(subst -, ,$(CROSS)))
 # no libwebsockets-dev:arm64 (see setup-cross.sh): the runtime library by file name
 LDLIBS := $(subst -lwebsockets,-l:libwebsockets.so.17,$(LDLIBS))
 endif
-MODULES := config log ring audio_msg auth_jwt ncco host events stats stats_page metrics http ws_audio server secret addr guard replay
+MODULES := config log ring audio_msg auth_jwt ncco host events stats stats_page metrics http ws_audio server secret addr guard replay block admin
 SRCS := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
 # Unit tests: one per pure module, built with sanitizers and linked against
 # only the modules they need.
-UNIT_TESTS := ring audio_msg auth_jwt ncco host events config stats stats_page metrics log ws_audio addr guard replay
+UNIT_TESTS := ring audio_msg auth_jwt ncco host events config stats stats_page metrics log ws_audio addr guard replay block admin
 UT_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 ifneq ($(CROSS),)
 # ASan's shadow memory does not map under qemu-user; UBSan does run there
@@ -81,15 +81,17 @@ UT_DEPS_ncco     := ncco
 UT_DEPS_host     := host
 UT_DEPS_events   := events
 UT_DEPS_config   := config host log secret addr
-UT_DEPS_stats    := stats auth_jwt
+UT_DEPS_stats    := stats auth_jwt block addr guard
 UT_DEPS_log      := log
-UT_DEPS_stats_page := stats_page stats auth_jwt
-UT_DEPS_metrics  := metrics stats auth_jwt
+UT_DEPS_stats_page := stats_page stats auth_jwt block addr guard
+UT_DEPS_metrics  := metrics stats auth_jwt block addr guard
 UT_DEPS_addr     := addr
 UT_DEPS_guard    := guard addr
 UT_DEPS_replay   := replay
+UT_DEPS_block    := block addr guard stats auth_jwt
+UT_DEPS_admin    := admin addr events
 # ws_audio reaches the app through server.cpp, which pulls in the rest
-UT_DEPS_ws_audio := ws_audio audio_msg server http events ring stats stats_page metrics auth_jwt log ncco host config secret addr guard replay
+UT_DEPS_ws_audio := ws_audio audio_msg server http events ring stats stats_page metrics auth_jwt log ncco host config secret addr guard replay block admin
 
 # keep objects: no "rm ..." after the summary line, and faster rebuilds
 .SECONDARY:

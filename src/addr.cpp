@@ -133,3 +133,17 @@ void addr_format(const struct addr *a, char *buf, size_t len)
 		snprintf(buf, len, "?");
 	}
 }
+
+void cidr_format(const struct cidr *c, char *buf, size_t len)
+{
+	char a[ADDR_STR_MAX];
+	int v4 = is_v4(&c->net) && c->bits >= 96;
+
+	addr_format(&c->net, a, sizeof a);
+	snprintf(buf, len, "%s/%u", a, v4 ? c->bits - 96u : (unsigned)c->bits);
+}
+
+int cidr_equal(const struct cidr *a, const struct cidr *b)
+{
+	return a->bits == b->bits && !memcmp(a->net.b, b->net.b, sizeof a->net.b);
+}

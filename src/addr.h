@@ -43,3 +43,11 @@ int addr_is_loopback(const struct addr *a);
 
 /* Text form (IPv4-mapped addresses print as dotted quads). buf >= ADDR_STR_MAX. */
 void addr_format(const struct addr *a, char *buf, size_t len);
+
+#define CIDR_STR_MAX (ADDR_STR_MAX + 4)
+
+/* "192.0.2.0/24", "2001:db8::/32" (IPv4 prefixes in IPv4 terms). buf >= CIDR_STR_MAX. */
+void cidr_format(const struct cidr *c, char *buf, size_t len);
+
+/* 1 if the two are the same network (same prefix length and bits). */
+int cidr_equal(const struct cidr *a, const struct cidr *b);

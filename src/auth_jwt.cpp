@@ -22,6 +22,7 @@
 static const char *const result_names[AUTH__COUNT] = {
 	"ok", "missing", "not_bearer", "malformed", "bad_alg", "bad_signature",
 	"expired", "not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application",
+	"bad_issuer",
 };
 
 const char *auth_result_str(enum auth_result r)
@@ -181,6 +182,13 @@ static enum auth_result check_claims(const struct auth_cfg *cfg, jwt_t *jwt, tim
 		const char *app = jwt_get_grant(jwt, "application_id");
 		if (!app || strcmp(app, cfg->application_id))
 			return AUTH_WRONG_APP;
+	}
+	/* Vonage always signs with iss "Vonage": a token with the right key but
+	 * another issuer was minted by something else that holds the secret */
+	if (cfg->issuer && cfg->issuer[0]) {
+		const char *iss = jwt_get_grant(jwt, "iss");
+		if (!iss || strcmp(iss, cfg->issuer))
+			return AUTH_BAD_ISSUER;
 	}
 	if (out) {
 		out->iat = iat;

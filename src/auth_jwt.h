@@ -20,6 +20,7 @@ struct auth_cfg {
 	long                 max_age_s;      /* iat may be at most this old */
 	long                 leeway_s;       /* clock skew allowed on exp/nbf/iat */
 	const char          *application_id; /* if non-empty, claim must match */
+	const char          *issuer;         /* if non-empty, iss must equal it ("Vonage") */
 };
 
 enum auth_result {
@@ -35,6 +36,7 @@ enum auth_result {
 	AUTH_IAT_TOO_OLD,      /* iat older than max_age_s */
 	AUTH_IAT_IN_FUTURE,    /* iat ahead of now (beyond leeway) */
 	AUTH_WRONG_APP,        /* application_id does not match the configured one */
+	AUTH_BAD_ISSUER,       /* iss missing or not the configured issuer (RFC 8725 3.8) */
 	AUTH__COUNT
 };
 

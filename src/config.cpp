@@ -77,12 +77,24 @@ static const struct opt opts[] = {
 	  "close a call with no message for this many seconds (1001), 0 = off (default 10)" },
 	{ "handshake-timeout", "HANDSHAKE_TIMEOUT", K_INT, F(handshake_timeout_s), 1, 60,
 	  "seconds a client has to send its request headers (default 5)" },
-	{ "max-header-bytes", "MAX_HEADER_BYTES", K_INT, F(max_header_bytes), 1024, 16384,
+	{ "body-timeout", "BODY_TIMEOUT", K_INT, F(body_timeout_s), 1, 300,
+	  "seconds a client has to send a request body after its headers (408; default 10)" },
+	{ "max-header-bytes", "MAX_HEADER_BYTES", K_INT, F(max_header_bytes), 1024, CONFIG_HEADER_BYTES_MAX,
 	  "largest request header block accepted (default 4096)" },
 	{ "verify-webhooks", "VERIFY_WEBHOOKS", K_BOOL, F(verify_webhooks), 0, 1,
 	  "answer/event webhooks need Vonage's signed JWT (no value; env 1/0)" },
 	{ "stats-token", "STATS_TOKEN", K_STR, F(stats_token), 0, 0,
 	  "bearer token that opens /stats to non-loopback clients (default: loopback only)" },
+	{ "admin-token", "ADMIN_TOKEN", K_STR, F(admin_token), 0, 0,
+	  "bearer token that opens /admin/ to non-loopback clients (default: loopback only)" },
+	{ "block-after", "BLOCK_AFTER", K_INT, F(block_after), 0, 100000,
+	  "refusals within --block-window that block an address, 0 = off (default 20)" },
+	{ "block-window", "BLOCK_WINDOW", K_INT, F(block_window_s), 1, 86400,
+	  "seconds over which --block-after counts (default 60)" },
+	{ "block-seconds", "BLOCK_SECONDS", K_INT, F(block_seconds), 1, 31622400,
+	  "how long an automatic block lasts (default 600)" },
+	{ "block-file", "BLOCK_FILE", K_STR, F(block_file), 0, 0,
+	  "keep blocks in this file across restarts (default: memory only)" },
 	{ "worker-id", "WORKER_ID", K_STR, F(worker_id), 0, 0,
 	  "name of this process in /stats.json and log lines, [A-Za-z0-9._:-]" },
 	{ "reuse-port", "REUSE_PORT", K_BOOL, F(reuse_port), 0, 1,
@@ -124,6 +136,10 @@ static void defaults(struct config *c)
 	c->idle_timeout_s = 10;
 	c->handshake_timeout_s = 5;
 	c->max_header_bytes = 4096;
+	c->body_timeout_s = 10;
+	c->block_after = 20;
+	c->block_window_s = 60;
+	c->block_seconds = 600;
 }
 
 /* Count field that follows a list field in struct config (n_<list>). */
@@ -338,6 +354,11 @@ static int validate(struct config *c, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	/* the stats token only reads: it must never also be the key to act */
+	if (c->admin_token[0] && !strcmp(c->admin_token, c->stats_token)) {
+		fail(err, errlen, "--admin-token: must differ from --stats-token");
+		return -1;
+	}
 	uint32_t frame = (uint32_t)c->rate / 50u * 2u;   /* 20 ms of 16-bit mono */
 	if (c->slot_bytes < frame) {
 		fail(err, errlen, "--slot-bytes: %u is smaller than one 20 ms frame at %d Hz (%u bytes)",
@@ -418,7 +439,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 
 const char *config_usage(void)
 {
-	static char buf[8192];
+	static char buf[12288];
 	size_t n = 0;
 	int r = snprintf(buf, sizeof buf,
 			 "usage: caller-echo [options]\n"

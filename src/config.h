@@ -23,6 +23,7 @@
 #define CONFIG_ORIGIN_LEN 128
 #define CONFIG_EXEMPT_MAX 32
 #define CONFIG_PROXIES_MAX 16
+#define CONFIG_HEADER_BYTES_MAX 16384   /* --max-header-bytes' ceiling */
 
 enum event_loop { LOOP_POLL = 0, LOOP_LIBEV, LOOP_LIBUV };
 
@@ -71,6 +72,14 @@ struct config {
 	char     worker_id[64];              /* names this process in stats and logs; "" = none */
 	int      reuse_port;                 /* 1: share the port with other processes (SO_REUSEPORT) */
 	int      worker_port;                /* with reuse_port: a port of this process alone, 0 = none */
+	int      body_timeout_s;             /* a request body must be complete this long after its headers */
+
+	/* intervening (SECURITY.md "Intervene"): admin API and blocks */
+	char     admin_token[128];           /* bearer for /admin/ from non-loopback, "" = loopback only */
+	int      block_after;                /* refusals that block an address automatically, 0 = off */
+	int      block_window_s;             /* ... counted within this many seconds */
+	int      block_seconds;              /* how long an automatic block lasts */
+	char     block_file[CONFIG_PATH_MAX];/* where blocks are kept across restarts, "" = memory only */
 };
 
 enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERR = -1 };

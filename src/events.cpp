@@ -4,6 +4,7 @@
 #include "events.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <string.h>
 
 void events_sanitize(char *dst, size_t cap, const char *s, size_t len)
@@ -47,9 +48,12 @@ static const char *str_item(const cJSON *obj, const char *key)
 	return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
-static void copy_str(char *dst, size_t cap, const char *s)
+/* 1 if s did not fit whole */
+static int copy_str(char *dst, size_t cap, const char *s)
 {
-	events_sanitize(dst, cap, s, s ? strlen(s) : 0);
+	size_t n = s ? strlen(s) : 0;
+	events_sanitize(dst, cap, s, n);
+	return n >= cap;
 }
 
 static int parse_rate(const char *ct)
@@ -134,10 +138,35 @@ int events_parse_answer(const char *buf, size_t len, struct call_info *ci)
 		cJSON_Delete(j);
 		return -1;
 	}
-	copy_str(ci->uuid, sizeof ci->uuid, str_item(j, "uuid"));
-	copy_str(ci->conversation_uuid, sizeof ci->conversation_uuid, str_item(j, "conversation_uuid"));
-	copy_str(ci->from, sizeof ci->from, str_item(j, "from"));
-	copy_str(ci->to, sizeof ci->to, str_item(j, "to"));
+	int cut = copy_str(ci->uuid, sizeof ci->uuid, str_item(j, "uuid")) +
+		  copy_str(ci->conversation_uuid, sizeof ci->conversation_uuid, str_item(j, "conversation_uuid")) +
+		  copy_str(ci->from, sizeof ci->from, str_item(j, "from")) +
+		  copy_str(ci->to, sizeof ci->to, str_item(j, "to"));
 	cJSON_Delete(j);
+	return cut;
+}
+
+int events_answer_arg(struct call_info *ci, const char *arg, size_t len)
+{
+	static const struct { const char *name; size_t off; } fields[] = {
+		{ "uuid", offsetof(struct call_info, uuid) },
+		{ "conversation_uuid", offsetof(struct call_info, conversation_uuid) },
+		{ "from", offsetof(struct call_info, from) },
+		{ "to", offsetof(struct call_info, to) },
+	};
+	const char *eq = (const char *)memchr(arg, '=', len);
+	size_t nl = eq ? (size_t)(eq - arg) : len;
+
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		if (strlen(fields[i].name) != nl || memcmp(arg, fields[i].name, nl))
+			continue;
+		char *dst = (char *)ci + fields[i].off;
+		/* the first occurrence wins, as lws_get_urlarg_by_name() had it */
+		if (dst[0])
+			return 0;
+		size_t vl = eq ? len - nl - 1 : 0;
+		events_sanitize(dst, EVENTS_UUID_MAX, eq ? eq + 1 : "", vl);
+		return vl >= EVENTS_UUID_MAX;
+	}
 	return 0;
 }

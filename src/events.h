@@ -58,5 +58,16 @@ struct call_info {
 	char to[EVENTS_UUID_MAX];
 };
 
-/* Parse an answer-webhook POST body. Returns 0, or -1 if not a JSON object. */
+/*
+ * Parse an answer-webhook POST body. Returns how many values were cut to
+ * fit their field (0 normally), or -1 if the body is not a JSON object.
+ */
 int events_parse_answer(const char *buf, size_t len, struct call_info *ci);
+
+/*
+ * One answer-webhook query argument, "name=value" as lws hands it over
+ * (URL-decoded, len bytes, any length): uuid, conversation_uuid, from and
+ * to fill ci (the first occurrence wins), others are ignored. Returns 1 if
+ * the value was cut to fit its field, else 0. ci starts zeroed.
+ */
+int events_answer_arg(struct call_info *ci, const char *arg, size_t len);

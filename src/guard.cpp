@@ -72,6 +72,7 @@ static struct guard_entry *take(struct guard *g, const struct addr *a, uint32_t 
 	victim->pending = 0;
 	victim->tokens_milli = g->cfg.burst * 1000u;
 	victim->last_ms = now;
+	victim->strikes = 0;
 	return victim;
 }
 
@@ -154,4 +155,27 @@ void guard_conn_done(struct guard *g, uint32_t slot)
 {
 	if (slot < GUARD_TABLE_SIZE && g->tab[slot].pending)
 		g->tab[slot].pending--;
+}
+
+uint32_t guard_strike(struct guard *g, const struct addr *a, uint64_t now_ms, uint32_t window_ms)
+{
+	uint32_t now = (uint32_t)(now_ms - g->epoch_ms);
+
+	if (exempt(g, a))
+		return 0;
+	struct guard_entry *e = find(g, a);
+	if (!e && !(e = take(g, a, now)))
+		return 0;
+	if (!e->strikes || now - e->strike_ms > window_ms) {
+		e->strikes = 0;
+		e->strike_ms = now;
+	}
+	return ++e->strikes;
+}
+
+void guard_strikes_clear(struct guard *g, const struct addr *a)
+{
+	struct guard_entry *e = find(g, a);
+	if (e)
+		e->strikes = 0;
 }

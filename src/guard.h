@@ -41,6 +41,8 @@ struct guard_entry {
 	uint32_t    last_ms;      /* last refill, ms since guard_init (wraps after 49 days: only
 	                             intervals are used) */
 	uint32_t    used;
+	uint32_t    strikes;      /* refusals charged to a since strike_ms */
+	uint32_t    strike_ms;    /* start of the current strike window */
 };
 
 struct guard {
@@ -76,6 +78,15 @@ enum guard_result guard_handshake(struct guard *g, const struct addr *a, uint64_
 /* The handshake from a became a call / the call ended. */
 void guard_call_open(struct guard *g, const struct addr *a);
 void guard_call_close(struct guard *g, const struct addr *a);
+
+/*
+ * Charge one refusal to a (automatic blocking, block.h). Returns the
+ * refusals counted in the window that started with the first of them and
+ * lasts window_ms (a later one starts a new window), or 0 when a is exempt
+ * or cannot be tracked. guard_strikes_clear() starts over (a was blocked).
+ */
+uint32_t guard_strike(struct guard *g, const struct addr *a, uint64_t now_ms, uint32_t window_ms);
+void guard_strikes_clear(struct guard *g, const struct addr *a);
 
 /* Open calls counted for a (0 if unknown or exempt); for tests and stats. */
 uint32_t guard_calls(const struct guard *g, const struct addr *a);

@@ -7,7 +7,11 @@
  * the body from HTTP_WRITEABLE in pieces of at most CHUNK bytes so lws never
  * has to buffer a large remainder. Bodies of POST requests are accepted only
  * with a Content-Length within HTTP_BODY_MAX (lws 4.1 would otherwise
- * expect up to 100 MiB), gathered, and parsed once complete.
+ * expect up to 100 MiB) and without Transfer-Encoding, gathered into a
+ * buffer that grows with what arrived (not with what the header promised)
+ * against a deadline (--body-timeout: lws restarts its own timer at every
+ * byte, so a trickle would hold the connection for ever), and parsed once
+ * complete. The operator's actions (/admin/, admin.h) share the same path.
  */
 #include "http.h"
 
@@ -19,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin.h"
 #include "events.h"
 #include "host.h"
 #include "metrics.h"
@@ -29,7 +34,11 @@
 
 #define CHUNK 16384
 
-enum route { R_NONE = 0, R_ANSWER, R_EVENTS, R_STATS, R_STATS_JSON, R_HEALTHZ, R_METRICS };
+enum route { R_NONE = 0, R_ANSWER, R_EVENTS, R_STATS, R_STATS_JSON, R_HEALTHZ, R_METRICS,
+	     R_ADMIN_HANGUP, R_ADMIN_BLOCK, R_ADMIN_UNBLOCK, R_ADMIN_BLOCKS };
+
+static_assert(ADMIN_HANGUP == 0 && ADMIN_BLOCK == 1 && ADMIN_UNBLOCK == 2 && ADMIN__COUNT == STATS_ADMIN_OPS,
+	      "stats counts admin actions in enum admin_op's order");
 
 enum { M_GET = 1 << LWSHUMETH_GET, M_POST = 1 << LWSHUMETH_POST };
 
@@ -45,7 +54,16 @@ static const struct {
 	{ "/stats.json", R_STATS_JSON, M_GET, "GET" },
 	{ "/healthz", R_HEALTHZ, M_GET, "GET" },
 	{ "/metrics", R_METRICS, M_GET, "GET" },
+	{ "/admin/hangup", R_ADMIN_HANGUP, M_POST, "POST" },
+	{ "/admin/block", R_ADMIN_BLOCK, M_POST, "POST" },
+	{ "/admin/unblock", R_ADMIN_UNBLOCK, M_POST, "POST" },
+	{ "/admin/blocks", R_ADMIN_BLOCKS, M_GET, "GET" },
 };
+
+static int is_admin(int route)
+{
+	return route >= R_ADMIN_HANGUP && route <= R_ADMIN_BLOCKS;
+}
 
 static const char TEXT[] = "text/plain; charset=utf-8";
 static const char JSON[] = "application/json";
@@ -127,12 +145,27 @@ static int on_writeable(struct lws *wsi, struct http_pss *pss)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* Copy a query argument (already URL-decoded by lws), sanitised. */
-static void query_arg(struct lws *wsi, const char *name, char *out, size_t cap)
+/*
+ * Query argument idx, "name=value" as lws decoded it, into buf (which holds
+ * any header block lws accepts). Its length, or -1 past the last one.
+ * lws_get_urlarg_by_name() is not used: it stops at the first argument
+ * longer than its buffer, silently losing every one after it.
+ */
+static int query_arg_at(struct lws *wsi, int idx, char *buf, int cap)
 {
-	char frag[256];
-	const char *v = lws_get_urlarg_by_name(wsi, name, frag, (int)sizeof frag);
-	events_sanitize(out, cap, v, v ? strlen(v) : 0);
+	return lws_hdr_copy_fragment(wsi, buf, cap, WSI_TOKEN_HTTP_URI_ARGS, idx);
+}
+
+/* The answer webhook's GET query -> ci. Returns how many values were cut. */
+static int answer_from_query(struct lws *wsi, struct call_info *ci)
+{
+	static char arg[CONFIG_HEADER_BYTES_MAX + 1];   /* one thread: no need for the stack */
+	int n, cut = 0;
+
+	memset(ci, 0, sizeof *ci);
+	for (int i = 0; (n = query_arg_at(wsi, i, arg, (int)sizeof arg)) >= 0; i++)
+		cut += events_answer_arg(ci, arg, (size_t)n);
+	return cut;
 }
 
 /*
@@ -160,13 +193,20 @@ static int ws_uri(struct lws *wsi, const struct config *cfg, char *out, size_t c
 	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
 }
 
-static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info *ci)
+static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info *ci, int cut)
 {
 	struct app *app = app_from_wsi(wsi);
 	const struct config *cfg = app->cfg;
 	char uri[512], peer[ADDR_STR_MAX];
 
 	server_peer(wsi, peer, sizeof peer);
+	if (cut) {
+		/* the call goes on with what fits: uuid, from and to are short in
+		 * every real Vonage request, so this is a client sending junk */
+		app->stats.params_truncated += (uint64_t)cut;
+		log_limited(&app->bad_input_log, time(NULL), "answer from %s: %d value(s) longer than %d bytes, cut",
+			    peer, cut, EVENTS_UUID_MAX - 1);
+	}
 	if (ws_uri(wsi, cfg, uri, sizeof uri)) {
 		log_limited(&app->bad_input_log, time(NULL), "answer from %s: missing or malformed Host header",
 			    peer);
@@ -214,18 +254,32 @@ static int bad_body(struct lws *wsi, struct http_pss *pss, const char *why)
 
 /* ---- guards: signed webhooks, stats access ------------------------------ */
 
-/* 401/403 for a request a guard refused: counted, logged (rate-limited). */
+static const char *route_name(int route)
+{
+	switch (route) {
+	case R_ANSWER: return "answer webhook";
+	case R_EVENTS: return "event webhook";
+	case R_STATS: case R_STATS_JSON: case R_METRICS: return "stats";
+	case R_ADMIN_HANGUP: case R_ADMIN_BLOCK: case R_ADMIN_UNBLOCK: case R_ADMIN_BLOCKS: return "admin";
+	default: return "request";
+	}
+}
+
+/* A refusal: counted and charged to the client (server_refused), logged (rate-limited). */
 static int refuse_http(struct lws *wsi, struct http_pss *pss, int reason, unsigned status, const char *why,
 		       const char *hint)
 {
 	struct app *app = app_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
+	struct addr client;
 
-	app->stats.rejected[reason]++;
-	server_peer(wsi, peer, sizeof peer);
-	log_limited(&app->reject_log, time(NULL), "refused %s from %s: %s (HTTP %u)%s%s",
-		    pss->route == R_ANSWER ? "answer webhook" : pss->route == R_EVENTS ? "event webhook" : "stats",
-		    peer, stats_reject_str(reason), status, hint ? " token " : "", hint ? hint : "");
+	server_client_addr(wsi, peer, sizeof peer, &client);
+	server_refused(app, &client, reason);
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
+					LOG_NUM("status", status) };
+	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+			   "refused %s from %s: %s (HTTP %u)%s%s", route_name(pss->route), peer,
+			   stats_reject_str(reason), status, hint ? " token " : "", hint ? hint : "");
 	return reply_text(wsi, pss, status, why);
 }
 
@@ -255,13 +309,13 @@ static int hash_matches(const char *claim, const void *data, size_t len)
  */
 static int query_hash_matches(struct lws *wsi, const char *claim)
 {
-	char frag[512];
+	static char frag[CONFIG_HEADER_BYTES_MAX + 1];
 	int idx = 0, ok = 0;
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o)
 		return 0;
-	while (lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, idx) >= 0) {
+	while (query_arg_at(wsi, idx, frag, (int)sizeof frag) >= 0) {
 		char *eq = strchr(frag, '=');
 		if (eq)
 			*eq = '\0';
@@ -281,14 +335,43 @@ static int query_hash_matches(struct lws *wsi, const char *claim)
 }
 
 /*
+ * Spend the webhook token's jti (the replay table is the WebSocket's too:
+ * Vonage signs both kinds alike, so a token is good for one use, either
+ * one). 0 = first use, else the refusal's result.
+ */
+static int spend_jti(struct lws *wsi, struct http_pss *pss, const char *jti, long long expires, int *refused)
+{
+	struct app *app = app_from_wsi(wsi);
+
+	*refused = 1;
+	if (!jti[0])
+		return refuse_http(wsi, pss, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, "token has no jti\n", NULL);
+	switch (replay_check_insert(&app->replay, jti, strlen(jti), time(NULL), (time_t)expires)) {
+	case REPLAY_NEW:
+		*refused = 0;
+		return 0;
+	case REPLAY_SEEN:
+		return refuse_http(wsi, pss, REJECT_REPLAY, HTTP_STATUS_UNAUTHORIZED, "token already used\n", NULL);
+	case REPLAY_FULL:
+	default:
+		return refuse_http(wsi, pss, REJECT_REPLAY_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, "try again later\n",
+				   NULL);
+	}
+}
+
+/*
  * --verify-webhooks: the request must carry Vonage's signed JWT. Returns 0
- * to go on (pss->check_hash set when a POST body must match), or the
- * result of the refusal.
+ * to go on, or the result of the refusal. A GET is checked whole here
+ * (query against payload_hash, jti spent). A POST with a body must name
+ * its payload_hash; the body is checked against it, and only then the jti
+ * spent, in on_body_complete(): a body that does not match must not use up
+ * the genuine request's token.
  */
 static int verify_webhook(struct lws *wsi, struct http_pss *pss, int is_post, int *refused)
 {
 	struct app *app = app_from_wsi(wsi);
-	char authz[AUTH_TOKEN_MAX + 64], hint[9];
+	const struct config *cfg = app->cfg;
+	char authz[AUTH_TOKEN_MAX + 64], hint[9], cl[32];
 	struct auth_claims claims;
 	enum auth_result r = AUTH_MISSING;
 	int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
@@ -305,33 +388,193 @@ static int verify_webhook(struct lws *wsi, struct http_pss *pss, int is_post, in
 		return refuse_http(wsi, pss, REJECT_WEBHOOK_AUTH, HTTP_STATUS_UNAUTHORIZED, "unauthorized\n",
 				   n > 0 && r != AUTH_MALFORMED ? hint : NULL);
 	}
-	if (claims.has_payload_hash) {
-		if (is_post) {
-			pss->check_hash = 1;
-			memcpy(pss->payload_hash, claims.payload_hash, sizeof pss->payload_hash);
-		} else if (!query_hash_matches(wsi, claims.payload_hash)) {
-			return refuse_http(wsi, pss, REJECT_PAYLOAD_HASH, HTTP_STATUS_UNAUTHORIZED,
-					   "payload_hash does not match\n", NULL);
+	long long expires = claims.iat + cfg->jwt_max_age_s + cfg->jwt_leeway_s;
+	if (is_post) {
+		int has_body = lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && strcmp(cl, "0");
+		if (has_body && !claims.has_payload_hash) {
+			/* without it the token would vouch for any body at all */
+			pss->close_after = 1;
+			return refuse_http(wsi, pss, REJECT_MISSING_PAYLOAD_HASH, HTTP_STATUS_UNAUTHORIZED,
+					   "token has no payload_hash for the body\n", NULL);
 		}
+		pss->check_hash = claims.has_payload_hash;
+		memcpy(pss->payload_hash, claims.payload_hash, sizeof pss->payload_hash);
+		memcpy(pss->jti, claims.jti, sizeof pss->jti);
+		pss->jti_expires = expires;
+		*refused = 0;
+		return 0;
 	}
-	*refused = 0;
-	return 0;
+	if (claims.has_payload_hash && !query_hash_matches(wsi, claims.payload_hash))
+		return refuse_http(wsi, pss, REJECT_PAYLOAD_HASH, HTTP_STATUS_UNAUTHORIZED,
+				   "payload_hash does not match\n", NULL);
+	return spend_jti(wsi, pss, claims.jti, expires, refused);
+}
+
+/* Authorization: Bearer <token>, compared in constant time: the comparison
+ * must not tell how much of a guess was right. */
+static int bearer_is(struct lws *wsi, const char *token)
+{
+	char authz[160];
+	size_t tl = strlen(token);
+
+	if (!tl || tl + 8 > sizeof authz)
+		return 0;
+	int n = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION);
+	return n == (int)(7 + tl) && !strncasecmp(authz, "Bearer ", 7) && !CRYPTO_memcmp(authz + 7, token, tl);
 }
 
 /* /stats, /stats.json, /metrics: loopback, or the --stats-token bearer. 1 = allowed. */
-static int stats_allowed(struct lws *wsi, const struct config *cfg)
+static int stats_allowed(struct lws *wsi, const struct config *cfg, const struct addr *client, int known)
 {
-	struct addr a;
-	char peer[ADDR_STR_MAX], authz[sizeof cfg->stats_token + 16];
+	return (known && addr_is_loopback(client)) || bearer_is(wsi, cfg->stats_token);
+}
 
-	if (!server_client_addr(wsi, peer, sizeof peer, &a) && addr_is_loopback(&a))
-		return 1;
-	size_t tl = strlen(cfg->stats_token);
-	if (!tl)
+/* Host is a loopback name: 127.x.x.x, [::1] or localhost, with any port. */
+static int host_is_loopback(struct lws *wsi)
+{
+	char host[HOST_MAX + 2];
+	struct addr a;
+	int n = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
+
+	if (n <= 0)
 		return 0;
-	int n = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION);
-	/* constant time: the comparison must not tell how much of a guess was right */
-	return n == (int)(7 + tl) && !strncasecmp(authz, "Bearer ", 7) && !CRYPTO_memcmp(authz + 7, cfg->stats_token, tl);
+	char *end = host + n;
+	if (host[0] == '[') {   /* [v6]:port */
+		char *close = strchr(host, ']');
+		if (!close)
+			return 0;
+		*close = '\0';
+		return !addr_parse(host + 1, &a) && addr_is_loopback(&a);
+	}
+	char *colon = strchr(host, ':');
+	if (colon)
+		end = colon;
+	*end = '\0';
+	return !strcasecmp(host, "localhost") || (!addr_parse(host, &a) && addr_is_loopback(&a));
+}
+
+/*
+ * /admin/: the --admin-token bearer from anywhere (the stats token never
+ * opens it), or a loopback client without one. The loopback way is closed
+ * to browsers: a request with an Origin header, or whose Host is not a
+ * loopback name (DNS rebinding: a page of evil.example whose name now
+ * points at 127.0.0.1), needs the token like any other -- so no web page a
+ * browser on this host shows can act for it. 0 = allowed, else why not.
+ */
+static const char *admin_refusal(struct lws *wsi, const struct config *cfg, const struct addr *client, int known,
+				 int *loopback)
+{
+	*loopback = 0;
+	if (bearer_is(wsi, cfg->admin_token))
+		return NULL;
+	if (!known || !addr_is_loopback(client))
+		return cfg->admin_token[0] ? "admin token required" : "admin API is for loopback clients only";
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0)
+		return "request from a web page (Origin): send the admin token";
+	if (!host_is_loopback(wsi))
+		return "Host is not a loopback name: send the admin token";
+	*loopback = 1;
+	return NULL;
+}
+
+/* 400/404/503 from an admin action: {"error": why}. */
+static int admin_error(struct lws *wsi, struct http_pss *pss, unsigned status, const char *why)
+{
+	char *out = NULL;
+	cJSON *o = cJSON_CreateObject();
+
+	if (o && cJSON_AddStringToObject(o, "error", why))
+		out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!out)
+		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
+	return reply(wsi, pss, status, JSON, out, strlen(out), 1, NULL);
+}
+
+/* Log, count and remember one operator action; answer 200 with `o` (consumed). */
+static int admin_done(struct lws *wsi, struct http_pss *pss, int op, const char *target, const char *result,
+		      cJSON *o)
+{
+	struct app *app = app_from_wsi(wsi);
+	char peer[ADDR_STR_MAX];
+	char *out = o ? cJSON_PrintUnformatted(o) : NULL;
+
+	cJSON_Delete(o);
+	server_peer(wsi, peer, sizeof peer);
+	stats_admin_record(&app->stats, time(NULL), op, admin_op_str(op), target, peer, result);
+	const struct log_field lf[] = { LOG_STR("action", admin_op_str(op)), LOG_STR("target", target),
+					LOG_STR("by", peer), LOG_STR("result", result) };
+	LOG_FIELDS(LOG_WARN, "admin_action", lf, "admin: %s %s by %s: %s", admin_op_str(op), target, peer, result);
+	if (!out)
+		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
+	return reply(wsi, pss, HTTP_STATUS_OK, JSON, out, strlen(out), 1, NULL);
+}
+
+static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body, size_t len)
+{
+	struct app *app = app_from_wsi(wsi);
+	enum admin_op op = pss->route == R_ADMIN_HANGUP ? ADMIN_HANGUP
+			   : pss->route == R_ADMIN_BLOCK ? ADMIN_BLOCK : ADMIN_UNBLOCK;
+	struct admin_req rq;
+	char err[160], target[80], result[80], peer[ADDR_STR_MAX];
+	uint64_t first = 0;
+	time_t now = time(NULL);
+	cJSON *o;
+
+	if (admin_parse(op, body, len, &rq, err, sizeof err)) {
+		server_peer(wsi, peer, sizeof peer);
+		log_limited(&app->bad_input_log, now, "admin %s from %s: %s", admin_op_str(op), peer, err);
+		return admin_error(wsi, pss, HTTP_STATUS_BAD_REQUEST, err);
+	}
+	if (op == ADMIN_HANGUP) {
+		if (rq.call)
+			snprintf(target, sizeof target, "call %llu", (unsigned long long)rq.call);
+		else
+			snprintf(target, sizeof target, "uuid %s", rq.uuid);
+		int n = ws_audio_hangup(app, rq.call, rq.uuid, NULL, rq.code, &first);
+		if (!n)
+			return admin_error(wsi, pss, HTTP_STATUS_NOT_FOUND, "no open call matches");
+		snprintf(result, sizeof result, "%d call(s) closed with %d", n, rq.code);
+		o = cJSON_CreateObject();
+		if (o && !(cJSON_AddNumberToObject(o, "hung_up", n) && cJSON_AddNumberToObject(o, "call", (double)first) &&
+			   cJSON_AddNumberToObject(o, "code", rq.code)))
+			cJSON_Delete(o), o = NULL;
+		return admin_done(wsi, pss, op, target, result, o);
+	}
+	cidr_format(&rq.net, target, sizeof target);
+	if (op == ADMIN_UNBLOCK) {
+		if (block_remove(&app->blocks, &rq.net))
+			return admin_error(wsi, pss, HTTP_STATUS_NOT_FOUND, "not blocked (give the CIDR as listed)");
+		o = cJSON_CreateObject();
+		if (o && !cJSON_AddStringToObject(o, "unblocked", target))
+			cJSON_Delete(o), o = NULL;
+		return admin_done(wsi, pss, op, target, "unblocked", o);
+	}
+	server_peer(wsi, peer, sizeof peer);
+	time_t expires = rq.seconds ? now + rq.seconds : 0;
+	enum block_add_result br = block_add(&app->blocks, &rq.net, now, expires, BLOCK_MANUAL,
+					     rq.reason[0] ? rq.reason : "operator", peer);
+	if (br == BLOCK_FULL)
+		return admin_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE,
+				   "block table full of the operator's blocks: unblock some first");
+	int n = rq.hangup ? ws_audio_hangup(app, 0, NULL, &rq.net, LWS_CLOSE_STATUS_POLICY_VIOLATION, &first) : 0;
+	if (expires) {
+		char until[32];
+		stats_iso8601(expires, until, sizeof until);
+		snprintf(result, sizeof result, "until %s, %d call(s) closed", until, n);
+	} else {
+		snprintf(result, sizeof result, "until unblocked, %d call(s) closed", n);
+	}
+	o = cJSON_CreateObject();
+	if (o && !(cJSON_AddStringToObject(o, "blocked", target) && cJSON_AddNumberToObject(o, "expires", (double)expires) &&
+		   cJSON_AddBoolToObject(o, "updated", br == BLOCK_UPDATED) && cJSON_AddNumberToObject(o, "hung_up", n)))
+		cJSON_Delete(o), o = NULL;
+	return admin_done(wsi, pss, op, target, result, o);
+}
+
+static void body_deadline_cancel(struct http_pss *pss)
+{
+	lws_sul_cancel(&pss->body_sul);
 }
 
 /*
@@ -343,20 +586,33 @@ static int on_body_complete(struct lws *wsi, struct http_pss *pss)
 {
 	char *body = pss->body;
 	const char *b = body ? body : "";
-	int bad;
+	int bad, refused;
 
+	body_deadline_cancel(pss);
 	pss->body = NULL;
 	if (pss->check_hash && !hash_matches(pss->payload_hash, b, pss->body_len)) {
 		free(body);
 		return refuse_http(wsi, pss, REJECT_PAYLOAD_HASH, HTTP_STATUS_UNAUTHORIZED,
 				   "payload_hash does not match\n", NULL);
 	}
+	if (pss->spend_jti) {
+		int r = spend_jti(wsi, pss, pss->jti, pss->jti_expires, &refused);
+		if (refused) {
+			free(body);
+			return r;
+		}
+	}
 
+	if (is_admin(pss->route)) {
+		int r = admin_action(wsi, pss, b, pss->body_len);
+		free(body);
+		return r;
+	}
 	if (pss->route == R_ANSWER) {
 		struct call_info ci;
 		bad = events_parse_answer(b, pss->body_len, &ci);
 		free(body);
-		return bad ? bad_body(wsi, pss, "malformed JSON body\n") : answer(wsi, pss, &ci);
+		return bad < 0 ? bad_body(wsi, pss, "malformed JSON body\n") : answer(wsi, pss, &ci, bad);
 	}
 	struct hook_event ev;
 	bad = events_parse_webhook(b, pss->body_len, &ev);
@@ -364,8 +620,44 @@ static int on_body_complete(struct lws *wsi, struct http_pss *pss)
 	return bad ? bad_body(wsi, pss, "malformed JSON body\n") : event(wsi, pss, &ev);
 }
 
+/*
+ * --body-timeout passed with the body still incomplete. lws restarts its
+ * own timer (PENDING_TIMEOUT_HTTP_CONTENT) at every byte of body, so this
+ * deadline is ours, fixed when the headers ended. Runs outside any of the
+ * connection's callbacks: answer 408 in one small write (nothing else was
+ * sent on this request) and have lws close the connection; on_body()
+ * refuses whatever still arrives meanwhile.
+ */
+static void body_deadline(lws_sorted_usec_list_t *sul)
+{
+	struct http_pss *pss = lws_container_of(sul, struct http_pss, body_sul);
+	struct lws *wsi = pss->wsi;
+	struct app *app = app_from_wsi(wsi);
+	static const char resp[] = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\n"
+				   "Content-Length: 16\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+				   "request timeout\n";
+	uint8_t buf[LWS_PRE + sizeof resp];
+	char peer[ADDR_STR_MAX];
+	struct addr client;
+
+	pss->timed_out = 1;
+	free(pss->body);
+	pss->body = NULL;
+	server_client_addr(wsi, peer, sizeof peer, &client);
+	server_refused(app, &client, REJECT_BODY_TIMEOUT);
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", "body_timeout"), LOG_NUM("status", 408) };
+	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+			   "refused %s from %s: body_timeout (HTTP 408, %zu of %zu bytes in %d s)",
+			   route_name(pss->route), peer, pss->body_len, pss->body_expect, app->cfg->body_timeout_s);
+	memcpy(&buf[LWS_PRE], resp, sizeof resp - 1);
+	if (lws_write(wsi, &buf[LWS_PRE], sizeof resp - 1, LWS_WRITE_HTTP_HEADERS) != (int)sizeof resp - 1)
+		log_debug("408: short write");
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 static int start_post(struct lws *wsi, struct http_pss *pss)
 {
+	struct app *app = app_from_wsi(wsi);
 	char cl[32], *end;
 	int n = lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
 
@@ -378,50 +670,114 @@ static int start_post(struct lws *wsi, struct http_pss *pss)
 		pss->close_after = 1;
 		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "bad Content-Length\n");
 	}
-	if (v > HTTP_BODY_MAX) {
+	if (v > (is_admin(pss->route) ? ADMIN_BODY_MAX : HTTP_BODY_MAX)) {
 		pss->close_after = 1;   /* we will not read it: the connection cannot be reused */
+		if (is_admin(pss->route))
+			return admin_error(wsi, pss, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body too large");
 		return bad_body(wsi, pss, "body too large\n");
 	}
 	if (!v)
 		return on_body_complete(wsi, pss);
-	pss->body = (char *)malloc((size_t)v);
+	/* memory for what arrives, not for what the header claims */
+	pss->body_expect = (size_t)v;
+	pss->body_cap = v < HTTP_BODY_FIRST ? (size_t)v : HTTP_BODY_FIRST;
+	pss->body = (char *)malloc(pss->body_cap);
 	if (!pss->body)
 		return -1;
-	pss->body_cap = (size_t)v;
 	pss->body_len = 0;
+	pss->wsi = wsi;
+	lws_sul_schedule(app->ctx, 0, &pss->body_sul, body_deadline,
+			 (lws_usec_t)app->cfg->body_timeout_s * LWS_US_PER_SEC);
 	return 0;   /* lws delivers HTTP_BODY, then HTTP_BODY_COMPLETION */
 }
 
 static int on_body(struct http_pss *pss, const void *in, size_t len)
 {
+	if (pss->timed_out)
+		return -1;   /* 408 sent: the connection is on its way out */
 	/* already answered (refused before the body): lws still hands over what
 	 * was on the wire; drop it, so the answer's own body gets written before
 	 * the connection closes */
 	if (pss->replied && !pss->body)
 		return 0;
-	if (!pss->body || len > pss->body_cap - pss->body_len)
+	if (!pss->body || len > pss->body_expect - pss->body_len)
 		return -1;   /* more than Content-Length promised: lws should not let this happen */
+	if (len > pss->body_cap - pss->body_len) {
+		size_t cap = pss->body_cap * 2;
+		if (cap < pss->body_len + len)
+			cap = pss->body_len + len;
+		if (cap > pss->body_expect)
+			cap = pss->body_expect;
+		char *nb = (char *)realloc(pss->body, cap);
+		if (!nb)
+			return -1;
+		pss->body = nb;
+		pss->body_cap = cap;
+	}
 	memcpy(pss->body + pss->body_len, in, len);
 	pss->body_len += len;
 	return 0;
 }
 
+static int render_stats(struct lws *wsi, struct http_pss *pss)
+{
+	struct app *app = app_from_wsi(wsi);
+	size_t n = 0;
+	const char *ctype = pss->route == R_STATS_JSON ? JSON
+			    : pss->route == R_METRICS  ? METRICS_CONTENT_TYPE
+			    : pss->route == R_ADMIN_BLOCKS ? JSON
+						       : "text/html; charset=utf-8";
+	char *b = pss->route == R_STATS_JSON ? stats_render_json(&app->stats, &app->blocks, time(NULL), &n)
+		  : pss->route == R_METRICS  ? metrics_render(&app->stats, &app->blocks, time(NULL), &n)
+		  : pss->route == R_ADMIN_BLOCKS ? block_render_json(&app->blocks, time(NULL), &n)
+					     : stats_page_render(&app->stats, &app->blocks, time(NULL), &n);
+	if (!b)
+		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
+	return reply(wsi, pss, HTTP_STATUS_OK, ctype, b, n, 1, NULL);
+}
+
 static int on_http(struct lws *wsi, struct http_pss *pss)
 {
 	struct app *app = app_from_wsi(wsi);
-	char *uri;
+	char *uri, peer[ADDR_STR_MAX];
 	int ulen, m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	size_t i;
+	struct addr client;
 
+	body_deadline_cancel(pss);   /* a keep-alive connection's previous request */
 	memset(pss, 0, sizeof *pss);
 	if (m < 0)
 		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "bad request\n");
 	/* a request we refuse may still have a body on the wire that we will
 	 * not read: then the connection cannot be reused for another request */
 	int has_body = m == LWSHUMETH_POST || m == LWSHUMETH_PUT || m == LWSHUMETH_PATCH;
+
+	/*
+	 * We read bodies by Content-Length only (lws 4.1.6 has no chunked
+	 * request decoding). With Transfer-Encoding the request is ambiguous:
+	 * a proxy that honours it sees other request boundaries than we do,
+	 * so chunk data could be run here as a request of its own -- carrying
+	 * its own X-Forwarded-For (RFC 9112 6.3). Refuse, and close.
+	 */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		pss->close_after = 1;
+		int with_cl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+		return refuse_http(wsi, pss, REJECT_TRANSFER_ENCODING,
+				   with_cl ? HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_LENGTH_REQUIRED,
+				   with_cl ? "Transfer-Encoding with Content-Length\n"
+					   : "Transfer-Encoding not supported: send Content-Length\n", NULL);
+	}
 	for (i = 0; i < sizeof routes / sizeof routes[0]; i++)
 		if ((size_t)ulen == strlen(routes[i].path) && !memcmp(uri, routes[i].path, (size_t)ulen))
 			break;
+	int known = !server_client_addr(wsi, peer, sizeof peer, &client);
+	/* a blocked loopback or proxied client (others never get this far):
+	 * everything but /admin/ from loopback, so the operator can unblock */
+	if (app->blocks.n && server_blocked(app, &client) &&
+	    !(i < sizeof routes / sizeof routes[0] && is_admin(routes[i].route) && known && addr_is_loopback(&client))) {
+		pss->close_after = has_body;
+		return refuse_http(wsi, pss, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, "forbidden\n", NULL);
+	}
 	if (i == sizeof routes / sizeof routes[0]) {
 		pss->close_after = has_body;
 		return reply_text(wsi, pss, HTTP_STATUS_NOT_FOUND, "not found\n");
@@ -436,42 +792,55 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 		int refused, r = verify_webhook(wsi, pss, m == LWSHUMETH_POST, &refused);
 		if (refused)
 			return r;
+		pss->spend_jti = m == LWSHUMETH_POST;
 	}
 	if ((pss->route == R_STATS || pss->route == R_STATS_JSON || pss->route == R_METRICS) &&
-	    !stats_allowed(wsi, app->cfg))
+	    !stats_allowed(wsi, app->cfg, &client, known))
 		return refuse_http(wsi, pss, REJECT_STATS_ACCESS, HTTP_STATUS_FORBIDDEN, "forbidden\n", NULL);
+	if (is_admin(pss->route)) {
+		const char *why = admin_refusal(wsi, app->cfg, &client, known, &pss->admin_loopback);
+		char ct[64];
+		if (why) {
+			pss->close_after = has_body;
+			char msg[96];
+			snprintf(msg, sizeof msg, "forbidden: %s\n", why);
+			return refuse_http(wsi, pss, REJECT_ADMIN_ACCESS, HTTP_STATUS_FORBIDDEN, msg, NULL);
+		}
+		/* JSON only: an HTML form (any site's) cannot send it */
+		if (m == LWSHUMETH_POST && (lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0 ||
+					    strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';'))) {
+			pss->close_after = 1;
+			return admin_error(wsi, pss, HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+					   "Content-Type must be application/json");
+		}
+	}
 	if (m == LWSHUMETH_POST)
 		return start_post(wsi, pss);
 
 	switch (pss->route) {
 	case R_ANSWER: {
 		struct call_info ci;
-		query_arg(wsi, "uuid=", ci.uuid, sizeof ci.uuid);
-		query_arg(wsi, "conversation_uuid=", ci.conversation_uuid, sizeof ci.conversation_uuid);
-		query_arg(wsi, "from=", ci.from, sizeof ci.from);
-		query_arg(wsi, "to=", ci.to, sizeof ci.to);
-		return answer(wsi, pss, &ci);
+		int cut = answer_from_query(wsi, &ci);
+		return answer(wsi, pss, &ci, cut);
 	}
 	case R_EVENTS: {
+		static char arg[CONFIG_HEADER_BYTES_MAX + 1];
 		struct hook_event ev;
-		query_arg(wsi, "status=", ev.status, sizeof ev.status);
-		query_arg(wsi, "uuid=", ev.uuid, sizeof ev.uuid);
+		int n;
+		memset(&ev, 0, sizeof ev);
+		for (int k = 0; (n = query_arg_at(wsi, k, arg, (int)sizeof arg)) >= 0; k++) {
+			if (n > 7 && !memcmp(arg, "status=", 7) && !ev.status[0])
+				events_sanitize(ev.status, sizeof ev.status, arg + 7, (size_t)n - 7);
+			else if (n > 5 && !memcmp(arg, "uuid=", 5) && !ev.uuid[0])
+				events_sanitize(ev.uuid, sizeof ev.uuid, arg + 5, (size_t)n - 5);
+		}
 		return event(wsi, pss, &ev);
 	}
 	case R_STATS:
 	case R_STATS_JSON:
-	case R_METRICS: {
-		size_t n = 0;
-		const char *ctype = pss->route == R_STATS_JSON ? JSON
-				    : pss->route == R_METRICS  ? METRICS_CONTENT_TYPE
-							       : "text/html; charset=utf-8";
-		char *b = pss->route == R_STATS_JSON ? stats_render_json(&app->stats, time(NULL), &n)
-			  : pss->route == R_METRICS  ? metrics_render(&app->stats, time(NULL), &n)
-						     : stats_page_render(&app->stats, time(NULL), &n);
-		if (!b)
-			return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
-		return reply(wsi, pss, HTTP_STATUS_OK, ctype, b, n, 1, NULL);
-	}
+	case R_METRICS:
+	case R_ADMIN_BLOCKS:
+		return render_stats(wsi, pss);
 	case R_HEALTHZ:
 		if (app->shutting_down)
 			return reply_text(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down\n");
@@ -483,6 +852,7 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 
 static void release(struct http_pss *pss)
 {
+	body_deadline_cancel(pss);
 	free(pss->body);
 	pss->body = NULL;
 	if (pss->resp_owned)
@@ -499,7 +869,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP:                 return on_http(wsi, pss);
 	case LWS_CALLBACK_HTTP_BODY:            return on_body(pss, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		return pss->replied ? 0 : on_body_complete(wsi, pss);   /* refused early: nothing to parse */
+		/* refused early, or out of time: nothing to parse */
+		return pss->replied || pss->timed_out ? 0 : on_body_complete(wsi, pss);
 	case LWS_CALLBACK_HTTP_WRITEABLE:       return on_writeable(wsi, pss);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return ws_audio_confirm_upgrade(wsi, (const char *)in);
 	/* connection lifetime, for the per-address connection count (server.cpp) */

@@ -266,10 +266,9 @@ void log_write_fields(enum log_level lvl, const char *event, const struct log_fi
 	va_end(ap);
 }
 
-int log_limited(struct log_limit *lim, time_t now, const char *fmt, ...)
+/* The burst accounting of log_limited*(): 1 if this line may be written. */
+static int limit_pass(struct log_limit *lim, time_t now)
 {
-	va_list ap;
-
 	if (now != lim->window) {
 		if (lim->suppressed && LOG_WARN <= log_threshold)
 			log_write_ev(LOG_WARN, lim->event ? lim->event : "security",
@@ -283,10 +282,34 @@ int log_limited(struct log_limit *lim, time_t now, const char *fmt, ...)
 		return 0;
 	}
 	lim->in_window++;
+	return 1;
+}
+
+int log_limited(struct log_limit *lim, time_t now, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!limit_pass(lim, now))
+		return 0;
 	if (LOG_WARN > log_threshold)
 		return 1;
 	va_start(ap, fmt);
 	vlog(LOG_WARN, lim->event ? lim->event : "security", NULL, 0, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+int log_limited_fields(struct log_limit *lim, time_t now, const struct log_field *f, size_t n,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!limit_pass(lim, now))
+		return 0;
+	if (LOG_WARN > log_threshold)
+		return 1;
+	va_start(ap, fmt);
+	vlog(LOG_WARN, lim->event ? lim->event : "security", f, n, fmt, ap);
 	va_end(ap);
 	return 1;
 }

@@ -92,6 +92,14 @@ struct log_limit {
 int log_limited(struct log_limit *lim, time_t now, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
+ * The same with structured fields for JSON lines. Refusals pass "remote"
+ * (the client address) and "reason" (the stats key): what fail2ban's
+ * filter (scripts/fail2ban/) and other log readers match on.
+ */
+int log_limited_fields(struct log_limit *lim, time_t now, const struct log_field *f, size_t n,
+		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
  * JSON-escape s into out (cap bytes, always NUL-terminated unless cap is 0):
  * quote, backslash and control characters escaped, valid UTF-8 kept, every
  * byte of an invalid sequence replaced by U+FFFD. Stops before a character

@@ -8,6 +8,8 @@
  */
 #include "metrics.h"
 
+#include "block.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +50,7 @@ static void one(struct out *o, const char *name, const char *type, const char *h
 	put(o, "caller_echo_%s %llu\n", name, v);
 }
 
-static void render(struct out *o, const struct stats *s, time_t now)
+static void render(struct out *o, const struct stats *s, const struct block_table *b, time_t now)
 {
 	struct stats_counters t;
 	static const char *const side[CLOSE__SIDES] = { "server", "peer" };
@@ -87,19 +89,39 @@ static void render(struct out *o, const struct stats *s, time_t now)
 		for (int i = 0; i < CC__COUNT; i++)
 			put(o, "caller_echo_websocket_closes_total{code=\"%s\",side=\"%s\"} %llu\n",
 			    stats_close_code_str(i), side[d], (unsigned long long)s->closes[d][i]);
+
+	one(o, "answer_params_truncated_total", "counter",
+	    "Answer-webhook values (uuid, from, to) cut to fit the NCCO.", s->params_truncated);
+	family(o, "admin_actions_total", "counter", "Operator actions through the admin API, by action.");
+	for (int i = 0; i < STATS_ADMIN_OPS; i++)
+		put(o, "caller_echo_admin_actions_total{action=\"%s\"} %llu\n", stats_admin_op_str(i),
+		    (unsigned long long)s->admin_actions[i]);
+	one(o, "auto_blocks_total", "counter", "Addresses blocked automatically (--block-after).", s->auto_blocks);
+	uint32_t manual = 0, aut = 0;
+	for (uint32_t i = 0; b && i < b->n; i++) {
+		if (b->e[i].expires && b->e[i].expires <= now)
+			continue;
+		if (b->e[i].source == BLOCK_AUTO)
+			aut++;
+		else
+			manual++;
+	}
+	family(o, "blocks_active", "gauge", "Blocked addresses and ranges now, by who blocked them.");
+	put(o, "caller_echo_blocks_active{source=\"manual\"} %u\n", manual);
+	put(o, "caller_echo_blocks_active{source=\"auto\"} %u\n", aut);
 }
 
-char *metrics_render(const struct stats *s, time_t now, size_t *len)
+char *metrics_render(const struct stats *s, const struct block_table *b, time_t now, size_t *len)
 {
 	struct out m = { NULL, 0, 0, 1 };
 
-	render(&m, s, now);
+	render(&m, s, b, now);
 	if (!m.ok)
 		return NULL;
 	struct out o = { (char *)malloc(m.len + 1), 0, m.len + 1, 1 };
 	if (!o.p)
 		return NULL;
-	render(&o, s, now);
+	render(&o, s, b, now);
 	if (!o.ok || o.len != m.len) {
 		free(o.p);
 		return NULL;

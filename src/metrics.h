@@ -19,4 +19,5 @@
  * Render the exposition. Returns a malloc'd buffer (free() it) and its
  * length in *len, or NULL when out of memory; never a truncated one.
  */
-char *metrics_render(const struct stats *s, time_t now, size_t *len);
+struct block_table;
+char *metrics_render(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len);

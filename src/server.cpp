@@ -132,16 +132,43 @@ static void release_accept(struct app *app)
 	app->accept_counted = 0;
 }
 
+void server_refused(struct app *app, const struct addr *a, int reason)
+{
+	time_t now = time(NULL);
+
+	app->stats.rejected[reason]++;
+	if (!a || !block_strike(&app->blocks, &app->guard, &app->block_policy, a, reason, now,
+				(uint64_t)(lws_now_usecs() / 1000)))
+		return;
+	char peer[ADDR_STR_MAX], until[32], result[48];
+	addr_format(a, peer, sizeof peer);
+	stats_iso8601(now + app->block_policy.seconds, until, sizeof until);
+	snprintf(result, sizeof result, "until %s", until);
+	stats_admin_record(&app->stats, now, -1, "auto_block", peer, "auto", result);
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
+					LOG_NUM("seconds", app->block_policy.seconds) };
+	log_limited_fields(&app->block_log, now, lf, sizeof lf / sizeof lf[0],
+			   "blocked %s for %u s: %u refusals within %u s (last: %s)", peer,
+			   app->block_policy.seconds, app->block_policy.after, app->block_policy.window_s,
+			   stats_reject_str(reason));
+}
+
+int server_blocked(struct app *app, const struct addr *a)
+{
+	return app->blocks.n && block_match(&app->blocks, a, time(NULL));
+}
+
 static int refuse_at_accept(struct app *app, const struct addr *a, int reason)
 {
 	char peer[ADDR_STR_MAX];
 
 	release_accept(app);
-	app->stats.rejected[reason]++;
+	server_refused(app, a, reason);
 	if (a)
 		addr_format(a, peer, sizeof peer);
-	log_limited(&app->reject_log, time(NULL), "refused connection from %s: %s (closed at accept)",
-		    a ? peer : "?", stats_reject_str(reason));
+	const struct log_field lf[] = { LOG_STR("remote", a ? peer : "?"), LOG_STR("reason", stats_reject_str(reason)) };
+	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+			   "refused connection from %s: %s (closed at accept)", a ? peer : "?", stats_reject_str(reason));
 	return 1;   /* lws closes the socket; nothing was read from it */
 }
 
@@ -155,6 +182,16 @@ int server_conn_filter(struct app *app, const void *filter_args)
 	/* an adoption that failed before NEW_CLIENT_INSTANTIATED never claimed these */
 	release_accept(app);
 	have_addr = f && !addr_from_sockaddr((const struct sockaddr *)&f->cli_addr, &a);
+
+	/*
+	 * A blocked address is shut out before it can send a byte. Not a
+	 * trusted proxy (its clients are judged one by one, by their forwarded
+	 * address) and not loopback: a blocked loopback client is refused per
+	 * request, so the operator on this host can always reach /admin/unblock.
+	 */
+	if (have_addr && app->blocks.n && !addr_is_loopback(&a) &&
+	    !cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a) && server_blocked(app, &a))
+		return refuse_at_accept(app, &a, REJECT_BLOCKED);
 
 	/*
 	 * Never let accept() run out of descriptors: lws 4.1.6 then leaves the
@@ -342,6 +379,21 @@ static void lws_emit(int level, const char *line)
 
 static void tick(lws_sorted_usec_list_t *sul);
 
+/* Once a second: forget expired blocks, and save the table if it changed
+ * (a flood of automatic blocks costs one write a second, not one each). */
+static void blocks_tick(struct app *app)
+{
+	char err[640];
+
+	block_expire(&app->blocks, app->now_s);
+	if (!app->blocks.dirty || !app->cfg->block_file[0])
+		return;
+	if (block_save(&app->blocks, app->cfg->block_file, app->now_s, err, sizeof err)) {
+		app->blocks.dirty = 0;   /* tried; the next change tries again */
+		log_limited(&app->bad_input_log, app->now_s, "blocks not saved: %s", err);
+	}
+}
+
 static const char *loop_name(enum event_loop l)
 {
 	return l == LOOP_LIBEV ? "libev" : l == LOOP_LIBUV ? "libuv" : "poll";
@@ -400,8 +452,10 @@ static void tick(lws_sorted_usec_list_t *sul)
 	struct app *app = lws_container_of(sul, struct app, tick);
 
 	app->now_s = time(NULL);
-	if (++app->ticks % 10 == 0 && !app->shutting_down)
+	if (++app->ticks % 10 == 0 && !app->shutting_down) {
 		ws_audio_sweep(app);   /* once a second: idle calls, message-rate windows */
+		blocks_tick(app);
+	}
 
 	if (!app->shutting_down && stop_requested())
 		begin_shutdown(app);
@@ -580,6 +634,20 @@ int server_create(struct app *app, const struct config *cfg)
 		lim = 1u << 20;
 	app->conns_max = lim > CONNS_RESERVE ? (uint32_t)(lim - CONNS_RESERVE) : 1;
 	replay_init(&app->replay, seeds[1]);
+	app->block_policy.after = (uint32_t)cfg->block_after;
+	app->block_policy.window_s = (uint32_t)cfg->block_window_s;
+	app->block_policy.seconds = (uint32_t)cfg->block_seconds;
+	app->block_log.event = "auto_block";
+	app->auth.issuer = "Vonage";
+	if (cfg->block_file[0]) {
+		char err[640];
+		if (block_load(&app->blocks, cfg->block_file, time(NULL), err, sizeof err)) {
+			log_err("cannot start: %s", err);
+			return -1;
+		}
+		if (app->blocks.n)
+			log_info_ev("blocks_loaded", "%u block(s) loaded from %s", app->blocks.n, cfg->block_file);
+	}
 
 	int lws_levels = LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0);
 	lws_set_log_level(lws_levels, lws_emit);
@@ -711,6 +779,11 @@ void server_run(struct app *app, volatile const sig_atomic_t *stop)
 
 void server_destroy(struct app *app)
 {
+	char err[640];
+
+	if (app->blocks.dirty && app->cfg && app->cfg->block_file[0] &&
+	    block_save(&app->blocks, app->cfg->block_file, time(NULL), err, sizeof err))
+		log_err("blocks not saved: %s", err);
 	if (!app->ctx)
 		return;
 	lws_sul_cancel(&app->tick);

@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "auth_jwt.h"
+#include "block.h"
 #include "config.h"
 #include "guard.h"
 #include "log.h"
@@ -35,7 +36,10 @@ struct app {
 	int                  accept_counted; /* ... and it was counted in conns_open */
 	uint32_t             conns_open;     /* accepted connections not yet destroyed */
 	uint32_t             conns_max;      /* open-file limit minus a reserve */
-	struct replay        replay;         /* jti of accepted handshake tokens */
+	struct replay        replay;         /* jti of accepted tokens: sockets and webhooks alike */
+	struct block_table   blocks;         /* blocked addresses (admin API, automatic) */
+	struct block_policy  block_policy;
+	struct log_limit     block_log;      /* automatic blocks */
 	time_t               now_s;          /* wall clock as of the last tick (100 ms) */
 	unsigned             ticks;
 	int                  shutting_down;  /* closing sockets with 1001 */
@@ -94,6 +98,17 @@ void server_conn_destroyed(struct lws *wsi);
 
 /* Text form only, for logs. */
 void server_peer(struct lws *wsi, char *buf, size_t len);
+
+/*
+ * A request or connection from client a (NULL: unknown) was refused for
+ * `reason` (enum reject_reason): count it and charge it to a for automatic
+ * blocking (block.h), logging the block when it happens. The caller logs
+ * the refusal itself.
+ */
+void server_refused(struct app *app, const struct addr *a, int reason);
+
+/* 1 if client a is blocked now (the block's hits count it; the caller refuses it as "blocked"). */
+int server_blocked(struct app *app, const struct addr *a);
 
 /* OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS hook: `ssl_ctx` is the vhost's SSL_CTX. */
 int server_tls_setup(void *ssl_ctx);

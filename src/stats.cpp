@@ -9,6 +9,8 @@
  */
 #include "stats.h"
 
+#include "block.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +143,32 @@ void stats_event_record(struct stats *s, time_t now, const char *status, const c
 		s->recent_len++;
 }
 
+static const char *const admin_names[STATS_ADMIN_OPS] = { "hangup", "block", "unblock" };
+
+const char *stats_admin_op_str(int op)
+{
+	return op >= 0 && op < STATS_ADMIN_OPS ? admin_names[op] : "auto_block";
+}
+
+void stats_admin_record(struct stats *s, time_t now, int op, const char *action, const char *target,
+			const char *by, const char *result)
+{
+	struct stats_admin_action *a = &s->admin_recent[s->admin_head];
+
+	if (op >= 0 && op < STATS_ADMIN_OPS)
+		s->admin_actions[op]++;
+	else
+		s->auto_blocks++;
+	a->at = now;
+	snprintf(a->action, sizeof a->action, "%s", action ? action : "");
+	snprintf(a->target, sizeof a->target, "%s", target ? target : "");
+	snprintf(a->by, sizeof a->by, "%s", by ? by : "");
+	snprintf(a->result, sizeof a->result, "%s", result ? result : "");
+	s->admin_head = (s->admin_head + 1) % STATS_RECENT_ADMIN;
+	if (s->admin_len < STATS_RECENT_ADMIN)
+		s->admin_len++;
+}
+
 static const char *const close_names[CC__COUNT] = {
 	"1000", "1001", "1002", "1003", "1005", "1006", "1007", "1008", "1009", "1010", "1011", "other",
 };
@@ -191,6 +219,13 @@ const char *stats_reject_str(int reason)
 	case REJECT_WEBHOOK_AUTH:  return "webhook_auth";
 	case REJECT_PAYLOAD_HASH:  return "payload_hash";
 	case REJECT_STATS_ACCESS:  return "stats_access";
+	case REJECT_BODY_TIMEOUT:  return "body_timeout";
+	case REJECT_SUBPROTOCOL:   return "subprotocol";
+	case REJECT_MISSING_PAYLOAD_HASH: return "missing_payload_hash";
+	case REJECT_TRANSFER_ENCODING: return "transfer_encoding";
+	case REJECT_BAD_CLOSE:     return "bad_close";
+	case REJECT_BLOCKED:       return "blocked";
+	case REJECT_ADMIN_ACCESS:  return "admin_access";
 	default:                   return auth_result_str((enum auth_result)reason);
 	}
 }
@@ -279,6 +314,44 @@ static int add_recent_events(cJSON *root, const struct stats *s)
 	return 1;
 }
 
+/* operator actions (newest first) and the live blocks */
+static int add_admin(cJSON *root, const struct stats *s, const struct block_table *blocks, time_t now)
+{
+	cJSON *a = cJSON_AddObjectToObject(root, "admin"), *by, *arr;
+	char when[32];
+
+	if (!a || !(by = cJSON_AddObjectToObject(a, "actions")))
+		return 0;
+	for (int i = 0; i < STATS_ADMIN_OPS; i++)
+		if (!cJSON_AddNumberToObject(by, admin_names[i], (double)s->admin_actions[i]))
+			return 0;
+	if (!cJSON_AddNumberToObject(a, "auto_blocks", (double)s->auto_blocks) ||
+	    !(arr = cJSON_AddArrayToObject(a, "recent")))
+		return 0;
+	for (uint32_t i = 0; i < s->admin_len; i++) {
+		const struct stats_admin_action *e =
+			&s->admin_recent[(s->admin_head + STATS_RECENT_ADMIN - 1 - i) % STATS_RECENT_ADMIN];
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o))
+			return (cJSON_Delete(o), 0);
+		stats_iso8601(e->at, when, sizeof when);
+		if (!cJSON_AddStringToObject(o, "time", when) || !cJSON_AddStringToObject(o, "action", e->action) ||
+		    !cJSON_AddStringToObject(o, "target", e->target) || !cJSON_AddStringToObject(o, "by", e->by) ||
+		    !cJSON_AddStringToObject(o, "result", e->result))
+			return 0;
+	}
+	cJSON *b = blocks ? block_to_json(blocks, now) : cJSON_CreateObject();
+	cJSON *list = b ? cJSON_DetachItemFromObjectCaseSensitive(b, "blocks") : NULL;
+	cJSON_Delete(b);
+	if (!list && !(list = cJSON_CreateArray()))
+		return 0;
+	if (!cJSON_AddItemToObject(a, "blocks", list)) {
+		cJSON_Delete(list);
+		return 0;
+	}
+	return 1;
+}
+
 /* Everything after the original fields: added for the live page and metrics. */
 static int add_operator_view(cJSON *root, const struct stats *s, time_t now)
 {
@@ -314,7 +387,7 @@ static int add_operator_view(cJSON *root, const struct stats *s, time_t now)
 	return 1;
 }
 
-char *stats_render_json(const struct stats *s, time_t now, size_t *len)
+char *stats_render_json(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len)
 {
 	struct stats_counters tot;
 	cJSON *root = cJSON_CreateObject(), *arr, *t, *rej;
@@ -335,7 +408,9 @@ char *stats_render_json(const struct stats *s, time_t now, size_t *len)
 	for (int r = 1; ok && r < REJECT__COUNT; r++)
 		ok = cJSON_AddNumberToObject(rej, stats_reject_str(r), (double)s->rejected[r]) != NULL;
 	ok = ok && cJSON_AddNumberToObject(root, "events_received", (double)s->events_received) &&
-	     add_operator_view(root, s, now);
+	     add_operator_view(root, s, now) &&
+	     cJSON_AddNumberToObject(root, "params_truncated", (double)s->params_truncated) &&
+	     add_admin(root, s, blocks, now);
 	if (ok)
 		out = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);

@@ -66,12 +66,21 @@ enum reject_reason {
 	REJECT_WEBHOOK_AUTH,     /* webhook without a valid signed JWT (401) */
 	REJECT_PAYLOAD_HASH,     /* webhook body does not match payload_hash (401) */
 	REJECT_STATS_ACCESS,     /* /stats from outside without the stats token (403) */
+	REJECT_BODY_TIMEOUT,     /* request body not complete within --body-timeout (408) */
+	REJECT_SUBPROTOCOL,      /* Sec-WebSocket-Protocol that would not land on "audio" (400) */
+	REJECT_MISSING_PAYLOAD_HASH, /* signed webhook with a body but no payload_hash (401) */
+	REJECT_TRANSFER_ENCODING,/* request with Transfer-Encoding (400 with Content-Length, else 411) */
+	REJECT_BAD_CLOSE,        /* peer close frame with an invalid code or a 1-byte payload (1002) */
+	REJECT_BLOCKED,          /* address blocked by the operator or automatically (403 / at accept) */
+	REJECT_ADMIN_ACCESS,     /* /admin/ without loopback or the admin token, or cross-site (403) */
 	REJECT__COUNT
 };
 
 #define STATS_HISTORY 60        /* seconds of frames-per-second samples */
 #define STATS_RATE_WINDOW 5     /* seconds averaged for the "frames per second" figures */
 #define STATS_RECENT_EVENTS 20  /* event-webhook calls remembered for the page */
+#define STATS_RECENT_ADMIN 20   /* operator actions remembered for the page */
+#define STATS_ADMIN_OPS 3       /* hangup, block, unblock: enum admin_op's order (admin.h) */
 
 /* Vonage call statuses we count by name; anything else is "other". */
 enum event_status {
@@ -93,6 +102,15 @@ struct stats_event {
 	char   status[40];
 };
 
+/* One operator action (admin API) or automatic block, for the page. */
+struct stats_admin_action {
+	time_t at;
+	char   action[12];     /* "hangup", "block", "unblock", "auto_block" */
+	char   target[80];     /* "call 7", "uuid ...", or the CIDR */
+	char   by[48];         /* the operator's address, or "auto" */
+	char   result[80];     /* "2 call(s) closed with 1000", "until 2026-...Z, 0 call(s) closed" */
+};
+
 struct stats {
 	char     worker[64];              /* --worker-id; "" = not set */
 	long     pid;                     /* with worker: which process these counters are */
@@ -109,6 +127,13 @@ struct stats {
 	struct stats_event recent[STATS_RECENT_EVENTS]; /* ring, newest at recent_head - 1 */
 	uint32_t recent_head, recent_len;
 	uint64_t closes[CLOSE__SIDES][CC__COUNT];
+	uint64_t params_truncated;        /* answer-webhook values cut to fit (NCCO headers) */
+
+	/* intervening: operator actions (admin API) and automatic blocks */
+	uint64_t admin_actions[STATS_ADMIN_OPS];
+	uint64_t auto_blocks;
+	struct stats_admin_action admin_recent[STATS_RECENT_ADMIN]; /* ring, newest at admin_head - 1 */
+	uint32_t admin_head, admin_len;
 
 	/* frames per second, oldest first at hist[(hist_head - hist_len) mod N] */
 	uint32_t hist_in[STATS_HISTORY], hist_out[STATS_HISTORY];
@@ -144,6 +169,14 @@ void stats_event_record(struct stats *s, time_t now, const char *status, const c
 enum event_status stats_event_status(const char *status);
 const char *stats_event_status_str(int st);   /* "started", ..., "other" */
 
+/*
+ * Remember one operator action (op: 0..STATS_ADMIN_OPS-1, counted) or an
+ * automatic block (op -1, counted in auto_blocks); strings are copied.
+ */
+void stats_admin_record(struct stats *s, time_t now, int op, const char *action, const char *target,
+			const char *by, const char *result);
+const char *stats_admin_op_str(int op);       /* "hangup", "block", "unblock" */
+
 /* Count a WebSocket close: `code` as sent or received (1005: none given). */
 void stats_close_record(struct stats *s, enum close_side side, int code);
 const char *stats_close_code_str(int idx);    /* "1000", ..., "other" */
@@ -152,10 +185,11 @@ const char *stats_close_code_str(int idx);    /* "1000", ..., "other" */
 const char *stats_reject_str(int reason);
 
 /*
- * Render /stats.json. Returns a malloc'd buffer (free() it) and its length
+ * Render /stats.json, with the live blocks (blocks may be NULL). Returns a malloc'd buffer (free() it) and its length
  * in *len, or NULL when out of memory. The /stats page is stats_page.h's.
  */
-char *stats_render_json(const struct stats *s, time_t now, size_t *len);
+struct block_table;
+char *stats_render_json(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len);
 
 /* ISO 8601 UTC ("2024-01-02T03:04:05Z") into out; "" if it does not fit. */
 void stats_iso8601(time_t t, char *out, size_t cap);

@@ -22,6 +22,8 @@
  */
 #include "stats_page.h"
 
+#include "block.h"
+
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,6 +84,11 @@ const char stats_page_script[] =
 	"  }), [[\"reason\", 0, 1], [\"count\"]], \"-\");\n"
 	"  rows(\"events\", j.recent_events, [[\"time\", 0, 1], [\"uuid\", 0, 1], [\"status\", 0, 1]],\n"
 	"    \"No events yet\");\n"
+	"  rows(\"blocks\", j.admin.blocks, [[\"cidr\", 0, 1], [\"source\", 0, 1], [\"reason\", 0, 1], [\"by\", 0, 1],\n"
+	"    [\"expires_in\", function (b) { return b.expires_in === null ? \"never\" : dur(b.expires_in); }],\n"
+	"    [\"hits\"]], \"No blocks\");\n"
+	"  rows(\"actions\", j.admin.recent, [[\"time\", 0, 1], [\"action\", 0, 1], [\"target\", 0, 1],\n"
+	"    [\"by\", 0, 1], [\"result\", 0, 1]], \"No operator actions yet\");\n"
 	"  var a = j.history.frames_in_per_s, b = j.history.frames_out_per_s;\n"
 	"  var max = Math.max.apply(null, [1].concat(a, b));\n"
 	"  $(\"g-in\").setAttribute(\"points\", line(a, max));\n"
@@ -322,7 +329,68 @@ static void render_events(struct sbuf *b, const struct stats *s)
 	sb_printf(b, "</tbody></table></div></section>\n");
 }
 
-static void render(struct sbuf *b, const struct stats *s, time_t now)
+static void render_blocks(struct sbuf *b, const struct block_table *t, time_t now)
+{
+	char net[CIDR_STR_MAX], left[32];
+	int shown = 0;
+
+	sb_printf(b, "<section><h2 id=\"h-blk\">Blocked addresses</h2><div class=\"wrap\"><table aria-labelledby=\"h-blk\">"
+		     "<caption>Refused at connect (POST /admin/block, or automatic)</caption><thead><tr>"
+		     "<th scope=\"col\" class=\"l\">Address or range</th><th scope=\"col\" class=\"l\">By</th>"
+		     "<th scope=\"col\" class=\"l\">Reason</th><th scope=\"col\" class=\"l\">Who</th>"
+		     "<th scope=\"col\">Ends in</th><th scope=\"col\">Refused</th></tr></thead><tbody id=\"blocks\">");
+	for (uint32_t i = 0; t && i < t->n && b->ok; i++) {
+		const struct block_entry *e = &t->e[i];
+		if (e->expires && e->expires <= now)
+			continue;
+		cidr_format(&e->net, net, sizeof net);
+		if (e->expires)
+			fmt_dur(left, sizeof left, (long long)(e->expires - now));
+		else
+			snprintf(left, sizeof left, "never");
+		sb_printf(b, "<tr>");
+		cell_str(b, "cidr", net);
+		cell_str(b, "source", e->source == BLOCK_AUTO ? "auto" : "manual");
+		cell_str(b, "reason", e->reason);
+		cell_str(b, "by", e->by);
+		sb_printf(b, "<td data-k=\"expires_in\">%s</td>", left);
+		cell_num(b, "hits", e->hits);
+		sb_printf(b, "</tr>");
+		shown++;
+	}
+	if (!shown)
+		sb_printf(b, "<tr><td colspan=\"6\" class=\"l\">No blocks</td></tr>");
+	sb_printf(b, "</tbody></table></div></section>\n");
+}
+
+static void render_actions(struct sbuf *b, const struct stats *s)
+{
+	char when[32];
+
+	sb_printf(b, "<section><h2 id=\"h-act\">Operator actions</h2><div class=\"wrap\"><table aria-labelledby=\"h-act\">"
+		     "<caption>Last %d, newest first (admin API and automatic blocks)</caption><thead><tr>"
+		     "<th scope=\"col\" class=\"l\">Time (UTC)</th><th scope=\"col\" class=\"l\">Action</th>"
+		     "<th scope=\"col\" class=\"l\">Target</th><th scope=\"col\" class=\"l\">By</th>"
+		     "<th scope=\"col\" class=\"l\">Result</th></tr></thead><tbody id=\"actions\">",
+		  STATS_RECENT_ADMIN);
+	for (uint32_t i = 0; i < s->admin_len; i++) {
+		const struct stats_admin_action *a =
+			&s->admin_recent[(s->admin_head + STATS_RECENT_ADMIN - 1 - i) % STATS_RECENT_ADMIN];
+		stats_iso8601(a->at, when, sizeof when);
+		sb_printf(b, "<tr>");
+		cell_str(b, "time", when);
+		cell_str(b, "action", a->action);
+		cell_str(b, "target", a->target);
+		cell_str(b, "by", a->by);
+		cell_str(b, "result", a->result);
+		sb_printf(b, "</tr>");
+	}
+	if (!s->admin_len)
+		sb_printf(b, "<tr><td colspan=\"5\" class=\"l\">No operator actions yet</td></tr>");
+	sb_printf(b, "</tbody></table></div></section>\n");
+}
+
+static void render(struct sbuf *b, const struct stats *s, const struct block_table *t, time_t now)
 {
 	char up[32];
 
@@ -350,20 +418,23 @@ static void render(struct sbuf *b, const struct stats *s, time_t now)
 	sb_printf(b, "<div class=\"grid\">");
 	render_rejected(b, s);
 	render_events(b, s);
+	sb_printf(b, "</div>\n<div class=\"grid\">");
+	render_blocks(b, t, now);
+	render_actions(b, s);
 	sb_printf(b, "</div>\n</main>\n<script>%s</script>\n</body></html>\n", stats_page_script);
 }
 
-char *stats_page_render(const struct stats *s, time_t now, size_t *len)
+char *stats_page_render(const struct stats *s, const struct block_table *t, time_t now, size_t *len)
 {
 	struct sbuf m = { NULL, 0, 0, 1 };
 
-	render(&m, s, now);   /* measure */
+	render(&m, s, t, now);   /* measure */
 	if (!m.ok)
 		return NULL;
 	struct sbuf b = { (char *)malloc(m.len + 1), 0, m.len + 1, 1 };
 	if (!b.p)
 		return NULL;
-	render(&b, s, now);
+	render(&b, s, t, now);
 	if (!b.ok || b.len != m.len) {
 		free(b.p);
 		return NULL;

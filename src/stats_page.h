@@ -13,11 +13,12 @@
 #include "stats.h"
 
 /*
- * Render the page. Returns a malloc'd buffer (free() it) and its length in
+ * Render the page (with the live blocks; blocks may be NULL). Returns a malloc'd buffer (free() it) and its length in
  * *len, or NULL when out of memory. Never a truncated page: the size is
  * measured in a first pass and the buffer allocated to fit.
  */
-char *stats_page_render(const struct stats *s, time_t now, size_t *len);
+struct block_table;
+char *stats_page_render(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len);
 
 /*
  * The page's Content-Security-Policy: nothing may load but the one inline

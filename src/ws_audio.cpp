@@ -37,6 +37,16 @@
 
 static_assert(RING_HEADROOM >= LWS_PRE, "ring headroom must fit lws's LWS_PRE");
 
+/*
+ * lws_write()'s opcode for a close frame. lws 4.1.6 keeps it private
+ * (lib/roles/ws/private-lib-roles-ws.h: "#define LWS_WRITE_CLOSE 4"; the
+ * public header says lws_close_reason() handles closes) but its ws writer
+ * takes it from any caller. We need it to answer a peer's close frame at
+ * once (on_peer_close). Pinned to the Debian package's lws; the close
+ * tests in test_attack_round2.py fail if it ever means something else.
+ */
+#define WRITE_CLOSE ((enum lws_write_protocol)4)
+
 struct audio_pss {
 	struct stats_conn st;
 	struct ring       ring;
@@ -47,7 +57,8 @@ struct audio_pss {
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
 	uint8_t           closing;     /* close_with() already ran */
 	uint8_t           close_counted; /* a close code went into stats (ours or the peer's) */
-	uint16_t          pending_close; /* close code the sweep asked WRITEABLE to send */
+	uint16_t          pending_close; /* close code the sweep or the operator asked WRITEABLE to send */
+	const char       *pending_why;   /* ... and why (a static string) */
 	uint32_t          msgs_window; /* messages since the last sweep (rate cap) */
 	time_t            last_rx_s;   /* app->now_s at the last message (idle timeout) */
 	struct addr       client;      /* counted in app->guard while opened */
@@ -88,6 +99,7 @@ size_t ws_audio_conn_bytes(const struct config *cfg)
 static int send_refusal(struct lws *wsi, unsigned status)
 {
 	static const struct { unsigned code; const char *line, *extra, *body; } r[] = {
+		{ 400, "400 Bad Request", "", "bad request\n" },
 		{ 401, "401 Unauthorized", "WWW-Authenticate: Bearer\r\n", "unauthorized\n" },
 		{ 403, "403 Forbidden", "", "forbidden\n" },
 		{ 404, "404 Not Found", "", "not found\n" },
@@ -110,15 +122,57 @@ static int send_refusal(struct lws *wsi, unsigned status)
 	return 1;
 }
 
-static int refuse(struct lws *wsi, struct app *app, int reason, unsigned status, const char *hint)
+/* client: the address the refusal is charged to (NULL before it is known) */
+static int refuse(struct lws *wsi, struct app *app, const struct addr *client, int reason, unsigned status,
+		  const char *hint)
 {
 	char peer[ADDR_STR_MAX];
 
-	app->stats.rejected[reason]++;
+	server_refused(app, client, reason);
 	server_peer(wsi, peer, sizeof peer);
-	log_limited(&app->reject_log, time(NULL), "refused WebSocket from %s: %s (HTTP %u)%s%s", peer,
-		    stats_reject_str(reason), status, hint ? " token " : "", hint ? hint : "");
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
+					LOG_NUM("status", status) };
+	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+			   "refused WebSocket from %s: %s (HTTP %u)%s%s", peer, stats_reject_str(reason), status,
+			   hint ? " token " : "", hint ? hint : "");
 	return send_refusal(wsi, status);
+}
+
+/*
+ * lws binds an upgrade to the first protocol named in Sec-WebSocket-Protocol
+ * that it knows -- "http" or "listener" as well as "audio" -- and closes the
+ * connection without a word when it knows none of them. Walk the list the
+ * way lws does (server-ws.c, lws_process_ws_upgrade) and allow the upgrade
+ * only when lws will land on "audio": no header (the vhost default), or
+ * "audio" first among our names. Anything else gets an HTTP refusal.
+ */
+static int subprotocol_ok(struct lws *wsi)
+{
+	char buf[128], name[64];
+	struct lws_tokenize ts;
+	lws_tokenize_elem e;
+
+	int n = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL);
+	if (n <= 0)
+		return 1;
+	if (n >= (int)sizeof buf - 1 || lws_hdr_copy(wsi, buf, sizeof buf - 1, WSI_TOKEN_PROTOCOL) != n)
+		return 0;   /* lws would hang up on a list this long */
+	lws_tokenize_init(&ts, buf, LWS_TOKENIZE_F_COMMA_SEP_LIST | LWS_TOKENIZE_F_MINUS_NONTERM |
+				    LWS_TOKENIZE_F_DOT_NONTERM | LWS_TOKENIZE_F_RFC7230_DELIMS);
+	ts.len = (size_t)n;
+	do {
+		e = lws_tokenize(&ts);
+		if (e == LWS_TOKZE_TOKEN) {
+			if (lws_tokenize_cstr(&ts, name, sizeof name))
+				return 0;
+			const struct lws_protocols *p = lws_vhost_name_to_protocol(lws_get_vhost(wsi), name);
+			if (p)
+				return !strcmp(p->name, "audio");
+		} else if (e != LWS_TOKZE_DELIMITER && e != LWS_TOKZE_ENDED) {
+			return 0;   /* malformed list */
+		}
+	} while (e > 0);
+	return 0;   /* none of ours */
 }
 
 static int origin_allowed(const struct config *cfg, const char *origin)
@@ -143,28 +197,47 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	struct addr client;
 	int n;
 
+	if (upgrade && !strcasecmp(upgrade, "h2c")) {
+		/*
+		 * An HTTP/2 upgrade on an ordinary request (RFC 7540 3.2) may be
+		 * ignored and the request answered over HTTP/1.1 (RFC 9110 7.8).
+		 * lws 4.1.6 would switch to h2c on 0 and hang up on -1; after our
+		 * callback it only compares this very header value (server.c
+		 * ~2195), so emptying it makes lws serve the request as plain
+		 * HTTP.
+		 */
+		((char *)upgrade)[0] = '\0';
+		return 0;
+	}
 	if (!upgrade || strcasecmp(upgrade, "websocket"))
-		return -1;   /* h2c and friends: not offered */
+		return -1;   /* lws answered 403 already (unknown Upgrade) */
 	if (app->shutting_down)
-		return refuse(wsi, app, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+		return refuse(wsi, app, NULL, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
 	/* an unknown address (unusable X-Forwarded-For) is limited as one shared address */
 	server_client_addr(wsi, peer, sizeof peer, &client);
+	if (server_blocked(app, &client))
+		return refuse(wsi, app, NULL, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, NULL);
 	switch (guard_handshake(&app->guard, &client, (uint64_t)(lws_now_usecs() / 1000))) {
 	case GUARD_OK:
 		break;
 	case GUARD_RATE:
-		return refuse(wsi, app, REJECT_ADDR_RATE, 429, NULL);
+		return refuse(wsi, app, &client, REJECT_ADDR_RATE, 429, NULL);
 	case GUARD_CALLS:
-		return refuse(wsi, app, REJECT_ADDR_CALLS, 429, NULL);
+		return refuse(wsi, app, &client, REJECT_ADDR_CALLS, 429, NULL);
 	case GUARD_FULL:
 	case GUARD_CONNS:   /* not returned here; handled at accept */
-		return refuse(wsi, app, REJECT_ADDR_TABLE_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+		return refuse(wsi, app, &client, REJECT_ADDR_TABLE_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 	}
+
+	/* an upgrade has no body; one that claims to could smuggle bytes past
+	 * a proxy that reads it differently (RFC 9112 6.3) */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+		return refuse(wsi, app, &client, REJECT_TRANSFER_ENCODING, HTTP_STATUS_BAD_REQUEST, NULL);
 
 	n = lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
 	if (n <= 0 || strcmp(path, "/socket"))
-		return refuse(wsi, app, REJECT_BAD_PATH, HTTP_STATUS_NOT_FOUND, NULL);
+		return refuse(wsi, app, &client, REJECT_BAD_PATH, HTTP_STATUS_NOT_FOUND, NULL);
 
 	/* Vonage is a server and sends no Origin; a browser always does, so an
 	 * Origin not on the list is a web page trying to hijack the socket */
@@ -172,11 +245,15 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	if (n > 0) {
 		if ((size_t)n >= sizeof origin || lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0 ||
 		    !origin_allowed(cfg, origin))
-			return refuse(wsi, app, REJECT_ORIGIN, HTTP_STATUS_FORBIDDEN, NULL);
+			return refuse(wsi, app, &client, REJECT_ORIGIN, HTTP_STATUS_FORBIDDEN, NULL);
 	}
 
+	/* before the token: a refused upgrade must not spend its jti */
+	if (!subprotocol_ok(wsi))
+		return refuse(wsi, app, &client, REJECT_SUBPROTOCOL, HTTP_STATUS_BAD_REQUEST, NULL);
+
 	if (app->stats.connections_open >= (uint32_t)cfg->max_calls)
-		return refuse(wsi, app, REJECT_CAPACITY, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+		return refuse(wsi, app, &client, REJECT_CAPACITY, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
 	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 	enum auth_result r;
@@ -196,21 +273,22 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	if (n > 0)
 		log_token_hint(authz, (size_t)n, hint);
 	if (r != AUTH_OK)
-		return refuse(wsi, app, r, HTTP_STATUS_UNAUTHORIZED, n > 0 ? hint : NULL);
+		return refuse(wsi, app, &client, r, HTTP_STATUS_UNAUTHORIZED, n > 0 ? hint : NULL);
 
 	/* Vonage's tokens carry a jti; remember it until iat + max age, after
-	 * which the age check refuses the token anyway */
+	 * which the age check refuses the token anyway. The table is shared
+	 * with the signed webhooks: a token is good for one use, wherever. */
 	if (!claims.jti[0])
-		return refuse(wsi, app, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, hint);
+		return refuse(wsi, app, &client, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, hint);
 	switch (replay_check_insert(&app->replay, claims.jti, strlen(claims.jti), now,
 				    (time_t)(claims.iat + cfg->jwt_max_age_s + cfg->jwt_leeway_s))) {
 	case REPLAY_NEW:
 		return 0;
 	case REPLAY_SEEN:
-		return refuse(wsi, app, REJECT_REPLAY, HTTP_STATUS_UNAUTHORIZED, hint);
+		return refuse(wsi, app, &client, REJECT_REPLAY, HTTP_STATUS_UNAUTHORIZED, hint);
 	case REPLAY_FULL:
 	default:
-		return refuse(wsi, app, REJECT_REPLAY_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);
+		return refuse(wsi, app, &client, REJECT_REPLAY_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);
 	}
 }
 
@@ -459,9 +537,12 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 	pss->last_rx_s = app->now_s;
 	if (!lws_remaining_packet_payload(wsi) && ++pss->msgs_window > (uint32_t)app->cfg->max_msg_rate &&
 	    app->cfg->max_msg_rate) {
-		app->stats.rejected[REJECT_MSG_RATE]++;
-		log_limited(&app->limit_log, app->now_s, "call %llu from %s: more than %d messages in a second, closing 1008",
-			    (unsigned long long)pss->st.id, pss->st.remote, app->cfg->max_msg_rate);
+		server_refused(app, &pss->client, REJECT_MSG_RATE);
+		const struct log_field lf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "msg_rate"),
+						LOG_NUM("call", pss->st.id) };
+		log_limited_fields(&app->limit_log, app->now_s, lf, sizeof lf / sizeof lf[0],
+				   "call %llu from %s: more than %d messages in a second, closing 1008",
+				   (unsigned long long)pss->st.id, pss->st.remote, app->cfg->max_msg_rate);
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_POLICY_VIOLATION, "message rate limit");
 	}
 
@@ -477,7 +558,7 @@ static int on_writeable(struct lws *wsi, struct audio_pss *pss)
 	if (app->shutting_down)
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 	if (pss->pending_close)
-		return close_with(wsi, pss, (enum lws_close_status)pss->pending_close, "idle timeout");
+		return close_with(wsi, pss, (enum lws_close_status)pss->pending_close, pss->pending_why);
 	/* one lws_write per WRITEABLE; ask again while frames wait */
 	if (send_oldest(wsi, pss))
 		return -1;
@@ -512,15 +593,75 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	pss->opened = 0;
 }
 
-static void on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *in, size_t len)
+/* RFC 6455 7.4: the codes a peer may send (1012-1014 are registered since) */
+static int peer_close_code_ok(int code)
 {
-	int code = len >= 2 ? (in[0] << 8 | in[1]) : 1005;
+	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+	       (code >= 3000 && code <= 4999);
+}
+
+/*
+ * The peer sent a close frame. lws would queue its answer for WRITEABLE,
+ * but a peer that half-closes TCP right after its close frame (the npm
+ * "websocket" package does) makes lws read EOF first and drop the
+ * connection without answering. So we answer here, at once: frames still
+ * waiting for this socket first, then the close frame -- the peer's own
+ * code and reason echoed (what lws would send), or 1002 for a payload no
+ * endpoint may send: one byte, or a code outside the ranges above (lws
+ * 4.1.6 answers 1002 to some of those itself: it rewrites 0-999, 1004-1006
+ * and 1012-2999 in the payload before we see it, but not 5000 and up).
+ * Returning -1 then lets lws close the TCP connection, which RFC 6455 7.1.1
+ * asks of the server once both close frames have been sent.
+ */
+static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *in, size_t len)
+{
+	struct app *app = app_from_wsi(wsi);
+	uint8_t buf[LWS_PRE + 128];
+	int code = len >= 2 ? (in[0] << 8 | in[1]) : len ? -1 : 1005;
+	int bad = len == 1 || (len >= 2 && !peer_close_code_ok(code));
+
 	if (pss->opened && !pss->close_counted) {
-		stats_close_record(&app_from_wsi(wsi)->stats, CLOSE_BY_PEER, code);
+		stats_close_record(&app->stats, CLOSE_BY_PEER, code);
 		pss->close_counted = 1;
 	}
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_NUM("code", code) };
-	LOG_FIELDS(LOG_INFO, "peer_close", lf, "call %llu: peer closed with %d", (unsigned long long)pss->st.id, code);
+	LOG_FIELDS(LOG_INFO, "peer_close", lf, "call %llu: peer closed with %d%s", (unsigned long long)pss->st.id,
+		   code, bad ? " (not a valid close payload: answering 1002)" : "");
+	if (bad) {
+		server_refused(app, &pss->client, REJECT_BAD_CLOSE);
+		const struct log_field rf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "bad_close"),
+						LOG_NUM("call", pss->st.id) };
+		log_limited_fields(&app->limit_log, app->now_s, rf, sizeof rf / sizeof rf[0],
+				   "call %llu from %s: invalid close frame (%s), closing 1002",
+				   (unsigned long long)pss->st.id, pss->st.remote, len == 1 ? "1-byte payload" : "bad code");
+		buf[LWS_PRE] = LWS_CLOSE_STATUS_PROTOCOL_ERR >> 8;
+		buf[LWS_PRE + 1] = LWS_CLOSE_STATUS_PROTOCOL_ERR & 0xff;
+		len = 2;
+	} else if (len) {
+		memcpy(&buf[LWS_PRE], in, len < 125 ? len : 125);   /* lws caps control payloads below that */
+		len = len < 125 ? len : 125;
+	}
+	pss->closing = 1;
+	while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
+		if (send_oldest(wsi, pss))
+			return -1;
+	/* bytes stuck in lws: a close frame now would overtake them; hang up */
+	if (!lws_partial_buffered(wsi))
+		lws_write(wsi, &buf[LWS_PRE], len, WRITE_CLOSE);
+	return -1;
+}
+
+/*
+ * Close a call from outside its own callbacks: WRITEABLE sends the close
+ * frame, in order after any frame already being written.
+ */
+static void ask_close(struct audio_pss *pss, int code, const char *why)
+{
+	pss->pending_close = (uint16_t)code;
+	pss->pending_why = why;
+	lws_callback_on_writable(pss->wsi);
+	/* if the peer does not read either, WRITEABLE may never come */
+	lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK, 5);
 }
 
 void ws_audio_sweep(struct app *app)
@@ -535,14 +676,34 @@ void ws_audio_sweep(struct app *app)
 			continue;
 		/* Vonage streams continuously, silence included: a silent socket is
 		 * a dead or stuck peer holding a slot */
-		pss->pending_close = LWS_CLOSE_STATUS_GOINGAWAY;
-		app->stats.rejected[REJECT_IDLE]++;
-		log_limited(&app->limit_log, app->now_s, "call %llu from %s: no message for %d s, closing 1001",
-			    (unsigned long long)c->id, c->remote, cfg->idle_timeout_s);
-		lws_callback_on_writable(pss->wsi);
-		/* if the peer does not read either, WRITEABLE may never come */
-		lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK, 5);
+		server_refused(app, &pss->client, REJECT_IDLE);
+		const struct log_field lf[] = { LOG_STR("remote", c->remote), LOG_STR("reason", "idle"),
+						LOG_NUM("call", c->id) };
+		log_limited_fields(&app->limit_log, app->now_s, lf, sizeof lf / sizeof lf[0],
+				   "call %llu from %s: no message for %d s, closing 1001",
+				   (unsigned long long)c->id, c->remote, cfg->idle_timeout_s);
+		ask_close(pss, LWS_CLOSE_STATUS_GOINGAWAY, "idle timeout");
 	}
+}
+
+int ws_audio_hangup(struct app *app, uint64_t id, const char *uuid, const struct cidr *net, int code,
+		    uint64_t *first_id)
+{
+	int n = 0;
+
+	*first_id = 0;
+	for (struct stats_conn *c = app->stats.head; c; c = c->next) {
+		struct audio_pss *pss = (struct audio_pss *)c;
+		if (!(id ? c->id == id : uuid && uuid[0] ? !strcmp(c->uuid, uuid) : net && cidr_match(net, &pss->client)))
+			continue;
+		if (pss->pending_close || pss->closing)
+			continue;   /* on its way out already */
+		ask_close(pss, code, "closed by the operator");
+		if (!*first_id)
+			*first_id = c->id;
+		n++;
+	}
+	return n;
 }
 
 int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -560,8 +721,7 @@ int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 	case LWS_CALLBACK_RECEIVE:              return on_receive(wsi, pss, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:     return on_writeable(wsi, pss);
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		on_peer_close(wsi, pss, (const uint8_t *)in, len);
-		return 0;
+		return on_peer_close(wsi, pss, (const uint8_t *)in, len);
 	case LWS_CALLBACK_CLOSED:
 		on_closed(wsi, pss);
 		return 0;

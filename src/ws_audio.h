@@ -13,6 +13,7 @@
 #pragma once
 #include <libwebsockets.h>
 
+#include "addr.h"
 #include "audio_msg.h"
 #include "config.h"
 
@@ -45,6 +46,15 @@ struct app;
  * new message-rate window for every call.
  */
 void ws_audio_sweep(struct app *app);
+
+/*
+ * The operator hangs up (admin API): close every open call with this id
+ * (id != 0), else this uuid (non-empty), else from an address in net, with
+ * `code`. Returns how many calls were asked to close; *first_id is the
+ * first one's id (0 if none).
+ */
+int ws_audio_hangup(struct app *app, uint64_t id, const char *uuid, const struct cidr *net, int code,
+		    uint64_t *first_id);
 
 /* Protocol callback for protocols[1]. */
 int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

@@ -2,7 +2,7 @@
  * fuzz_auth_jwt.cpp -- libFuzzer harness for src/auth_jwt.cpp auth_jwt_check.
  *
  * Fixed secret, clock (NOW) and limits (300 s max age, 30 s leeway,
- * application_id required). The first input byte picks a mode:
+ * application_id required, iss "Vonage"). The first input byte picks a mode:
  *   0: the rest is the raw Authorization header value;
  *   1: the rest is a JWT payload (claims), sent as a correctly signed HS256
  *      token -- this reaches the claim checks behind the HMAC, which random
@@ -13,7 +13,7 @@
  * webhook body check).
  * Checks: the result is a known value; AUTH_OK only for a token whose
  * header alg is exactly "HS256" and whose claims satisfy the time and
- * application rules (recomputed here with cJSON, independently of libjwt);
+ * application and issuer rules (recomputed here with cJSON, independently of libjwt);
  * the claims handed back are NUL-terminated and equal the token's; the two
  * entry points agree except that check_claims may refuse a bad jti or
  * payload_hash as malformed.
@@ -33,7 +33,7 @@
 #define APP_ID "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 static const unsigned char SECRET[] = "fuzz-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
-static const struct auth_cfg CFG = { SECRET, sizeof SECRET - 1, 300, 30, APP_ID };
+static const struct auth_cfg CFG = { SECRET, sizeof SECRET - 1, 300, 30, APP_ID, "Vonage" };
 
 static size_t b64url(const uint8_t *in, size_t len, char *out)
 {
@@ -119,6 +119,8 @@ static void check_accepted(const char *hdr, size_t hlen, const char *pl, size_t 
 	FUZZ_CHECK(b == 0 || (b == 1 && NOW + 30 >= nbf));
 	const cJSON *app = cJSON_GetObjectItemCaseSensitive(p, "application_id");
 	FUZZ_CHECK(cJSON_IsString(app) && !strcmp(app->valuestring, APP_ID));
+	const cJSON *iss = cJSON_GetObjectItemCaseSensitive(p, "iss");
+	FUZZ_CHECK(cJSON_IsString(iss) && !strcmp(iss->valuestring, "Vonage"));
 	if (cl) {
 		FUZZ_CHECK(cl->iat == (long long)iat);
 		check_str_claim(p, "jti", cl->jti, sizeof cl->jti);
@@ -180,7 +182,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (mode == 1) {
 		n = sign(HDR, sizeof HDR - 1, rest, rlen, tok);
 	} else {
-		int m = snprintf(pl, sizeof pl, "{\"iat\":%ld,\"jti\":\"j\",\"application_id\":\"%s\"}",
+		int m = snprintf(pl, sizeof pl, "{\"iat\":%ld,\"jti\":\"j\",\"iss\":\"Vonage\",\"application_id\":\"%s\"}",
 				 NOW - 5, APP_ID);
 		n = sign(rest, rlen, pl, (size_t)m, tok);
 	}

@@ -767,6 +767,35 @@ static void test_auth_jwt_check_application_id_unset_is_not_checked(void **state
 	assert_result(check_payload(f, p), AUTH_OK);
 }
 
+/* --- issuer (RFC 8725 3.8) --------------------------------------------- */
+
+static void test_auth_jwt_check_issuer(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char p[256];
+
+	f->cfg.issuer = "Vonage";
+	snprintf(p, sizeof p, "{\"iat\":%ld,\"iss\":\"Vonage\"}", T_NOW);
+	assert_result(check_payload(f, p), AUTH_OK);
+	assert_result(check_payload(f, payload_iat(T_NOW)), AUTH_BAD_ISSUER);      /* missing */
+	snprintf(p, sizeof p, "{\"iat\":%ld,\"iss\":\"vonage\"}", T_NOW);
+	assert_result(check_payload(f, p), AUTH_BAD_ISSUER);                      /* exact */
+	snprintf(p, sizeof p, "{\"iat\":%ld,\"iss\":\"Vonage \"}", T_NOW);
+	assert_result(check_payload(f, p), AUTH_BAD_ISSUER);
+	snprintf(p, sizeof p, "{\"iat\":%ld,\"iss\":\"attacker\"}", T_NOW);
+	assert_result(check_payload(f, p), AUTH_BAD_ISSUER);
+	snprintf(p, sizeof p, "{\"iat\":%ld,\"iss\":1}", T_NOW);
+	assert_result(check_payload(f, p), AUTH_BAD_ISSUER);                      /* not a string */
+	/* the signature is checked first: a forged token says bad_signature */
+	snprintf(p, sizeof p, "{\"iat\":%ld,\"iss\":\"attacker\"}", T_NOW);
+	make_token(f->tok, sizeof f->tok, HS256_HDR, p, "another-secret");
+	assert_result(check_bearer(f, f->tok), AUTH_BAD_SIGNATURE);
+	f->cfg.issuer = NULL;   /* unset: not checked */
+	snprintf(p, sizeof p, "{\"iat\":%ld,\"iss\":\"attacker\"}", T_NOW);
+	assert_result(check_payload(f, p), AUTH_OK);
+	assert_string_equal(auth_result_str(AUTH_BAD_ISSUER), "bad_issuer");
+}
+
 /* --- auth_result_str ---------------------------------------------------- */
 
 static void test_auth_jwt_result_str_names(void **state)
@@ -775,6 +804,7 @@ static void test_auth_jwt_result_str_names(void **state)
 	static const char *const want[] = {
 		"ok", "missing", "not_bearer", "malformed", "bad_alg", "bad_signature",
 		"expired", "not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application",
+		"bad_issuer",
 	};
 	assert_int_equal(sizeof want / sizeof want[0], AUTH__COUNT);
 	assert_string_equal(auth_result_str(AUTH_OK), "ok");
@@ -908,6 +938,7 @@ int main(void)
 		T(test_auth_jwt_check_iat_in_future),
 		T(test_auth_jwt_check_application_id),
 		T(test_auth_jwt_check_application_id_unset_is_not_checked),
+		T(test_auth_jwt_check_issuer),
 		T(test_auth_jwt_result_str_names),
 	};
 	return cmocka_run_group_tests_name("auth_jwt", tests, NULL, NULL);

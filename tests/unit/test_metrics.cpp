@@ -101,7 +101,7 @@ static void test_metrics_render_empty_server(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len = 0;
 
-	char *m = metrics_render(&f->s, T_START + 42, &len);
+	char *m = metrics_render(&f->s, NULL, T_START + 42, &len);
 	assert_non_null(m);
 	assert_well_formed(m, len);
 	static const char head[] = "# HELP caller_echo_build_info Version and --worker-id of the running server (always 1).\n"
@@ -120,8 +120,10 @@ static void test_metrics_render_empty_server(void **state)
 	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
 	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
 	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
-	assert_int_equal(count_lines_starting(m, "# HELP "), 13);
-	assert_int_equal(count_lines_starting(m, "# TYPE "), 13);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 17);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 17);
+	assert_line(m, "caller_echo_blocks_active{source=\"manual\"} 0");
+	assert_line(m, "caller_echo_admin_actions_total{action=\"unblock\"} 0");
 	free(m);
 }
 
@@ -152,7 +154,7 @@ static void test_metrics_render_counts(void **state)
 	stats_close_record(&f->s, CLOSE_BY_PEER, 1000);
 	stats_close_record(&f->s, CLOSE_BY_PEER, 4321);
 
-	char *m = metrics_render(&f->s, T_START - 5, &len);   /* clock went back: uptime 0 */
+	char *m = metrics_render(&f->s, NULL, T_START - 5, &len);   /* clock went back: uptime 0 */
 	assert_non_null(m);
 	assert_well_formed(m, len);
 	assert_line(m, "caller_echo_uptime_seconds 0");
@@ -183,13 +185,13 @@ static void test_metrics_render_names_the_worker(void **state)
 	size_t len;
 
 	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2");
-	char *m = metrics_render(&f->s, T_START, &len);
+	char *m = metrics_render(&f->s, NULL, T_START, &len);
 	assert_non_null(m);
 	assert_line(m, "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\",worker=\"w2\"} 1");
 	free(m);
 	/* config allows no such id, but a label value is escaped whatever it holds */
 	snprintf(f->s.worker, sizeof f->s.worker, "%s", "a\"b\\c\nd");
-	m = metrics_render(&f->s, T_START, &len);
+	m = metrics_render(&f->s, NULL, T_START, &len);
 	assert_non_null(m);
 	assert_line(m, "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\",worker=\"a\\\"b\\\\c\\nd\"} 1");
 	free(m);

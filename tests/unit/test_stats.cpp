@@ -222,12 +222,13 @@ static void test_stats_reject_str_names(void **state)
 	(void)state;
 	static const char *const want[REJECT__COUNT] = {
 		"ok", "missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",
-		"not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application",
+		"not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application", "bad_issuer",
 		"bad_path", "origin", "capacity", "shutting_down", "addr_calls", "addr_rate",
 		"addr_table_full", "addr_conns", "conns_full", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
-		"webhook_auth", "payload_hash", "stats_access",
+		"webhook_auth", "payload_hash", "stats_access", "body_timeout", "subprotocol",
+		"missing_payload_hash", "transfer_encoding", "bad_close", "blocked", "admin_access",
 	};
-	assert_int_equal(REJECT__COUNT, 29);
+	assert_int_equal(REJECT__COUNT, 37);
 	for (int r = 0; r < REJECT__COUNT; r++)
 		assert_string_equal(stats_reject_str(r), want[r]);
 	assert_string_equal(stats_reject_str(REJECT_BAD_PATH), "bad_path");
@@ -253,19 +254,23 @@ static void test_stats_reject_str_names(void **state)
 	"\"events_by_status\":{\"started\":0,\"ringing\":0,\"answered\":0,\"machine\":0,\"human\":0,"    \
 	"\"completed\":0,\"busy\":0,\"cancelled\":0,\"failed\":0,\"rejected\":0,\"timeout\":0,"          \
 	"\"unanswered\":0,\"disconnected\":0,\"other\":0},\"recent_events\":[],"                          \
-	"\"closes\":{\"server\":" ZERO_CLOSES ",\"peer\":" ZERO_CLOSES "}"
+	"\"closes\":{\"server\":" ZERO_CLOSES ",\"peer\":" ZERO_CLOSES "},\"params_truncated\":0,"         \
+	"\"admin\":{\"actions\":{\"hangup\":0,\"block\":0,\"unblock\":0},\"auto_blocks\":0,\"recent\":[],"      \
+	"\"blocks\":[]}"
 #define ZERO_REJECTED                                                                                 \
 	"\"rejected\":{\"missing\":0,\"not_bearer\":0,\"malformed\":0,\"bad_alg\":0,\"bad_signature\":0,"  \
 	"\"expired\":0,\"not_yet_valid\":0,\"no_iat\":0,\"iat_too_old\":0,\"iat_in_future\":0,"             \
-	"\"wrong_application\":0,\"bad_path\":0,\"origin\":0,\"capacity\":0,\"shutting_down\":0" \
-	",\"addr_calls\":0,\"addr_rate\":0,\"addr_table_full\":0,\"addr_conns\":0,\"conns_full\":0,\"replay\":0,\"missing_jti\":0,\"replay_table_full\":0,\"msg_rate\":0,\"idle\":0,\"webhook_auth\":0,\"payload_hash\":0,\"stats_access\":0}"
+	"\"wrong_application\":0,\"bad_issuer\":0,\"bad_path\":0,\"origin\":0,\"capacity\":0,\"shutting_down\":0" \
+	",\"addr_calls\":0,\"addr_rate\":0,\"addr_table_full\":0,\"addr_conns\":0,\"conns_full\":0,\"replay\":0,\"missing_jti\":0,\"replay_table_full\":0,\"msg_rate\":0,\"idle\":0,\"webhook_auth\":0,\"payload_hash\":0,\"stats_access\":0,"                 \
+	"\"body_timeout\":0,\"subprotocol\":0,\"missing_payload_hash\":0,\"transfer_encoding\":0,"                  \
+	"\"bad_close\":0,\"blocked\":0,\"admin_access\":0}"
 
 static void test_stats_render_json_empty(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	size_t len = 12345;
 
-	char *j = stats_render_json(&f->s, T_START + 5, &len);
+	char *j = stats_render_json(&f->s, NULL, T_START + 5, &len);
 	assert_non_null(j);
 	assert_string_equal(j, "{\"worker\":\"\",\"pid\":0,\"uptime_s\":5,\"connections\":[]," EMPTY_TOTALS "," ZERO_REJECTED
 			       ",\"events_received\":0" EMPTY_OPERATOR("1700000005") "}");
@@ -291,27 +296,32 @@ static void test_stats_render_json_one_connection(void **state)
 	f->s.rejected[REJECT_CAPACITY] = 9;
 	f->s.events_received = 6;
 
-	char *j = stats_render_json(&f->s, T_START + 60, &len);
+	char *j = stats_render_json(&f->s, NULL, T_START + 60, &len);
 	assert_non_null(j);
-	assert_string_equal(
-		j, "{\"worker\":\"\",\"pid\":0,\"uptime_s\":60,\"connections\":[{\"id\":1,\"remote\":\"198.51.100.7\",\"uuid\":\"aaaaaaaa-bbbb\","
+	/* the call's row, exactly; refusals by name, every one of them listed */
+	assert_non_null(strstr(j, "\"connections\":[{\"id\":1,\"remote\":\"198.51.100.7\",\"uuid\":\"aaaaaaaa-bbbb\","
 		   "\"content_type\":\"audio/l16;rate=16000\",\"connected_at\":\"2023-11-14T22:13:20Z\","
 		   "\"packets_received\":11,\"bytes_received\":12,\"packets_sent\":13,\"bytes_sent\":14,"
 		   "\"frames_dropped\":15,\"dtmf_count\":2,\"last_dtmf\":\"#\",\"invalid_messages\":1,"
 		   "\"from\":\"447700900001\",\"duration_s\":60}],"
 		   "\"totals\":{\"packets_received\":11,\"bytes_received\":12,\"packets_sent\":13,\"bytes_sent\":14,"
-		   "\"frames_dropped\":15,\"connections_open\":1,\"connections_total\":1},"
-		   "\"rejected\":{\"missing\":0,\"not_bearer\":0,\"malformed\":0,\"bad_alg\":0,\"bad_signature\":4,"
-		   "\"expired\":0,\"not_yet_valid\":0,\"no_iat\":0,\"iat_too_old\":0,\"iat_in_future\":0,"
-		   "\"wrong_application\":0,\"bad_path\":0,\"origin\":0,\"capacity\":9,\"shutting_down\":0"
-	",\"addr_calls\":0,\"addr_rate\":0,\"addr_table_full\":0,\"addr_conns\":0,\"conns_full\":0,\"replay\":0,\"missing_jti\":0,\"replay_table_full\":0,\"msg_rate\":0,\"idle\":0,\"webhook_auth\":0,\"payload_hash\":0,\"stats_access\":0},"
-		   "\"events_received\":6" EMPTY_OPERATOR("1700000060") "}");
+		   "\"frames_dropped\":15,\"connections_open\":1,\"connections_total\":1},"));
+	cJSON *root = cJSON_Parse(j);
+	const cJSON *rej = cJSON_GetObjectItemCaseSensitive(root, "rejected");
+	assert_int_equal(cJSON_GetArraySize(rej), REJECT__COUNT - 1);
+	for (int r = 1; r < REJECT__COUNT; r++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(rej, stats_reject_str(r));
+		assert_non_null(v);
+		assert_int_equal(v->valueint, r == AUTH_BAD_SIGNATURE ? 4 : r == REJECT_CAPACITY ? 9 : 0);
+	}
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "events_received")->valueint, 6);
+	cJSON_Delete(root);
 	assert_int_equal(len, strlen(j));
 	free(j);
 
 	/* no DTMF yet: last_dtmf is "" */
 	c->last_dtmf = 0;
-	j = stats_render_json(&f->s, T_START, &len);
+	j = stats_render_json(&f->s, NULL, T_START, &len);
 	assert_non_null(strstr(j, "\"last_dtmf\":\"\","));
 	assert_non_null(strstr(j, "\"uptime_s\":0,"));
 	free(j);
@@ -330,7 +340,7 @@ static void test_stats_render_json_totals_include_closed(void **state)
 	stats_conn_close(&f->s, &f->conn[0]);
 	stats_conn_close(&f->s, &f->conn[3]);
 
-	char *j = stats_render_json(&f->s, T_START, &len);
+	char *j = stats_render_json(&f->s, NULL, T_START, &len);
 	cJSON *root = cJSON_Parse(j);
 	assert_non_null(root);
 	const cJSON *conns = cJSON_GetObjectItemCaseSensitive(root, "connections");
@@ -355,7 +365,7 @@ static void test_stats_render_json_escapes_strings(void **state)
 
 	stats_conn_open(&f->s, &f->conn[0], "a\"b\\c", T_START);
 	snprintf(f->conn[0].uuid, sizeof f->conn[0].uuid, "%s", "</script><script>x\n");
-	char *j = stats_render_json(&f->s, T_START, &len);
+	char *j = stats_render_json(&f->s, NULL, T_START, &len);
 	cJSON *root = cJSON_Parse(j);
 	assert_non_null(root);
 	const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "connections"), 0);
@@ -407,7 +417,7 @@ static void test_stats_render_names_the_worker(void **state)
 
 	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2");
 	f->s.pid = 4242;
-	char *j = stats_render_json(&f->s, T_START, &len);
+	char *j = stats_render_json(&f->s, NULL, T_START, &len);
 	assert_non_null(j);
 	assert_memory_equal(j, "{\"worker\":\"w2\",\"pid\":4242,\"uptime_s\":0,", 39);
 	free(j);
@@ -568,7 +578,7 @@ static void test_stats_render_json_operator_view(void **state)
 	stats_event_record(&f->s, T_START + 3, "ringing", "a");
 	stats_event_record(&f->s, T_START + 4, "weird<status>", "b\"c");
 	stats_close_record(&f->s, CLOSE_BY_PEER, 1000);
-	char *j = stats_render_json(&f->s, T_START + 8, &len);
+	char *j = stats_render_json(&f->s, NULL, T_START + 8, &len);
 	assert_non_null(j);
 	assert_non_null(strstr(j, ",\"duration_s\":8}"));
 	assert_non_null(strstr(j, "\"rate\":{\"window_s\":5,\"frames_in_per_s\":50,\"frames_out_per_s\":49},"));

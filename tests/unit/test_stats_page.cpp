@@ -67,7 +67,7 @@ static void test_stats_page_render_empty(void **state)
 	f->s.rejected[AUTH_EXPIRED] = 3;
 	f->s.rejected[REJECT_ORIGIN] = 12345678901ull;
 	f->s.events_received = 7;
-	char *h = stats_page_render(&f->s, T_START + 90, &len);
+	char *h = stats_page_render(&f->s, NULL, T_START + 90, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
 	assert_true(len < 20 * 1024);   /* the issue's size aim, with room for rows */
@@ -111,7 +111,7 @@ static void test_stats_page_render_rows(void **state)
 	f->conn[0].c.frames_dropped = 5;
 	f->conn[0].last_dtmf = '7';
 	stats_conn_open(&f->s, &f->conn[1], "203.0.113.10", T_START + 3723);
-	char *h = stats_page_render(&f->s, T_START + 3725, &len);
+	char *h = stats_page_render(&f->s, NULL, T_START + 3725, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
 	assert_non_null(strstr(h, "<tr data-id=\"1\"><td data-k=\"uuid\" class=\"l\">u-1</td>"
@@ -145,7 +145,7 @@ static void test_stats_page_render_escapes_fields(void **state)
 	snprintf(f->conn[0].from, sizeof f->conn[0].from, "%s", "</script><img src=x>");
 	snprintf(f->conn[0].content_type, sizeof f->conn[0].content_type, "%s", "\"><img src=x>");
 	stats_event_record(&f->s, T_START, "<i>st", "</tbody>u");
-	char *h = stats_page_render(&f->s, T_START, &len);
+	char *h = stats_page_render(&f->s, NULL, T_START, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);   /* also: the only <script> is ours */
 	assert_null(strstr(h, "<img"));
@@ -170,7 +170,7 @@ static void test_stats_page_render_events_newest_first(void **state)
 		snprintf(want, sizeof want, "call-%02d", i);
 		stats_event_record(&f->s, T_START + i, i % 2 ? "ringing" : "completed", want);
 	}
-	char *h = stats_page_render(&f->s, T_START + 30, &len);
+	char *h = stats_page_render(&f->s, NULL, T_START + 30, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
 	assert_non_null(strstr(h, "<tr><td data-k=\"time\" class=\"l\">2023-11-14T22:13:44Z</td>"
@@ -195,7 +195,7 @@ static void test_stats_page_render_graph(void **state)
 	f->conn[0].c.packets_received = 150;
 	f->conn[0].c.packets_sent = 125;
 	stats_sample(&f->s, T_START + 2);
-	char *h = stats_page_render(&f->s, T_START + 2, &len);
+	char *h = stats_page_render(&f->s, NULL, T_START + 2, &len);
 	assert_non_null(h);
 	/* y = 78 - v / max * 74 with max 100; the newest sample at x = 300 */
 	assert_non_null(strstr(h, "<polyline id=\"g-in\" points=\"295,41.0 300,4.0\"/>"));
@@ -222,7 +222,7 @@ static void test_stats_page_render_many_rows(void **state)
 			c->c.frames_dropped = UINT64_MAX;
 		c->last_dtmf = '*';
 	}
-	char *h = stats_page_render(&f->s, T_START, &len);
+	char *h = stats_page_render(&f->s, NULL, T_START, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
 	for (int i = 1; i <= POOL; i++) {
@@ -252,7 +252,7 @@ static void test_stats_page_render_never_truncates(void **state)
 	big[sizeof big - 1] = '\0';
 	for (int i = 0; i < STATS_RECENT_EVENTS; i++)
 		stats_event_record(&f->s, T_START, big, big);
-	char *h = stats_page_render(&f->s, T_START, &len);
+	char *h = stats_page_render(&f->s, NULL, T_START, &len);
 	assert_non_null(h);   /* measured first: a full page, always */
 	assert_complete_page(h, len);
 	free(h);
@@ -263,13 +263,13 @@ static void test_stats_page_render_names_the_worker(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len;
 
-	char *h = stats_page_render(&f->s, T_START, &len);
+	char *h = stats_page_render(&f->s, NULL, T_START, &len);
 	assert_non_null(h);
 	assert_non_null(strstr(h, "<h1>caller-echo</h1><p>Version " CALLER_ECHO_VERSION " &middot; pid 0 &middot;"));
 	free(h);
 	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2<");
 	f->s.pid = 4242;
-	h = stats_page_render(&f->s, T_START, &len);
+	h = stats_page_render(&f->s, NULL, T_START, &len);
 	assert_non_null(h);
 	assert_non_null(strstr(h, "<h1>caller-echo <span id=\"worker\">w2&lt;</span></h1><p>Version "
 				  CALLER_ECHO_VERSION " &middot; pid 4242 &middot;"));
@@ -312,7 +312,7 @@ static void test_stats_page_has_no_inline_style_attributes(void **state)
 
 	stats_conn_open(&f->s, &f->conn[0], "p", T_START);
 	stats_event_record(&f->s, T_START, "ringing", "u");
-	char *h = stats_page_render(&f->s, T_START, &len);
+	char *h = stats_page_render(&f->s, NULL, T_START, &len);
 	assert_non_null(h);
 	/* the style-src hash covers the <style> block only: a style= attribute would be blocked */
 	assert_null(strstr(h, " style="));
