@@ -25,6 +25,8 @@ if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs slowhttptest"
 	# make test replays the fuzz corpus and runs one integration pass under valgrind
 	pkgs="$pkgs $fuzz valgrind"
+	# fail2ban-regex checks scripts/fail2ban against the server's own log lines
+	pkgs="$pkgs fail2ban"
 fi
 if [ "${1:-}" = "fuzz" ]; then
 	pkgs="$pkgs $fuzz"
@@ -36,6 +38,13 @@ if [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs util-linux procps linux-perf valgrind"
 fi
 
+# Node.js and npm for the npm WebSocket clients of the integration tests
+# (tests/integration/node). A machine may already have them from elsewhere
+# (nodesource): then the commands are enough.
+if [ "${1:-}" = "test" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+	pkgs="$pkgs nodejs npm"
+fi
+
 missing=""
 for p in $pkgs; do
 	# dpkg-query prints "install ok installed" only for fully installed packages
@@ -43,7 +52,22 @@ for p in $pkgs; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+npm_clients() {
+	# exactly the versions in package-lock.json; no install scripts (the
+	# optional native speed-ups are not needed by the tests)
+	[ "${1:-}" = "test" ] || return 0
+	d="$(dirname "$0")/../tests/integration/node"
+	# node_modules/.lock-installed: the package-lock.json it was installed from
+	cmp -s "$d/package-lock.json" "$d/node_modules/.lock-installed" 2>/dev/null && return 0
+	echo "deps: npm ci in tests/integration/node" >&2
+	(cd "$d" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2 &&
+	 cp package-lock.json node_modules/.lock-installed)
+}
+
+if [ -z "$missing" ]; then
+	npm_clients "${1:-}"
+	exit 0
+fi
 
 echo "deps: installing missing Debian packages:$missing" >&2
 if [ "$(id -u)" -eq 0 ]; then
@@ -58,3 +82,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >&2
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+npm_clients "${1:-}"
