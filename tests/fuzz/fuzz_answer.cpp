@@ -1,17 +1,17 @@
 /*
  * fuzz_answer.cpp -- libFuzzer harness for the answer webhook's input path:
  * query or POST body -> call_info -> ws URI from Host or --public-url ->
- * NCCO, i.e. src/events.cpp events_parse_answer/events_sanitize,
+ * NCCO, i.e. src/events.cpp events_parse_answer/events_answer_arg,
  * src/host.cpp host_validate/host_parse_public_url and src/ncco.cpp
  * ncco_build, wired as src/http.cpp wires them.
  *
  * Input: fields split at 0xff bytes (fuzz.h):
  *   query 0xff body 0xff host 0xff public-url 0xff flags
  * flags[0] bit 0: POST (body) instead of GET (query); bits 1-2: rate.
- * The query is split and %-decoded the way lws hands args to
- * lws_get_urlarg_by_name() (that part is lws's, emulated here: fragments
- * at '&', %XX and '+' decoded, each truncated to the 256-byte buffer
- * http.cpp passes).
+ * The query is split and %-decoded the way lws hands its fragments over
+ * (that part is lws's, emulated here: fragments at '&', %XX and '+'
+ * decoded, any length), and each fragment goes through the product's own
+ * events_answer_arg().
  *
  * Checks: call fields are sanitised; a Host or public URL that passes
  * validation contains only authority characters (so nothing can be
@@ -40,14 +40,20 @@ static int hexval(char c)
 	return -1;
 }
 
-/* lws-style query arg lookup: first '&' fragment starting with name. */
-static void query_arg(const char *q, size_t qlen, const char *name, char *out, size_t cap)
+/*
+ * What lws does before our code sees the query: split at '&', decode %XX
+ * and '+'. Each fragment then goes through the product's own
+ * events_answer_arg(), as http.cpp's answer_from_query() passes it. Returns
+ * how many values it reported cut.
+ */
+static int query_to_call(const char *q, size_t qlen, struct call_info *ci)
 {
-	char frag[256];
-	size_t nlen = strlen(name), i = 0;
-	const char *v = NULL;
+	static char frag[65536];
+	size_t i = 0;
+	int cut = 0;
 
-	while (i <= qlen && !v) {
+	memset(ci, 0, sizeof *ci);
+	while (i <= qlen) {
 		size_t n = 0;
 		for (; i < qlen && q[i] != '&'; i++) {
 			char c = q[i];
@@ -57,16 +63,20 @@ static void query_arg(const char *q, size_t qlen, const char *name, char *out, s
 			} else if (c == '+') {
 				c = ' ';
 			}
-			if (n + 1 < sizeof frag)
-				frag[n++] = c;
+			frag[n++] = c;
 		}
-		frag[n] = '\0';
 		i++;
-		if (n >= nlen && !memcmp(frag, name, nlen))
-			v = frag + nlen;
+		/* lws's copy stops at an embedded NUL, as http.cpp's length does */
+		size_t len = strnlen(frag, n);
+		const char *eq = (const char *)memchr(frag, '=', len);
+		int r = events_answer_arg(ci, frag, len);
+		FUZZ_CHECK(r == 0 || r == 1);
+		/* cut exactly when one of our four names had a value too long */
+		if (r)
+			FUZZ_CHECK(eq && len - (size_t)(eq - frag) - 1 >= EVENTS_UUID_MAX);
+		cut += r;
 	}
-	/* strlen, as http.cpp does: lws's copy stops at an embedded NUL too */
-	events_sanitize(out, cap, v, v ? strlen(v) : 0);
+	return cut;
 }
 
 static int authority_char(char c)
@@ -140,17 +150,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(body, f[1].p, f[1].len);
 		int r = events_parse_answer(body, f[1].len, &ci);
 		free(body);
-		FUZZ_CHECK(r == 0 || r == -1);
-		if (r) {
+		FUZZ_CHECK(r >= -1 && r <= 4);   /* -1, or how many of the four fields were cut */
+		if (r < 0) {
 			FUZZ_CHECK(!ci.uuid[0] && !ci.from[0] && !ci.to[0] && !ci.conversation_uuid[0]);
 			return 0;   /* 400 malformed JSON body */
 		}
 	} else {
-		query_arg(f[0].p, f[0].len, "uuid=", ci.uuid, sizeof ci.uuid);
-		query_arg(f[0].p, f[0].len, "conversation_uuid=", ci.conversation_uuid,
-			  sizeof ci.conversation_uuid);
-		query_arg(f[0].p, f[0].len, "from=", ci.from, sizeof ci.from);
-		query_arg(f[0].p, f[0].len, "to=", ci.to, sizeof ci.to);
+		int cut = query_to_call(f[0].p, f[0].len, &ci);
+		FUZZ_CHECK(cut >= 0);
 	}
 	FUZZ_CHECK(fuzz_is_sanitized(ci.uuid, sizeof ci.uuid));
 	FUZZ_CHECK(fuzz_is_sanitized(ci.conversation_uuid, sizeof ci.conversation_uuid));

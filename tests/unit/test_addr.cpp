@@ -154,6 +154,30 @@ static void test_addr_format(void **state)
 	assert_string_equal(tiny, "?");
 }
 
+static void test_cidr_format_and_equal(void **state)
+{
+	char buf[CIDR_STR_MAX];
+	struct cidr a, b;
+	(void)state;
+	static const struct { const char *in, *out; } cases[] = {
+		{ "192.0.2.77/24", "192.0.2.0/24" }, { "192.0.2.7", "192.0.2.7/32" }, { "0.0.0.0/0", "0.0.0.0/0" },
+		{ "2001:db8::1", "2001:db8::1/128" }, { "2001:db8:ffff::/32", "2001:db8::/32" },
+		{ "::ffff:10.1.2.3/120", "10.1.2.0/24" }, { "::/0", "::/0" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(cidr_parse(cases[i].in, &a), 0);
+		cidr_format(&a, buf, sizeof buf);
+		assert_string_equal(buf, cases[i].out);
+		assert_int_equal(cidr_parse(buf, &b), 0);   /* round trip */
+		assert_true(cidr_equal(&a, &b));
+	}
+	assert_int_equal(cidr_parse("192.0.2.0/24", &a), 0);
+	assert_int_equal(cidr_parse("192.0.2.0/25", &b), 0);
+	assert_false(cidr_equal(&a, &b));
+	assert_int_equal(cidr_parse("192.0.3.0/24", &b), 0);
+	assert_false(cidr_equal(&a, &b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_list_match),
 		cmocka_unit_test(test_addr_is_loopback),
 		cmocka_unit_test(test_addr_format),
+		cmocka_unit_test(test_cidr_format_and_equal),
 	};
 	return cmocka_run_group_tests_name("addr", tests, NULL, NULL);
 }

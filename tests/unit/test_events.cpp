@@ -523,12 +523,57 @@ static void test_events_parse_exactly_one_value(void **state)
 	assert_string_equal(ci.uuid, "u");
 }
 
+/* One query argument at a time, as http.cpp hands lws's fragments over. */
+static void test_events_answer_arg(void **state)
+{
+	(void)state;
+	struct call_info ci;
+	char longv[400];
+
+	memset(&ci, 0, sizeof ci);
+	assert_int_equal(events_answer_arg(&ci, "uuid=u-1", 8), 0);
+	assert_int_equal(events_answer_arg(&ci, "from=447700900001", 17), 0);
+	assert_int_equal(events_answer_arg(&ci, "to=447700900000&x", 15), 0);   /* len bounds it */
+	assert_int_equal(events_answer_arg(&ci, "conversation_uuid=CON-1", 23), 0);
+	assert_string_equal(ci.uuid, "u-1");
+	assert_string_equal(ci.from, "447700900001");
+	assert_string_equal(ci.to, "447700900000");
+	assert_string_equal(ci.conversation_uuid, "CON-1");
+	/* the first occurrence wins; names match whole, not as prefixes */
+	assert_int_equal(events_answer_arg(&ci, "uuid=u-2", 8), 0);
+	assert_string_equal(ci.uuid, "u-1");
+	memset(&ci, 0, sizeof ci);
+	assert_int_equal(events_answer_arg(&ci, "uuidx=1", 7), 0);
+	assert_int_equal(events_answer_arg(&ci, "xuuid=1", 7), 0);
+	assert_int_equal(events_answer_arg(&ci, "uuid", 4), 0);     /* no '=': empty value */
+	assert_string_equal(ci.uuid, "");
+	assert_int_equal(events_answer_arg(&ci, "from=<b>&\"", 10), 0);
+	assert_string_equal(ci.from, "?b???");                       /* sanitised */
+	/* too long: cut to the field (63 bytes), reported once */
+	int n = snprintf(longv, sizeof longv, "to=");
+	memset(longv + n, '7', 300);
+	assert_int_equal(events_answer_arg(&ci, longv, (size_t)n + 300), 1);
+	assert_int_equal(strlen(ci.to), EVENTS_UUID_MAX - 1);
+	memset(&ci, 0, sizeof ci);
+	assert_int_equal(events_answer_arg(&ci, longv, (size_t)n + EVENTS_UUID_MAX - 1), 0);   /* 63 fits */
+	memset(&ci, 0, sizeof ci);
+	assert_int_equal(events_answer_arg(&ci, longv, (size_t)n + EVENTS_UUID_MAX), 1);       /* 64 does not */
+	/* a long argument that is not ours is nobody's business */
+	memcpy(longv, "SipH=", 5);
+	assert_int_equal(events_answer_arg(&ci, longv, 300), 0);
+	/* POST bodies count their cut values the same way */
+	assert_int_equal(events_parse_answer("{\"uuid\":\"0123456789012345678901234567890123456789012345678901234567890123\","
+					     "\"to\":\"1\"}", 84, &ci), 1);
+	assert_string_equal(ci.to, "1");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_events, teardown_events)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_events_parse_ws_connected_each_rate),
+		T(test_events_answer_arg),
 		T(test_events_parse_ws_connected_vonage_shape),
 		T(test_events_parse_ws_connected_unknown_content_type),
 		T(test_events_parse_ws_dtmf_digits),

@@ -261,6 +261,26 @@ static void test_guard_pending_not_evicted(void **state)
 	assert_int_equal(guard_conn_open(g, &a, T0, &sx), GUARD_OK);
 }
 
+static void test_guard_strikes(void **state)
+{
+	struct guard *g = (struct guard *)*state;
+	struct addr a = A("203.0.113.1"), b = A("203.0.113.2"), ex = A("198.51.100.9");
+	struct cidr exempt;
+	assert_int_equal(cidr_parse("198.51.100.0/24", &exempt), 0);
+	init_p(g, 0, 0, 1, 0, &exempt, 1);   /* strikes count even with every limit off */
+
+	for (uint32_t i = 1; i <= 5; i++)
+		assert_int_equal(guard_strike(g, &a, T0 + i, 1000), i);
+	assert_int_equal(guard_strike(g, &b, T0 + 10, 1000), 1);   /* per address */
+	/* the window starts at the first strike; past it, counting restarts */
+	assert_int_equal(guard_strike(g, &a, T0 + 1002, 1000), 1);
+	assert_int_equal(guard_strike(g, &a, T0 + 1500, 1000), 2);
+	guard_strikes_clear(g, &a);
+	assert_int_equal(guard_strike(g, &a, T0 + 1600, 1000), 1);
+	assert_int_equal(guard_strike(g, &ex, T0, 1000), 0);       /* exempt: never */
+	assert_int_equal(guard_strike(g, &ex, T0, 1000), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -275,6 +295,7 @@ int main(void)
 		T(test_guard_pending_connections),
 		T(test_guard_pending_exempt_and_off),
 		T(test_guard_pending_not_evicted),
+		T(test_guard_strikes),
 	};
 	return cmocka_run_group_tests_name("guard", tests, NULL, NULL);
 }

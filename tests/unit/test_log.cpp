@@ -710,6 +710,37 @@ static void test_log_plain_ignores_event_names(void **state)
 	assert_string_equal(line_body(s, 0, body, sizeof body), "call 3");
 }
 
+static void test_log_limited_fields(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct log_limit lim = { 0, 0, 0, "handshake_refused" };
+	const struct log_field lf[] = { LOG_STR("remote", "203.0.113.9"), LOG_STR("reason", "bad_signature"),
+					LOG_NUM("status", 401) };
+
+	log_format = LOG_FORMAT_JSON;
+	for (int i = 0; i < LOG_LIMIT_BURST + 3; i++)
+		log_limited_fields(&lim, 100, lf, 3, "refused %d", i);
+	log_limited_fields(&lim, 101, lf, 3, "refused again");
+	const char *s = captured(f);
+	assert_int_equal(count_lines(s), LOG_LIMIT_BURST + 2);   /* + the "suppressed" line */
+	cJSON *j = json_line(s, 0);
+	assert_string_equal(jstr(j, "event"), "handshake_refused");
+	assert_string_equal(jstr(j, "level"), "warn");
+	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(j, "fields");
+	assert_string_equal(jstr(fl, "msg"), "refused 0");
+	assert_string_equal(jstr(fl, "remote"), "203.0.113.9");
+	assert_string_equal(jstr(fl, "reason"), "bad_signature");
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(fl, "status")->valueint, 401);
+	/* fixed order: msg, then the fields as given (what fail2ban's filter reads) */
+	assert_string_equal(fl->child->string, "msg");
+	assert_string_equal(fl->child->next->string, "remote");
+	assert_string_equal(fl->child->next->next->string, "reason");
+	cJSON_Delete(j);
+	j = json_line(s, LOG_LIMIT_BURST);
+	assert_string_equal(jstr(cJSON_GetObjectItemCaseSensitive(j, "fields"), "msg"), "(3 similar lines suppressed)");
+	cJSON_Delete(j);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_log, teardown_log)
 
 int main(void)
@@ -731,6 +762,7 @@ int main(void)
 		T(test_log_limited_respects_threshold),
 		T(test_log_format_parse_names),
 		T(test_log_json_line_shape),
+		T(test_log_limited_fields),
 		T(test_log_json_every_byte_stays_one_valid_line),
 		T(test_log_json_long_message_is_cut_and_still_valid),
 		T(test_log_json_escape_controls_and_quotes),

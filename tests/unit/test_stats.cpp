@@ -596,6 +596,36 @@ static void test_stats_render_json_operator_view(void **state)
 	free(j);
 }
 
+static void test_stats_admin_record(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len = 0;
+
+	stats_admin_record(&f->s, T_START, 0, "hangup", "call 7", "127.0.0.1", "1 call(s) closed with 1000");
+	stats_admin_record(&f->s, T_START + 1, 1, "block", "192.0.2.0/24", "::1", "until ...");
+	stats_admin_record(&f->s, T_START + 2, -1, "auto_block", "203.0.113.9", "auto", "until ...");
+	assert_int_equal(f->s.admin_actions[0], 1);
+	assert_int_equal(f->s.admin_actions[1], 1);
+	assert_int_equal(f->s.admin_actions[2], 0);
+	assert_int_equal(f->s.auto_blocks, 1);
+	for (int i = 0; i < STATS_RECENT_ADMIN + 5; i++)   /* the ring keeps the newest */
+		stats_admin_record(&f->s, T_START + 10 + i, 2, "unblock", "x", "y", "unblocked");
+	assert_int_equal(f->s.admin_len, STATS_RECENT_ADMIN);
+	assert_int_equal(f->s.admin_actions[2], STATS_RECENT_ADMIN + 5);
+	char *j = stats_render_json(&f->s, NULL, T_START + 60, &len);
+	cJSON *root = cJSON_Parse(j);
+	const cJSON *adm = cJSON_GetObjectItemCaseSensitive(root, "admin");
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(adm, "recent");
+	assert_int_equal(cJSON_GetArraySize(rec), STATS_RECENT_ADMIN);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(rec, 0), "time")->valuestring, "2023-11-14T22:13:54Z");
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(adm, "actions"), "unblock")->valueint, STATS_RECENT_ADMIN + 5);
+	assert_int_equal(cJSON_GetObjectItem(adm, "auto_blocks")->valueint, 1);
+	assert_string_equal(stats_admin_op_str(0), "hangup");
+	assert_string_equal(stats_admin_op_str(-1), "auto_block");
+	cJSON_Delete(root);
+	free(j);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_stats, teardown_stats)
 
 int main(void)
@@ -608,6 +638,7 @@ int main(void)
 		T(test_stats_conn_close_is_idempotent),
 		T(test_stats_totals_closed_plus_open),
 		T(test_stats_reject_str_names),
+		T(test_stats_admin_record),
 		T(test_stats_render_json_empty),
 		T(test_stats_render_json_one_connection),
 		T(test_stats_render_json_totals_include_closed),
