@@ -257,7 +257,7 @@ $(B)/asan/obj/%.o: src/%.cpp | deps-test
 FUZZ_CXX     ?= clang++
 FUZZ_SECONDS ?= 60
 FUZZ_ONLY    ?=
-FUZZERS      := auth_jwt answer events audio_msg addr
+FUZZERS      := auth_jwt answer events audio_msg addr admin
 FUZZ_BINS    := $(addprefix $(B)/fuzz/fuzz_,$(FUZZERS))
 FUZZ_FLAGS   := -std=c++17 -O1 -g -Wall -Wextra -Wno-missing-field-initializers -fno-exceptions -fno-rtti -D_GNU_SOURCE -MMD -MP \
                 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -266,6 +266,7 @@ FZ_DEPS_answer    := events host ncco
 FZ_DEPS_events    := events
 FZ_DEPS_audio_msg := audio_msg ring
 FZ_DEPS_addr      := addr
+FZ_DEPS_admin     := admin addr events
 .PHONY: fuzz fuzz-bins deps-fuzz
 deps-fuzz:
 	@scripts/deps.sh fuzz

@@ -75,7 +75,7 @@ run_valgrind() {
 	CALLER_ECHO_SANITIZER=valgrind run_integration --names $VALGRIND_TESTS
 }
 
-FUZZERS="auth_jwt answer events audio_msg addr"
+FUZZERS="auth_jwt answer events audio_msg addr admin"
 
 case "$mode" in
 unit) run_unit "$@" ;;

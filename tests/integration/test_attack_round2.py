@@ -457,11 +457,13 @@ class CloseCodes(HandshakeCase):
 
     def test_valid_codes_echoed(self):
         with Server() as srv:
+            call = self.start_honest(srv)
             for code in (1000, 1001, 1003, 1007, 1008, 1011, 3000, 4000, 4999):
                 with self.subTest(code=code):
                     self.assertEqual(self.close_with(srv, struct.pack("!H", code) + b"bye"), code)
             self.assertEqual(self.close_with(srv, b""), 1005)   # empty close: empty answer
             self.assertEqual(stats(srv)["rejected"]["bad_close"], 0)
+            call.assert_clean(self)
 
 
 class HalfClose(HandshakeCase):
@@ -490,10 +492,12 @@ class HalfClose(HandshakeCase):
     def test_raw_half_close(self):
         for loop in ("libev", "poll", "libuv"):
             with self.subTest(loop=loop), Server(args=["--event-loop", loop]) as srv:
+                call = self.start_honest(srv, seconds=1.0)
                 for frames in (0, 1, 5):
                     echoed, code = self.half_close(srv, frames)
                     self.assertEqual(code, 1000, "%s, %d frames: no close frame back" % (loop, frames))
                     self.assertEqual(echoed, frames)
+                call.assert_clean(self)
 
     def test_npm_clients(self):
         for tls in (False, True):
@@ -521,6 +525,7 @@ class QueryParams(HandshakeCase):
 
     def test_long_value_cut_others_kept(self):
         with Server() as srv:
+            call = self.start_honest(srv)
             long_uuid = "u" * 300
             h = self.ncco_headers(srv, "uuid=%s&from=447700900001&to=447700900000" % long_uuid)
             self.assertEqual(h, {"uuid": "u" * 63, "from": "447700900001", "to": "447700900000"})
@@ -538,6 +543,7 @@ class QueryParams(HandshakeCase):
             conn = [a for a in json.loads(body) if a["action"] == "connect"][0]
             self.assertEqual(conn["endpoint"][0]["headers"]["from"], "f" * 63)
             self.assertEqual(stats(srv)["params_truncated"], 2)
+            call.assert_clean(self)
 
     def test_long_query_with_signed_webhook(self):
         """The GET payload_hash covers every parameter, however long."""
@@ -565,6 +571,7 @@ class H2cUpgrade(HandshakeCase):
 
     def test_raw(self):
         with Server() as srv:
+            call = self.start_honest(srv)
             s = connect_from(srv, "127.0.0.2")
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
                       b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n")
@@ -583,6 +590,7 @@ class H2cUpgrade(HandshakeCase):
             s.close()
             self.assertIn(b"HTTP/1.1 200", more)
             self.assertTrue(healthy(srv))
+            call.assert_clean(self)
 
 
 class Issuer(HandshakeCase):
@@ -591,6 +599,7 @@ class Issuer(HandshakeCase):
 
     def test_iss_checked(self):
         with Server(args=["--verify-webhooks"]) as srv:
+            call = self.start_honest(srv)
             before = rejected(srv)
             for iss in (None, "vonage", "Nexmo", "attacker"):
                 with self.subTest(iss=iss):
@@ -600,3 +609,4 @@ class Issuer(HandshakeCase):
             tok = make_jwt(srv.secret, claims={"iss": "Someone"})
             self.assertEqual(req(srv, "/webhooks/answer", headers=[("Authorization", "Bearer " + tok)])[0], 401)
             self.assertEqual(upgrade(srv, "127.0.0.2")[0], 101)
+            call.assert_clean(self)

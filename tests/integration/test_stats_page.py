@@ -136,6 +136,15 @@ class StatsPageBrowserTest(unittest.TestCase):
                 self.assertGreater(int(p2["calls"][UUID][k]), int(p1["calls"][UUID][k]), k)
                 self.assertGreater(int(p2["summary"][k]), int(p1["summary"][k]), k)
 
+            # an operator's block appears, with its action, without a reload
+            self.assertEqual(curl(["-X", "POST", "-H", "Content-Type: application/json", "--data-binary",
+                                   '{"cidr":"192.0.2.0/24","reason":"scanner"}', srv.base + "/admin/block"])[0], 200)
+            b.wait("return [...document.querySelectorAll('#blocks td[data-k=cidr]')]"
+                   ".some(function (td) { return td.textContent == '192.0.2.0/24'; })", 10, "the block on the page")
+            self.assertEqual(b.js("return document.querySelector('#blocks td[data-k=reason]').textContent"), "scanner")
+            self.assertEqual(b.js("return document.querySelector('#actions td[data-k=action]').textContent"), "block")
+            self.assertEqual(b.js("return window.__marker"), "same-page")
+
             # while frames flow: the page is never ahead of the server and at most a poll behind
             j0 = stats(srv)
             n0 = b.js("return +document.body.dataset.polls")
