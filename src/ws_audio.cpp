@@ -671,8 +671,10 @@ void ws_audio_sweep(struct app *app)
 	for (struct stats_conn *c = app->stats.head; c; c = c->next) {
 		struct audio_pss *pss = (struct audio_pss *)c;
 		pss->msgs_window = 0;
+		/* whole seconds, stamped by the tick (up to 100 ms late): "more
+		 * than S" is silent for at least S seconds, at most S + 1.1 */
 		if (!cfg->idle_timeout_s || pss->pending_close || pss->closing ||
-		    app->now_s - pss->last_rx_s < cfg->idle_timeout_s)
+		    app->now_s - pss->last_rx_s <= cfg->idle_timeout_s)
 			continue;
 		/* Vonage streams continuously, silence included: a silent socket is
 		 * a dead or stuck peer holding a slot */
