@@ -1,9 +1,10 @@
 #!/bin/sh
 # deps.sh -- install the Debian packages caller-echo needs, only when missing.
 #
-# Called by `make`, `make run` and `make test` before anything is built, so a
-# fresh Debian 12 machine needs no manual set-up. Idempotent and silent when
-# everything is already there. Uses apt-get as root, sudo otherwise.
+# Called by `make deps`, `make run` and `make test` before anything is built
+# (plain `make` only builds), so a fresh Debian 12 machine needs no manual
+# set-up. Idempotent and silent when everything is already there. Uses
+# apt-get as root, sudo otherwise.
 #   scripts/deps.sh          build + run dependencies
 #   scripts/deps.sh test     also what the test suite uses (incl. fuzz replay, valgrind)
 #   scripts/deps.sh fuzz     what `make fuzz` uses (clang's libFuzzer)

@@ -13,7 +13,7 @@ if [ -z "${VONAGE_SIGNATURE_SECRET:-}" ] && [ -z "${VONAGE_SIGNATURE_SECRET_FILE
 		echo "make run: created a random development secret in .dev-secret" >&2
 	fi
 	echo "make run: using the development secret in .dev-secret." >&2
-	echo "  Sign test tokens with it: scripts/gen-jwt.sh" >&2
+	echo "  A token signed with it: make sim && VONAGE_SIGNATURE_SECRET_FILE=.dev-secret build/caller-sim --print-token" >&2
 	echo "  For real calls set VONAGE_SIGNATURE_SECRET to your Vonage signature secret." >&2
 	export VONAGE_SIGNATURE_SECRET_FILE="$PWD/.dev-secret"
 fi

@@ -1,6 +1,7 @@
 #!/bin/sh
-# run-tests.sh -- run the unit and/or integration suites and print one
-# closing line CI can read: "N passed, N failed".
+# run-tests.sh -- run the unit and/or integration suites and print the
+# skipped tests with their reasons, then one closing line CI can read:
+# "N passed, N failed, N skipped".
 #   scripts/run-tests.sh unit BIN...        CMocka binaries
 #   scripts/run-tests.sh integration        Python tests against build/caller-echo
 #   scripts/run-tests.sh fuzz               replay tests/fuzz/corpus + regressions
@@ -13,10 +14,10 @@
 set -u
 cd "$(dirname "$0")/.."
 mode=$1; shift
-passed=0; failed=0
+passed=0; failed=0; skipped=0
 # Debian's interpreter: it has python3-websockets (a pyenv python3 on PATH may not)
 PY=/usr/bin/python3
-log=$(mktemp); trap 'rm -f "$log"' EXIT
+log=$(mktemp); skips=$(mktemp); trap 'rm -f "$log" "$skips"' EXIT
 
 run_unit() {
 	for bin in "$@"; do
@@ -24,26 +25,32 @@ run_unit() {
 		CMOCKA_MESSAGE_OUTPUT=tap "$bin" >"$log" 2>&1
 		rc=$?
 		sed 's/^/  /' "$log"
-		p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
+		# TAP: a skipped test is "ok N - name # SKIP" (or "not ok ... # SKIP")
+		s=$(grep -c '^\(not \)\?ok .*# SKIP' "$log")
+		grep '^\(not \)\?ok .*# SKIP' "$log" | sed "s|^|skipped: $(basename "$bin"): |" >>"$skips"
+		p=$(grep '^ok ' "$log" | grep -vc '# SKIP'); f=$(grep '^not ok ' "$log" | grep -vc '# SKIP')
 		planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log" | head -n1)
 		# a crash (sanitizer abort) leaves tests unreported: count them as failed
-		if [ -n "$planned" ] && [ $((p + f)) -lt "$planned" ]; then f=$((planned - p)); fi
+		if [ -n "$planned" ] && [ $((p + f + s)) -lt "$planned" ]; then f=$((planned - p - s)); fi
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-		echo "$(basename "$bin"): $p passed, $f failed"
-		passed=$((passed + p)); failed=$((failed + f))
+		echo "$(basename "$bin"): $p passed, $f failed, $s skipped"
+		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 	done
 }
 
-# run.py [ARGS...] under the environment given before it; run.py prints
-# "integration[ [sanitizer]]: N passed, N failed" as its last line
+# run.py [ARGS...] under the environment given before it; run.py prints a
+# "skipped: ..." line per skip, then "integration[ [sanitizer]]: N passed,
+# N failed, N skipped" as its last line
 run_integration() {
 	$PY tests/integration/run.py "$@" 2>&1 | tee "$log"
-	line=$(grep '^integration[^:]*: ' "$log" | tail -n1)
+	grep '^skipped: ' "$log" >>"$skips"
+	line=$(grep '^integration[^:]*: [0-9]' "$log" | tail -n1)
 	p=$(echo "$line" | sed -n 's/^integration[^:]*: \([0-9]*\) passed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
 	# no summary line means the runner itself died: that is a failure
 	if [ -z "$p" ] || [ -z "$f" ]; then p=${p:-0}; f=1; fi
-	passed=$((passed + p)); failed=$((failed + f))
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${s:-0}))
 }
 
 run_fuzz() {
@@ -75,7 +82,8 @@ run_valgrind() {
 	CALLER_ECHO_SANITIZER=valgrind run_integration --names $VALGRIND_TESTS
 }
 
-FUZZERS="auth_jwt answer events audio_msg addr admin"
+# the harness list is the Makefile's (FZ_DEPS_*), exported by make
+FUZZERS=${FUZZERS:-$(make -s --no-print-directory -C . print-fuzzers 2>/dev/null)}
 
 case "$mode" in
 unit) run_unit "$@" ;;
@@ -87,5 +95,9 @@ all) run_unit "$@"; run_fuzz; run_integration; run_asan; run_valgrind ;;
 *) echo "usage: $0 unit|integration|fuzz|asan|valgrind|all [BIN...]" >&2; exit 2 ;;
 esac
 
-echo "$passed passed, $failed failed"
+if [ -s "$skips" ]; then
+	echo "--- skipped ($skipped), with the reasons ---"
+	cat "$skips"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

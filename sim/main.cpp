@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "http_client.h"
 #include "ncco_check.h"
+#include "jwt_mint.h"
 #include "opts.h"
 #include "report.h"
 #include "tls.h"
@@ -371,6 +372,19 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	default:
 		break;
+	}
+	if (o.print_token) {
+		/* the one token minter: scripts and people use this, not openssl's
+		 * argv (where a secret would show in ps) */
+		char tok[JWT_MINT_MAX];
+		int n = jwt_mint(o.secret, o.secret_len, o.application_id, time(NULL), tok, sizeof tok);
+		memset(o.secret, 0, sizeof o.secret);
+		if (n < 0) {
+			fprintf(stderr, "caller-sim: cannot mint a token\n");
+			return EXIT_USAGE;
+		}
+		printf("%s\n", tok);
+		return 0;
 	}
 	install_signals();
 	int code = run(&o);

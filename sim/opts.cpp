@@ -18,6 +18,7 @@
 static const char usage[] =
 	"usage: caller-sim [options] ANSWER_URL\n"
 	"       caller-sim [options] --ws-url ws[s]://HOST[:PORT]/PATH\n"
+	"       caller-sim --print-token   (with the secret in the environment or --secret-file)\n"
 	"\n"
 	"Plays Vonage for one or many calls: fetches the NCCO from the answer webhook (GET with\n"
 	"to, from, uuid, conversation_uuid), checks it is talk/connect with a websocket endpoint,\n"
@@ -57,6 +58,8 @@ static const char usage[] =
 	"  --json                one JSON line on stdout instead of the table\n"
 	"  --per-call            list every call (default: all up to 20 calls, else the failed ones)\n"
 	"  --quiet               no live progress line (it is shown only when stdout is a terminal)\n"
+	"  --print-token         print one fresh Vonage-style JWT (as above) and exit: for trying\n"
+	"                        the socket by hand, e.g. websocat -H \"Authorization: Bearer $(...)\"\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"Checks, per call and in total: frames sent, echoed, lost, mismatched (not bit-exact),\n"
@@ -74,7 +77,7 @@ const char *opts_usage(void) { return usage; }
 enum {
 	O_METHOD = 256, O_TO, O_FROM, O_WS_URL, O_RATE, O_SECRET, O_SECRET_FILE, O_APP_ID, O_INSECURE, O_CAFILE,
 	O_WAV, O_DURATION, O_DTMF, O_RECORD, O_CALLS, O_RAMP, O_FLOOD, O_DRAIN, O_CONNECT_TO, O_HTTP_TO, O_BATCH, O_JSON,
-	O_PER_CALL, O_QUIET,
+	O_PER_CALL, O_QUIET, O_PRINT_TOKEN,
 };
 
 static const struct option longopts[] = {
@@ -102,6 +105,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "per-call", no_argument, NULL, O_PER_CALL },
 	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "print-token", no_argument, NULL, O_PRINT_TOKEN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -267,6 +271,7 @@ enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err
 		case O_JSON: o->json = 1; break;
 		case O_PER_CALL: o->per_call = 1; break;
 		case O_QUIET: o->quiet = 1; break;
+		case O_PRINT_TOKEN: o->print_token = 1; break;
 		default:
 			snprintf(err, errlen, "unknown option or missing value: %s (see --help)",
 				 optind > 0 && optind <= argc ? argv[optind - 1] : "?");
@@ -279,7 +284,7 @@ enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err
 		snprintf(err, errlen, "unexpected argument '%s' (one answer URL only)", argv[optind]);
 		return OPTS_ERR;
 	}
-	if (!o->answer_url == !o->ws_url) {
+	if (!o->print_token && !o->answer_url == !o->ws_url) {
 		snprintf(err, errlen, "give an answer URL or --ws-url (one of them; see --help)");
 		return OPTS_ERR;
 	}
@@ -302,6 +307,11 @@ enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err
 		} else if (f && f[0] && read_secret_file(o, f, err, errlen)) {
 			return OPTS_ERR;
 		}
+	}
+	if (o->print_token && (o->answer_url || o->ws_url || !o->secret_len)) {
+		snprintf(err, errlen, "--print-token takes no URL and needs the secret (VONAGE_SIGNATURE_SECRET, "
+				      "VONAGE_SIGNATURE_SECRET_FILE or --secret-file)");
+		return OPTS_ERR;
 	}
 	if (o->record && o->calls != 1) {
 		snprintf(err, errlen, "--record records one call; use it with --calls 1");

@@ -34,6 +34,7 @@ struct sim_opts {
 	int         http_timeout_ms;
 	int         batch_us;
 	int         json, per_call, quiet;
+	int         print_token;         /* --print-token: mint one JWT, print it, exit */
 };
 
 enum opts_result { OPTS_OK = 0, OPTS_HELP, OPTS_ERR };

@@ -28,7 +28,9 @@
 #include "host.h"
 #include "metrics.h"
 #include "ncco.h"
-#include "server.h"
+#include "app.h"
+#include "peer.h"
+#include "tls_server.h"
 #include "stats_page.h"
 #include "ws_audio.h"
 
@@ -199,7 +201,7 @@ static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info 
 	const struct config *cfg = app->cfg;
 	char uri[512], peer[ADDR_STR_MAX];
 
-	server_peer(wsi, peer, sizeof peer);
+	peer_addr(wsi, peer, sizeof peer, NULL);
 	if (cut) {
 		/* the call goes on with what fits: uuid, from and to are short in
 		 * every real Vonage request, so this is a client sending junk */
@@ -246,7 +248,7 @@ static int bad_body(struct lws *wsi, struct http_pss *pss, const char *why)
 {
 	struct app *app = app_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
-	server_peer(wsi, peer, sizeof peer);
+	peer_addr(wsi, peer, sizeof peer, NULL);
 	log_limited(&app->bad_input_log, time(NULL), "%s webhook from %s: %s",
 		    pss->route == R_ANSWER ? "answer" : "event", peer, why);
 	return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, why);
@@ -265,7 +267,7 @@ static const char *route_name(int route)
 	}
 }
 
-/* A refusal: counted and charged to the client (server_refused), logged (rate-limited). */
+/* A refusal: counted and charged to the client (peer_refused), logged (rate-limited). */
 static int refuse_http(struct lws *wsi, struct http_pss *pss, int reason, unsigned status, const char *why,
 		       const char *hint)
 {
@@ -273,8 +275,8 @@ static int refuse_http(struct lws *wsi, struct http_pss *pss, int reason, unsign
 	char peer[ADDR_STR_MAX];
 	struct addr client;
 
-	server_client_addr(wsi, peer, sizeof peer, &client);
-	server_refused(app, &client, reason);
+	peer_addr(wsi, peer, sizeof peer, &client);
+	peer_refused(app, &client, reason);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
 					LOG_NUM("status", status) };
 	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
@@ -500,7 +502,7 @@ static int admin_done(struct lws *wsi, struct http_pss *pss, int op, const char 
 	char *out = o ? cJSON_PrintUnformatted(o) : NULL;
 
 	cJSON_Delete(o);
-	server_peer(wsi, peer, sizeof peer);
+	peer_addr(wsi, peer, sizeof peer, NULL);
 	stats_admin_record(&app->stats, time(NULL), op, admin_op_str(op), target, peer, result);
 	const struct log_field lf[] = { LOG_STR("action", admin_op_str(op)), LOG_STR("target", target),
 					LOG_STR("by", peer), LOG_STR("result", result) };
@@ -522,7 +524,7 @@ static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body,
 	cJSON *o;
 
 	if (admin_parse(op, body, len, &rq, err, sizeof err)) {
-		server_peer(wsi, peer, sizeof peer);
+		peer_addr(wsi, peer, sizeof peer, NULL);
 		log_limited(&app->bad_input_log, now, "admin %s from %s: %s", admin_op_str(op), peer, err);
 		return admin_error(wsi, pss, HTTP_STATUS_BAD_REQUEST, err);
 	}
@@ -550,7 +552,7 @@ static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body,
 			cJSON_Delete(o), o = NULL;
 		return admin_done(wsi, pss, op, target, "unblocked", o);
 	}
-	server_peer(wsi, peer, sizeof peer);
+	peer_addr(wsi, peer, sizeof peer, NULL);
 	time_t expires = rq.seconds ? now + rq.seconds : 0;
 	enum block_add_result br = block_add(&app->blocks, &rq.net, now, expires, BLOCK_MANUAL,
 					     rq.reason[0] ? rq.reason : "operator", peer);
@@ -643,8 +645,8 @@ static void body_deadline(lws_sorted_usec_list_t *sul)
 	pss->timed_out = 1;
 	free(pss->body);
 	pss->body = NULL;
-	server_client_addr(wsi, peer, sizeof peer, &client);
-	server_refused(app, &client, REJECT_BODY_TIMEOUT);
+	peer_addr(wsi, peer, sizeof peer, &client);
+	peer_refused(app, &client, REJECT_BODY_TIMEOUT);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", "body_timeout"), LOG_NUM("status", 408) };
 	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
 			   "refused %s from %s: body_timeout (HTTP 408, %zu of %zu bytes in %d s)",
@@ -770,10 +772,10 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 	for (i = 0; i < sizeof routes / sizeof routes[0]; i++)
 		if ((size_t)ulen == strlen(routes[i].path) && !memcmp(uri, routes[i].path, (size_t)ulen))
 			break;
-	int known = !server_client_addr(wsi, peer, sizeof peer, &client);
+	int known = !peer_addr(wsi, peer, sizeof peer, &client);
 	/* a blocked loopback or proxied client (others never get this far):
 	 * everything but /admin/ from loopback, so the operator can unblock */
-	if (app->blocks.n && server_blocked(app, &client) &&
+	if (app->blocks.n && peer_blocked(app, &client) &&
 	    !(i < sizeof routes / sizeof routes[0] && is_admin(routes[i].route) && known && addr_is_loopback(&client))) {
 		pss->close_after = has_body;
 		return refuse_http(wsi, pss, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, "forbidden\n", NULL);
@@ -873,14 +875,14 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return pss->replied || pss->timed_out ? 0 : on_body_complete(wsi, pss);
 	case LWS_CALLBACK_HTTP_WRITEABLE:       return on_writeable(wsi, pss);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return ws_audio_confirm_upgrade(wsi, (const char *)in);
-	/* connection lifetime, for the per-address connection count (server.cpp) */
+	/* connection lifetime, for the per-address connection count (peer.cpp) */
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		return server_conn_filter(app_from_wsi(wsi), user);
+		return peer_conn_filter(app_from_wsi(wsi), user);
 	case LWS_CALLBACK_WSI_DESTROY:
-		server_conn_destroyed(wsi);
+		peer_conn_destroyed(wsi);
 		return 0;
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
-		return server_tls_setup(user);
+		return tls_server_setup(app_from_wsi(wsi), user);
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (pss)

@@ -323,3 +323,36 @@ void log_token_hint(const char *s, size_t len, char out[9])
 	}
 	snprintf(out, 9, "%08x", h);
 }
+
+static struct log_limit lws_lim = { 0, 0, 0, "lws" };
+static int lws_quiet_bind;
+
+void log_lws_quiet_bind(int on)
+{
+	lws_quiet_bind = on;
+}
+
+void log_lws_line(enum log_level l, const char *line)
+{
+	/* lws prefixes its own timestamp "[YYYY/MM/DD hh:mm:ss.mmmm] X: "; drop it */
+	const char *p = line;
+	if (*p == '[') {
+		const char *q = strstr(p, "] ");
+		if (q) {
+			p = q + 2;
+			if (p[0] && p[1] == ':' && p[2] == ' ')
+				p += 3;
+		}
+	}
+	if (lws_quiet_bind && !strncmp(p, "ERROR on binding", 16))
+		return;
+	if (l > log_threshold)
+		return;
+	if (l <= LOG_WARN) {
+		/* the same burst-per-second cap as our own refusal lines; debug
+		 * output (asked for explicitly) is not capped */
+		if (!limit_pass(&lws_lim, time(NULL)))
+			return;
+	}
+	LOG_EV(l, "lws", "lws: %s", p);
+}

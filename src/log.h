@@ -100,6 +100,18 @@ int log_limited_fields(struct log_limit *lim, time_t now, const struct log_field
 		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /*
+ * One line of libwebsockets' own log (server.cpp's lws emit callback, which
+ * gets no context pointer: so its rate limiter is the logger's, like the
+ * threshold). lws's own timestamp prefix is dropped; warnings and errors are
+ * capped like log_limited()'s lines (lws logs some per-connection failures,
+ * e.g. every failed accept(), with no throttle of its own).
+ */
+void log_lws_line(enum log_level lvl, const char *line);
+
+/* While set, lws's "ERROR on binding" lines are dropped: the server explains a failed bind itself. */
+void log_lws_quiet_bind(int on);
+
+/*
  * JSON-escape s into out (cap bytes, always NUL-terminated unless cap is 0):
  * quote, backslash and control characters escaped, valid UTF-8 kept, every
  * byte of an invalid sequence replaced by U+FFFD. Stops before a character

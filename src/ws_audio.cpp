@@ -8,7 +8,8 @@
  * Data: RECEIVE hands each fragment to audio_msg, which appends binary ones
  * into the head slot of pss->ring (one copy, no malloc) and commits the
  * frame when the message ends; the
- * connection then goes on the app's flush list, and at the end of the
+ * connection then goes on the vhost's flush list (lws per-vhost data, an
+ * lws_dll2 list), and at the end of the
  * event-loop pass flush_all_cb sends each listed connection's frames
  * straight from their slots (the slot's headroom is lws's LWS_PRE), corked
  * into one TCP segment when there are several. Only when lws still holds
@@ -33,7 +34,8 @@
 #include "audio_msg.h"
 #include "events.h"
 #include "ring.h"
-#include "server.h"
+#include "app.h"
+#include "peer.h"
 
 static_assert(RING_HEADROOM >= LWS_PRE, "ring headroom must fit lws's LWS_PRE");
 
@@ -47,12 +49,23 @@ static_assert(RING_HEADROOM >= LWS_PRE, "ring headroom must fit lws's LWS_PRE");
  */
 #define WRITE_CLOSE ((enum lws_write_protocol)4)
 
+/*
+ * The protocol's per-vhost data (lws allocates it at PROTOCOL_INIT): the
+ * connections with frames to send at the end of this event-loop pass.
+ */
+struct audio_vhd {
+	struct lws_context    *ctx;
+	lws_dll2_owner_t       flush;       /* struct audio_pss, by flush_link */
+	lws_sorted_usec_list_t flush_sul;
+	int                    flush_scheduled;
+};
+
 struct audio_pss {
 	struct stats_conn st;
 	struct ring       ring;
 	struct lws       *wsi;         /* for the end-of-batch flush */
-	struct audio_pss *flush_prev, *flush_next; /* on app's flush list */
-	uint8_t           flush_queued;
+	struct audio_vhd *vhd;
+	lws_dll2_t        flush_link;  /* on vhd->flush while frames wait for the pass's end */
 	struct audio_msg_text text;    /* fragmented text message being gathered */
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
 	uint8_t           closing;     /* close_with() already ran */
@@ -128,8 +141,8 @@ static int refuse(struct lws *wsi, struct app *app, const struct addr *client, i
 {
 	char peer[ADDR_STR_MAX];
 
-	server_refused(app, client, reason);
-	server_peer(wsi, peer, sizeof peer);
+	peer_refused(app, client, reason);
+	peer_addr(wsi, peer, sizeof peer, NULL);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
 					LOG_NUM("status", status) };
 	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
@@ -215,8 +228,8 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 		return refuse(wsi, app, NULL, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
 	/* an unknown address (unusable X-Forwarded-For) is limited as one shared address */
-	server_client_addr(wsi, peer, sizeof peer, &client);
-	if (server_blocked(app, &client))
+	peer_addr(wsi, peer, sizeof peer, &client);
+	if (peer_blocked(app, &client))
 		return refuse(wsi, app, NULL, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, NULL);
 	switch (guard_handshake(&app->guard, &client, (uint64_t)(lws_now_usecs() / 1000))) {
 	case GUARD_OK:
@@ -319,14 +332,15 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 
 	if (ring_init(&pss->ring, pss->ring_storage, app->cfg->ring_slots, app->cfg->slot_bytes))
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
-	server_conn_upgraded(wsi);
+	peer_conn_upgraded(wsi);
 	/* the headers are still readable here, X-Forwarded-For included: this is
 	 * the address the handshake was limited under, unknown (::) included */
-	server_client_addr(wsi, peer, sizeof peer, &pss->client);
+	peer_addr(wsi, peer, sizeof peer, &pss->client);
 	guard_call_open(&app->guard, &pss->client);
 	stats_conn_open(&app->stats, &pss->st, peer, time(NULL));
 	pss->opened = 1;
 	pss->wsi = wsi;
+	pss->vhd = (struct audio_vhd *)lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
 	pss->last_rx_s = app->now_s;
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("remote", peer),
 					LOG_NUM("open", app->stats.connections_open) };
@@ -422,20 +436,6 @@ static int send_oldest(struct lws *wsi, struct audio_pss *pss)
 	return 0;
 }
 
-static void flush_unlink(struct app *app, struct audio_pss *pss)
-{
-	if (!pss->flush_queued)
-		return;
-	if (pss->flush_prev)
-		pss->flush_prev->flush_next = pss->flush_next;
-	else
-		app->flush_head = pss->flush_next;
-	if (pss->flush_next)
-		pss->flush_next->flush_prev = pss->flush_prev;
-	pss->flush_prev = pss->flush_next = NULL;
-	pss->flush_queued = 0;
-}
-
 /* TCP_CORK on/off; best effort (a failure only costs extra segments). */
 static void cork(struct lws *wsi, int on)
 {
@@ -453,13 +453,13 @@ static void cork(struct lws *wsi, int on)
  */
 static void flush_all_cb(lws_sorted_usec_list_t *sul)
 {
-	struct app *app = lws_container_of(sul, struct app, flush_sul);
+	struct audio_vhd *vhd = lws_container_of(sul, struct audio_vhd, flush_sul);
 
-	app->flush_scheduled = 0;
-	while (app->flush_head) {
-		struct audio_pss *pss = app->flush_head;
+	vhd->flush_scheduled = 0;
+	while (vhd->flush.head) {
+		struct audio_pss *pss = lws_container_of(vhd->flush.head, struct audio_pss, flush_link);
 		struct lws *wsi = pss->wsi;
-		flush_unlink(app, pss);
+		lws_dll2_remove(&pss->flush_link);
 		int batch = ring_count(&pss->ring) > 1;
 		if (batch)
 			cork(wsi, 1);
@@ -475,19 +475,16 @@ static void flush_all_cb(lws_sorted_usec_list_t *sul)
 	}
 }
 
-static void flush_enqueue(struct app *app, struct audio_pss *pss)
+static void flush_enqueue(struct audio_pss *pss)
 {
-	if (pss->flush_queued)
-		return;
-	pss->flush_queued = 1;
-	pss->flush_prev = NULL;
-	pss->flush_next = app->flush_head;
-	if (app->flush_head)
-		app->flush_head->flush_prev = pss;
-	app->flush_head = pss;
-	if (!app->flush_scheduled) {
-		app->flush_scheduled = 1;
-		lws_sul_schedule(app->ctx, 0, &app->flush_sul, flush_all_cb, 1);
+	struct audio_vhd *vhd = pss->vhd;
+
+	if (!lws_dll2_is_detached(&pss->flush_link))
+		return;   /* already listed for this pass */
+	lws_dll2_add_tail(&pss->flush_link, &vhd->flush);
+	if (!vhd->flush_scheduled) {
+		vhd->flush_scheduled = 1;
+		lws_sul_schedule(vhd->ctx, 0, &vhd->flush_sul, flush_all_cb, 1);
 	}
 }
 
@@ -513,9 +510,8 @@ static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, siz
 	 * down, takes the WRITEABLE path, which keeps order and never writes
 	 * over buffered bytes.
 	 */
-	struct app *app = app_from_wsi(wsi);
-	if (!lws_partial_buffered(wsi) && !app->shutting_down) {
-		flush_enqueue(app, pss);
+	if (!lws_partial_buffered(wsi) && !app_from_wsi(wsi)->shutting_down) {
+		flush_enqueue(pss);
 		return 0;
 	}
 	lws_callback_on_writable(wsi);
@@ -537,7 +533,7 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 	pss->last_rx_s = app->now_s;
 	if (!lws_remaining_packet_payload(wsi) && ++pss->msgs_window > (uint32_t)app->cfg->max_msg_rate &&
 	    app->cfg->max_msg_rate) {
-		server_refused(app, &pss->client, REJECT_MSG_RATE);
+		peer_refused(app, &pss->client, REJECT_MSG_RATE);
 		const struct log_field lf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "msg_rate"),
 						LOG_NUM("call", pss->st.id) };
 		log_limited_fields(&app->limit_log, app->now_s, lf, sizeof lf / sizeof lf[0],
@@ -572,7 +568,7 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	struct app *app = app_from_wsi(wsi);
 
 	audio_msg_text_release(&pss->text);
-	flush_unlink(app, pss);
+	lws_dll2_remove(&pss->flush_link);   /* a no-op when not listed */
 	if (!pss->opened)
 		return;
 	guard_call_close(&app->guard, &pss->client);
@@ -628,7 +624,7 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 	LOG_FIELDS(LOG_INFO, "peer_close", lf, "call %llu: peer closed with %d%s", (unsigned long long)pss->st.id,
 		   code, bad ? " (not a valid close payload: answering 1002)" : "");
 	if (bad) {
-		server_refused(app, &pss->client, REJECT_BAD_CLOSE);
+		peer_refused(app, &pss->client, REJECT_BAD_CLOSE);
 		const struct log_field rf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "bad_close"),
 						LOG_NUM("call", pss->st.id) };
 		log_limited_fields(&app->limit_log, app->now_s, rf, sizeof rf / sizeof rf[0],
@@ -678,7 +674,7 @@ void ws_audio_sweep(struct app *app)
 			continue;
 		/* Vonage streams continuously, silence included: a silent socket is
 		 * a dead or stuck peer holding a slot */
-		server_refused(app, &pss->client, REJECT_IDLE);
+		peer_refused(app, &pss->client, REJECT_IDLE);
 		const struct log_field lf[] = { LOG_STR("remote", c->remote), LOG_STR("reason", "idle"),
 						LOG_NUM("call", c->id) };
 		log_limited_fields(&app->limit_log, app->now_s, lf, sizeof lf / sizeof lf[0],
@@ -713,11 +709,26 @@ int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 	struct audio_pss *pss = (struct audio_pss *)user;
 
 	switch (reason) {
+	case LWS_CALLBACK_PROTOCOL_INIT: {
+		struct audio_vhd *vhd = (struct audio_vhd *)lws_protocol_vh_priv_zalloc(
+			lws_get_vhost(wsi), lws_get_protocol(wsi), sizeof(struct audio_vhd));
+		if (!vhd)
+			return -1;
+		vhd->ctx = lws_get_context(wsi);
+		return 0;
+	}
+	case LWS_CALLBACK_PROTOCOL_DESTROY: {
+		struct audio_vhd *vhd = (struct audio_vhd *)lws_protocol_vh_priv_get(lws_get_vhost(wsi),
+										     lws_get_protocol(wsi));
+		if (vhd)
+			lws_sul_cancel(&vhd->flush_sul);
+		return 0;
+	}
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return ws_audio_confirm_upgrade(wsi, (const char *)in);
 	/* lws binds a new connection to the vhost's default protocol (this one)
 	 * before it announces it */
 	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
-		server_conn_created(wsi);
+		peer_conn_created(wsi);
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:          return on_established(wsi, pss);
 	case LWS_CALLBACK_RECEIVE:              return on_receive(wsi, pss, in, len);

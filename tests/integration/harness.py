@@ -38,14 +38,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 BIN = os.environ.get("CALLER_ECHO_BIN") or os.path.join(REPO, "build", "caller-echo")
 
-# Environment variables the server reads; scrubbed so the caller's shell
-# cannot change what a test sees (behaviour.md "Options").
-CONFIG_ENV = (
-    "LISTEN", "PORT", "TLS_CERT", "TLS_KEY", "PUBLIC_URL", "VONAGE_VIRTUAL_NUMBER",
-    "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_SIGNATURE_SECRET", "VONAGE_APPLICATION_ID",
-    "TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP", "LOG_FORMAT",
-    "WORKER_ID", "REUSE_PORT", "WORKER_PORT",
-)
+# Environment variables the server reads, scrubbed so the caller's shell
+# cannot change what a test sees: read off the server's own --help, which
+# prints every option's "[env NAME]" from the one option table
+# (src/config.cpp), plus the secret, which has no flag.
+_config_env = None
+
+
+def config_env():
+    global _config_env
+    if _config_env is None:
+        out = subprocess.run([BIN, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             timeout=10, env={"PATH": os.environ.get("PATH", "")}).stdout.decode()
+        names = set(re.findall(r"\[env ([A-Z0-9_]+)\]", out))
+        if len(names) < 20:
+            raise AssertionError("cannot read the environment names from %s --help:\n%s" % (BIN, out))
+        _config_env = frozenset(names | {"VONAGE_SIGNATURE_SECRET"})
+    return _config_env
+
 
 APPLICATION_ID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 
@@ -73,6 +83,29 @@ _REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: \w*Sanit
                      r"runtime error: |WARNING: \w*Sanitizer")
 _VG_ERRORS = re.compile(r"ERROR SUMMARY: (\d+) errors")
 _VG_LOST = re.compile(r"(definitely|indirectly) lost: ([\d,]+) bytes")
+
+
+def required(present, what):
+    """Class or test decorator for what `make test` installs (scripts/deps.sh
+    test) or builds: when it is missing the test fails with `what`, it is
+    never silently skipped."""
+    import functools
+
+    def deco(obj):
+        if present:
+            return obj
+        if isinstance(obj, type):
+            def fail(*a):
+                raise AssertionError(what)
+            obj.setUpClass = classmethod(fail)
+            obj.setUp = fail
+            return obj
+
+        @functools.wraps(obj)
+        def failing(*a, **kw):
+            raise AssertionError(what)
+        return failing
+    return deco
 
 
 def skip_under(*kinds, reason):
@@ -111,7 +144,8 @@ def tmp_root():
 
 def clean_env(extra=None):
     """os.environ without the server's configuration variables, plus extra."""
-    env = {k: v for k, v in os.environ.items() if k not in CONFIG_ENV}
+    scrub = config_env()
+    env = {k: v for k, v in os.environ.items() if k not in scrub}
     if extra:
         env.update(extra)
     return env

@@ -19,7 +19,7 @@ import tempfile
 import time
 import unittest
 
-from harness import REPO, Server, skip_under, stats, tmp_root
+from harness import REPO, Server, required, skip_under, stats, tmp_root
 from test_sim import run_json
 
 ARM = os.path.join(REPO, "build", "aarch64")
@@ -67,8 +67,8 @@ def stripped_size(binary, strip):
 
 @skip_under("asan", "valgrind", reason="runs the arm64 build under qemu, not the sanitizer build; "
             "the plain run covers it")
-@unittest.skipUnless(os.path.exists(ARM_BIN), "no arm64 build (make arm64)")
-@unittest.skipUnless(QEMU, "qemu-user-static not installed")
+@required(os.path.exists(ARM_BIN), "no arm64 build: make arm64 (make test does it)")
+@required(QEMU, "qemu-user-static missing: make arm64 installs it (scripts/setup-cross.sh)")
 class Arm64(unittest.TestCase):
 
     def server(self, **kw):

@@ -41,7 +41,7 @@ import websockets
 
 from attack import (OP_BIN, OP_CLOSE, PROTOCOL_ERROR, connect_from, delta, encode_frame, healthy,
                     read_head, rejected, upgrade, upgrade_request)
-from harness import Server, curl, make_jwt, skip_under, stats, tmp_root, unverified_ssl_context
+from harness import Server, curl, make_jwt, required, skip_under, stats, tmp_root, unverified_ssl_context
 from nodeclient import node_call
 from test_attack_exposure import EVENT, req, sha256_hex
 from test_attack_handshake import HandshakeCase, wait_open
@@ -185,7 +185,7 @@ class SlowBody(HandshakeCase):
             call.check()
             self.assertGreaterEqual(stats(srv)["rejected"]["body_timeout"], 150)
 
-    @unittest.skipIf(SLOWHTTPTEST is None, "slowhttptest not installed (scripts/deps.sh test)")
+    @required(SLOWHTTPTEST, "slowhttptest missing: scripts/deps.sh test installs it")
     @skip_under("asan", reason="time-bound: slowhttptest runs for fixed seconds; the body deadline "
                 "runs under ASan in the other SlowBody tests")
     def test_slowhttptest_slow_body(self):

@@ -25,7 +25,7 @@ import unittest
 
 from attack import (blast_upgrades, connect_from, delta, healthy, loopback, raise_fd_limit,
                     read_head, rejected, upgrade, upgrade_request)
-from harness import Server, curl, make_jwt, skip_under, stats, tmp_root
+from harness import Server, curl, make_jwt, required, skip_under, stats, tmp_root
 from test_attack_handshake import HandshakeCase, wait_open
 
 SLOWHTTPTEST = shutil.which("slowhttptest")
@@ -45,7 +45,7 @@ def slowhttptest(args, prefix, seconds):
     return p.returncode, p.stdout.decode("utf-8", "replace"), rows
 
 
-@unittest.skipIf(SLOWHTTPTEST is None, "slowhttptest not installed (scripts/deps.sh test)")
+@required(SLOWHTTPTEST, "slowhttptest missing: scripts/deps.sh test installs it")
 @skip_under("asan", reason="time-bound: slowhttptest runs for fixed seconds; the accept, "
             "timeout and close paths it drives run under ASan in PendingConnections and Flood")
 class SlowHttpTest(HandshakeCase):

@@ -19,7 +19,7 @@ import time
 import unittest
 
 from attack import OP_BIN, OP_CLOSE, connect_from, encode_frame, read_head, upgrade, upgrade_request
-from harness import REPO, Server, curl, make_jwt, stats, tmp_root
+from harness import REPO, Server, curl, make_jwt, required, stats, tmp_root
 from honest import HonestCall
 from test_attack_exposure import EVENT, req, sha256_hex
 
@@ -40,7 +40,7 @@ def pace():
     time.sleep(0.12)   # under the log's 10 lines a second per kind: every refusal is written
 
 
-@unittest.skipIf(F2B_REGEX is None, "fail2ban not installed (scripts/deps.sh test)")
+@required(F2B_REGEX, "fail2ban missing: scripts/deps.sh test installs it")
 class Fail2banFilter(unittest.TestCase):
 
     def attack(self, srv):
@@ -178,7 +178,7 @@ class Fail2banFilter(unittest.TestCase):
         self.assertIn("127.0.0.5", ips)   # addr_conns: the peer itself (not behind the proxy)
         self.assertTrue(any(":" in ip for ip in ips))
 
-    @unittest.skipIf(F2B_CLIENT is None, "fail2ban not installed (scripts/deps.sh test)")
+    @required(F2B_CLIENT, "fail2ban missing: scripts/deps.sh test installs it")
     def test_jail_config(self):
         """The jail and filter load in fail2ban's own configuration reader."""
         d = tempfile.mkdtemp(prefix="f2b-conf-", dir=tmp_root())

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import REPO, clean_env, curl, free_port, tmp_root
+from harness import REPO, clean_env, curl, free_port, required, tmp_root
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
@@ -111,7 +111,7 @@ class Install(unittest.TestCase):
         os.chmod(env, 0o600)
 
 
-@unittest.skipUnless(SYSTEMD_ANALYZE, "systemd-analyze not installed (Debian package systemd)")
+@required(SYSTEMD_ANALYZE, "systemd-analyze missing: scripts/deps.sh test installs it (Debian package systemd)")
 class SystemdVerify(unittest.TestCase):
 
     @classmethod

@@ -26,18 +26,13 @@ import unittest
 
 import websockets
 
-from harness import BIN, REPO, Server, bearer, curl, free_port, stats, tls_pair
+from harness import REPO, Server, bearer, curl, free_port, required, stats, tls_pair
 from test_sim import run_json
 from test_ws import connected_msg, frame
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 PROMTOOL = shutil.which("promtool")
 SITE = os.path.join(REPO, "scripts", "nginx", "caller-echo.conf")
-
-
-def has_option(flag):
-    p = subprocess.run([BIN, "--help"], stdout=subprocess.PIPE, timeout=10)
-    return flag in p.stdout.decode()
 
 
 def seconds(v):
@@ -130,15 +125,14 @@ http {
         return False
 
 
-@unittest.skipUnless(NGINX, "nginx not installed (Debian package nginx)")
+@required(NGINX, "nginx missing: scripts/deps.sh test installs it (Debian package nginx)")
 class ThroughNginx(unittest.TestCase):
     """nginx and instances a, b are shared by the tests here (counters are compared as deltas)."""
 
     @classmethod
     def setUpClass(cls):
-        cls.trusted = has_option("--trusted-proxy")
         cls.secret = os.urandom(24).hex().encode()
-        extra = ["--trusted-proxy", "127.0.0.1"] if cls.trusted else []
+        extra = ["--trusted-proxy", "127.0.0.1"]
         cls.servers = [Server(secret=cls.secret, args=extra + ["--worker-id", w]) for w in "ab"]
         cls.port = free_port()
         cls.front = "https://127.0.0.1:%d" % cls.port
@@ -189,8 +183,6 @@ class ThroughNginx(unittest.TestCase):
             self.assertEqual(curl([self.front + path])[0], 403, path)
 
     def test_client_address_forwarded(self):
-        if not self.trusted:
-            self.skipTest("caller-echo has no --trusted-proxy yet (issue 4)")
         remotes = asyncio.run(asyncio.wait_for(self.open_from(), 30))
         self.assertEqual(remotes, ["127.0.0.5"])
 
@@ -214,7 +206,7 @@ class ThroughNginx(unittest.TestCase):
         return seen
 
 
-@unittest.skipUnless(PROMTOOL, "promtool not installed (Debian package prometheus)")
+@required(PROMTOOL, "promtool missing: scripts/deps.sh test installs it (Debian package prometheus)")
 class PrometheusExample(unittest.TestCase):
 
     def test_promtool_accepts_it(self):

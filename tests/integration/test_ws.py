@@ -13,22 +13,20 @@ import re
 import signal
 import socket
 import subprocess
+import shutil
 import time
 import unittest
 
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
-from harness import (APPLICATION_ID, BIN, Server, bearer, clean_env, curl, make_jwt, stats,
+from harness import (APPLICATION_ID, BIN, Server, bearer, clean_env, curl, free_port, make_jwt, stats,
                      tls_pair, tmp_root)
 
 FRAME = 960   # 20 ms at 24 kHz, 16-bit mono
 CONN_KEYS = {"id", "remote", "uuid", "content_type", "connected_at", "packets_received",
              "bytes_received", "packets_sent", "bytes_sent", "frames_dropped", "dtmf_count",
              "last_dtmf", "invalid_messages", "from", "duration_s"}
-REJECT_REASONS = ("missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",
-                  "not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application",
-                  "bad_path", "origin", "capacity", "shutting_down")
 ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 
 
@@ -256,12 +254,20 @@ class ValidCall(WsCase):
         self.event_loop_call("poll")
 
     def test_event_loop_libuv(self):
-        # Known lws 4.1.6 limitation, not ours: Debian builds lws with _DEBUG,
-        # and under libuv lib/core-net/service.c:740 ("close_and_handled uv
-        # repeat test") closes a wsi a second time right after a callback
-        # returned -1, which kills the socket before the queued close frame
-        # (our 1001) is written. The peer sees 1006. See docs/benchmarks.md.
+        """Echo and a clean exit on libuv; the close code is the next test's."""
         self.event_loop_call("libuv", close_frame=False)
+
+    @unittest.expectedFailure
+    def test_event_loop_libuv_shutdown_close_code(self):
+        """lws 4.1.6 bug, not ours: on libuv the 1001 of a shutdown reaches the peer as 1006.
+
+        Debian builds lws with _DEBUG, and
+        under libuv lib/core-net/service.c:740 ("close_and_handled uv repeat
+        test") closes a wsi a second time right after a callback returned -1,
+        which kills the socket before the queued close frame (our 1001) is
+        written: the peer sees 1006. Expected to fail until lws is fixed; an
+        unexpected pass fails the suite, so a fixed lws is noticed."""
+        self.event_loop_call("libuv", close_frame=True)
 
 
 class Refusals(WsCase):
@@ -291,7 +297,9 @@ class Refusals(WsCase):
         self.assertEqual(got.status_code, status, reason)
         after = wait_stats(self.srv, lambda d: d["rejected"][reason] > before["rejected"][reason], 1.0)
         self.assertEqual(after["rejected"][reason], before["rejected"][reason] + 1, "rejected.%s" % reason)
-        for r in REJECT_REASONS:
+        # every other reason the server counts, whatever it is called
+        self.assertEqual(set(after["rejected"]), set(before["rejected"]))
+        for r in after["rejected"]:
             if r != reason:
                 self.assertEqual(after["rejected"][r], before["rejected"][r], "rejected.%s changed" % r)
         self.assertEqual(after["totals"]["connections_total"], before["totals"]["connections_total"],
@@ -679,8 +687,11 @@ class FloodDrop(WsCase):
         self.assertEqual(cf["frames_dropped"], n - len(got))
         return cf
 
-    def test_flood_200_while_another_call_echoes(self):
-        n = 200
+    def test_flood_while_another_call_echoes(self):
+        """A reader that stops: 8,000 frames (7.7 MB, more than the kernel's
+        socket buffers hold) overflow its ring, so frames are dropped, oldest
+        first, while a paced call beside it loses nothing."""
+        n = 8000
         with Server(args=["--ring-slots", str(self.SLOTS), "--max-msg-rate", "0"]) as srv:
             async def normal():
                 await asyncio.sleep(0.1)
@@ -702,6 +713,7 @@ class FloodDrop(WsCase):
             self.assertEqual((cn["packets_received"], cn["packets_sent"], cn["frames_dropped"]),
                              (100, 100, 0))
             cf = self.check_flood(got, d1, n)
+            self.assertGreater(cf["frames_dropped"], 0, "nothing dropped: the reader never stopped the server")
             d = wait_stats(srv, lambda d: d["totals"]["connections_open"] == 0)
             self.assertEqual(d["totals"]["frames_dropped"], cf["frames_dropped"])
             self.assertEqual(d["totals"]["packets_sent"] + d["totals"]["frames_dropped"],
@@ -785,6 +797,57 @@ class ConfigErrors(unittest.TestCase):
         self.assertTrue(err, what + ": nothing on stderr")
         self.assertNotIn("\n", err, what + ": more than one stderr line: %r" % err)
         self.assertRegex(err, name, what + ": stderr does not name the option")
+
+    def test_port_in_use_reported_once(self):
+        """A port held by another process: one line that says so, exit 1, and
+        no talk of event-loop plugins (it is not a plugin problem)."""
+        for loop in ("libev", "poll", "libuv"):
+            with self.subTest(loop=loop):
+                holder = socket.socket()
+                holder.bind(("127.0.0.1", 0))
+                holder.listen(1)
+                port = holder.getsockname()[1]
+                try:
+                    r = self.run_bin(["--listen", "127.0.0.1", "--port", str(port), "--event-loop", loop])
+                finally:
+                    holder.close()
+                err = r.stderr.decode("utf-8", "replace")
+                self.assertEqual(r.returncode, 1, err)
+                lines = [l for l in err.splitlines() if " error " in l or " warn " in l]
+                self.assertEqual(len(lines), 1, err)
+                self.assertIn("cannot listen on 127.0.0.1:%d: Address already in use" % port, lines[0])
+                self.assertNotIn("event loop", err)
+
+    @unittest.skipUnless(shutil.which("unshare"), "needs unshare (util-linux)")
+    def test_missing_libev_plugin_falls_back_to_poll(self):
+        """Without lws's libev plugin (hidden in a private mount namespace) the
+        server says so once and serves on poll."""
+        plugin = "/usr/lib/x86_64-linux-gnu/libwebsockets-evlib_ev.so"
+        port = free_port()
+        script = ("mount --bind /dev/null %s && exec %s --listen 127.0.0.1 --port %d --secret-file %s"
+                  % (plugin, BIN, port, self.secret_file))
+        p = subprocess.Popen(["unshare", "--mount", "--map-root-user", "sh", "-c", script], env=clean_env(),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 5
+            status = 0
+            while time.monotonic() < deadline and status != 200 and p.poll() is None:
+                status = curl(["http://127.0.0.1:%d/healthz" % port], timeout=2)[0]
+                time.sleep(0.05)
+            self.assertEqual(status, 200, "not serving")
+            srv = type("S", (), {"ws_base": "ws://127.0.0.1:%d" % port, "secret": b"s" * 40})
+            from nodeclient import node_call
+            r = node_call(srv.ws_base + "/socket", lib="ws", token=make_jwt(srv.secret), frames=20)
+            self.assertEqual((r["echoed"], r["mismatched"]), (20, 0), r)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=10)
+        err = err.decode("utf-8", "replace")
+        self.assertEqual(p.returncode, 0, err)
+        warn = [l for l in err.splitlines() if "libev" in l and " warn " in l]
+        self.assertEqual(len(warn), 1, err)
+        self.assertIn("libwebsockets-evlib-ev", warn[0])
+        self.assertIn("(http/ws, poll loop)", err)
 
     def test_port_out_of_range(self):
         self.assertConfigError(["--port", "70000"], r"--port")

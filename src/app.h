@@ -1,0 +1,81 @@
+/*
+ * app.h -- the state every part of the server shares, in one struct.
+ *
+ * main() owns one struct app (static storage: zeroed, and the big tables in
+ * it stay off the stack and out of RSS until used); server.cpp fills it in
+ * and hands it to lws as the context's user pointer, so every callback
+ * reaches it with app_from_wsi() -- no globals but the signal flags.
+ * Who writes what:
+ *   server.cpp    ctx, vhost, loop, protocols, the tick and shutdown state
+ *   peer.cpp      conns (accept accounting); counts refusals into stats
+ *   listener.cpp  listen (the --reuse-port sockets)
+ *   tls_server.cpp tls (the live SSL_CTX, for SIGHUP)
+ *   http.cpp, ws_audio.cpp (the protocols) read cfg and the tables and
+ *                 update stats, guard, replay and blocks; they never call
+ *                 into server.cpp.
+ */
+#pragma once
+#include <libwebsockets.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "auth_jwt.h"
+#include "block.h"
+#include "config.h"
+#include "guard.h"
+#include "log.h"
+#include "replay.h"
+#include "stats.h"
+
+/* Connections accepted and not yet destroyed (peer.cpp). */
+struct app_conns {
+	uint32_t slot;       /* guard slot of the connection being accepted */
+	int      counted;    /* ... and it was counted in open */
+	uint32_t open;       /* accepted connections not yet destroyed */
+	uint32_t max;        /* open-file limit minus a reserve */
+};
+
+/* --reuse-port listening sockets of our own (listener.cpp). */
+struct app_listen {
+	int         fd;      /* the shared port, else -1 */
+	struct lws *wsi;     /* lws's handle on it, until shutdown closes it */
+	int         worker_fd; /* --worker-port: this process's own one, else -1 */
+};
+
+enum { APP_PROTO_HTTP = 0, APP_PROTO_AUDIO, APP_PROTO_LISTENER, APP_PROTOS };
+
+struct app {
+	const struct config *cfg;
+	struct lws_context  *ctx;
+	struct lws_vhost    *vhost;
+	enum event_loop      loop;           /* the loop actually running */
+	struct lws_protocols protocols[APP_PROTOS + 1]; /* + lws's terminator */
+	lws_retry_bo_t       retry;          /* ping and hang-up timing of every connection */
+
+	struct auth_cfg      auth;           /* the JWT rules, from cfg */
+	struct stats         stats;
+	struct guard         guard;          /* per-address limits and strikes */
+	struct replay        replay;         /* jti of accepted tokens: sockets and webhooks alike */
+	struct block_table   blocks;         /* blocked addresses (admin API, automatic) */
+	struct block_policy  block_policy;
+	struct log_limit     reject_log;     /* refused connections, handshakes, requests */
+	struct log_limit     bad_input_log;  /* malformed text / webhook bodies */
+	struct log_limit     limit_log;      /* calls closed by a per-call limit */
+	struct log_limit     block_log;      /* automatic blocks */
+
+	struct app_conns     conns;
+	struct app_listen    listen;
+	void                *tls;            /* the vhost's SSL_CTX (lws owns it), NULL without TLS */
+
+	time_t               now_s;          /* wall clock as of the last tick (100 ms) */
+	unsigned             ticks;
+	int                  shutting_down;  /* closing sockets with 1001 */
+	lws_usec_t           shutdown_deadline;
+	int                  done;           /* leave the service loop */
+	lws_sorted_usec_list_t tick;
+};
+
+static inline struct app *app_from_wsi(struct lws *wsi)
+{
+	return (struct app *)lws_context_user(lws_get_context(wsi));
+}

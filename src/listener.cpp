@@ -1,0 +1,161 @@
+/*
+ * listener.cpp -- see listener.h.
+ */
+#include "listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "peer.h"
+
+/*
+ * --reuse-port: a listening socket several processes can bind at once; the
+ * kernel spreads new connections over them. Same address rules as lws:
+ * all IPv4 interfaces by default, else the literal address given.
+ */
+static int open_socket(const struct config *cfg, int port, int shared)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, fd;
+
+	memset(&ss, 0, sizeof ss);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	if (!cfg->listen[0] || inet_pton(AF_INET, cfg->listen, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		sl = sizeof *a4;
+	} else if (inet_pton(AF_INET6, cfg->listen, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		sl = sizeof *a6;
+	} else {
+		log_err("--reuse-port needs --listen to be an IP address, not '%s'", cfg->listen);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+	    (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) ||
+	    bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, SOMAXCONN)) {
+		log_err("cannot listen on %s:%d%s: %s%s", cfg->listen[0] ? cfg->listen : "*", port,
+			shared ? " with SO_REUSEPORT" : "", strerror(errno),
+			shared ? " (a process without --reuse-port holds the port?)" : "");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * One of our listening sockets is readable: accept what is queued (bounded per
+ * wakeup, like lws's own listener), let the http protocol filter it as lws
+ * would, and adopt each as an HTTP(S) server connection of the vhost.
+ */
+int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	(void)user;
+	(void)in;
+	(void)len;
+	if (reason != LWS_CALLBACK_RAW_RX_FILE)
+		return 0;
+	struct app *app = app_from_wsi(wsi);
+	int lfd = lws_get_socket_fd(wsi);   /* the raw descriptor: shared or worker port */
+	for (int i = 0; i < 64; i++) {
+		struct lws_filter_network_conn_args filt;
+		lws_sock_file_fd_type d;
+		int one = 1;
+
+		memset(&filt, 0, sizeof filt);
+		filt.clilen = sizeof filt.cli_addr;
+		filt.accept_fd = accept4(lfd, (struct sockaddr *)&filt.cli_addr, &filt.clilen,
+					 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (filt.accept_fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_limited(&app->bad_input_log, time(NULL), "accept: %s", strerror(errno));
+			break;
+		}
+		setsockopt(filt.accept_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (peer_conn_filter(app, &filt)) {
+			close(filt.accept_fd);
+			continue;
+		}
+		d.sockfd = filt.accept_fd;
+		/* on failure lws has closed the socket already */
+		lws_adopt_descriptor_vhost(app->vhost, (lws_adoption_type)(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
+					   LWS_ADOPT_ALLOW_SSL), d, NULL, NULL);
+	}
+	return 0;
+}
+
+/* Put a listening socket of ours into lws's loop (any event library) as a raw descriptor. */
+static struct lws *adopt(struct app *app, int fd)
+{
+	lws_sock_file_fd_type d;
+	struct lws *wsi;
+
+	d.filefd = fd;
+	wsi = lws_adopt_descriptor_vhost(app->vhost, LWS_ADOPT_RAW_FILE_DESC, d, "listener", NULL);
+	if (!wsi)
+		log_err("cannot watch the listening socket");
+	return wsi;
+}
+
+void listener_close(struct app *app)
+{
+	if (app->listen.fd >= 0)
+		close(app->listen.fd);
+	if (app->listen.worker_fd >= 0)
+		close(app->listen.worker_fd);
+	app->listen.fd = app->listen.worker_fd = -1;
+}
+
+int listener_open(struct app *app)
+{
+	const struct config *cfg = app->cfg;
+
+	app->listen.fd = open_socket(cfg, cfg->port, 1);
+	if (app->listen.fd >= 0 && cfg->worker_port)
+		app->listen.worker_fd = open_socket(cfg, cfg->worker_port, 0);
+	if (app->listen.fd < 0 || (cfg->worker_port && app->listen.worker_fd < 0)) {
+		listener_close(app);
+		return -1;
+	}
+	return 0;
+}
+
+int listener_attach(struct app *app)
+{
+	/* a descriptor lws adopted is closed by the context destroy */
+	if (!(app->listen.wsi = adopt(app, app->listen.fd)))
+		return -1;
+	if (app->listen.worker_fd >= 0 && !adopt(app, app->listen.worker_fd))
+		return -1;
+	return 0;
+}
+
+void listener_leave(struct app *app)
+{
+	if (!app->listen.wsi)
+		return;
+	/*
+	 * Leave the SO_REUSEPORT group now, not at exit: the kernel then gives
+	 * new connections to the other workers instead of to us, who would
+	 * refuse them (503) for the whole grace period. lws closes the
+	 * descriptor with its wsi.
+	 */
+	lws_set_timeout(app->listen.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	app->listen.wsi = NULL;
+	app->listen.fd = -1;
+	log_info("left the shared port: new connections go to the other workers");
+}
+
