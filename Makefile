@@ -45,14 +45,15 @@ UT_FLAGS := -O1 -g -fsanitize=undefined -fno-omit-frame-pointer
 endif
 
 # --- what there is ------------------------------------------------------------
-MODULES := config log ring audio_msg auth_jwt ncco host events stats stats_page metrics http ws_audio server \
-           secret addr guard replay block admin peer tls_server listener
+MODULES := config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
+           secret addr guard replay block admin peer tls_server listener call sbuf
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS    := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
 # build/caller-sim plays Vonage against the server (sim/main.cpp says how)
-SIM_MODULES := util url pctl wav ncco_check wsframe jwt_mint tls http_client audio engine report opts main
+SIM_MODULES := util url pctl wav ncco_check wsframe jwt_mint tls http_client audio ledger engine report opts main
 SIM_OBJS    := $(addprefix $(B)/sim/,$(addsuffix .o,$(SIM_MODULES)))
+SIM_LDLIBS  := -lcurl   # the answer webhook request (sim/http_client.cpp); the server never links it
 
 # Unit tests: one per pure module, built with sanitizers and linked against
 # only the modules they need (sim/ modules as sim/<name>).
@@ -61,33 +62,38 @@ UT_DEPS_audio_msg  := audio_msg ring
 UT_DEPS_auth_jwt   := auth_jwt log
 UT_DEPS_ncco       := ncco
 UT_DEPS_host       := host
-UT_DEPS_events     := events
+UT_DEPS_vonage_msg := vonage_msg
 UT_DEPS_config     := config host log secret addr
 UT_DEPS_stats      := stats auth_jwt block addr guard
 UT_DEPS_log        := log
-UT_DEPS_stats_page := stats_page stats auth_jwt block addr guard
-UT_DEPS_metrics    := metrics stats auth_jwt block addr guard
+UT_DEPS_stats_page := stats_page stats auth_jwt block addr guard sbuf
+UT_DEPS_metrics    := metrics stats auth_jwt block addr guard sbuf
 UT_DEPS_addr       := addr
 UT_DEPS_guard      := guard addr
 UT_DEPS_replay     := replay
 UT_DEPS_block      := block addr guard stats auth_jwt
-UT_DEPS_admin      := admin addr events
-UT_DEPS_ws_audio   := ws_audio audio_msg ring events stats auth_jwt log addr guard replay block peer
+UT_DEPS_admin      := admin addr vonage_msg
+UT_DEPS_ws_audio   := ws_audio audio_msg ring vonage_msg stats auth_jwt log addr guard replay block peer call config \
+                      host secret
+UT_DEPS_call       := call
+UT_DEPS_sbuf       := sbuf
+UT_DEPS_peer       := peer addr block guard stats auth_jwt log
 UT_DEPS_sim_wav        := sim/wav
 UT_DEPS_sim_ncco_check := sim/ncco_check sim/url
 UT_DEPS_sim_pctl       := sim/pctl
 UT_DEPS_sim_wsframe    := sim/wsframe sim/url
+UT_DEPS_sim_ledger     := sim/ledger
 UNIT_TESTS := $(sort $(patsubst UT_DEPS_%,%,$(filter UT_DEPS_%,$(.VARIABLES))))
 UT_BINS    := $(addprefix $(B)/test/test_,$(UNIT_TESTS))
 
 # libFuzzer harnesses (tests/fuzz/fuzz_<name>.cpp) and the modules each links;
 # this list is the one scripts/run-tests.sh and scripts/fuzz.sh are given
 FZ_DEPS_auth_jwt  := auth_jwt
-FZ_DEPS_answer    := events host ncco
-FZ_DEPS_events    := events
+FZ_DEPS_answer    := vonage_msg host ncco
+FZ_DEPS_vonage_msg := vonage_msg
 FZ_DEPS_audio_msg := audio_msg ring
-FZ_DEPS_addr      := addr
-FZ_DEPS_admin     := admin addr events
+FZ_DEPS_addr      := addr peer block guard stats auth_jwt log
+FZ_DEPS_admin     := admin addr vonage_msg
 FUZZERS   := $(sort $(patsubst FZ_DEPS_%,%,$(filter FZ_DEPS_%,$(.VARIABLES))))
 FUZZ_BINS := $(addprefix $(B)/fuzz/fuzz_,$(FUZZERS))
 FUZZ_CXX     ?= clang++
@@ -97,7 +103,7 @@ FUZZ_FLAGS   := -std=c++17 -O1 -g -Wall -Wextra -Wno-missing-field-initializers 
                 -D_GNU_SOURCE -MMD -MP -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 export FUZZERS
 
-.PHONY: all deps deps-test deps-fuzz deps-bench run test unit unit-bins test-bins integration clean certs \
+.PHONY: all deps deps-test deps-fuzz deps-bench run test unit unit-bins test-bins integration clean certs docs \
         sim demo bench bench-bin fuzz fuzz-bins asan test-fuzz test-asan test-valgrind testssl install uninstall \
         arm64 test-arm64 print-fuzzers
 all: $(B)/caller-echo
@@ -128,7 +134,7 @@ $(B)/caller-echo: $(OBJS)
 
 # src/secret.cpp: both programs read --secret-file by the same rule
 $(B)/caller-sim: $(SIM_OBJS) $(B)/obj/secret.o
-	$(CXX_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CXX_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SIM_LDLIBS)
 sim: $(B)/caller-sim
 
 $(B)/test/test_%: $(B)/test/test_%.o $$(addprefix $(B)/test/,$$(addsuffix .o,$$(UT_DEPS_$$*)))
@@ -168,6 +174,10 @@ demo: deps
 
 certs:
 	@scripts/gen-certs.sh
+
+# docs/options.md's table from the binary (tests/integration/test_docs.py checks it)
+docs: $(B)/caller-echo
+	@scripts/options-doc.sh $(B)/caller-echo docs/options.md
 
 clean:
 	rm -rf $(B)

@@ -12,8 +12,10 @@
 #   scripts/deps.sh testssl  what `make testssl` uses
 set -eu
 
-# libwebsockets-evlib-ev: lws's libev (epoll) plugin, the default event loop (README)
-pkgs="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev libjwt-dev openssl"
+# libwebsockets-evlib-ev: lws's libev (epoll) plugin, the default event loop (README);
+# libcurl4-openssl-dev: caller-sim's answer webhook request (make demo, make test)
+pkgs="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev libjwt-dev openssl
+      libcurl4-openssl-dev"
 # libFuzzer: clang 14 and its runtime (the fuzzer, ASan and UBSan libraries)
 fuzz="clang libclang-rt-14-dev"
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then

@@ -19,8 +19,8 @@ rc=0
 # longest input worth trying per harness (a token, a request, a fragment sequence)
 max_len() {
 	case "$1" in
-	auth_jwt) echo 4096 ;; answer) echo 4096 ;; events) echo 8192 ;; audio_msg) echo 32768 ;;
-	addr) echo 600 ;;
+	auth_jwt) echo 4096 ;; answer) echo 4096 ;; vonage_msg) echo 8192 ;; audio_msg) echo 32768 ;;
+	addr) echo 20000 ;;
 	*) echo 4096 ;;
 	esac
 }

@@ -223,26 +223,37 @@ static int queue_frame(struct engine *e, struct call *c, int op, const void *pay
 	return 0;
 }
 
+/* What the ledger counted, into the call's result and the live totals. */
+static void count(struct engine *e, struct call *c, const struct ledger_counts *d)
+{
+	c->r.sent += d->sent;
+	c->r.echoed += d->echoed;
+	c->r.lost += d->lost;
+	c->r.mismatched += d->mismatched;
+	c->r.late += d->late;
+	e->tot_sent += d->sent;
+	e->tot_echoed += d->echoed;
+	e->tot_lost += d->lost;
+	e->tot_mismatched += d->mismatched;
+}
+
 /*
- * Build and send frame number next_seq: the source frame with its stamp,
- * masked straight into the output buffer. Returns 1 sent, 0 no room
- * (counted as stalled), -1 call failed.
+ * Build and send the next frame: the source frame with its stamp, masked
+ * straight into the output buffer. Returns 1 sent, 0 no room (counted as
+ * stalled), -1 call failed.
  */
 static int send_frame(struct engine *e, struct call *c)
 {
-	uint32_t fb = c->src->frame_bytes, seq = c->next_seq;
+	uint32_t fb = c->src->frame_bytes;
 	uint8_t stamp[AUDIO_STAMP_BYTES], mask[4];
+	struct ledger_counts d = {};
 
 	if (!out_room(c, WSF_CLIENT_HDR_MAX + fb)) {
 		c->r.stalled++;
 		return 0;
 	}
-	/* a frame still unanswered a whole window later is lost, not late */
-	if (c->win[seq % ENGINE_WIN].seq1) {
-		c->r.lost++;
-		e->tot_lost++;
-		c->outstanding--;
-	}
+	uint32_t seq = ledger_send(&c->led, rtt_clock_us(e, util_realtime_ns()), &d);
+	count(e, c, &d);
 	uint32_t m = rng32(e);
 	memcpy(mask, &m, 4);
 	uint8_t *dst = c->out + c->out_len;
@@ -253,12 +264,6 @@ static int send_frame(struct engine *e, struct call *c)
 	wsf_mask_copy(dst + h + AUDIO_STAMP_BYTES, pcm + AUDIO_STAMP_BYTES, fb - AUDIO_STAMP_BYTES, mask,
 		      AUDIO_STAMP_BYTES);
 	c->out_len += (uint32_t)(h + fb);
-	c->win[seq % ENGINE_WIN].seq1 = seq + 1;
-	c->win[seq % ENGINE_WIN].sent_us = rtt_clock_us(e, util_realtime_ns());
-	c->next_seq++;
-	c->outstanding++;
-	c->r.sent++;
-	e->tot_sent++;
 	return flush(e, c) ? -1 : 1;
 }
 
@@ -298,7 +303,7 @@ static int start_close(struct engine *e, struct call *c, uint64_t now)
 static int enter_drain(struct engine *e, struct call *c, uint64_t now)
 {
 	c->state = CALL_DRAIN;
-	if (!c->outstanding)
+	if (!c->led.outstanding)
 		return start_close(e, c, now);
 	sched(e, c, now + (uint64_t)e->o->drain_ms * 1000000ull);
 	return 0;
@@ -309,10 +314,9 @@ static int finish(struct engine *e, struct call *c, int ok)
 {
 	if (c->state >= CALL_DONE)
 		return -1;
-	c->r.lost += c->outstanding;
-	e->tot_lost += c->outstanding;
-	c->outstanding = 0;
-	memset(c->win, 0, sizeof c->win);
+	struct ledger_counts d = {};
+	ledger_finish(&c->led, &d);
+	count(e, c, &d);
 	if (c->ssl) {
 		if (ok)
 			SSL_shutdown(c->ssl);   /* one non-blocking attempt at close_notify */
@@ -465,27 +469,15 @@ static int on_established(struct engine *e, struct call *c, uint64_t now)
 
 static int on_echo(struct engine *e, struct call *c, const uint8_t *p, size_t len, uint64_t now, uint64_t rx_rt)
 {
-	uint32_t fb = c->src->frame_bytes, seq;
+	uint32_t fb = c->src->frame_bytes, seq = 0, sent_us = 0;
+	struct ledger_counts d = {};
 
-	if (len != fb || audio_stamp_read(p, &seq) || seq >= c->next_seq) {
-		c->r.mismatched++;   /* corrupt, or names a frame never sent */
-		e->tot_mismatched++;
+	int stamp_ok = len == fb && !audio_stamp_read(p, &seq);
+	enum ledger_echo what = ledger_echo(&c->led, stamp_ok, seq, &d, &sent_us);
+	count(e, c, &d);
+	if (what != LEDGER_ANSWERED)
 		return 0;
-	}
-	if (c->win[seq % ENGINE_WIN].seq1 != seq + 1) {
-		if (c->next_seq - seq > ENGINE_WIN)
-			c->r.late++;   /* came after send_frame wrote it off as lost: stays lost */
-		else {
-			c->r.mismatched++;   /* a second echo of a frame already answered */
-			e->tot_mismatched++;
-		}
-		return 0;
-	}
-	uint32_t rtt = rtt_clock_us(e, rx_rt) - c->win[seq % ENGINE_WIN].sent_us;
-	c->win[seq % ENGINE_WIN].seq1 = 0;
-	c->outstanding--;
-	c->r.echoed++;
-	e->tot_echoed++;
+	uint32_t rtt = rtt_clock_us(e, rx_rt) - sent_us;
 	const uint8_t *pcm = audio_frame(c->src, seq);
 	int same = !memcmp(p + AUDIO_STAMP_BYTES, pcm + AUDIO_STAMP_BYTES, fb - AUDIO_STAMP_BYTES);
 	if (!same) {
@@ -504,7 +496,7 @@ static int on_echo(struct engine *e, struct call *c, const uint8_t *p, size_t le
 	if (c->state == CALL_STREAM && e->o->flood) {
 		if (maybe_dtmf(e, c, now) || send_frame(e, c) < 0)
 			return -1;
-	} else if (c->state == CALL_DRAIN && !c->outstanding) {
+	} else if (c->state == CALL_DRAIN && !c->led.outstanding) {
 		return start_close(e, c, now);
 	}
 	return 0;

@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 
 #include "audio.h"
+#include "ledger.h"
 #include "ncco_check.h"
 #include "pctl.h"
 #include "url.h"
@@ -47,7 +48,7 @@
 
 #define ENGINE_PERIOD_NS  20000000ull   /* one frame per 20 ms */
 #define ENGINE_LATE_US    20000         /* an echo later than one frame period is "late" */
-#define ENGINE_WIN        256           /* frames a call may have in flight (5 s paced) */
+#define ENGINE_WIN        LEDGER_WIN    /* frames a call may have in flight (5 s paced) */
 #define ENGINE_IN_CAP     8192
 #define ENGINE_OUT_CAP    8192
 #define ENGINE_MSG_CAP    4096          /* a fragmented message, reassembled */
@@ -101,8 +102,7 @@ struct call {
 	uint64_t  t_start;              /* connect began */
 	uint64_t  stream_end;           /* flood: when to stop sending */
 	uint32_t  ticks, total;         /* paced: ticks done / to do */
-	uint32_t  next_seq;
-	uint32_t  outstanding;          /* frames in flight */
+	struct ledger led;              /* frames in flight, what each echo means (ledger.h) */
 	uint32_t  dtmf_idx;
 	uint64_t  dtmf_due;
 	uint32_t  in_len, out_off, out_len, msg_len;
@@ -110,7 +110,6 @@ struct call {
 	char      key[WSF_KEY_LEN + 1];
 	struct call_result r;
 	char      err[ENGINE_ERR_MAX];
-	struct { uint32_t seq1, sent_us; } win[ENGINE_WIN];   /* seq1 = seq + 1, 0 = free; us on the RTT clock */
 	uint8_t   in[ENGINE_IN_CAP];
 	uint8_t   out[ENGINE_OUT_CAP];
 	uint8_t   msg[ENGINE_MSG_CAP];

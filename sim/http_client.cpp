@@ -1,318 +1,129 @@
 /*
- * http_client.cpp -- blocking HTTP/1.1 over a socket or OpenSSL; see http_client.h.
+ * http_client.cpp -- the answer webhook request through libcurl; see http_client.h.
  */
 #include "http_client.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <openssl/err.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
+#include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "tls.h"
-
-struct conn {
-	int  fd;
-	SSL *ssl;
+struct sink {
+	char  *buf;
+	size_t cap, len;
+	int    over;         /* the body did not fit */
+	char  *reason;       /* the last status line's reason phrase */
+	size_t reason_cap;
 };
 
-/* Non-blocking connect bounded by timeout_ms, then back to blocking. 0 or -1 (errno kept). */
-static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t salen, int timeout_ms)
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
-	int fl = fcntl(fd, F_GETFL);
+	struct sink *s = (struct sink *)arg;
+	size_t len = size * n;
 
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -1;
-	if (connect(fd, sa, salen) < 0) {
-		if (errno != EINPROGRESS)
-			return -1;
-		struct pollfd p = { fd, POLLOUT, 0 };
-		int n;
-		do
-			n = poll(&p, 1, timeout_ms);
-		while (n < 0 && errno == EINTR);
-		if (n == 0)
-			errno = ETIMEDOUT;
-		if (n <= 0)
-			return -1;
-		int soerr = 0;
-		socklen_t sl = sizeof soerr;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-			return -1;
-		if (soerr) {
-			errno = soerr;
-			return -1;
-		}
+	if (len >= s->cap - s->len) {
+		s->over = 1;
+		return 0;   /* libcurl stops with CURLE_WRITE_ERROR */
 	}
-	return fcntl(fd, F_SETFL, fl) < 0 ? -1 : 0;
+	memcpy(s->buf + s->len, p, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	return len;
 }
 
-static int dial(const struct url *u, int timeout_ms, char *err, size_t errlen)
+/* "HTTP/1.1 200 OK\r\n": keep "OK" (every status line, so the final one wins) */
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
-	struct addrinfo hints, *res = NULL;
-	char port[8];
-	int fd = -1, e = 0;
+	struct sink *s = (struct sink *)arg;
+	size_t len = size * n;
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof port, "%d", u->port);
-	int g = getaddrinfo(u->host, port, &hints, &res);
-	if (g) {
-		snprintf(err, errlen, "cannot resolve %s: %s", u->host, gai_strerror(g));
-		return -1;
+	if (len > 5 && !memcmp(p, "HTTP/", 5)) {
+		const char *sp = (const char *)memchr(p, ' ', len);
+		sp = sp ? (const char *)memchr(sp + 1, ' ', len - (size_t)(sp + 1 - p)) : NULL;
+		size_t k = 0;
+		if (sp)
+			for (sp++; sp < p + len && *sp != '\r' && *sp != '\n' && k + 1 < s->reason_cap; sp++)
+				s->reason[k++] = *sp;
+		s->reason[k] = '\0';
 	}
-	for (struct addrinfo *a = res; a; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-		if (fd < 0) {
-			e = errno;
-			continue;
-		}
-		if (!connect_timeout(fd, a->ai_addr, a->ai_addrlen, timeout_ms))
-			break;
-		e = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot connect to %s:%d: %s", u->host, u->port, strerror(e));
-		return -1;
-	}
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	int one = 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one)) {
-		snprintf(err, errlen, "socket options: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return len;
 }
 
-static int send_all(struct conn *c, const char *p, size_t len, char *err, size_t errlen)
+/* --cafile adds to the system's trust store instead of replacing it */
+static CURLcode add_cafile(CURL *c, void *ssl_ctx, void *arg)
 {
-	while (len) {
-		ssize_t n = c->ssl ? SSL_write(c->ssl, p, (int)(len > 65536 ? 65536 : len))
-				   : send(c->fd, p, len, MSG_NOSIGNAL);
-		if (n <= 0) {
-			if (!c->ssl && n < 0 && errno == EINTR)
-				continue;
-			if (c->ssl)
-				tls_error(c->ssl, "sending the request", err, errlen);
-			else
-				snprintf(err, errlen, "sending the request: %s", strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	(void)c;
+	return SSL_CTX_load_verify_locations((SSL_CTX *)ssl_ctx, (const char *)arg, NULL) == 1 ? CURLE_OK
+												: CURLE_SSL_CACERT_BADFILE;
 }
 
-/* One read; >0 bytes, 0 at end of stream, -1 on error/timeout (err set). */
-static ssize_t recv_some(struct conn *c, char *p, size_t cap, char *err, size_t errlen)
-{
-	for (;;) {
-		if (c->ssl) {
-			int n = SSL_read(c->ssl, p, (int)(cap > 65536 ? 65536 : cap));
-			if (n > 0)
-				return n;
-			int se = SSL_get_error(c->ssl, n);
-			if (se == SSL_ERROR_ZERO_RETURN)
-				return 0;
-			/* a server that closes without close_notify: treat as end of stream */
-			if (se == SSL_ERROR_SYSCALL && !ERR_peek_error() && (n == 0 || errno == ECONNRESET))
-				return 0;
-			if (se == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))
-				snprintf(err, errlen, "timed out waiting for the reply");
-			else
-				tls_error(c->ssl, "reading the reply", err, errlen);
-			return -1;
-		}
-		ssize_t n = recv(c->fd, p, cap, 0);
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		snprintf(err, errlen, "%s", errno == EAGAIN || errno == EWOULDBLOCK ? "timed out waiting for the reply"
-										 : strerror(errno));
-		return -1;
-	}
-}
-
-long http_dechunk(char *p, size_t len)
-{
-	size_t in = 0, out = 0;
-
-	for (;;) {
-		char *end;
-		char *eol = (char *)memmem(p + in, len - in, "\r\n", 2);
-		if (!eol)
-			return -1;
-		errno = 0;
-		unsigned long n = strtoul(p + in, &end, 16);
-		if (end == p + in || errno || (*end != '\r' && *end != ';' && *end != ' '))
-			return -1;
-		in = (size_t)(eol - p) + 2;
-		if (n == 0)
-			return (long)out;   /* trailers after the last chunk are ignored */
-		if (n > len - in || len - in - n < 2 || memcmp(p + in + n, "\r\n", 2))
-			return -1;
-		memmove(p + out, p + in, n);
-		out += n;
-		in += n + 2;
-	}
-}
-
-/* Parse the response head in buf[0..len): status, body bounds. */
-static int parse_response(char *buf, size_t len, struct http_resp *r, char *err, size_t errlen)
-{
-	char *end = (char *)memmem(buf, len, "\r\n\r\n", 4);
-	int chunked = 0;
-	long clen = -1;
-
-	if (!end || len < 12 || strncmp(buf, "HTTP/1.", 7) || sscanf(buf + 9, "%3d", &r->status) != 1) {
-		snprintf(err, errlen, "the reply is not an HTTP response");
-		return -1;
-	}
-	char *eol = (char *)memmem(buf, len, "\r\n", 2);
-	if (eol - buf > 13) {
-		size_t rn = (size_t)(eol - buf - 13);
-		if (rn >= sizeof r->reason)
-			rn = sizeof r->reason - 1;
-		memcpy(r->reason, buf + 13, rn);
-		r->reason[rn] = '\0';
-	}
-	for (char *h = eol + 2; h < end; ) {
-		char *e = (char *)memmem(h, (size_t)(end + 2 - h), "\r\n", 2);
-		if (!e)
-			break;
-		if (!strncasecmp(h, "Content-Length:", 15))
-			clen = strtol(h + 15, NULL, 10);
-		else if (!strncasecmp(h, "Transfer-Encoding:", 18) && memmem(h, (size_t)(e - h), "chunked", 7))
-			chunked = 1;
-		h = e + 2;
-	}
-	char *body = end + 4;
-	size_t blen = len - (size_t)(body - buf);
-	if (chunked) {
-		long n = http_dechunk(body, blen);
-		if (n < 0) {
-			snprintf(err, errlen, "malformed chunked body");
-			return -1;
-		}
-		blen = (size_t)n;
-	} else if (clen >= 0) {
-		if ((size_t)clen > blen) {
-			snprintf(err, errlen, "the reply ended after %zu of %ld body bytes", blen, clen);
-			return -1;
-		}
-		blen = (size_t)clen;
-	}
-	body[blen] = '\0';   /* room: read_reply keeps one spare byte */
-	r->body = body;
-	r->body_len = blen;
-	return 0;
-}
-
-/* Is the response in buf complete (Content-Length satisfied)? Chunked/unsized: wait for close. */
-static int complete(const char *buf, size_t len)
-{
-	const char *end = (const char *)memmem(buf, len, "\r\n\r\n", 4);
-
-	if (!end)
-		return 0;
-	for (const char *h = (const char *)memmem(buf, len, "\r\n", 2) + 2; h < end;) {
-		const char *e = (const char *)memmem(h, (size_t)(end + 2 - h), "\r\n", 2);
-		if (!e)
-			break;
-		if (!strncasecmp(h, "Content-Length:", 15))
-			return len - (size_t)(end + 4 - buf) >= (size_t)strtol(h + 15, NULL, 10);
-		h = e + 2;
-	}
-	return 0;
-}
-
-int http_request(const struct url *u, SSL_CTX *tls, int insecure, const char *method,
+int http_request(const struct url *u, const char *cafile, int insecure, const char *method,
 		 const char *content_type, const char *body, size_t body_len, int timeout_ms,
 		 char *buf, size_t cap, struct http_resp *r, char *err, size_t errlen)
 {
-	struct conn c = { -1, NULL };
-	char head[URL_PATH_MAX + URL_HOST_MAX + 512];
-	size_t len = 0;
-	int ret = -1, n;
+	char url[URL_HOST_MAX + URL_PATH_MAX + 32], ctype[128], cerr[CURL_ERROR_SIZE] = "";
+	struct sink s = { buf, cap, 0, 0, r->reason, sizeof r->reason };
+	struct curl_slist *hdrs = NULL;
+	long status = 0;
+	int rc = -1;
 
 	memset(r, 0, sizeof *r);
-	if (!buf || cap < 64) {
-		snprintf(err, errlen, "reply buffer too small");
+	if (!cap) {
+		snprintf(err, errlen, "no buffer");
 		return -1;
 	}
-	if (u->tls && !tls) {
-		snprintf(err, errlen, "https needs a TLS context");
+	buf[0] = '\0';
+	snprintf(url, sizeof url, "%s://%s%s", u->tls ? "https" : "http", u->host_header, u->path);
+	CURL *c = curl_easy_init();
+	if (!c) {
+		snprintf(err, errlen, "libcurl: cannot start");
 		return -1;
 	}
-	c.fd = dial(u, timeout_ms, err, errlen);
-	if (c.fd < 0)
-		return -1;
-	if (u->tls) {
-		c.ssl = tls_client_new(tls, c.fd, u->host, insecure, err, errlen);
-		if (!c.ssl)
-			goto out;
-		if (SSL_connect(c.ssl) != 1) {
-			tls_error(c.ssl, "TLS handshake", err, errlen);
-			goto out;
+	/* the Host header and the path exactly as url.cpp split them */
+	int bad = curl_easy_setopt(c, CURLOPT_URL, url) || curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
+		  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") ||
+		  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms) ||
+		  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms) ||
+		  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr) ||
+		  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) || curl_easy_setopt(c, CURLOPT_WRITEDATA, &s) ||
+		  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) || curl_easy_setopt(c, CURLOPT_HEADERDATA, &s) ||
+		  curl_easy_setopt(c, CURLOPT_USERAGENT, "caller-sim") || curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	if (!bad && insecure)
+		bad = curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L) || curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	else if (!bad && cafile)
+		bad = curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_cafile) ||
+		      curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, (void *)cafile);
+	if (!bad && !strcmp(method, "POST")) {
+		bad = curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "") ||
+		      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body ? body_len : 0));
+		if (content_type) {
+			snprintf(ctype, sizeof ctype, "Content-Type: %s", content_type);
+			hdrs = curl_slist_append(hdrs, ctype);
+			bad = bad || !hdrs || curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 		}
+	} else if (!bad && strcmp(method, "GET")) {
+		bad = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	}
-	if (content_type)
-		n = snprintf(head, sizeof head,
-			     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: caller-sim\r\nAccept: application/json\r\n"
-			     "Connection: close\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
-			     method, u->path, u->host_header, content_type, body_len);
-	else
-		n = snprintf(head, sizeof head,
-			     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: caller-sim\r\nAccept: application/json\r\n"
-			     "Connection: close\r\n\r\n", method, u->path, u->host_header);
-	if (n < 0 || (size_t)n >= sizeof head) {
-		snprintf(err, errlen, "request head too long");
+	if (bad) {
+		snprintf(err, errlen, "libcurl: cannot set the request up");
 		goto out;
 	}
-	if (send_all(&c, head, (size_t)n, err, errlen) || (body_len && send_all(&c, body, body_len, err, errlen)))
-		goto out;
-	for (;;) {
-		if (len + 1 >= cap) {
-			snprintf(err, errlen, "the reply is over %zu bytes", cap - 1);
-			goto out;
-		}
-		ssize_t got = recv_some(&c, buf + len, cap - 1 - len, err, errlen);
-		if (got < 0)
-			goto out;
-		if (got == 0)
-			break;
-		len += (size_t)got;
-		if (complete(buf, len))
-			break;
-	}
-	if (!len) {
-		snprintf(err, errlen, "the server closed the connection without a reply");
+	CURLcode res;
+	res = curl_easy_perform(c);
+	if (res != CURLE_OK) {
+		if (s.over)
+			snprintf(err, errlen, "reply body over %zu bytes", cap - 1);
+		else
+			snprintf(err, errlen, "%s", cerr[0] ? cerr : curl_easy_strerror(res));
 		goto out;
 	}
-	buf[len] = '\0';
-	ret = parse_response(buf, len, r, err, errlen);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	r->status = (int)status;
+	r->body = buf;
+	r->body_len = s.len;
+	rc = 0;
 out:
-	if (c.ssl) {
-		SSL_shutdown(c.ssl);   /* best effort close_notify; the reply is already in */
-		SSL_free(c.ssl);
-	}
-	close(c.fd);
-	return ret;
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	return rc;
 }

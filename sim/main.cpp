@@ -75,7 +75,7 @@ static int raise_fd_limit(int calls, char *err, size_t errlen)
  * to/from/uuid/conversation_uuid in the query, or POST with them as JSON.
  * Returns 0 with t->ncco filled, or -1 with err.
  */
-static int fetch_ncco(const struct sim_opts *o, const struct url *answer, SSL_CTX *tls, struct call_target *t,
+static int fetch_ncco(const struct sim_opts *o, const struct url *answer, struct call_target *t,
 		      char *err, size_t errlen)
 {
 	static char reply[ANSWER_REPLY_MAX];
@@ -106,10 +106,10 @@ static int fetch_ncco(const struct sim_opts *o, const struct url *answer, SSL_CT
 		return -1;
 	}
 	if (o->post)
-		rc = http_request(&u, tls, o->insecure, "POST", "application/json", params, (size_t)n,
+		rc = http_request(&u, o->cafile, o->insecure, "POST", "application/json", params, (size_t)n,
 				  o->http_timeout_ms, reply, sizeof reply, &r, why, sizeof why);
 	else
-		rc = http_request(&u, tls, o->insecure, "GET", NULL, NULL, 0, o->http_timeout_ms, reply, sizeof reply,
+		rc = http_request(&u, o->cafile, o->insecure, "GET", NULL, NULL, 0, o->http_timeout_ms, reply, sizeof reply,
 				  &r, why, sizeof why);
 	if (rc) {
 		snprintf(err, errlen, "answer webhook %s: %s", o->answer_url, why);
@@ -159,7 +159,7 @@ static int resolve(struct call_target *t, const struct call_target *prev, char *
  * Every call's target: NCCO (fetched or --ws-url), parsed uri, address.
  * Returns EXIT_PASS, or the exit status with err.
  */
-static int prepare_targets(const struct sim_opts *o, SSL_CTX *tls, struct call_target *targets, char *err,
+static int prepare_targets(const struct sim_opts *o, struct call_target *targets, char *err,
 			   size_t errlen)
 {
 	struct url answer;
@@ -191,7 +191,7 @@ static int prepare_targets(const struct sim_opts *o, SSL_CTX *tls, struct call_t
 				return EXIT_USAGE;
 			}
 		} else {
-			if (fetch_ncco(o, &answer, tls, t, err, errlen))
+			if (fetch_ncco(o, &answer, t, err, errlen))
 				return EXIT_NCCO;
 			if (url_parse(t->ncco.uri, &t->url, why, sizeof why)) {   /* ncco_check parsed it already */
 				snprintf(err, errlen, "NCCO uri: %s", why);
@@ -282,7 +282,7 @@ static int run(const struct sim_opts *o)
 		snprintf(err, sizeof err, "out of memory for %d calls", o->calls);
 		goto out;
 	}
-	code = prepare_targets(o, tls, targets, err, sizeof err);
+	code = prepare_targets(o, targets, err, sizeof err);
 	if (code != EXIT_PASS)
 		goto out;
 	code = EXIT_USAGE;

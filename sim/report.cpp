@@ -3,6 +3,9 @@
  */
 #include "report.h"
 
+#include <cjson/cJSON.h>
+#include <math.h>
+
 #include <string.h>
 
 #define LIST_MAX 20   /* calls listed by default when they are not all listed */
@@ -60,75 +63,75 @@ static int listed(const struct engine *e, const struct report_meta *m, const str
 	return m->per_call || e->n <= LIST_MAX || call_bad(c);
 }
 
-/* JSON string body (without quotes) of s. */
-static void json_str(FILE *f, const char *s)
+/* Milliseconds to three decimals, as the table shows them. */
+static double ms3(double v)
 {
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
+	return round(v * 1000.0) / 1000.0;
+}
+
+static int add_pctl(cJSON *o, const char *name, const struct pctl *h, int p90)
+{
+	cJSON *p = cJSON_AddObjectToObject(o, name);
+	return p && cJSON_AddNumberToObject(p, "p50", ms3(ms(pctl_value(h, 50)))) &&
+	       (!p90 || cJSON_AddNumberToObject(p, "p90", ms3(ms(pctl_value(h, 90))))) &&
+	       cJSON_AddNumberToObject(p, "p99", ms3(ms(pctl_value(h, 99)))) &&
+	       cJSON_AddNumberToObject(p, "max", ms3(ms(h->max)));
+}
+
+/* Counters are exact in a double up to 2^53: far beyond a run's frames. */
+#define NUM(o, k, v) cJSON_AddNumberToObject((o), (k), (double)(v))
+
+static int add_call(cJSON *arr, int i, const struct call *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return 0;
 	}
+	return NUM(o, "call", i + 1) && cJSON_AddStringToObject(o, "uuid", c->t->uuid) &&
+	       cJSON_AddStringToObject(o, "state", engine_state_str(c->state)) && NUM(o, "sent", c->r.sent) &&
+	       NUM(o, "echoed", c->r.echoed) && NUM(o, "lost", c->r.lost) && NUM(o, "mismatched", c->r.mismatched) &&
+	       NUM(o, "late", c->r.late) && NUM(o, "stalled", c->r.stalled) && NUM(o, "dtmf_sent", c->r.dtmf_sent) &&
+	       NUM(o, "close_code", c->r.close_code) && NUM(o, "setup_ms", ms3(ms(c->r.setup_us))) &&
+	       add_pctl(o, "rtt_ms", &c->r.rtt, 1) && cJSON_AddStringToObject(o, "error", c->err);
 }
 
-static void json_pctl(FILE *f, const char *name, const struct pctl *h, int p90)
-{
-	fprintf(f, "\"%s\":{\"p50\":%.3f,", name, ms(pctl_value(h, 50)));
-	if (p90)
-		fprintf(f, "\"p90\":%.3f,", ms(pctl_value(h, 90)));
-	fprintf(f, "\"p99\":%.3f,\"max\":%.3f}", ms(pctl_value(h, 99)), ms(h->max));
-}
-
+/* One line of JSON (cJSON escapes every string). */
 static void print_json(const struct engine *e, const struct report_totals *t, const struct report_meta *m,
 		       FILE *f)
 {
 	const struct call_target *t0 = &e->targets[0];
-	int first = 1, shown = 0;
-
-	fprintf(f, "{\"target\":\"");
-	json_str(f, m->target);
-	fprintf(f, "\",\"method\":\"%s\",\"ws_uri\":\"", m->method);
-	json_str(f, t0->ncco.uri);
-	fprintf(f, "\",\"content_type\":\"%s\",\"frame_bytes\":%u,\"duration_s\":%.3f,\"flood\":%d,"
-		   "\"calls\":%d,\"connected\":%d,\"done\":%d,\"failed\":%d,\"skipped\":%d,"
-		   "\"sent\":%llu,\"echoed\":%llu,\"lost\":%llu,\"mismatched\":%llu,\"late\":%llu,\"stalled\":%llu,"
-		   "\"dtmf_sent\":%llu,",
-		t0->ncco.content_type, e->calls[0].src->frame_bytes, m->duration_s, m->flood, t->calls,
-		t->established, t->done, t->failed, t->skipped, (unsigned long long)t->sent,
-		(unsigned long long)t->echoed, (unsigned long long)t->lost, (unsigned long long)t->mismatched,
-		(unsigned long long)t->late, (unsigned long long)t->stalled, (unsigned long long)t->dtmf_sent);
-	json_pctl(f, "rtt_ms", &e->rtt, 1);
-	fputc(',', f);
-	json_pctl(f, "send_lag_ms", &e->lag, 0);
-	fputc(',', f);
-	json_pctl(f, "setup_ms", &e->setup, 0);
-	fprintf(f, ",\"cpu_pct\":%.1f,\"user_s\":%.3f,\"sys_s\":%.3f,\"wall_s\":%.3f,\"stream_s\":%.3f,"
-		   "\"echoes_per_s\":%.0f,\"exit\":%d,\"per_call\":[",
-		t->cpu_pct, t->user_s, t->sys_s, t->wall_s, t->stream_s,
-		t->stream_s > 0 ? (double)t->echoed / t->stream_s : 0.0, report_exit_code(t));
-	for (int i = 0; i < e->n; i++) {
+	cJSON *o = cJSON_CreateObject(), *arr = NULL;
+	int shown = 0;
+	int ok = o && cJSON_AddStringToObject(o, "target", m->target) &&
+		 cJSON_AddStringToObject(o, "method", m->method) && cJSON_AddStringToObject(o, "ws_uri", t0->ncco.uri) &&
+		 cJSON_AddStringToObject(o, "content_type", t0->ncco.content_type) &&
+		 NUM(o, "frame_bytes", e->calls[0].src->frame_bytes) && NUM(o, "duration_s", ms3(m->duration_s)) &&
+		 NUM(o, "flood", m->flood) && NUM(o, "calls", t->calls) && NUM(o, "connected", t->established) &&
+		 NUM(o, "done", t->done) && NUM(o, "failed", t->failed) && NUM(o, "skipped", t->skipped) &&
+		 NUM(o, "sent", t->sent) && NUM(o, "echoed", t->echoed) && NUM(o, "lost", t->lost) &&
+		 NUM(o, "mismatched", t->mismatched) && NUM(o, "late", t->late) && NUM(o, "stalled", t->stalled) &&
+		 NUM(o, "dtmf_sent", t->dtmf_sent) && add_pctl(o, "rtt_ms", &e->rtt, 1) &&
+		 add_pctl(o, "send_lag_ms", &e->lag, 0) && add_pctl(o, "setup_ms", &e->setup, 0) &&
+		 NUM(o, "cpu_pct", round(t->cpu_pct * 10.0) / 10.0) && NUM(o, "user_s", ms3(t->user_s)) &&
+		 NUM(o, "sys_s", ms3(t->sys_s)) && NUM(o, "wall_s", ms3(t->wall_s)) && NUM(o, "stream_s", ms3(t->stream_s)) &&
+		 NUM(o, "echoes_per_s", round(t->stream_s > 0 ? (double)t->echoed / t->stream_s : 0.0)) &&
+		 NUM(o, "exit", report_exit_code(t)) && (arr = cJSON_AddArrayToObject(o, "per_call"));
+	for (int i = 0; ok && i < e->n; i++) {
 		const struct call *c = &e->calls[i];
 		if (!listed(e, m, c) || (!m->per_call && shown >= 100))
 			continue;
 		shown++;
-		fprintf(f, "%s{\"call\":%d,\"uuid\":\"", first ? "" : ",", i + 1);
-		json_str(f, c->t->uuid);
-		fprintf(f, "\",\"state\":\"%s\",\"sent\":%llu,\"echoed\":%llu,\"lost\":%llu,\"mismatched\":%llu,"
-			   "\"late\":%llu,\"stalled\":%llu,\"dtmf_sent\":%u,\"close_code\":%d,\"setup_ms\":%.3f,",
-			engine_state_str(c->state), (unsigned long long)c->r.sent, (unsigned long long)c->r.echoed,
-			(unsigned long long)c->r.lost, (unsigned long long)c->r.mismatched,
-			(unsigned long long)c->r.late, (unsigned long long)c->r.stalled, c->r.dtmf_sent,
-			c->r.close_code, ms(c->r.setup_us));
-		json_pctl(f, "rtt_ms", &c->r.rtt, 1);
-		fprintf(f, ",\"error\":\"");
-		json_str(f, c->err);
-		fprintf(f, "\"}");
-		first = 0;
+		ok = add_call(arr, i, c);
 	}
-	fprintf(f, "]}\n");
+	char *js = ok ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (js) {
+		fprintf(f, "%s\n", js);
+		cJSON_free(js);
+	} else {
+		fprintf(f, "{\"error\":\"out of memory\"}\n");
+	}
 }
 
 static void row(FILE *f, const char *label, const char *uuid, const char *state, const struct call_result *r,

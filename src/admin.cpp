@@ -69,7 +69,7 @@ static int parse(enum admin_op op, const cJSON *o, struct admin_req *r, char *er
 	if (reason) {
 		if (!cJSON_IsString(reason))
 			return fail(err, errlen, "'reason' must be a string");
-		events_sanitize(r->reason, sizeof r->reason, reason->valuestring, strlen(reason->valuestring));
+		vonage_msg_sanitize(r->reason, sizeof r->reason, reason->valuestring, strlen(reason->valuestring));
 	}
 
 	if (op == ADMIN_HANGUP) {
@@ -83,7 +83,7 @@ static int parse(enum admin_op op, const cJSON *o, struct admin_req *r, char *er
 			size_t n = cJSON_IsString(uuid) ? strlen(uuid->valuestring) : 0;
 			if (!n || n >= sizeof r->uuid)
 				return fail(err, errlen, "'uuid' must be a non-empty string of at most 63 bytes");
-			events_sanitize(r->uuid, sizeof r->uuid, uuid->valuestring, n);
+			vonage_msg_sanitize(r->uuid, sizeof r->uuid, uuid->valuestring, n);
 		}
 		if (has_call == !!uuid)
 			return fail(err, errlen, "give exactly one of 'call' and 'uuid'");

@@ -21,7 +21,7 @@
 
 #include "addr.h"
 #include "block.h"
-#include "events.h"
+#include "vonage_msg.h"
 
 enum admin_op { ADMIN_HANGUP = 0, ADMIN_BLOCK, ADMIN_UNBLOCK, ADMIN__COUNT };
 
@@ -32,7 +32,7 @@ enum admin_op { ADMIN_HANGUP = 0, ADMIN_BLOCK, ADMIN_UNBLOCK, ADMIN__COUNT };
 struct admin_req {
 	enum admin_op op;
 	uint64_t call;                    /* hangup by call id; 0 = by uuid */
-	char     uuid[EVENTS_UUID_MAX];   /* hangup by call uuid; "" = by id */
+	char     uuid[VONAGE_UUID_MAX];   /* hangup by call uuid; "" = by id */
 	int      code;                    /* hangup: WebSocket close code */
 	struct cidr net;                  /* block, unblock */
 	long     seconds;                 /* block: 0 = until unblocked */

@@ -22,85 +22,98 @@ enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE, K_ORIGINS, K_C
 
 struct opt {
 	const char *flag;     /* without the leading "--" */
+	const char *arg;      /* its value's name in the docs ("N", "ADDR"); NULL for a switch */
 	const char *env;      /* NULL = flag only */
 	enum kind   kind;
 	size_t      off;      /* offsetof(struct config, field) */
 	size_t      size;     /* for strings: buffer size; for ints: sizeof field */
 	long long   min, max;
+	const char *def;      /* the default, as it would be given; NULL = unset ... */
+	const char *unset;    /* ... meaning this (for --help and docs/options.md) */
 	const char *help;
 };
 
 #define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
 
+/* The one list of options: parsing, ranges, defaults, --help and
+ * docs/options.md (--help-markdown) all come from here. Why the abuse
+ * limits' defaults are what they are: SECURITY.md. */
 static const struct opt opts[] = {
-	{ "listen", "LISTEN", K_STR, F(listen), 0, 0, "address to bind (default: all interfaces)" },
-	{ "port", "PORT", K_INT, F(port), 1, 65535, "TCP port for HTTP and WebSocket (default 8080)" },
-	{ "tls-cert", "TLS_CERT", K_STR, F(tls_cert), 0, 0, "PEM certificate; with --tls-key serves https/wss" },
-	{ "tls-key", "TLS_KEY", K_STR, F(tls_key), 0, 0, "PEM private key" },
-	{ "public-url", "PUBLIC_URL", K_STR, F(public_url), 0, 0,
-	  "external base URL, e.g. https://echo.example.com (default: from Host)" },
-	{ "from-number", "VONAGE_VIRTUAL_NUMBER", K_STR, F(from_number), 0, 0,
+	{ "listen", "ADDR", "LISTEN", K_STR, F(listen), 0, 0, NULL, "all interfaces", "address to bind" },
+	{ "port", "N", "PORT", K_INT, F(port), 1, 65535, "8080", NULL, "one TCP port for HTTP and the WebSocket" },
+	{ "tls-cert", "FILE", "TLS_CERT", K_STR, F(tls_cert), 0, 0, NULL, "no TLS",
+	  "PEM certificate chain; with --tls-key serves https/wss" },
+	{ "tls-key", "FILE", "TLS_KEY", K_STR, F(tls_key), 0, 0, NULL, "no TLS", "PEM private key" },
+	{ "public-url", "URL", "PUBLIC_URL", K_STR, F(public_url), 0, 0, NULL, "from the Host header",
+	  "external base URL for the NCCO, e.g. https://echo.example.com[/prefix]" },
+	{ "from-number", "NUM", "VONAGE_VIRTUAL_NUMBER", K_STR, F(from_number), 0, 0, NULL, "omitted",
 	  "your Vonage number, the NCCO connect 'from'" },
-	{ "secret-file", "VONAGE_SIGNATURE_SECRET_FILE", K_SECRET_FILE, F(secret_source), 0, 0,
-	  "file holding the signature secret (or set VONAGE_SIGNATURE_SECRET)" },
-	{ "application-id", "VONAGE_APPLICATION_ID", K_STR, F(application_id), 0, 0,
-	  "if set, the JWT's application_id must equal it" },
-	{ "talk-text", "TALK_TEXT", K_STR, F(talk_text), 0, 0, "what the caller hears first (\"\" = nothing)" },
-	{ "rate", "AUDIO_RATE", K_RATE, F(rate), 0, 0, "8000, 16000 or 24000 Hz (default 24000)" },
-	{ "ring-slots", NULL, K_INT, F(ring_slots), 2, RING_SLOTS_MAX, "frames buffered per call (default 8)" },
-	{ "slot-bytes", NULL, K_INT, F(slot_bytes), 2, 65536, "largest audio message, bytes (default 960)" },
-	{ "max-calls", "MAX_CALLS", K_INT, F(max_calls), 1, 100000, "concurrent audio sockets (default 2000)" },
-	{ "jwt-max-age", NULL, K_INT, F(jwt_max_age_s), 1, 86400, "oldest JWT iat accepted, seconds (default 300)" },
-	{ "jwt-leeway", NULL, K_INT, F(jwt_leeway_s), 0, 300, "clock skew allowed, seconds (default 30)" },
-	{ "ping-interval", NULL, K_INT, F(ping_s), 5, 3600, "WebSocket ping interval, seconds (default 30)" },
-	{ "log-level", "LOG_LEVEL", K_LEVEL, F(log_level), 0, 0, "error, warn, info or debug (default info)" },
-	{ "log-format", "LOG_FORMAT", K_LOG_FORMAT, F(log_format), 0, 0, "plain (default) or json: one JSON object per line" },
-	{ "event-loop", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "libev (default), poll or libuv" },
+	{ "secret-file", "FILE", "VONAGE_SIGNATURE_SECRET_FILE", K_SECRET_FILE, F(secret_source), 0, 0, NULL,
+	  "required (or VONAGE_SIGNATURE_SECRET)", "file holding the signature secret" },
+	{ "application-id", "ID", "VONAGE_APPLICATION_ID", K_STR, F(application_id), 0, 0, NULL, "not checked",
+	  "the JWT's application_id must equal it" },
+	{ "talk-text", "TEXT", "TALK_TEXT", K_STR, F(talk_text), 0, 0,
+	  "Connecting you to the echo server. You will hear yourself.", NULL,
+	  "what the caller hears first (\"\" = no talk action)" },
+	{ "rate", "HZ", "AUDIO_RATE", K_RATE, F(rate), 0, 0, "24000", NULL, "8000, 16000 or 24000: the NCCO content-type" },
+	{ "ring-slots", "N", NULL, K_INT, F(ring_slots), 2, RING_SLOTS_MAX, "8", NULL, "frames buffered per call" },
+	{ "slot-bytes", "N", NULL, K_INT, F(slot_bytes), 2, 65536, "960", NULL, "largest audio message, bytes" },
+	{ "max-calls", "N", "MAX_CALLS", K_INT, F(max_calls), 1, 100000, "2000", NULL,
+	  "concurrent audio sockets; more get 503" },
+	{ "jwt-max-age", "S", NULL, K_INT, F(jwt_max_age_s), 1, 86400, "300", NULL, "oldest JWT iat accepted, seconds" },
+	{ "jwt-leeway", "S", NULL, K_INT, F(jwt_leeway_s), 0, 300, "30", NULL, "clock skew allowed on exp/nbf/iat, seconds" },
+	{ "ping-interval", "S", NULL, K_INT, F(ping_s), 5, 3600, "30", NULL,
+	  "WebSocket ping interval; no pong for 2xS+10 s hangs up" },
+	{ "log-level", "L", "LOG_LEVEL", K_LEVEL, F(log_level), 0, 0, "info", NULL, "error, warn, info or debug" },
+	{ "log-format", "F", "LOG_FORMAT", K_LOG_FORMAT, F(log_format), 0, 0, "plain", NULL,
+	  "plain lines, or json: one JSON object per line" },
+	{ "event-loop", "L", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "libev", NULL,
+	  "libev (epoll), poll or libuv: the lws event-library plugin" },
 	/* abuse limits; list options repeat (env: comma-separated) */
-	{ "allow-origin", "ALLOW_ORIGINS", K_ORIGINS, F(allow_origin), 0, CONFIG_ORIGINS_MAX,
-	  "Origin allowed to open the audio socket, repeatable (default: none; Vonage sends none)" },
-	{ "max-calls-per-addr", "MAX_CALLS_PER_ADDR", K_INT, F(max_calls_per_addr), 0, 100000,
-	  "open calls per client address, 0 = off (default 1000)" },
-	{ "handshake-rate", "HANDSHAKE_RATE", K_INT, F(handshake_rate), 0, 100000,
-	  "WebSocket upgrades per second per address, 0 = off (default 50)" },
-	{ "handshake-burst", "HANDSHAKE_BURST", K_INT, F(handshake_burst), 1, 100000,
-	  "upgrades one address may make at once (default 200)" },
-	{ "max-conns-per-addr", "MAX_CONNS_PER_ADDR", K_INT, F(max_pending_per_addr), 0, 100000,
-	  "connections per address that are not (yet) calls, 0 = off (default 128)" },
-	{ "limit-exempt", "LIMIT_EXEMPT", K_CIDRS, F(limit_exempt), 0, CONFIG_EXEMPT_MAX,
-	  "CIDR exempt from per-address limits, repeatable (e.g. the provider's media servers)" },
-	{ "trusted-proxy", "TRUSTED_PROXIES", K_CIDRS, F(trusted_proxy), 0, CONFIG_PROXIES_MAX,
-	  "CIDR of a reverse proxy whose X-Forwarded-For is believed, repeatable (default: none)" },
-	{ "max-msg-rate", "MAX_MSG_RATE", K_INT, F(max_msg_rate), 0, 100000,
-	  "messages per second per call before closing 1008, 0 = off (default 250)" },
-	{ "idle-timeout", "IDLE_TIMEOUT", K_INT, F(idle_timeout_s), 0, 86400,
-	  "close a call with no message for this many seconds (1001), 0 = off (default 10)" },
-	{ "handshake-timeout", "HANDSHAKE_TIMEOUT", K_INT, F(handshake_timeout_s), 1, 60,
-	  "seconds a client has to send its request headers (default 5)" },
-	{ "body-timeout", "BODY_TIMEOUT", K_INT, F(body_timeout_s), 1, 300,
-	  "seconds a client has to send a request body after its headers (408; default 10)" },
-	{ "max-header-bytes", "MAX_HEADER_BYTES", K_INT, F(max_header_bytes), 1024, CONFIG_HEADER_BYTES_MAX,
-	  "largest request header block accepted (default 4096)" },
-	{ "verify-webhooks", "VERIFY_WEBHOOKS", K_BOOL, F(verify_webhooks), 0, 1,
-	  "answer/event webhooks need Vonage's signed JWT (no value; env 1/0)" },
-	{ "stats-token", "STATS_TOKEN", K_STR, F(stats_token), 0, 0,
-	  "bearer token that opens /stats to non-loopback clients (default: loopback only)" },
-	{ "admin-token", "ADMIN_TOKEN", K_STR, F(admin_token), 0, 0,
-	  "bearer token that opens /admin/ to non-loopback clients (default: loopback only)" },
-	{ "block-after", "BLOCK_AFTER", K_INT, F(block_after), 0, 100000,
-	  "refusals within --block-window that block an address, 0 = off (default 20)" },
-	{ "block-window", "BLOCK_WINDOW", K_INT, F(block_window_s), 1, 86400,
-	  "seconds over which --block-after counts (default 60)" },
-	{ "block-seconds", "BLOCK_SECONDS", K_INT, F(block_seconds), 1, 31622400,
-	  "how long an automatic block lasts (default 600)" },
-	{ "block-file", "BLOCK_FILE", K_STR, F(block_file), 0, 0,
-	  "keep blocks in this file across restarts (default: memory only)" },
-	{ "worker-id", "WORKER_ID", K_STR, F(worker_id), 0, 0,
-	  "name of this process in /stats.json and log lines, [A-Za-z0-9._:-]" },
-	{ "reuse-port", "REUSE_PORT", K_BOOL, F(reuse_port), 0, 1,
-	  "several processes serve one port (SO_REUSEPORT; no value; env 1/0)" },
-	{ "worker-port", "WORKER_PORT", K_INT, F(worker_port), 0, 65535,
-	  "with --reuse-port: also serve on this port, this process only (its /stats.json)" },
+	{ "allow-origin", "ORIGIN", "ALLOW_ORIGINS", K_ORIGINS, F(allow_origin), 0, CONFIG_ORIGINS_MAX, NULL, "none",
+	  "an Origin allowed to open /socket, repeatable; others get 403 (Vonage sends none)" },
+	{ "max-calls-per-addr", "N", "MAX_CALLS_PER_ADDR", K_INT, F(max_calls_per_addr), 0, 100000, "1000", NULL,
+	  "open calls per client address; more get 429 (0 = off)" },
+	{ "handshake-rate", "R", "HANDSHAKE_RATE", K_INT, F(handshake_rate), 0, 100000, "50", NULL,
+	  "WebSocket upgrades per second per address; more get 429 (0 = off)" },
+	{ "handshake-burst", "B", "HANDSHAKE_BURST", K_INT, F(handshake_burst), 1, 100000, "200", NULL,
+	  "upgrades one address may make at once" },
+	{ "max-conns-per-addr", "N", "MAX_CONNS_PER_ADDR", K_INT, F(max_pending_per_addr), 0, 100000, "128", NULL,
+	  "connections per address that are not (yet) calls; more are closed at accept (0 = off)" },
+	{ "limit-exempt", "CIDR", "LIMIT_EXEMPT", K_CIDRS, F(limit_exempt), 0, CONFIG_EXEMPT_MAX, NULL, "none",
+	  "addresses exempt from the per-address limits and automatic blocks, repeatable" },
+	{ "trusted-proxy", "CIDR", "TRUSTED_PROXIES", K_CIDRS, F(trusted_proxy), 0, CONFIG_PROXIES_MAX, NULL, "none",
+	  "a reverse proxy whose X-Forwarded-For is believed, repeatable" },
+	{ "max-msg-rate", "N", "MAX_MSG_RATE", K_INT, F(max_msg_rate), 0, 100000, "250", NULL,
+	  "messages per second per call; more close it with 1008 (0 = off)" },
+	{ "idle-timeout", "S", "IDLE_TIMEOUT", K_INT, F(idle_timeout_s), 0, 86400, "10", NULL,
+	  "a call silent for more than S seconds is closed with 1001 (0 = off)" },
+	{ "handshake-timeout", "S", "HANDSHAKE_TIMEOUT", K_INT, F(handshake_timeout_s), 1, 60, "5", NULL,
+	  "time a client has to send its request headers" },
+	{ "body-timeout", "S", "BODY_TIMEOUT", K_INT, F(body_timeout_s), 1, 300, "10", NULL,
+	  "time a client then has to send its request body; past it, 408 and close" },
+	{ "max-header-bytes", "N", "MAX_HEADER_BYTES", K_INT, F(max_header_bytes), 1024, CONFIG_HEADER_BYTES_MAX,
+	  "4096", NULL, "largest request header block" },
+	{ "verify-webhooks", NULL, "VERIFY_WEBHOOKS", K_BOOL, F(verify_webhooks), 0, 1, "0", NULL,
+	  "answer/event webhooks need Vonage's signed JWT, used once, bound to the body" },
+	{ "stats-token", "T", "STATS_TOKEN", K_STR, F(stats_token), 0, 0, NULL, "loopback only",
+	  "bearer token that lets other clients read /stats, /stats.json, /metrics" },
+	{ "admin-token", "T", "ADMIN_TOKEN", K_STR, F(admin_token), 0, 0, NULL, "loopback only",
+	  "bearer token that lets other clients use /admin/ (must differ from the stats token)" },
+	{ "block-after", "N", "BLOCK_AFTER", K_INT, F(block_after), 0, 100000, "20", NULL,
+	  "refusals within --block-window that block an address automatically (0 = off)" },
+	{ "block-window", "S", "BLOCK_WINDOW", K_INT, F(block_window_s), 1, 86400, "60", NULL,
+	  "seconds over which --block-after counts" },
+	{ "block-seconds", "S", "BLOCK_SECONDS", K_INT, F(block_seconds), 1, 31622400, "600", NULL,
+	  "how long an automatic block lasts" },
+	{ "block-file", "PATH", "BLOCK_FILE", K_STR, F(block_file), 0, 0, NULL, "memory only",
+	  "keep blocks in this file across restarts" },
+	{ "worker-id", "ID", "WORKER_ID", K_STR, F(worker_id), 0, 0, NULL, "none",
+	  "names this process in /stats.json and every log line, [A-Za-z0-9._:-]" },
+	{ "reuse-port", NULL, "REUSE_PORT", K_BOOL, F(reuse_port), 0, 1, "0", NULL,
+	  "several processes serve one port (SO_REUSEPORT)" },
+	{ "worker-port", "N", "WORKER_PORT", K_INT, F(worker_port), 0, 65535, NULL, "none",
+	  "with --reuse-port: also serve on N, this process alone (its /stats.json)" },
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -112,34 +125,17 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void defaults(struct config *c)
+static int set_value(struct config *c, const struct opt *o, const char *v, const char *origin, char *err,
+		     size_t errlen);
+
+/* Every option's default, from the table (a bad one is a build mistake: exit 2). */
+static int defaults(struct config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof *c);
-	c->port = 8080;
-	snprintf(c->talk_text, sizeof c->talk_text, "%s",
-		 "Connecting you to the echo server. You will hear yourself.");
-	c->rate = 24000;
-	c->ring_slots = 8;
-	c->slot_bytes = 960;
-	c->max_calls = 2000;
-	c->jwt_max_age_s = 300;
-	c->jwt_leeway_s = 30;
-	c->log_level = LOG_INFO;
-	c->ping_s = 30;
-	c->loop = LOOP_LIBEV;   /* measured best: docs/benchmarks.md */
-	/* why these numbers: README "Abuse limits" */
-	c->max_calls_per_addr = 1000;
-	c->handshake_rate = 50;
-	c->handshake_burst = 200;
-	c->max_pending_per_addr = 128;
-	c->max_msg_rate = 250;
-	c->idle_timeout_s = 10;
-	c->handshake_timeout_s = 5;
-	c->max_header_bytes = 4096;
-	c->body_timeout_s = 10;
-	c->block_after = 20;
-	c->block_window_s = 60;
-	c->block_seconds = 600;
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		if (opts[i].def && set_value(c, &opts[i], opts[i].def, "built-in default", err, errlen))
+			return -1;
+	return 0;
 }
 
 /* Count field that follows a list field in struct config (n_<list>). */
@@ -372,9 +368,10 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 {
 	char origin[96];
 
-	defaults(c);
 	if (errlen)
 		err[0] = '\0';
+	if (defaults(c, err, errlen))
+		return CONFIG_ERR;
 
 	/* environment first, so flags override it */
 	const char *s = getenv("VONAGE_SIGNATURE_SECRET");
@@ -401,6 +398,8 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 		const char *a = argv[i], *v;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h"))
 			return CONFIG_HELP;
+		if (!strcmp(a, "--help-markdown"))
+			return CONFIG_HELP_MARKDOWN;
 		if (strncmp(a, "--", 2)) {
 			fail(err, errlen, "unexpected argument '%s' (try --help)", a);
 			return CONFIG_ERR;
@@ -437,9 +436,21 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 	return validate(c, err, errlen) ? CONFIG_ERR : CONFIG_OK;
 }
 
+/* The default as the docs show it: "8080", "off", or what unset means. */
+static void default_text(const struct opt *o, char *out, size_t cap)
+{
+	if (o->kind == K_BOOL)
+		snprintf(out, cap, "%s", o->def && !strcmp(o->def, "1") ? "on" : "off");
+	else if (o->def)
+		snprintf(out, cap, "%s", o->def);
+	else
+		snprintf(out, cap, "%s", o->unset ? o->unset : "none");
+}
+
 const char *config_usage(void)
 {
-	static char buf[12288];
+	static char buf[16384];
+	char flag[48], def[96];
 	size_t n = 0;
 	int r = snprintf(buf, sizeof buf,
 			 "usage: caller-echo [options]\n"
@@ -447,16 +458,43 @@ const char *config_usage(void)
 	if (r > 0)
 		n = (size_t)r;
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0] && n < sizeof buf; i++) {
-		char flag[48];
-		snprintf(flag, sizeof flag, "--%s", opts[i].flag);
-		r = snprintf(buf + n, sizeof buf - n, "  %-18s %s%s%s%s\n", flag, opts[i].help,
-			     opts[i].env ? " [env " : "", opts[i].env ? opts[i].env : "", opts[i].env ? "]" : "");
+		const struct opt *o = &opts[i];
+		snprintf(flag, sizeof flag, "--%s%s%s", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
+		default_text(o, def, sizeof def);
+		r = snprintf(buf + n, sizeof buf - n, "  %-26s %s (default: %s)%s%s%s\n", flag, o->help, def,
+			     o->env ? " [env " : "", o->env ? o->env : "", o->env ? "]" : "");
 		if (r > 0)
 			n += (size_t)r;
 	}
 	if (n < sizeof buf)
 		snprintf(buf + n, sizeof buf - n,
-			 "  %-18s %s\n\nThe secret may also come from VONAGE_SIGNATURE_SECRET. Exit status 2 on a bad option.\n",
+			 "  %-26s %s\n\nThe secret may also come from VONAGE_SIGNATURE_SECRET (never a flag: ps would "
+			 "show it).\nList options repeat; their environment variables take comma-separated lists.\n"
+			 "Switches take no value; their environment variables take 1/0. Exit status 2 on a bad option.\n",
 			 "--help", "this text");
+	return buf;
+}
+
+const char *config_markdown(void)
+{
+	static char buf[16384];
+	char flag[48], def[96];
+	size_t n = 0;
+	int r = snprintf(buf, sizeof buf,
+			 "| flag | environment | default | meaning |\n|---|---|---|---|\n");
+	if (r > 0)
+		n = (size_t)r;
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0] && n < sizeof buf; i++) {
+		const struct opt *o = &opts[i];
+		snprintf(flag, sizeof flag, "--%s%s%s", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
+		default_text(o, def, sizeof def);
+		r = snprintf(buf + n, sizeof buf - n, "| `%s` | %s%s%s%s | %s | %s |\n", flag, o->env ? "`" : "",
+			     o->env ? o->env : "", o->kind == K_BOOL && o->env ? "=1" : "", o->env ? "`" : "", def, o->help);
+		if (r > 0)
+			n += (size_t)r;
+	}
+	if (n < sizeof buf)
+		snprintf(buf + n, sizeof buf - n,
+			 "| | `VONAGE_SIGNATURE_SECRET` | | the secret itself (never a flag: `ps` would show it) |\n");
 	return buf;
 }

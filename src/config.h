@@ -82,7 +82,7 @@ struct config {
 	char     block_file[CONFIG_PATH_MAX];/* where blocks are kept across restarts, "" = memory only */
 };
 
-enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERR = -1 };
+enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERR = -1, CONFIG_HELP_MARKDOWN = 2 };
 
 /*
  * Fill *c from defaults, environment and argv. Returns CONFIG_OK,
@@ -93,3 +93,6 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 
 /* The --help text. */
 const char *config_usage(void);
+
+/* The options as a Markdown table (docs/options.md is this; --help-markdown prints it). */
+const char *config_markdown(void);

@@ -3,6 +3,7 @@
  */
 #include "host.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -133,4 +134,29 @@ int host_parse_public_url(const char *url, int *secure, char *base, size_t cap)
 	base[total] = '\0';
 	*secure = sec;
 	return 0;
+}
+
+int host_ws_uri(const char *public_base, int public_secure, const char *host, size_t host_len, int tls,
+		const char *xfp, char *out, size_t cap)
+{
+	char h[HOST_MAX + 1];
+	const char *authority = public_base;
+
+	if (cap)
+		out[0] = '\0';
+	if (!authority || !authority[0]) {
+		if (!host || !host_len || host_len > HOST_MAX || host_validate(host, host_len))
+			return -1;
+		memcpy(h, host, host_len);
+		h[host_len] = '\0';
+		authority = h;
+	}
+	int secure = tls || (public_base && public_base[0] && public_secure) || (xfp && !strcasecmp(xfp, "https"));
+	int n = snprintf(out, cap, "%s://%s/socket", secure ? "wss" : "ws", authority);
+	if (n < 0 || (size_t)n >= cap) {
+		if (cap)
+			out[0] = '\0';
+		return -1;
+	}
+	return n;
 }

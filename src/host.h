@@ -23,3 +23,15 @@ int host_validate(const char *s, size_t len);
  * Returns 0, or -1 (base untouched) if the URL is not of that form.
  */
 int host_parse_public_url(const char *url, int *secure, char *base, size_t cap);
+
+/*
+ * The WebSocket URI the NCCO gives Vonage: "ws[s]://<authority>/socket".
+ * The authority is --public-url's (public_base, "" when unset), else the
+ * Host header (host, host_len bytes, validated: -1 when missing or bad).
+ * The scheme is ws only when nothing says the outside world reaches us
+ * over TLS: not our own listener (tls), not an https --public-url
+ * (public_secure), not a proxy's X-Forwarded-Proto "https" (xfp, NULL when
+ * absent). Returns the URI's length, or -1 (out is "" then).
+ */
+int host_ws_uri(const char *public_base, int public_secure, const char *host, size_t host_len, int tls,
+		const char *xfp, char *out, size_t cap);

@@ -24,7 +24,7 @@
 #include <strings.h>
 
 #include "admin.h"
-#include "events.h"
+#include "vonage_msg.h"
 #include "host.h"
 #include "metrics.h"
 #include "ncco.h"
@@ -166,33 +166,19 @@ static int answer_from_query(struct lws *wsi, struct call_info *ci)
 
 	memset(ci, 0, sizeof *ci);
 	for (int i = 0; (n = query_arg_at(wsi, i, arg, (int)sizeof arg)) >= 0; i++)
-		cut += events_answer_arg(ci, arg, (size_t)n);
+		cut += vonage_msg_answer_arg(ci, arg, (size_t)n);
 	return cut;
 }
 
-/*
- * "ws[s]://<host>/socket". The host is --public-url's, else the validated
- * Host header. The scheme is ws only when nothing says the outside world
- * reaches us over TLS: not our own listener, not an X-Forwarded-Proto: https
- * proxy, not an https --public-url.
- */
+/* The NCCO's WebSocket URI from this request (host_ws_uri has the rule). */
 static int ws_uri(struct lws *wsi, const struct config *cfg, char *out, size_t cap)
 {
 	char host[HOST_MAX + 2], proto[16];
-	const char *authority = cfg->public_base;
-	int secure, n;
+	int n = cfg->public_base[0] ? 0 : lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
+	int p = lws_hdr_custom_copy(wsi, proto, sizeof proto, "x-forwarded-proto:", 18);
 
-	if (!authority[0]) {
-		n = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
-		if (n <= 0 || host_validate(host, (size_t)n))
-			return -1;
-		authority = host;
-	}
-	secure = lws_is_ssl(wsi) || (cfg->public_base[0] && cfg->public_secure);
-	if (!secure && lws_hdr_custom_copy(wsi, proto, sizeof proto, "x-forwarded-proto:", 18) > 0)
-		secure = !strcasecmp(proto, "https");
-	n = snprintf(out, cap, "%s://%s/socket", secure ? "wss" : "ws", authority);
-	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
+	return host_ws_uri(cfg->public_base, cfg->public_secure, host, n > 0 ? (size_t)n : 0, lws_is_ssl(wsi),
+			   p > 0 ? proto : NULL, out, cap) < 0 ? -1 : 0;
 }
 
 static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info *ci, int cut)
@@ -207,7 +193,7 @@ static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info 
 		 * every real Vonage request, so this is a client sending junk */
 		app->stats.params_truncated += (uint64_t)cut;
 		log_limited(&app->bad_input_log, time(NULL), "answer from %s: %d value(s) longer than %d bytes, cut",
-			    peer, cut, EVENTS_UUID_MAX - 1);
+			    peer, cut, VONAGE_UUID_MAX - 1);
 	}
 	if (ws_uri(wsi, cfg, uri, sizeof uri)) {
 		log_limited(&app->bad_input_log, time(NULL), "answer from %s: missing or malformed Host header",
@@ -612,12 +598,12 @@ static int on_body_complete(struct lws *wsi, struct http_pss *pss)
 	}
 	if (pss->route == R_ANSWER) {
 		struct call_info ci;
-		bad = events_parse_answer(b, pss->body_len, &ci);
+		bad = vonage_msg_parse_answer(b, pss->body_len, &ci);
 		free(body);
 		return bad < 0 ? bad_body(wsi, pss, "malformed JSON body\n") : answer(wsi, pss, &ci, bad);
 	}
 	struct hook_event ev;
-	bad = events_parse_webhook(b, pss->body_len, &ev);
+	bad = vonage_msg_parse_event_webhook(b, pss->body_len, &ev);
 	free(body);
 	return bad ? bad_body(wsi, pss, "malformed JSON body\n") : event(wsi, pss, &ev);
 }
@@ -832,9 +818,9 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 		memset(&ev, 0, sizeof ev);
 		for (int k = 0; (n = query_arg_at(wsi, k, arg, (int)sizeof arg)) >= 0; k++) {
 			if (n > 7 && !memcmp(arg, "status=", 7) && !ev.status[0])
-				events_sanitize(ev.status, sizeof ev.status, arg + 7, (size_t)n - 7);
+				vonage_msg_sanitize(ev.status, sizeof ev.status, arg + 7, (size_t)n - 7);
 			else if (n > 5 && !memcmp(arg, "uuid=", 5) && !ev.uuid[0])
-				events_sanitize(ev.uuid, sizeof ev.uuid, arg + 5, (size_t)n - 5);
+				vonage_msg_sanitize(ev.uuid, sizeof ev.uuid, arg + 5, (size_t)n - 5);
 		}
 		return event(wsi, pss, &ev);
 	}

@@ -63,6 +63,9 @@ int main(int argc, char **argv)
 	case CONFIG_HELP:
 		fputs(config_usage(), stdout);
 		return 0;
+	case CONFIG_HELP_MARKDOWN:
+		fputs(config_markdown(), stdout);
+		return 0;
 	case CONFIG_ERR:
 		fprintf(stderr, "caller-echo: %s\n", err);
 		return 2;

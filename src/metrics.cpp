@@ -4,62 +4,52 @@
  * Counters are the running totals (closed + open connections), so they only
  * go up across scrapes; a connection closing moves its numbers from "open"
  * to "closed" without changing the sum. The output is printed twice, once
- * to measure and once into a buffer of exactly that size.
+ * to measure and once into a buffer of exactly that size (sbuf.h).
  */
 #include "metrics.h"
 
 #include "block.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-struct out { char *p; size_t len, cap; int ok; };
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	if (!o->ok)
-		return;
-	va_start(ap, fmt);
-	int n = o->p ? vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap) : vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (o->p && (size_t)n >= o->cap - o->len))
-		o->ok = 0;
-	else
-		o->len += (size_t)n;
-}
+#include "sbuf.h"
 
 /* A label value: backslash, quote and newline escaped (the text format's rule). */
-static void label_value(struct out *o, const char *v)
+static void label_value(struct sbuf *o, const char *v)
 {
 	for (; *v; v++)
-		put(o, "%s%c", *v == '\\' || *v == '"' || *v == '\n' ? "\\" : "", *v == '\n' ? 'n' : *v);
+		sbuf_printf(o, "%s%c", *v == '\\' || *v == '"' || *v == '\n' ? "\\" : "", *v == '\n' ? 'n' : *v);
 }
 
-static void family(struct out *o, const char *name, const char *type, const char *help)
+static void family(struct sbuf *o, const char *name, const char *type, const char *help)
 {
-	put(o, "# HELP caller_echo_%s %s\n# TYPE caller_echo_%s %s\n", name, help, name, type);
+	sbuf_printf(o, "# HELP caller_echo_%s %s\n# TYPE caller_echo_%s %s\n", name, help, name, type);
 }
 
-static void one(struct out *o, const char *name, const char *type, const char *help,
+static void one(struct sbuf *o, const char *name, const char *type, const char *help,
 		unsigned long long v)
 {
 	family(o, name, type, help);
-	put(o, "caller_echo_%s %llu\n", name, v);
+	sbuf_printf(o, "caller_echo_%s %llu\n", name, v);
 }
 
-static void render(struct out *o, const struct stats *s, const struct block_table *b, time_t now)
+struct metrics_arg { const struct stats *s; const struct block_table *b; time_t now; };
+
+static void render(struct sbuf *o, const void *arg)
 {
+	const struct metrics_arg *a = (const struct metrics_arg *)arg;
+	const struct stats *s = a->s;
+	const struct block_table *b = a->b;
+	time_t now = a->now;
 	struct stats_counters t;
 	static const char *const side[CLOSE__SIDES] = { "server", "peer" };
 
 	stats_totals(s, &t);
 	family(o, "build_info", "gauge", "Version and --worker-id of the running server (always 1).");
-	put(o, "caller_echo_build_info{version=\"%s\",worker=\"", CALLER_ECHO_VERSION);
+	sbuf_printf(o, "caller_echo_build_info{version=\"%s\",worker=\"", CALLER_ECHO_VERSION);
 	label_value(o, s->worker);
-	put(o, "\"} 1\n");
+	sbuf_printf(o, "\"} 1\n");
 	one(o, "uptime_seconds", "gauge", "Seconds since the server started.",
 	    now > s->started ? (unsigned long long)(now - s->started) : 0);
 	one(o, "calls_open", "gauge", "Audio WebSockets open now.", s->connections_open);
@@ -74,27 +64,27 @@ static void render(struct out *o, const struct stats *s, const struct block_tabl
 
 	family(o, "handshakes_refused_total", "counter", "WebSocket handshakes refused, by reason.");
 	for (int r = 1; r < REJECT__COUNT; r++)
-		put(o, "caller_echo_handshakes_refused_total{reason=\"%s\"} %llu\n", stats_reject_str(r),
+		sbuf_printf(o, "caller_echo_handshakes_refused_total{reason=\"%s\"} %llu\n", stats_reject_str(r),
 		    (unsigned long long)s->rejected[r]);
 
 	family(o, "events_total", "counter",
 	       "Event webhooks by call status (known Vonage statuses, else \"other\").");
 	for (int i = 0; i < EV__COUNT; i++)
-		put(o, "caller_echo_events_total{status=\"%s\"} %llu\n", stats_event_status_str(i),
+		sbuf_printf(o, "caller_echo_events_total{status=\"%s\"} %llu\n", stats_event_status_str(i),
 		    (unsigned long long)s->events_by_status[i]);
 
 	family(o, "websocket_closes_total", "counter",
 	       "Audio WebSocket closes by close code and by who closed (1006: no close frame).");
 	for (int d = 0; d < CLOSE__SIDES; d++)
 		for (int i = 0; i < CC__COUNT; i++)
-			put(o, "caller_echo_websocket_closes_total{code=\"%s\",side=\"%s\"} %llu\n",
+			sbuf_printf(o, "caller_echo_websocket_closes_total{code=\"%s\",side=\"%s\"} %llu\n",
 			    stats_close_code_str(i), side[d], (unsigned long long)s->closes[d][i]);
 
 	one(o, "answer_params_truncated_total", "counter",
 	    "Answer-webhook values (uuid, from, to) cut to fit the NCCO.", s->params_truncated);
 	family(o, "admin_actions_total", "counter", "Operator actions through the admin API, by action.");
 	for (int i = 0; i < STATS_ADMIN_OPS; i++)
-		put(o, "caller_echo_admin_actions_total{action=\"%s\"} %llu\n", stats_admin_op_str(i),
+		sbuf_printf(o, "caller_echo_admin_actions_total{action=\"%s\"} %llu\n", stats_admin_op_str(i),
 		    (unsigned long long)s->admin_actions[i]);
 	one(o, "auto_blocks_total", "counter", "Addresses blocked automatically (--block-after).", s->auto_blocks);
 	uint32_t manual = 0, aut = 0;
@@ -107,25 +97,12 @@ static void render(struct out *o, const struct stats *s, const struct block_tabl
 			manual++;
 	}
 	family(o, "blocks_active", "gauge", "Blocked addresses and ranges now, by who blocked them.");
-	put(o, "caller_echo_blocks_active{source=\"manual\"} %u\n", manual);
-	put(o, "caller_echo_blocks_active{source=\"auto\"} %u\n", aut);
+	sbuf_printf(o, "caller_echo_blocks_active{source=\"manual\"} %u\n", manual);
+	sbuf_printf(o, "caller_echo_blocks_active{source=\"auto\"} %u\n", aut);
 }
 
 char *metrics_render(const struct stats *s, const struct block_table *b, time_t now, size_t *len)
 {
-	struct out m = { NULL, 0, 0, 1 };
-
-	render(&m, s, b, now);
-	if (!m.ok)
-		return NULL;
-	struct out o = { (char *)malloc(m.len + 1), 0, m.len + 1, 1 };
-	if (!o.p)
-		return NULL;
-	render(&o, s, b, now);
-	if (!o.ok || o.len != m.len) {
-		free(o.p);
-		return NULL;
-	}
-	*len = o.len;
-	return o.p;
+	struct metrics_arg a = { s, b, now };
+	return sbuf_render(render, &a, len);
 }

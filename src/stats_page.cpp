@@ -23,9 +23,9 @@
 #include "stats_page.h"
 
 #include "block.h"
+#include "sbuf.h"
 
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,34 +126,16 @@ static const char STYLE[] =
 	"#g-out,.out{stroke:#e8710a;color:#e8710a}#g-out{stroke-dasharray:4 2}"
 	"@media (max-width:40em){body{padding:.5em;font-size:.95em}td,th{padding:.2em .3em}}";
 
-/* Bounded appender with a measuring mode: p == NULL only counts. */
-struct sbuf { char *p; size_t len, cap; int ok; };
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (!b->ok)
-		return;
-	va_start(ap, fmt);
-	int n = b->p ? vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap) : vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (b->p && (size_t)n >= b->cap - b->len))
-		b->ok = 0;
-	else
-		b->len += (size_t)n;
-}
-
 static void sb_escaped(struct sbuf *b, const char *s)
 {
 	for (; *s && b->ok; s++) {
 		switch (*s) {
-		case '<':  sb_printf(b, "&lt;"); break;
-		case '>':  sb_printf(b, "&gt;"); break;
-		case '&':  sb_printf(b, "&amp;"); break;
-		case '"':  sb_printf(b, "&quot;"); break;
-		case '\'': sb_printf(b, "&#39;"); break;
-		default:   sb_printf(b, "%c", *s);
+		case '<':  sbuf_printf(b, "&lt;"); break;
+		case '>':  sbuf_printf(b, "&gt;"); break;
+		case '&':  sbuf_printf(b, "&amp;"); break;
+		case '"':  sbuf_printf(b, "&quot;"); break;
+		case '\'': sbuf_printf(b, "&#39;"); break;
+		default:   sbuf_printf(b, "%c", *s);
 		}
 	}
 }
@@ -161,17 +143,17 @@ static void sb_escaped(struct sbuf *b, const char *s)
 /* A text cell: "-" when empty, like the script. */
 static void cell_str(struct sbuf *b, const char *k, const char *v)
 {
-	sb_printf(b, "<td data-k=\"%s\" class=\"l\">", k);
+	sbuf_printf(b, "<td data-k=\"%s\" class=\"l\">", k);
 	if (v[0])
 		sb_escaped(b, v);
 	else
-		sb_printf(b, "-");
-	sb_printf(b, "</td>");
+		sbuf_printf(b, "-");
+	sbuf_printf(b, "</td>");
 }
 
 static void cell_num(struct sbuf *b, const char *k, unsigned long long v)
 {
-	sb_printf(b, "<td data-k=\"%s\">%llu</td>", k, v);
+	sbuf_printf(b, "<td data-k=\"%s\">%llu</td>", k, v);
 }
 
 /* "42s", "3m07s", "2h03m07s": the script's dur() */
@@ -190,7 +172,7 @@ static void fmt_dur(char *out, size_t cap, long long s)
 
 static void summary_row(struct sbuf *b, const char *label, const char *k, const char *v)
 {
-	sb_printf(b, "<tr><th scope=\"row\">%s</th><td data-k=\"%s\">%s</td></tr>", label, k, v);
+	sbuf_printf(b, "<tr><th scope=\"row\">%s</th><td data-k=\"%s\">%s</td></tr>", label, k, v);
 }
 
 static void summary_num(struct sbuf *b, const char *label, const char *k, unsigned long long v)
@@ -211,7 +193,7 @@ static void render_summary(struct sbuf *b, const struct stats *s, time_t now)
 	fmt_dur(up, sizeof up, (long long)(now - s->started));
 	snprintf(fin, sizeof fin, "%.1f", in);
 	snprintf(fout, sizeof fout, "%.1f", out);
-	sb_printf(b, "<div class=\"wrap\"><table id=\"summary\"><caption>Since start</caption><tbody>");
+	sbuf_printf(b, "<div class=\"wrap\"><table id=\"summary\"><caption>Since start</caption><tbody>");
 	summary_num(b, "Open calls", "connections_open", s->connections_open);
 	summary_num(b, "Calls since start", "connections_total", s->connections_total);
 	summary_row(b, "Frames/s in (last 5 s)", "frames_in_per_s", fin);
@@ -224,20 +206,20 @@ static void render_summary(struct sbuf *b, const struct stats *s, time_t now)
 	summary_num(b, "Event webhooks", "events_received", s->events_received);
 	summary_row(b, "Uptime", "uptime_s", up);
 	summary_row(b, "Version", "version", CALLER_ECHO_VERSION);
-	sb_printf(b, "</tbody></table></div>\n");
+	sbuf_printf(b, "</tbody></table></div>\n");
 }
 
 /* 60 one-second samples across 300 units, newest at the right edge. */
 static void graph_line(struct sbuf *b, const char *id, const uint32_t *v, const struct stats *s,
 		       uint32_t max)
 {
-	sb_printf(b, "<polyline id=\"%s\" points=\"", id);
+	sbuf_printf(b, "<polyline id=\"%s\" points=\"", id);
 	for (uint32_t i = 0; i < s->hist_len; i++) {
 		uint32_t k = (s->hist_head + STATS_HISTORY - s->hist_len + i) % STATS_HISTORY;
-		sb_printf(b, "%s%u,%.1f", i ? " " : "", 300 - (s->hist_len - 1 - i) * 5,
+		sbuf_printf(b, "%s%u,%.1f", i ? " " : "", 300 - (s->hist_len - 1 - i) * 5,
 			  78 - (double)v[k] / max * 74);
 	}
-	sb_printf(b, "\"/>");
+	sbuf_printf(b, "\"/>");
 }
 
 static void render_graph(struct sbuf *b, const struct stats *s)
@@ -249,12 +231,12 @@ static void render_graph(struct sbuf *b, const struct stats *s)
 		if (s->hist_out[i] > max)
 			max = s->hist_out[i];
 	}
-	sb_printf(b, "<figure><svg viewBox=\"0 0 300 80\" role=\"img\" aria-labelledby=\"g-cap\">"
+	sbuf_printf(b, "<figure><svg viewBox=\"0 0 300 80\" role=\"img\" aria-labelledby=\"g-cap\">"
 		     "<line x1=\"0\" y1=\"4\" x2=\"300\" y2=\"4\"/><line x1=\"0\" y1=\"41\" x2=\"300\" y2=\"41\"/>"
 		     "<line x1=\"0\" y1=\"78\" x2=\"300\" y2=\"78\"/>");
 	graph_line(b, "g-in", s->hist_in, s, max);
 	graph_line(b, "g-out", s->hist_out, s, max);
-	sb_printf(b, "</svg><figcaption id=\"g-cap\">Frames per second over the last %d s: "
+	sbuf_printf(b, "</svg><figcaption id=\"g-cap\">Frames per second over the last %d s: "
 		     "<span class=\"in\">in (solid)</span>, <span class=\"out\">out (dashed)</span>; "
 		     "top of the graph = <span id=\"g-max\">%u</span></figcaption></figure>\n",
 		  STATS_HISTORY, max);
@@ -264,7 +246,7 @@ static void render_calls(struct sbuf *b, const struct stats *s, time_t now)
 {
 	char dur[32], digit[2];
 
-	sb_printf(b, "<h2 id=\"h-calls\">Open calls</h2><div class=\"wrap\"><table aria-labelledby=\"h-calls\">"
+	sbuf_printf(b, "<h2 id=\"h-calls\">Open calls</h2><div class=\"wrap\"><table aria-labelledby=\"h-calls\">"
 		     "<caption>One row per audio WebSocket, newest first</caption><thead><tr>"
 		     "<th scope=\"col\" class=\"l\">Call uuid</th><th scope=\"col\" class=\"l\">Caller</th>"
 		     "<th scope=\"col\" class=\"l\">Client address</th><th scope=\"col\">Duration</th>"
@@ -276,40 +258,40 @@ static void render_calls(struct sbuf *b, const struct stats *s, time_t now)
 		fmt_dur(dur, sizeof dur, (long long)(now - c->connected_at));
 		digit[0] = c->last_dtmf;
 		digit[1] = '\0';
-		sb_printf(b, "<tr data-id=\"%llu\">", (unsigned long long)c->id);
+		sbuf_printf(b, "<tr data-id=\"%llu\">", (unsigned long long)c->id);
 		cell_str(b, "uuid", c->uuid);
 		cell_str(b, "from", c->from);
 		cell_str(b, "remote", c->remote);
-		sb_printf(b, "<td data-k=\"duration_s\">%s</td>", dur);
+		sbuf_printf(b, "<td data-k=\"duration_s\">%s</td>", dur);
 		cell_str(b, "content_type", c->content_type);
 		cell_num(b, "packets_received", c->c.packets_received);
 		cell_num(b, "bytes_received", c->c.bytes_received);
 		cell_num(b, "packets_sent", c->c.packets_sent);
 		cell_num(b, "bytes_sent", c->c.bytes_sent);
 		cell_num(b, "frames_dropped", c->c.frames_dropped);
-		sb_printf(b, "<td data-k=\"last_dtmf\">%s</td></tr>\n", digit[0] ? digit : "-");
+		sbuf_printf(b, "<td data-k=\"last_dtmf\">%s</td></tr>\n", digit[0] ? digit : "-");
 	}
 	if (!s->head)
-		sb_printf(b, "<tr><td colspan=\"11\" class=\"l\">No open calls</td></tr>");
-	sb_printf(b, "</tbody></table></div>\n");
+		sbuf_printf(b, "<tr><td colspan=\"11\" class=\"l\">No open calls</td></tr>");
+	sbuf_printf(b, "</tbody></table></div>\n");
 }
 
 static void render_rejected(struct sbuf *b, const struct stats *s)
 {
-	sb_printf(b, "<section><h2 id=\"h-rej\">Refused handshakes</h2><div class=\"wrap\"><table aria-labelledby=\"h-rej\">"
+	sbuf_printf(b, "<section><h2 id=\"h-rej\">Refused handshakes</h2><div class=\"wrap\"><table aria-labelledby=\"h-rej\">"
 		     "<caption>By reason, since start</caption><thead><tr><th scope=\"col\" class=\"l\">Reason</th>"
 		     "<th scope=\"col\">Count</th></tr></thead><tbody id=\"rejected\">");
 	for (int r = 1; r < REJECT__COUNT; r++)
-		sb_printf(b, "<tr><td data-k=\"reason\" class=\"l\">%s</td><td data-k=\"count\">%llu</td></tr>",
+		sbuf_printf(b, "<tr><td data-k=\"reason\" class=\"l\">%s</td><td data-k=\"count\">%llu</td></tr>",
 			  stats_reject_str(r), (unsigned long long)s->rejected[r]);
-	sb_printf(b, "</tbody></table></div></section>\n");
+	sbuf_printf(b, "</tbody></table></div></section>\n");
 }
 
 static void render_events(struct sbuf *b, const struct stats *s)
 {
 	char when[32];
 
-	sb_printf(b, "<section><h2 id=\"h-ev\">Recent call events</h2><div class=\"wrap\"><table aria-labelledby=\"h-ev\">"
+	sbuf_printf(b, "<section><h2 id=\"h-ev\">Recent call events</h2><div class=\"wrap\"><table aria-labelledby=\"h-ev\">"
 		     "<caption>Last %d event webhooks, newest first</caption><thead><tr>"
 		     "<th scope=\"col\" class=\"l\">Time (UTC)</th><th scope=\"col\" class=\"l\">Call uuid</th>"
 		     "<th scope=\"col\" class=\"l\">Status</th></tr></thead><tbody id=\"events\">",
@@ -318,15 +300,15 @@ static void render_events(struct sbuf *b, const struct stats *s)
 		const struct stats_event *e =
 			&s->recent[(s->recent_head + STATS_RECENT_EVENTS - 1 - i) % STATS_RECENT_EVENTS];
 		stats_iso8601(e->at, when, sizeof when);
-		sb_printf(b, "<tr>");
+		sbuf_printf(b, "<tr>");
 		cell_str(b, "time", when);
 		cell_str(b, "uuid", e->uuid);
 		cell_str(b, "status", e->status);
-		sb_printf(b, "</tr>");
+		sbuf_printf(b, "</tr>");
 	}
 	if (!s->recent_len)
-		sb_printf(b, "<tr><td colspan=\"3\" class=\"l\">No events yet</td></tr>");
-	sb_printf(b, "</tbody></table></div></section>\n");
+		sbuf_printf(b, "<tr><td colspan=\"3\" class=\"l\">No events yet</td></tr>");
+	sbuf_printf(b, "</tbody></table></div></section>\n");
 }
 
 static void render_blocks(struct sbuf *b, const struct block_table *t, time_t now)
@@ -334,7 +316,7 @@ static void render_blocks(struct sbuf *b, const struct block_table *t, time_t no
 	char net[CIDR_STR_MAX], left[32];
 	int shown = 0;
 
-	sb_printf(b, "<section><h2 id=\"h-blk\">Blocked addresses</h2><div class=\"wrap\"><table aria-labelledby=\"h-blk\">"
+	sbuf_printf(b, "<section><h2 id=\"h-blk\">Blocked addresses</h2><div class=\"wrap\"><table aria-labelledby=\"h-blk\">"
 		     "<caption>Refused at connect (POST /admin/block, or automatic)</caption><thead><tr>"
 		     "<th scope=\"col\" class=\"l\">Address or range</th><th scope=\"col\" class=\"l\">By</th>"
 		     "<th scope=\"col\" class=\"l\">Reason</th><th scope=\"col\" class=\"l\">Who</th>"
@@ -348,26 +330,26 @@ static void render_blocks(struct sbuf *b, const struct block_table *t, time_t no
 			fmt_dur(left, sizeof left, (long long)(e->expires - now));
 		else
 			snprintf(left, sizeof left, "never");
-		sb_printf(b, "<tr>");
+		sbuf_printf(b, "<tr>");
 		cell_str(b, "cidr", net);
 		cell_str(b, "source", e->source == BLOCK_AUTO ? "auto" : "manual");
 		cell_str(b, "reason", e->reason);
 		cell_str(b, "by", e->by);
-		sb_printf(b, "<td data-k=\"expires_in\">%s</td>", left);
+		sbuf_printf(b, "<td data-k=\"expires_in\">%s</td>", left);
 		cell_num(b, "hits", e->hits);
-		sb_printf(b, "</tr>");
+		sbuf_printf(b, "</tr>");
 		shown++;
 	}
 	if (!shown)
-		sb_printf(b, "<tr><td colspan=\"6\" class=\"l\">No blocks</td></tr>");
-	sb_printf(b, "</tbody></table></div></section>\n");
+		sbuf_printf(b, "<tr><td colspan=\"6\" class=\"l\">No blocks</td></tr>");
+	sbuf_printf(b, "</tbody></table></div></section>\n");
 }
 
 static void render_actions(struct sbuf *b, const struct stats *s)
 {
 	char when[32];
 
-	sb_printf(b, "<section><h2 id=\"h-act\">Operator actions</h2><div class=\"wrap\"><table aria-labelledby=\"h-act\">"
+	sbuf_printf(b, "<section><h2 id=\"h-act\">Operator actions</h2><div class=\"wrap\"><table aria-labelledby=\"h-act\">"
 		     "<caption>Last %d, newest first (admin API and automatic blocks)</caption><thead><tr>"
 		     "<th scope=\"col\" class=\"l\">Time (UTC)</th><th scope=\"col\" class=\"l\">Action</th>"
 		     "<th scope=\"col\" class=\"l\">Target</th><th scope=\"col\" class=\"l\">By</th>"
@@ -377,70 +359,63 @@ static void render_actions(struct sbuf *b, const struct stats *s)
 		const struct stats_admin_action *a =
 			&s->admin_recent[(s->admin_head + STATS_RECENT_ADMIN - 1 - i) % STATS_RECENT_ADMIN];
 		stats_iso8601(a->at, when, sizeof when);
-		sb_printf(b, "<tr>");
+		sbuf_printf(b, "<tr>");
 		cell_str(b, "time", when);
 		cell_str(b, "action", a->action);
 		cell_str(b, "target", a->target);
 		cell_str(b, "by", a->by);
 		cell_str(b, "result", a->result);
-		sb_printf(b, "</tr>");
+		sbuf_printf(b, "</tr>");
 	}
 	if (!s->admin_len)
-		sb_printf(b, "<tr><td colspan=\"5\" class=\"l\">No operator actions yet</td></tr>");
-	sb_printf(b, "</tbody></table></div></section>\n");
+		sbuf_printf(b, "<tr><td colspan=\"5\" class=\"l\">No operator actions yet</td></tr>");
+	sbuf_printf(b, "</tbody></table></div></section>\n");
 }
 
-static void render(struct sbuf *b, const struct stats *s, const struct block_table *t, time_t now)
+struct page_arg { const struct stats *s; const struct block_table *t; time_t now; };
+
+static void render(struct sbuf *b, const void *arg)
 {
+	const struct page_arg *a = (const struct page_arg *)arg;
+	const struct stats *s = a->s;
+	const struct block_table *t = a->t;
+	time_t now = a->now;
 	char up[32];
 
 	fmt_dur(up, sizeof up, (long long)(now - s->started));
-	sb_printf(b,
+	sbuf_printf(b,
 		  "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 		  "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>"
 		  "<title>caller-echo stats</title><style>%s</style></head><body>\n<header><h1>caller-echo",
 		  STYLE);
 	if (s->worker[0]) {   /* several processes on one port: say which one this is */
-		sb_printf(b, " <span id=\"worker\">");
+		sbuf_printf(b, " <span id=\"worker\">");
 		sb_escaped(b, s->worker);
-		sb_printf(b, "</span>");
+		sbuf_printf(b, "</span>");
 	}
-	sb_printf(b,
+	sbuf_printf(b,
 		  "</h1><p>Version %s &middot; pid %ld &middot; <span id=\"state\">snapshot at %s uptime"
 		  "</span> &middot; <a href=\"stats.json\">JSON</a> &middot; <a href=\"metrics\">metrics</a>"
 		  "</p></header>\n<main>\n<h2>Overview</h2><div class=\"grid\">",
 		  CALLER_ECHO_VERSION, s->pid, up);
 	render_summary(b, s, now);
 	render_graph(b, s);
-	sb_printf(b, "</div>\n");
+	sbuf_printf(b, "</div>\n");
 	render_calls(b, s, now);
-	sb_printf(b, "<div class=\"grid\">");
+	sbuf_printf(b, "<div class=\"grid\">");
 	render_rejected(b, s);
 	render_events(b, s);
-	sb_printf(b, "</div>\n<div class=\"grid\">");
+	sbuf_printf(b, "</div>\n<div class=\"grid\">");
 	render_blocks(b, t, now);
 	render_actions(b, s);
-	sb_printf(b, "</div>\n</main>\n<script>%s</script>\n</body></html>\n", stats_page_script);
+	sbuf_printf(b, "</div>\n</main>\n<script>%s</script>\n</body></html>\n", stats_page_script);
 }
 
 char *stats_page_render(const struct stats *s, const struct block_table *t, time_t now, size_t *len)
 {
-	struct sbuf m = { NULL, 0, 0, 1 };
-
-	render(&m, s, t, now);   /* measure */
-	if (!m.ok)
-		return NULL;
-	struct sbuf b = { (char *)malloc(m.len + 1), 0, m.len + 1, 1 };
-	if (!b.p)
-		return NULL;
-	render(&b, s, t, now);
-	if (!b.ok || b.len != m.len) {
-		free(b.p);
-		return NULL;
-	}
-	*len = b.len;
-	return b.p;
+	struct page_arg a = { s, t, now };
+	return sbuf_render(render, &a, len);
 }
 
 /* "'sha256-<base64>'" of s into out (56 bytes), or "'none'" if hashing fails. */

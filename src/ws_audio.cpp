@@ -32,7 +32,8 @@
 #include <strings.h>
 
 #include "audio_msg.h"
-#include "events.h"
+#include "call.h"
+#include "vonage_msg.h"
 #include "ring.h"
 #include "app.h"
 #include "peer.h"
@@ -68,12 +69,7 @@ struct audio_pss {
 	lws_dll2_t        flush_link;  /* on vhd->flush while frames wait for the pass's end */
 	struct audio_msg_text text;    /* fragmented text message being gathered */
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
-	uint8_t           closing;     /* close_with() already ran */
-	uint8_t           close_counted; /* a close code went into stats (ours or the peer's) */
-	uint16_t          pending_close; /* close code the sweep or the operator asked WRITEABLE to send */
-	const char       *pending_why;   /* ... and why (a static string) */
-	uint32_t          msgs_window; /* messages since the last sweep (rate cap) */
-	time_t            last_rx_s;   /* app->now_s at the last message (idle timeout) */
+	struct call       call;        /* rate cap, idle, pending close, close counted (call.h) */
 	struct addr       client;      /* counted in app->guard while opened */
 	alignas(8) uint8_t ring_storage[]; /* ring_storage_size(slots, slot_bytes) */
 };
@@ -310,13 +306,10 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 static int close_with(struct lws *wsi, struct audio_pss *pss, enum lws_close_status code,
 		      const char *why)
 {
-	if (pss->closing)
+	if (!call_begin_close(&pss->call))
 		return -1;   /* a WRITEABLE queued before the close may still arrive */
-	pss->closing = 1;
-	if (pss->opened && !pss->close_counted) {
+	if (pss->opened && call_count_close(&pss->call))
 		stats_close_record(&app_from_wsi(wsi)->stats, CLOSE_BY_SERVER, (int)code);
-		pss->close_counted = 1;
-	}
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
 					LOG_NUM("code", code), LOG_STR("reason", why) };
 	LOG_FIELDS(LOG_INFO, "call_closing", lf, "call %llu (%s): closing %d: %s", (unsigned long long)pss->st.id,
@@ -330,6 +323,7 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	struct app *app = app_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
 
+	call_open(&pss->call, app->now_s);
 	if (ring_init(&pss->ring, pss->ring_storage, app->cfg->ring_slots, app->cfg->slot_bytes))
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
 	peer_conn_upgraded(wsi);
@@ -341,7 +335,6 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	pss->opened = 1;
 	pss->wsi = wsi;
 	pss->vhd = (struct audio_vhd *)lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
-	pss->last_rx_s = app->now_s;
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("remote", peer),
 					LOG_NUM("open", app->stats.connections_open) };
 	LOG_FIELDS(LOG_INFO, "call_open", lf, "call %llu: WebSocket open from %s (%u open)",
@@ -371,7 +364,7 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 	struct app *app = app_from_wsi(wsi);
 	struct ws_event ev;
 
-	switch (events_parse_ws(msg, len, &ev)) {
+	switch (vonage_msg_parse_ws(msg, len, &ev)) {
 	case WS_EV_CONNECTED:
 		memcpy(pss->st.content_type, ev.content_type, sizeof pss->st.content_type);
 		memcpy(pss->st.uuid, ev.uuid, sizeof pss->st.uuid);
@@ -524,15 +517,8 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 	int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
 	struct app *app = app_from_wsi(wsi);
 
-	/*
-	 * Every WebSocket frame counts against the rate cap once, at its last
-	 * byte: a flood of tiny fragments is no cheaper for the sender than a
-	 * flood of whole frames, but a frame that lws hands over in two reads
-	 * (it straddled a read boundary) is still one.
-	 */
-	pss->last_rx_s = app->now_s;
-	if (!lws_remaining_packet_payload(wsi) && ++pss->msgs_window > (uint32_t)app->cfg->max_msg_rate &&
-	    app->cfg->max_msg_rate) {
+	/* every WebSocket frame counts against the rate cap once, at its last byte */
+	if (call_rx(&pss->call, app->now_s, !lws_remaining_packet_payload(wsi), app->cfg->max_msg_rate)) {
 		peer_refused(app, &pss->client, REJECT_MSG_RATE);
 		const struct log_field lf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "msg_rate"),
 						LOG_NUM("call", pss->st.id) };
@@ -553,8 +539,8 @@ static int on_writeable(struct lws *wsi, struct audio_pss *pss)
 
 	if (app->shutting_down)
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
-	if (pss->pending_close)
-		return close_with(wsi, pss, (enum lws_close_status)pss->pending_close, pss->pending_why);
+	if (pss->call.pending_close)
+		return close_with(wsi, pss, (enum lws_close_status)pss->call.pending_close, pss->call.pending_why);
 	/* one lws_write per WRITEABLE; ask again while frames wait */
 	if (send_oldest(wsi, pss))
 		return -1;
@@ -572,11 +558,8 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	if (!pss->opened)
 		return;
 	guard_call_close(&app->guard, &pss->client);
-	if (!pss->close_counted) {
-		/* no close frame either way: the TCP connection just ended */
+	if (call_count_close(&pss->call))   /* no close frame either way: the TCP connection just ended */
 		stats_close_record(&app->stats, CLOSE_BY_PEER, 1006);
-		pss->close_counted = 1;
-	}
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
 					LOG_NUM("frames_in", pss->st.c.packets_received),
 					LOG_NUM("frames_out", pss->st.c.packets_sent),
@@ -589,13 +572,6 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	pss->opened = 0;
 }
 
-/* RFC 6455 7.4: the codes a peer may send (1012-1014 are registered since) */
-static int peer_close_code_ok(int code)
-{
-	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-	       (code >= 3000 && code <= 4999);
-}
-
 /*
  * The peer sent a close frame. lws would queue its answer for WRITEABLE,
  * but a peer that half-closes TCP right after its close frame (the npm
@@ -603,7 +579,7 @@ static int peer_close_code_ok(int code)
  * connection without answering. So we answer here, at once: frames still
  * waiting for this socket first, then the close frame -- the peer's own
  * code and reason echoed (what lws would send), or 1002 for a payload no
- * endpoint may send: one byte, or a code outside the ranges above (lws
+ * endpoint may send: one byte, or a code outside the valid ranges (lws
  * 4.1.6 answers 1002 to some of those itself: it rewrites 0-999, 1004-1006
  * and 1012-2999 in the payload before we see it, but not 5000 and up).
  * Returning -1 then lets lws close the TCP connection, which RFC 6455 7.1.1
@@ -613,13 +589,10 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 {
 	struct app *app = app_from_wsi(wsi);
 	uint8_t buf[LWS_PRE + 128];
-	int code = len >= 2 ? (in[0] << 8 | in[1]) : len ? -1 : 1005;
-	int bad = len == 1 || (len >= 2 && !peer_close_code_ok(code));
+	int code, bad = !call_peer_close_ok(in, len, &code);
 
-	if (pss->opened && !pss->close_counted) {
+	if (pss->opened && call_count_close(&pss->call))
 		stats_close_record(&app->stats, CLOSE_BY_PEER, code);
-		pss->close_counted = 1;
-	}
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_NUM("code", code) };
 	LOG_FIELDS(LOG_INFO, "peer_close", lf, "call %llu: peer closed with %d%s", (unsigned long long)pss->st.id,
 		   code, bad ? " (not a valid close payload: answering 1002)" : "");
@@ -637,7 +610,7 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 		memcpy(&buf[LWS_PRE], in, len < 125 ? len : 125);   /* lws caps control payloads below that */
 		len = len < 125 ? len : 125;
 	}
-	pss->closing = 1;
+	call_begin_close(&pss->call);
 	while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
 		if (send_oldest(wsi, pss))
 			return -1;
@@ -648,13 +621,12 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 }
 
 /*
- * Close a call from outside its own callbacks: WRITEABLE sends the close
- * frame, in order after any frame already being written.
+ * A close asked for from outside the call's own callbacks (call_sweep,
+ * call_ask_close): WRITEABLE sends it, in order after any frame already
+ * being written.
  */
-static void ask_close(struct audio_pss *pss, int code, const char *why)
+static void ask_close(struct audio_pss *pss)
 {
-	pss->pending_close = (uint16_t)code;
-	pss->pending_why = why;
 	lws_callback_on_writable(pss->wsi);
 	/* if the peer does not read either, WRITEABLE may never come */
 	lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK, 5);
@@ -666,21 +638,15 @@ void ws_audio_sweep(struct app *app)
 
 	for (struct stats_conn *c = app->stats.head; c; c = c->next) {
 		struct audio_pss *pss = (struct audio_pss *)c;
-		pss->msgs_window = 0;
-		/* whole seconds, stamped by the tick (up to 100 ms late): "more
-		 * than S" is silent for at least S seconds, at most S + 1.1 */
-		if (!cfg->idle_timeout_s || pss->pending_close || pss->closing ||
-		    app->now_s - pss->last_rx_s <= cfg->idle_timeout_s)
+		if (!call_sweep(&pss->call, app->now_s, cfg->idle_timeout_s))
 			continue;
-		/* Vonage streams continuously, silence included: a silent socket is
-		 * a dead or stuck peer holding a slot */
 		peer_refused(app, &pss->client, REJECT_IDLE);
 		const struct log_field lf[] = { LOG_STR("remote", c->remote), LOG_STR("reason", "idle"),
 						LOG_NUM("call", c->id) };
 		log_limited_fields(&app->limit_log, app->now_s, lf, sizeof lf / sizeof lf[0],
 				   "call %llu from %s: no message for %d s, closing 1001",
 				   (unsigned long long)c->id, c->remote, cfg->idle_timeout_s);
-		ask_close(pss, LWS_CLOSE_STATUS_GOINGAWAY, "idle timeout");
+		ask_close(pss);
 	}
 }
 
@@ -694,9 +660,9 @@ int ws_audio_hangup(struct app *app, uint64_t id, const char *uuid, const struct
 		struct audio_pss *pss = (struct audio_pss *)c;
 		if (!(id ? c->id == id : uuid && uuid[0] ? !strcmp(c->uuid, uuid) : net && cidr_match(net, &pss->client)))
 			continue;
-		if (pss->pending_close || pss->closing)
+		if (!call_ask_close(&pss->call, code, "closed by the operator"))
 			continue;   /* on its way out already */
-		ask_close(pss, code, "closed by the operator");
+		ask_close(pss);
 		if (!*first_id)
 			*first_id = c->id;
 		n++;

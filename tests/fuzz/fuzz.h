@@ -20,7 +20,7 @@
 		}                                                                          \
 	} while (0)
 
-/* A string events_sanitize() produced: NUL within cap, only printable ASCII
+/* A string vonage_msg_sanitize() produced: NUL within cap, only printable ASCII
  * without the characters it replaces. */
 static inline int fuzz_is_sanitized(const char *s, size_t cap)
 {

@@ -1,12 +1,16 @@
 /*
- * fuzz_addr.cpp -- libFuzzer harness for src/addr.cpp: the client address a
- * trusted proxy's X-Forwarded-For header hands us (src/server.cpp
- * server_client_addr), and the CIDR lists of --limit-exempt/--trusted-proxy.
+ * fuzz_addr.cpp -- libFuzzer harness for the client address: src/peer.cpp
+ * peer_resolve (the rule the server applies to every connection: the TCP
+ * peer, or behind a trusted proxy its X-Forwarded-For's right-most entry)
+ * and src/addr.cpp (parsing, CIDR lists of --limit-exempt/--trusted-proxy).
  *
  * Input: fields split at 0xff bytes (fuzz.h): X-Forwarded-For value 0xff
- * CIDR 0xff address.
- * Checks: the right-most X-Forwarded-For entry, when it parses, formats to
- * a short string of address characters that parses back to the same
+ * CIDR (the trusted proxy) 0xff address (the TCP peer).
+ * Checks: peer_resolve gives the TCP peer unless it is the trusted proxy;
+ * then exactly the text after the header's last comma, parsed, or the
+ * all-zero "unknown" address (never loopback) when that is not an address
+ * or the header is over PEER_XFF_MAX; a resolved address formats to a
+ * short string of address characters that parses back to the same
  * address (what reaches logs, stats and the per-address table); a parsed
  * CIDR has a prefix within 128 bits (96..128 for IPv4), is stored masked
  * and matches its own network; an address matches exactly when its masked
@@ -15,6 +19,7 @@
 #include "fuzz.h"
 
 #include "addr.h"
+#include "peer.h"
 
 static void check_roundtrip(const struct addr *a)
 {
@@ -46,19 +51,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_split(data, size, f, 3);
 
-	/* as server_client_addr: lws_hdr_copy into 256 bytes, right-most entry */
-	char xff[256];
-	size_t n = f[0].len < sizeof xff - 1 ? f[0].len : sizeof xff - 1;
-	memcpy(xff, f[0].p, n);
-	xff[n] = '\0';
-	const char *last = strrchr(xff, ',');
-	last = last ? last + 1 : xff;
-	if (!addr_parse_n(last, strlen(last), &a)) {
-		check_roundtrip(&a);
+	/* the right-most entry, found here without peer.cpp's code */
+	size_t comma = f[0].len;
+	while (comma && f[0].p[comma - 1] != ',')
+		comma--;
+	struct addr want;
+	int want_ok = f[0].len <= PEER_XFF_MAX && !addr_parse_n(f[0].p + comma, f[0].len - comma, &want);
+	if (want_ok) {
+		check_roundtrip(&want);
 		static const uint8_t lo6[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 		static const uint8_t v4p[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-		int lo = (!memcmp(a.b, v4p, 12) && a.b[12] == 127) || !memcmp(a.b, lo6, 16);
-		FUZZ_CHECK(addr_is_loopback(&a) == lo);
+		int lo = (!memcmp(want.b, v4p, 12) && want.b[12] == 127) || !memcmp(want.b, lo6, 16);
+		FUZZ_CHECK(addr_is_loopback(&want) == lo);
 	}
 
 	char *cs = fuzz_strdup(&f[1]);
@@ -73,6 +77,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(cidr_match(&c, &m) == masked_equal(&c, &m));
 			FUZZ_CHECK(cidr_list_match(&c, 1, &m) == cidr_match(&c, &m));
 			FUZZ_CHECK(!cidr_list_match(&c, 0, &m));
+
+			/* the product's rule, on an exactly sized copy of the header */
+			char *xff = (char *)malloc(f[0].len ? f[0].len : 1);
+			FUZZ_CHECK(xff);
+			memcpy(xff, f[0].p, f[0].len);
+			int r = peer_resolve(&m, xff, f[0].len, &c, 1, &a);
+			if (!cidr_match(&c, &m)) {
+				FUZZ_CHECK(r == 0 && !memcmp(a.b, m.b, 16));   /* not the proxy: header ignored */
+			} else if (want_ok) {
+				FUZZ_CHECK(r == 0 && !memcmp(a.b, want.b, 16));
+				check_roundtrip(&a);
+			} else {
+				static const struct addr zero = {};
+				FUZZ_CHECK(r == -1 && !memcmp(&a, &zero, sizeof a) && !addr_is_loopback(&a));
+			}
+			/* no header at all: the TCP peer, proxy or not */
+			FUZZ_CHECK(!peer_resolve(&m, NULL, 0, &c, 1, &a) && !memcmp(a.b, m.b, 16));
+			free(xff);
 		}
 		free(as);
 	}

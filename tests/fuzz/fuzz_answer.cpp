@@ -1,17 +1,18 @@
 /*
  * fuzz_answer.cpp -- libFuzzer harness for the answer webhook's input path:
  * query or POST body -> call_info -> ws URI from Host or --public-url ->
- * NCCO, i.e. src/events.cpp events_parse_answer/events_answer_arg,
- * src/host.cpp host_validate/host_parse_public_url and src/ncco.cpp
+ * NCCO, i.e. src/events.cpp vonage_msg_parse_answer/vonage_msg_answer_arg,
+ * src/host.cpp host_validate/host_parse_public_url/host_ws_uri and src/ncco.cpp
  * ncco_build, wired as src/http.cpp wires them.
  *
  * Input: fields split at 0xff bytes (fuzz.h):
  *   query 0xff body 0xff host 0xff public-url 0xff flags
- * flags[0] bit 0: POST (body) instead of GET (query); bits 1-2: rate.
+ * flags[0] bit 0: POST (body) instead of GET (query); bits 1-2: rate; bit 3:
+ * our own TLS; bit 4: an X-Forwarded-Proto header, "https" if bit 5 else "HTTP".
  * The query is split and %-decoded the way lws hands its fragments over
  * (that part is lws's, emulated here: fragments at '&', %XX and '+'
  * decoded, any length), and each fragment goes through the product's own
- * events_answer_arg().
+ * vonage_msg_answer_arg().
  *
  * Checks: call fields are sanitised; a Host or public URL that passes
  * validation contains only authority characters (so nothing can be
@@ -23,7 +24,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "events.h"
+#include "vonage_msg.h"
 #include "host.h"
 #include "ncco.h"
 
@@ -43,7 +44,7 @@ static int hexval(char c)
 /*
  * What lws does before our code sees the query: split at '&', decode %XX
  * and '+'. Each fragment then goes through the product's own
- * events_answer_arg(), as http.cpp's answer_from_query() passes it. Returns
+ * vonage_msg_answer_arg(), as http.cpp's answer_from_query() passes it. Returns
  * how many values it reported cut.
  */
 static int query_to_call(const char *q, size_t qlen, struct call_info *ci)
@@ -69,11 +70,11 @@ static int query_to_call(const char *q, size_t qlen, struct call_info *ci)
 		/* lws's copy stops at an embedded NUL, as http.cpp's length does */
 		size_t len = strnlen(frag, n);
 		const char *eq = (const char *)memchr(frag, '=', len);
-		int r = events_answer_arg(ci, frag, len);
+		int r = vonage_msg_answer_arg(ci, frag, len);
 		FUZZ_CHECK(r == 0 || r == 1);
 		/* cut exactly when one of our four names had a value too long */
 		if (r)
-			FUZZ_CHECK(eq && len - (size_t)(eq - frag) - 1 >= EVENTS_UUID_MAX);
+			FUZZ_CHECK(eq && len - (size_t)(eq - frag) - 1 >= VONAGE_UUID_MAX);
 		cut += r;
 	}
 	return cut;
@@ -148,7 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!body)
 			return 0;
 		memcpy(body, f[1].p, f[1].len);
-		int r = events_parse_answer(body, f[1].len, &ci);
+		int r = vonage_msg_parse_answer(body, f[1].len, &ci);
 		free(body);
 		FUZZ_CHECK(r >= -1 && r <= 4);   /* -1, or how many of the four fields were cut */
 		if (r < 0) {
@@ -188,9 +189,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(authority_char(host[i]));
 		authority = host;
 	}
+	/* the product's rule (src/host.cpp host_ws_uri): our TLS, an https
+	 * --public-url or a proxy's X-Forwarded-Proto: https make it wss */
+	int tls = f[4].len ? (f[4].p[0] >> 3) & 1 : 0;
+	const char *xfp = f[4].len && (f[4].p[0] >> 4) & 1 ? ((f[4].p[0] >> 5) & 1 ? "https" : "HTTP") : NULL;
+	int n = host_ws_uri(authority == base ? base : "", secure, host, hlen, tls, xfp, uri, sizeof uri);
+	FUZZ_CHECK((n >= 0) == !!authority);
 	if (authority) {
-		int n = snprintf(uri, sizeof uri, "%s://%s/socket", secure ? "wss" : "ws", authority);
-		FUZZ_CHECK(n > 0 && (size_t)n < sizeof uri);
+		char want[512];
+		int wss = tls || (authority == base && secure) || (xfp && !strcmp(xfp, "https"));
+		int m0 = snprintf(want, sizeof want, "%s://%s/socket", wss ? "wss" : "ws", authority);
+		FUZZ_CHECK(m0 == n && !strcmp(uri, want));
 		struct ncco_params np = { TALK_TEXT, "447700900000", uri, rate, ci.uuid, ci.from, ci.to };
 		char *out = (char *)malloc(NCCO_MAX);
 		if (!out)

@@ -94,7 +94,7 @@ def answer_seeds():
     write("answer", s)
 
 
-def events_seeds():
+def vonage_msg_seeds():
     s = {}
     s["ws_connected"] = js({"event": "websocket:connected", "content-type": "audio/l16;rate=16000",
                             "uuid": "63f61863-4a51-4f6b-86e1-46edebcf9356", "from": "447700900001"})
@@ -108,7 +108,7 @@ def events_seeds():
     s["hook_call_uuid"] = js({"status": "completed", "call_uuid": "c-1"})
     s["not_object"] = b'["event","websocket:connected"]'
     s["trailing"] = b'{"event":"websocket:dtmf","digit":"1"} {}'
-    write("events", s)
+    write("vonage_msg", s)
 
 
 def op(kind, fin, data):
@@ -149,6 +149,6 @@ def addr_seeds():
 if __name__ == "__main__":
     auth_seeds()
     answer_seeds()
-    events_seeds()
+    vonage_msg_seeds()
     audio_seeds()
     addr_seeds()

@@ -14,6 +14,7 @@ import http.server
 import json
 import os
 import random
+import socket
 import subprocess
 import tempfile
 import threading
@@ -22,7 +23,7 @@ import unittest
 import urllib.parse
 import wave
 
-from harness import REPO, Server, clean_env, stats, tls_pair, tmp_root
+from harness import REPO, Server, clean_env, curl, free_port, stats, tls_pair, tmp_root
 
 SIM = os.environ.get("CALLER_SIM_BIN") or os.path.join(REPO, "build", "caller-sim")
 SIM_ENV = ("VONAGE_SIGNATURE_SECRET", "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_APPLICATION_ID")
@@ -64,17 +65,29 @@ class StubWebhook:
     """A tiny answer webhook that replies with a fixed status and body, and
     remembers what it was asked (path, query, JSON body)."""
 
-    def __init__(self, body, status=200):
+    def __init__(self, body, status=200, chunked=False):
         self.body = body if isinstance(body, bytes) else body.encode()
         self.status = status
+        self.chunked = chunked
         self.requests = []
         stub = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def _reply(self, payload):
                 stub.requests.append((self.command, self.path, payload))
                 self.send_response(stub.status)
                 self.send_header("Content-Type", "application/json")
+                self.send_header("Connection", "close")
+                if stub.chunked:   # in pieces of 7 bytes, as some frameworks stream
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    for i in range(0, len(stub.body), 7):
+                        piece = stub.body[i:i + 7]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
                 self.send_header("Content-Length", str(len(stub.body)))
                 self.end_headers()
                 self.wfile.write(stub.body)
@@ -279,6 +292,56 @@ class SimAnswerWebhook(unittest.TestCase):
                 self.assertIn(want, err)
                 self.assertIn(hook.url, err)
                 self.assertEqual(out, "")
+
+    def test_http_edges(self):
+        """The answer request is libcurl's: a chunked reply is read whole, a
+        reply too big for the NCCO buffer, a refused connection and a server
+        that never answers are each a clear exit 3."""
+        with Server() as srv:
+            ncco = curl([srv.base + "/webhooks/answer"])[2]
+            with StubWebhook(ncco, chunked=True) as hook:
+                j = run_json(self, ["--duration", "1", hook.url], srv.secret)
+                self.assertEqual((j["connected"], j["sent"], j["echoed"], j["lost"]), (1, 50, 50, 0))
+        with StubWebhook(b"[" + b" " * 200000 + b"]") as hook:
+            rc, out, err = run_sim(["--duration", "1", hook.url])
+            self.assertEqual(rc, EXIT_NCCO, err)
+            self.assertIn("reply body over", err)
+        port = free_port()
+        rc, out, err = run_sim(["--duration", "1", "http://127.0.0.1:%d/answer" % port])
+        self.assertEqual(rc, EXIT_NCCO, err)
+        self.assertRegex(err, "(?i)connect")
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)   # accepts, never answers
+        try:
+            t0 = time.monotonic()
+            rc, out, err = run_sim(["--duration", "1", "--http-timeout", "500",
+                                    "http://127.0.0.1:%d/answer" % silent.getsockname()[1]])
+            self.assertEqual(rc, EXIT_NCCO, err)
+            self.assertRegex(err, "(?i)timed? ?out")
+            self.assertLess(time.monotonic() - t0, 5)
+        finally:
+            silent.close()
+
+    def test_print_token_is_accepted_by_the_server(self):
+        """caller-sim --print-token: the one token minter (the secret from the
+        environment, never argv), accepted once by the real server."""
+        with Server() as srv:
+            env = {k: v for k, v in clean_env().items() if k not in SIM_ENV}
+            env["VONAGE_SIGNATURE_SECRET"] = srv.secret.decode()
+            p = subprocess.run([SIM, "--print-token"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=10)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            tok = p.stdout.decode().strip()
+            self.assertRegex(tok, r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+            from attack import upgrade
+            self.assertEqual(upgrade(srv, "127.0.0.2", token=tok)[0], 101)
+            self.assertEqual(upgrade(srv, "127.0.0.2", token=tok)[0], 401)   # one use
+            p = subprocess.run([SIM, "--print-token"], env={k: v for k, v in env.items()
+                                                            if k != "VONAGE_SIGNATURE_SECRET"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+            self.assertEqual(p.returncode, EXIT_USAGE)
+            self.assertIn(b"--print-token", p.stderr)
 
     def test_vonage_authorization_without_a_secret_is_a_usage_error(self):
         ws = {"type": "websocket", "uri": "ws://127.0.0.1:9/socket", "content-type": "audio/l16;rate=8000",

@@ -1,7 +1,11 @@
 /*
- * events.h -- parse the JSON text we receive: Vonage's WebSocket events and
- * the event-webhook bodies.
+ * vonage_msg.h -- parse the JSON Vonage sends us: the WebSocket's text
+ * messages ("ws events": websocket:connected, websocket:dtmf, ...) and the
+ * answer and event webhooks' bodies and query values.
  *
+ * (Names: "event webhook" is Vonage's webhook of call events -- what stats
+ * counts as events_received; a "ws event" is a text message on the audio
+ * socket; this module parses both and is named for where they come from.)
  * Both parsers copy the few fields we use into fixed buffers, sanitised to
  * printable ASCII (they end up in logs and on the stats page), and free the
  * cJSON tree before returning. Nothing here is on the audio path: text frames
@@ -10,9 +14,9 @@
 #pragma once
 #include <stddef.h>
 
-#define EVENTS_UUID_MAX 64
-#define EVENTS_CTYPE_MAX 40
-#define EVENTS_NAME_MAX 40
+#define VONAGE_UUID_MAX 64
+#define VONAGE_CTYPE_MAX 40
+#define VONAGE_NAME_MAX 40
 
 enum ws_event_type {
 	WS_EV_INVALID = 0,   /* not JSON, not an object, or no string "event" */
@@ -25,44 +29,44 @@ enum ws_event_type {
 
 struct ws_event {
 	enum ws_event_type type;
-	char name[EVENTS_NAME_MAX];          /* the "event" value, sanitised */
-	char content_type[EVENTS_CTYPE_MAX]; /* connected: "content-type" */
+	char name[VONAGE_NAME_MAX];          /* the "event" value, sanitised */
+	char content_type[VONAGE_CTYPE_MAX]; /* connected: "content-type" */
 	int  rate;                           /* connected: 8000/16000/24000, 0 if not L16 */
-	char uuid[EVENTS_UUID_MAX];          /* connected: top-level "uuid" (NCCO header) */
-	char from[EVENTS_UUID_MAX];          /* connected: top-level "from" (NCCO header) */
+	char uuid[VONAGE_UUID_MAX];          /* connected: top-level "uuid" (NCCO header) */
+	char from[VONAGE_UUID_MAX];          /* connected: top-level "from" (NCCO header) */
 	char digit;                          /* dtmf: '0'-'9','*','#','A'-'D'; 0 if bad */
 };
 
 /* Parse one text message. Always fills *ev; returns ev->type. */
-enum ws_event_type events_parse_ws(const char *buf, size_t len, struct ws_event *ev);
+enum ws_event_type vonage_msg_parse_ws(const char *buf, size_t len, struct ws_event *ev);
 
 struct hook_event {
-	char status[EVENTS_NAME_MAX];   /* "" if absent */
-	char uuid[EVENTS_UUID_MAX];     /* "uuid", else "call_uuid"; "" if absent */
+	char status[VONAGE_NAME_MAX];   /* "" if absent */
+	char uuid[VONAGE_UUID_MAX];     /* "uuid", else "call_uuid"; "" if absent */
 };
 
 /* Parse an event-webhook body. Returns 0, or -1 if not a JSON object. */
-int events_parse_webhook(const char *buf, size_t len, struct hook_event *ev);
+int vonage_msg_parse_event_webhook(const char *buf, size_t len, struct hook_event *ev);
 
 /*
  * Copy at most cap-1 bytes of s, replacing anything but printable ASCII
  * (and the quote/angle characters) with '?'. Always NUL-terminates.
  */
-void events_sanitize(char *dst, size_t cap, const char *s, size_t len);
+void vonage_msg_sanitize(char *dst, size_t cap, const char *s, size_t len);
 
 /* What an answer webhook tells us about the call (GET query or POST body). */
 struct call_info {
-	char uuid[EVENTS_UUID_MAX];
-	char conversation_uuid[EVENTS_UUID_MAX];
-	char from[EVENTS_UUID_MAX];
-	char to[EVENTS_UUID_MAX];
+	char uuid[VONAGE_UUID_MAX];
+	char conversation_uuid[VONAGE_UUID_MAX];
+	char from[VONAGE_UUID_MAX];
+	char to[VONAGE_UUID_MAX];
 };
 
 /*
  * Parse an answer-webhook POST body. Returns how many values were cut to
  * fit their field (0 normally), or -1 if the body is not a JSON object.
  */
-int events_parse_answer(const char *buf, size_t len, struct call_info *ci);
+int vonage_msg_parse_answer(const char *buf, size_t len, struct call_info *ci);
 
 /*
  * One answer-webhook query argument, "name=value" as lws hands it over
@@ -70,4 +74,4 @@ int events_parse_answer(const char *buf, size_t len, struct call_info *ci);
  * to fill ci (the first occurrence wins), others are ignored. Returns 1 if
  * the value was cut to fit its field, else 0. ci starts zeroed.
  */
-int events_answer_arg(struct call_info *ci, const char *arg, size_t len);
+int vonage_msg_answer_arg(struct call_info *ci, const char *arg, size_t len);

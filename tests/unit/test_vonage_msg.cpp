@@ -1,5 +1,5 @@
 /*
- * test_events.cpp -- unit tests for src/events.cpp (WebSocket text events and
+ * test_vonage_msg.cpp -- unit tests for src/vonage_msg.cpp (WebSocket text events and
  * event-webhook bodies).
  *
  * Inputs arrive from lws as (buf, len) without a terminating NUL, so every
@@ -22,7 +22,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "events.h"
+#include "vonage_msg.h"
 
 #define GUARD_PAGES 4   /* room for the long-input cases */
 
@@ -70,7 +70,7 @@ static const char *at_page_end(struct fixture *f, const char *s, size_t len)
 static enum ws_event_type parse_ws_len(struct fixture *f, const char *s, size_t len)
 {
 	memset(&f->ev, 0xAA, sizeof f->ev);
-	enum ws_event_type t = events_parse_ws(at_page_end(f, s, len), len, &f->ev);
+	enum ws_event_type t = vonage_msg_parse_ws(at_page_end(f, s, len), len, &f->ev);
 	assert_int_equal(t, f->ev.type);
 	return t;
 }
@@ -84,7 +84,7 @@ static int parse_hook(struct fixture *f, const char *s)
 {
 	size_t len = strlen(s);
 	memset(&f->hook, 0xAA, sizeof f->hook);
-	return events_parse_webhook(at_page_end(f, s, len), len, &f->hook);
+	return vonage_msg_parse_event_webhook(at_page_end(f, s, len), len, &f->hook);
 }
 
 static void assert_ws_zeroed(const struct ws_event *ev)
@@ -99,7 +99,7 @@ static void assert_ws_zeroed(const struct ws_event *ev)
 
 /* --- websocket:connected ------------------------------------------------ */
 
-static void test_events_parse_ws_connected_each_rate(void **state)
+static void test_vonage_msg_parse_ws_connected_each_rate(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	static const int rates[] = { 8000, 16000, 24000 };
@@ -118,7 +118,7 @@ static void test_events_parse_ws_connected_each_rate(void **state)
 	}
 }
 
-static void test_events_parse_ws_connected_vonage_shape(void **state)
+static void test_vonage_msg_parse_ws_connected_vonage_shape(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 
@@ -140,7 +140,7 @@ static void test_events_parse_ws_connected_vonage_shape(void **state)
 	assert_string_equal(f->ev.from, "");
 }
 
-static void test_events_parse_ws_connected_unknown_content_type(void **state)
+static void test_vonage_msg_parse_ws_connected_unknown_content_type(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 
@@ -186,7 +186,7 @@ static void expect_digit(struct fixture *f, const char *digit_json, char want)
 	assert_int_equal(f->ev.digit, want);
 }
 
-static void test_events_parse_ws_dtmf_digits(void **state)
+static void test_vonage_msg_parse_ws_dtmf_digits(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 
@@ -199,7 +199,7 @@ static void test_events_parse_ws_dtmf_digits(void **state)
 	expect_digit(f, "\"D\"", 'D');
 }
 
-static void test_events_parse_ws_dtmf_invalid_digit(void **state)
+static void test_vonage_msg_parse_ws_dtmf_invalid_digit(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 
@@ -218,7 +218,7 @@ static void test_events_parse_ws_dtmf_invalid_digit(void **state)
 
 /* --- other event names -------------------------------------------------- */
 
-static void test_events_parse_ws_cleared_and_notify(void **state)
+static void test_vonage_msg_parse_ws_cleared_and_notify(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 
@@ -237,7 +237,7 @@ static void test_events_parse_ws_cleared_and_notify(void **state)
 	assert_string_equal(f->ev.uuid, "");
 }
 
-static void test_events_parse_ws_unknown_event_keeps_name(void **state)
+static void test_vonage_msg_parse_ws_unknown_event_keeps_name(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 
@@ -258,7 +258,7 @@ static void test_events_parse_ws_unknown_event_keeps_name(void **state)
 
 /* --- invalid input ------------------------------------------------------ */
 
-static void test_events_parse_ws_invalid_json(void **state)
+static void test_vonage_msg_parse_ws_invalid_json(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	static const char *const bad[] = {
@@ -291,7 +291,7 @@ static void test_events_parse_ws_invalid_json(void **state)
 	assert_ws_zeroed(&f->ev);
 }
 
-static void test_events_parse_ws_not_nul_terminated(void **state)
+static void test_vonage_msg_parse_ws_not_nul_terminated(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	const char *msg = "{\"event\":\"websocket:connected\",\"content-type\":\"audio/l16;rate=24000\",\"uuid\":\"u-9\"}";
@@ -309,10 +309,10 @@ static void test_events_parse_ws_not_nul_terminated(void **state)
 	/* len shorter than the string: bytes after len are ignored */
 	char buf[256];
 	snprintf(buf, sizeof buf, "%s{\"event\":\"websocket:cleared\"}", "{\"event\":\"websocket:notify\"}");
-	assert_int_equal(events_parse_ws(buf, strlen("{\"event\":\"websocket:notify\"}"), &f->ev), WS_EV_NOTIFY);
+	assert_int_equal(vonage_msg_parse_ws(buf, strlen("{\"event\":\"websocket:notify\"}"), &f->ev), WS_EV_NOTIFY);
 }
 
-static void test_events_parse_ws_every_prefix_of_tricky_input(void **state)
+static void test_vonage_msg_parse_ws_every_prefix_of_tricky_input(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	/* escapes, unicode and numbers cut at every byte must not read past the end */
@@ -332,48 +332,48 @@ static void test_events_parse_ws_every_prefix_of_tricky_input(void **state)
 
 /* --- sanitising --------------------------------------------------------- */
 
-static void test_events_sanitize_replaces_unsafe_bytes(void **state)
+static void test_vonage_msg_sanitize_replaces_unsafe_bytes(void **state)
 {
 	(void)state;
 	char out[128];
 	const char in[] = "a\"b<c>d\\e&f'g\x01h\x7fi\n\t\xc3\xa9z";
 
 	memset(out, 'X', sizeof out);
-	events_sanitize(out, sizeof out, in, sizeof in - 1);
+	vonage_msg_sanitize(out, sizeof out, in, sizeof in - 1);
 	assert_string_equal(out, "a?b?c?d?e?f?g?h?i????z");
 	/* printable ASCII passes through unchanged */
 	const char ok[] = "websocket:connected audio/l16;rate=16000 {}[]()=+-_.,;:!#$%*/@^`|~";
-	events_sanitize(out, sizeof out, ok, sizeof ok - 1);
+	vonage_msg_sanitize(out, sizeof out, ok, sizeof ok - 1);
 	assert_string_equal(out, ok);
 	/* an embedded NUL inside len becomes '?' rather than ending the copy */
-	events_sanitize(out, sizeof out, "ab\0cd", 5);
+	vonage_msg_sanitize(out, sizeof out, "ab\0cd", 5);
 	assert_string_equal(out, "ab?cd");
 }
 
-static void test_events_sanitize_truncates(void **state)
+static void test_vonage_msg_sanitize_truncates(void **state)
 {
 	(void)state;
 	char out[16];
 
 	memset(out, 'X', sizeof out);
-	events_sanitize(out, 8, "0123456789abcdef", 16);
+	vonage_msg_sanitize(out, 8, "0123456789abcdef", 16);
 	assert_string_equal(out, "0123456");   /* cap - 1 bytes, then NUL */
 	assert_int_equal(out[8], 'X');         /* nothing written past cap */
-	events_sanitize(out, 1, "abc", 3);
+	vonage_msg_sanitize(out, 1, "abc", 3);
 	assert_string_equal(out, "");
 	assert_int_equal(out[1], '1');         /* untouched from the previous call */
 	memset(out, 'X', sizeof out);
-	events_sanitize(out, 0, "abc", 3);     /* cap 0: nothing written at all */
+	vonage_msg_sanitize(out, 0, "abc", 3);     /* cap 0: nothing written at all */
 	assert_int_equal(out[0], 'X');
-	events_sanitize(out, sizeof out, NULL, 5);
+	vonage_msg_sanitize(out, sizeof out, NULL, 5);
 	assert_string_equal(out, "");
-	events_sanitize(out, sizeof out, "abc", 0);
+	vonage_msg_sanitize(out, sizeof out, "abc", 0);
 	assert_string_equal(out, "");
-	events_sanitize(out, sizeof out, "abc", 2);
+	vonage_msg_sanitize(out, sizeof out, "abc", 2);
 	assert_string_equal(out, "ab");
 }
 
-static void test_events_parse_ws_sanitises_and_truncates_fields(void **state)
+static void test_vonage_msg_parse_ws_sanitises_and_truncates_fields(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	char msg[1024], uuid[201];
@@ -384,32 +384,32 @@ static void test_events_parse_ws_sanitises_and_truncates_fields(void **state)
 	assert_string_equal(f->ev.uuid, "?script??x???????" "/script?");
 	assert_int_equal(f->ev.rate, 8000);
 
-	/* a 200-character uuid keeps its first EVENTS_UUID_MAX - 1 characters */
+	/* a 200-character uuid keeps its first VONAGE_UUID_MAX - 1 characters */
 	for (int i = 0; i < 200; i++)
 		uuid[i] = (char)('a' + i % 26);
 	uuid[200] = '\0';
 	snprintf(msg, sizeof msg, "{\"event\":\"websocket:connected\",\"uuid\":\"%s\"}", uuid);
 	assert_int_equal(parse_ws(f, msg), WS_EV_CONNECTED);
-	assert_int_equal(strlen(f->ev.uuid), EVENTS_UUID_MAX - 1);
-	assert_memory_equal(f->ev.uuid, uuid, EVENTS_UUID_MAX - 1);
+	assert_int_equal(strlen(f->ev.uuid), VONAGE_UUID_MAX - 1);
+	assert_memory_equal(f->ev.uuid, uuid, VONAGE_UUID_MAX - 1);
 
 	/* a long content type is truncated and does not match any rate */
 	snprintf(msg, sizeof msg, "{\"event\":\"websocket:connected\",\"content-type\":\"audio/l16;rate=16000%s\"}",
 		 ";charset=something-long");
 	assert_int_equal(parse_ws(f, msg), WS_EV_CONNECTED);
 	assert_int_equal(f->ev.rate, 0);
-	assert_int_equal(strlen(f->ev.content_type), EVENTS_CTYPE_MAX - 1);
+	assert_int_equal(strlen(f->ev.content_type), VONAGE_CTYPE_MAX - 1);
 	assert_string_equal(f->ev.content_type, "audio/l16;rate=16000;charset=something-");
 
-	/* a long unknown event name is truncated to EVENTS_NAME_MAX - 1 */
+	/* a long unknown event name is truncated to VONAGE_NAME_MAX - 1 */
 	snprintf(msg, sizeof msg, "{\"event\":\"websocket:%s\"}", uuid);
 	assert_int_equal(parse_ws(f, msg), WS_EV_UNKNOWN);
-	assert_int_equal(strlen(f->ev.name), EVENTS_NAME_MAX - 1);
+	assert_int_equal(strlen(f->ev.name), VONAGE_NAME_MAX - 1);
 	assert_memory_equal(f->ev.name, "websocket:", 10);
-	assert_memory_equal(f->ev.name + 10, uuid, EVENTS_NAME_MAX - 11);
+	assert_memory_equal(f->ev.name + 10, uuid, VONAGE_NAME_MAX - 11);
 }
 
-static void test_events_parse_ws_large_message(void **state)
+static void test_vonage_msg_parse_ws_large_message(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	size_t cap = GUARD_PAGES * f->page;
@@ -426,7 +426,7 @@ static void test_events_parse_ws_large_message(void **state)
 
 /* --- event webhook ------------------------------------------------------ */
 
-static void test_events_parse_webhook_status_and_uuid(void **state)
+static void test_vonage_msg_parse_webhook_status_and_uuid(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 
@@ -437,7 +437,7 @@ static void test_events_parse_webhook_status_and_uuid(void **state)
 	assert_string_equal(f->hook.uuid, "u-1");
 }
 
-static void test_events_parse_webhook_call_uuid_fallback(void **state)
+static void test_vonage_msg_parse_webhook_call_uuid_fallback(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 
@@ -449,7 +449,7 @@ static void test_events_parse_webhook_call_uuid_fallback(void **state)
 	assert_string_equal(f->hook.uuid, "c-3");
 }
 
-static void test_events_parse_webhook_missing_fields(void **state)
+static void test_vonage_msg_parse_webhook_missing_fields(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 
@@ -461,7 +461,7 @@ static void test_events_parse_webhook_missing_fields(void **state)
 	assert_string_equal(f->hook.uuid, "");
 }
 
-static void test_events_parse_webhook_sanitises(void **state)
+static void test_vonage_msg_parse_webhook_sanitises(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	char msg[512];
@@ -475,7 +475,7 @@ static void test_events_parse_webhook_sanitises(void **state)
 	assert_string_equal(f->hook.status, "012345678901234567890123456789012345678");
 }
 
-static void test_events_parse_webhook_rejects_non_object(void **state)
+static void test_vonage_msg_parse_webhook_rejects_non_object(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	static const char *const bad[] = {
@@ -488,11 +488,11 @@ static void test_events_parse_webhook_rejects_non_object(void **state)
 		assert_string_equal(f->hook.uuid, "");
 	}
 	memset(&f->hook, 0xAA, sizeof f->hook);
-	assert_int_equal(events_parse_webhook(at_page_end(f, "", 0), 0, &f->hook), -1);
+	assert_int_equal(vonage_msg_parse_event_webhook(at_page_end(f, "", 0), 0, &f->hook), -1);
 	assert_string_equal(f->hook.status, "");
 }
 
-static void test_events_parse_webhook_every_prefix(void **state)
+static void test_vonage_msg_parse_webhook_every_prefix(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	const char *msg = "{\"status\":\"answered\",\"uuid\":\"u-1\"}";
@@ -500,69 +500,69 @@ static void test_events_parse_webhook_every_prefix(void **state)
 
 	for (size_t k = 0; k < len; k++) {
 		memset(&f->hook, 0xAA, sizeof f->hook);
-		assert_int_equal(events_parse_webhook(at_page_end(f, msg, k), k, &f->hook), -1);
+		assert_int_equal(vonage_msg_parse_event_webhook(at_page_end(f, msg, k), k, &f->hook), -1);
 	}
-	assert_int_equal(events_parse_webhook(at_page_end(f, msg, len), len, &f->hook), 0);
+	assert_int_equal(vonage_msg_parse_event_webhook(at_page_end(f, msg, len), len, &f->hook), 0);
 	assert_string_equal(f->hook.uuid, "u-1");
 }
 
-static void test_events_parse_exactly_one_value(void **state)
+static void test_vonage_msg_parse_exactly_one_value(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	struct call_info ci;
 
 	/* trailing whitespace is still one JSON value */
 	assert_int_equal(parse_ws(f, "{\"event\":\"websocket:cleared\"} \r\n"), WS_EV_CLEARED);
-	assert_int_equal(events_parse_webhook("{\"status\":\"answered\"}\n", 21, &f->hook), 0);
+	assert_int_equal(vonage_msg_parse_event_webhook("{\"status\":\"answered\"}\n", 21, &f->hook), 0);
 	assert_string_equal(f->hook.status, "answered");
 	/* anything else after the value is malformed, for every parser */
-	assert_int_equal(events_parse_webhook("{\"a\":1}}", 8, &f->hook), -1);
-	assert_int_equal(events_parse_answer("{\"to\":\"1\"} x", 12, &ci), -1);
-	assert_int_equal(events_parse_answer("{\"to\":\"1\",\"uuid\":\"u\"}", 21, &ci), 0);
+	assert_int_equal(vonage_msg_parse_event_webhook("{\"a\":1}}", 8, &f->hook), -1);
+	assert_int_equal(vonage_msg_parse_answer("{\"to\":\"1\"} x", 12, &ci), -1);
+	assert_int_equal(vonage_msg_parse_answer("{\"to\":\"1\",\"uuid\":\"u\"}", 21, &ci), 0);
 	assert_string_equal(ci.to, "1");
 	assert_string_equal(ci.uuid, "u");
 }
 
 /* One query argument at a time, as http.cpp hands lws's fragments over. */
-static void test_events_answer_arg(void **state)
+static void test_vonage_msg_answer_arg(void **state)
 {
 	(void)state;
 	struct call_info ci;
 	char longv[400];
 
 	memset(&ci, 0, sizeof ci);
-	assert_int_equal(events_answer_arg(&ci, "uuid=u-1", 8), 0);
-	assert_int_equal(events_answer_arg(&ci, "from=447700900001", 17), 0);
-	assert_int_equal(events_answer_arg(&ci, "to=447700900000&x", 15), 0);   /* len bounds it */
-	assert_int_equal(events_answer_arg(&ci, "conversation_uuid=CON-1", 23), 0);
+	assert_int_equal(vonage_msg_answer_arg(&ci, "uuid=u-1", 8), 0);
+	assert_int_equal(vonage_msg_answer_arg(&ci, "from=447700900001", 17), 0);
+	assert_int_equal(vonage_msg_answer_arg(&ci, "to=447700900000&x", 15), 0);   /* len bounds it */
+	assert_int_equal(vonage_msg_answer_arg(&ci, "conversation_uuid=CON-1", 23), 0);
 	assert_string_equal(ci.uuid, "u-1");
 	assert_string_equal(ci.from, "447700900001");
 	assert_string_equal(ci.to, "447700900000");
 	assert_string_equal(ci.conversation_uuid, "CON-1");
 	/* the first occurrence wins; names match whole, not as prefixes */
-	assert_int_equal(events_answer_arg(&ci, "uuid=u-2", 8), 0);
+	assert_int_equal(vonage_msg_answer_arg(&ci, "uuid=u-2", 8), 0);
 	assert_string_equal(ci.uuid, "u-1");
 	memset(&ci, 0, sizeof ci);
-	assert_int_equal(events_answer_arg(&ci, "uuidx=1", 7), 0);
-	assert_int_equal(events_answer_arg(&ci, "xuuid=1", 7), 0);
-	assert_int_equal(events_answer_arg(&ci, "uuid", 4), 0);     /* no '=': empty value */
+	assert_int_equal(vonage_msg_answer_arg(&ci, "uuidx=1", 7), 0);
+	assert_int_equal(vonage_msg_answer_arg(&ci, "xuuid=1", 7), 0);
+	assert_int_equal(vonage_msg_answer_arg(&ci, "uuid", 4), 0);     /* no '=': empty value */
 	assert_string_equal(ci.uuid, "");
-	assert_int_equal(events_answer_arg(&ci, "from=<b>&\"", 10), 0);
+	assert_int_equal(vonage_msg_answer_arg(&ci, "from=<b>&\"", 10), 0);
 	assert_string_equal(ci.from, "?b???");                       /* sanitised */
 	/* too long: cut to the field (63 bytes), reported once */
 	int n = snprintf(longv, sizeof longv, "to=");
 	memset(longv + n, '7', 300);
-	assert_int_equal(events_answer_arg(&ci, longv, (size_t)n + 300), 1);
-	assert_int_equal(strlen(ci.to), EVENTS_UUID_MAX - 1);
+	assert_int_equal(vonage_msg_answer_arg(&ci, longv, (size_t)n + 300), 1);
+	assert_int_equal(strlen(ci.to), VONAGE_UUID_MAX - 1);
 	memset(&ci, 0, sizeof ci);
-	assert_int_equal(events_answer_arg(&ci, longv, (size_t)n + EVENTS_UUID_MAX - 1), 0);   /* 63 fits */
+	assert_int_equal(vonage_msg_answer_arg(&ci, longv, (size_t)n + VONAGE_UUID_MAX - 1), 0);   /* 63 fits */
 	memset(&ci, 0, sizeof ci);
-	assert_int_equal(events_answer_arg(&ci, longv, (size_t)n + EVENTS_UUID_MAX), 1);       /* 64 does not */
+	assert_int_equal(vonage_msg_answer_arg(&ci, longv, (size_t)n + VONAGE_UUID_MAX), 1);       /* 64 does not */
 	/* a long argument that is not ours is nobody's business */
 	memcpy(longv, "SipH=", 5);
-	assert_int_equal(events_answer_arg(&ci, longv, 300), 0);
+	assert_int_equal(vonage_msg_answer_arg(&ci, longv, 300), 0);
 	/* POST bodies count their cut values the same way */
-	assert_int_equal(events_parse_answer("{\"uuid\":\"0123456789012345678901234567890123456789012345678901234567890123\","
+	assert_int_equal(vonage_msg_parse_answer("{\"uuid\":\"0123456789012345678901234567890123456789012345678901234567890123\","
 					     "\"to\":\"1\"}", 84, &ci), 1);
 	assert_string_equal(ci.to, "1");
 }
@@ -572,28 +572,28 @@ static void test_events_answer_arg(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_events_parse_ws_connected_each_rate),
-		T(test_events_answer_arg),
-		T(test_events_parse_ws_connected_vonage_shape),
-		T(test_events_parse_ws_connected_unknown_content_type),
-		T(test_events_parse_ws_dtmf_digits),
-		T(test_events_parse_ws_dtmf_invalid_digit),
-		T(test_events_parse_ws_cleared_and_notify),
-		T(test_events_parse_ws_unknown_event_keeps_name),
-		T(test_events_parse_ws_invalid_json),
-		T(test_events_parse_ws_not_nul_terminated),
-		T(test_events_parse_ws_every_prefix_of_tricky_input),
-		T(test_events_sanitize_replaces_unsafe_bytes),
-		T(test_events_sanitize_truncates),
-		T(test_events_parse_ws_sanitises_and_truncates_fields),
-		T(test_events_parse_ws_large_message),
-		T(test_events_parse_webhook_status_and_uuid),
-		T(test_events_parse_webhook_call_uuid_fallback),
-		T(test_events_parse_webhook_missing_fields),
-		T(test_events_parse_webhook_sanitises),
-		T(test_events_parse_webhook_rejects_non_object),
-		T(test_events_parse_webhook_every_prefix),
-		T(test_events_parse_exactly_one_value),
+		T(test_vonage_msg_parse_ws_connected_each_rate),
+		T(test_vonage_msg_answer_arg),
+		T(test_vonage_msg_parse_ws_connected_vonage_shape),
+		T(test_vonage_msg_parse_ws_connected_unknown_content_type),
+		T(test_vonage_msg_parse_ws_dtmf_digits),
+		T(test_vonage_msg_parse_ws_dtmf_invalid_digit),
+		T(test_vonage_msg_parse_ws_cleared_and_notify),
+		T(test_vonage_msg_parse_ws_unknown_event_keeps_name),
+		T(test_vonage_msg_parse_ws_invalid_json),
+		T(test_vonage_msg_parse_ws_not_nul_terminated),
+		T(test_vonage_msg_parse_ws_every_prefix_of_tricky_input),
+		T(test_vonage_msg_sanitize_replaces_unsafe_bytes),
+		T(test_vonage_msg_sanitize_truncates),
+		T(test_vonage_msg_parse_ws_sanitises_and_truncates_fields),
+		T(test_vonage_msg_parse_ws_large_message),
+		T(test_vonage_msg_parse_webhook_status_and_uuid),
+		T(test_vonage_msg_parse_webhook_call_uuid_fallback),
+		T(test_vonage_msg_parse_webhook_missing_fields),
+		T(test_vonage_msg_parse_webhook_sanitises),
+		T(test_vonage_msg_parse_webhook_rejects_non_object),
+		T(test_vonage_msg_parse_webhook_every_prefix),
+		T(test_vonage_msg_parse_exactly_one_value),
 	};
 	return cmocka_run_group_tests_name("events", tests, NULL, NULL);
 }

@@ -1,13 +1,13 @@
 /*
- * events.cpp -- cJSON parsing of WebSocket text events and webhook bodies.
+ * vonage_msg.cpp -- cJSON parsing of Vonage's WebSocket text events and webhook bodies.
  */
-#include "events.h"
+#include "vonage_msg.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <string.h>
 
-void events_sanitize(char *dst, size_t cap, const char *s, size_t len)
+void vonage_msg_sanitize(char *dst, size_t cap, const char *s, size_t len)
 {
 	size_t n = 0;
 
@@ -52,7 +52,7 @@ static const char *str_item(const cJSON *obj, const char *key)
 static int copy_str(char *dst, size_t cap, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
-	events_sanitize(dst, cap, s, n);
+	vonage_msg_sanitize(dst, cap, s, n);
 	return n >= cap;
 }
 
@@ -79,7 +79,7 @@ static char parse_digit(const char *d)
 	return 0;
 }
 
-enum ws_event_type events_parse_ws(const char *buf, size_t len, struct ws_event *ev)
+enum ws_event_type vonage_msg_parse_ws(const char *buf, size_t len, struct ws_event *ev)
 {
 	memset(ev, 0, sizeof *ev);
 	cJSON *j = parse_exact(buf, len);
@@ -115,7 +115,7 @@ enum ws_event_type events_parse_ws(const char *buf, size_t len, struct ws_event 
 	return ev->type;
 }
 
-int events_parse_webhook(const char *buf, size_t len, struct hook_event *ev)
+int vonage_msg_parse_event_webhook(const char *buf, size_t len, struct hook_event *ev)
 {
 	memset(ev, 0, sizeof *ev);
 	cJSON *j = parse_exact(buf, len);
@@ -130,7 +130,7 @@ int events_parse_webhook(const char *buf, size_t len, struct hook_event *ev)
 	return 0;
 }
 
-int events_parse_answer(const char *buf, size_t len, struct call_info *ci)
+int vonage_msg_parse_answer(const char *buf, size_t len, struct call_info *ci)
 {
 	memset(ci, 0, sizeof *ci);
 	cJSON *j = parse_exact(buf, len);
@@ -146,7 +146,7 @@ int events_parse_answer(const char *buf, size_t len, struct call_info *ci)
 	return cut;
 }
 
-int events_answer_arg(struct call_info *ci, const char *arg, size_t len)
+int vonage_msg_answer_arg(struct call_info *ci, const char *arg, size_t len)
 {
 	static const struct { const char *name; size_t off; } fields[] = {
 		{ "uuid", offsetof(struct call_info, uuid) },
@@ -165,8 +165,8 @@ int events_answer_arg(struct call_info *ci, const char *arg, size_t len)
 		if (dst[0])
 			return 0;
 		size_t vl = eq ? len - nl - 1 : 0;
-		events_sanitize(dst, EVENTS_UUID_MAX, eq ? eq + 1 : "", vl);
-		return vl >= EVENTS_UUID_MAX;
+		vonage_msg_sanitize(dst, VONAGE_UUID_MAX, eq ? eq + 1 : "", vl);
+		return vl >= VONAGE_UUID_MAX;
 	}
 	return 0;
 }

@@ -1,8 +1,8 @@
 /*
- * fuzz_events.cpp -- libFuzzer harness for src/events.cpp.
+ * fuzz_vonage_msg.cpp -- libFuzzer harness for src/vonage_msg.cpp.
  *
- * The same bytes go to the WebSocket text-event parser (events_parse_ws) and
- * to the event-webhook body parser (events_parse_webhook), copied into an
+ * The same bytes go to the WebSocket text-event parser (vonage_msg_parse_ws) and
+ * to the event-webhook body parser (vonage_msg_parse_event_webhook), copied into an
  * exactly sized heap buffer (no NUL after it) so an overread is caught.
  * Checks: every copied field is NUL-terminated and sanitised, the event type
  * and its fields agree (rate only for connected, a digit only from the set),
@@ -10,7 +10,7 @@
  */
 #include "fuzz.h"
 
-#include "events.h"
+#include "vonage_msg.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(buf, data, size);
 
 	struct ws_event ev;
-	enum ws_event_type t = events_parse_ws(buf, size, &ev);
+	enum ws_event_type t = vonage_msg_parse_ws(buf, size, &ev);
 	FUZZ_CHECK(t == ev.type);
 	FUZZ_CHECK(t >= WS_EV_INVALID && t <= WS_EV_UNKNOWN);
 	FUZZ_CHECK(fuzz_is_sanitized(ev.name, sizeof ev.name));
@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(!ev.name[0]);
 
 	struct hook_event hk;
-	int r = events_parse_webhook(buf, size, &hk);
+	int r = vonage_msg_parse_event_webhook(buf, size, &hk);
 	FUZZ_CHECK(r == 0 || r == -1);
 	FUZZ_CHECK(fuzz_is_sanitized(hk.status, sizeof hk.status));
 	FUZZ_CHECK(fuzz_is_sanitized(hk.uuid, sizeof hk.uuid));

@@ -1,0 +1,57 @@
+/*
+ * call.h -- the rules of one call's life, without lws: the message-rate cap,
+ * the idle timeout, a close asked for from outside the call's own callbacks
+ * (the sweep, the operator), and counting each call's close exactly once.
+ *
+ * ws_audio.cpp keeps a struct call in every connection's session data and
+ * asks these functions what to do; it does the I/O. Time is whole seconds
+ * as the server's 100 ms tick stamps them (app->now_s), so a test can
+ * drive a call through any sequence of events and seconds.
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct call {
+	uint32_t    msgs_window;    /* frames since the sweep began this window (rate cap) */
+	time_t      last_rx_s;      /* second of the last data (idle timeout) */
+	uint16_t    pending_close;  /* a close code asked for, not yet sent */
+	const char *pending_why;    /* ... and why (a static string) */
+	uint8_t     closing;        /* our close is under way */
+	uint8_t     close_counted;  /* the call's close went into the stats */
+};
+
+/* The call opened at `now`. */
+void call_open(struct call *c, time_t now);
+
+/*
+ * Data arrived at `now`; frame_end says it is a frame's last byte (a frame
+ * counts once, however lws splits it into reads). Returns 1 when this frame
+ * is one more than max_rate in the current window (0 = no cap): close 1008.
+ */
+int call_rx(struct call *c, time_t now, int frame_end, int max_rate);
+
+/*
+ * Once a second: a new message-rate window. Returns 1 when the call has had
+ * no data for more than idle_s seconds (0 = no timeout) and is neither
+ * closing nor asked to close already; it is then asked to close (1001).
+ */
+int call_sweep(struct call *c, time_t now, int idle_s);
+
+/* Ask the call to close with code, for why. 0 if it is closing or already asked. */
+int call_ask_close(struct call *c, int code, const char *why);
+
+/* Our close of the call starts. 1 the first time (send it), 0 after. */
+int call_begin_close(struct call *c);
+
+/* 1 exactly once per call: the moment its close is to be counted. */
+int call_count_close(struct call *c);
+
+/*
+ * A peer's close payload (len bytes, RFC 6455 5.5.1). *code is the code it
+ * carries (1005: none; -1: a 1-byte payload). Returns 1 when it is a valid
+ * close to echo, 0 when it must be answered with 1002: one byte, or a code
+ * outside 1000-1003, 1007-1014, 3000-4999 (RFC 6455 7.4).
+ */
+int call_peer_close_ok(const uint8_t *payload, size_t len, int *code);
