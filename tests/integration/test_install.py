@@ -67,6 +67,8 @@ class Install(unittest.TestCase):
             "/usr/local/share/caller-echo/low-port.conf": 0o644,
             "/usr/local/share/caller-echo/caller-echo.conf": 0o644,
             "/usr/local/share/caller-echo/prometheus.yml": 0o644,
+            "/usr/local/share/caller-echo/fail2ban/filter.d/caller-echo.conf": 0o644,
+            "/usr/local/share/caller-echo/fail2ban/jail.d/caller-echo.conf": 0o644,
             "/etc/caller-echo/caller-echo.env": 0o600,
         }
         got = {}
@@ -97,6 +99,12 @@ class Install(unittest.TestCase):
         self.assertNotIn("WORKER_ID", unit)
         self.assertNotRegex(unit, r"(?m)^#@WORKER@")
         self.assertIn("\nEnvironment=WORKER_ID=%i REUSE_PORT=1\n", tmpl)
+        # blocks survive a restart, one file per process, in the unit's own state directory
+        for text in (unit, tmpl):
+            self.assertIn("\nStateDirectory=caller-echo\n", text)
+            self.assertIn("\nEnvironment=BLOCK_FILE=/var/lib/caller-echo/blocks.json\n", text)
+        self.assertIn("\nEnvironment=BLOCK_FILE=/var/lib/caller-echo/blocks-%i.json\n", tmpl)
+        self.assertLess(tmpl.index("blocks.json"), tmpl.index("blocks-%i.json"))   # the later one wins
         self.assertIn("\nEnvironmentFile=-/etc/caller-echo/worker-%i.env\n", tmpl)
 
     def test_env_file_is_never_overwritten(self):
