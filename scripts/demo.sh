@@ -19,12 +19,13 @@ set -eu
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_CALL=${DEMO_SECONDS:-10}
-unset LISTEN PORT TLS_CERT TLS_KEY PUBLIC_URL VONAGE_VIRTUAL_NUMBER VONAGE_SIGNATURE_SECRET_FILE \
-	VONAGE_SIGNATURE_SECRET VONAGE_APPLICATION_ID TALK_TEXT AUDIO_RATE MAX_CALLS LOG_LEVEL EVENT_LOOP
 
 for bin in build/caller-echo build/caller-sim; do
 	[ -x "$bin" ] || { echo "demo: $bin is missing; run: make demo" >&2; exit 2; }
 done
+# every variable the server reads, as its --help lists them (one option table)
+# shellcheck disable=SC2046
+unset VONAGE_SIGNATURE_SECRET $(build/caller-echo --help | sed -n 's/.*\[env \([A-Z0-9_]*\)\].*/\1/p')
 
 if [ ! -s .dev-secret ]; then
 	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .dev-secret)

@@ -22,8 +22,8 @@ if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs libcmocka-dev python3 python3-websockets curl libwebsockets-evlib-uv"
 	# deploy tests: nginx in front, promtool (prometheus), systemd-analyze (systemd)
 	pkgs="$pkgs nginx prometheus systemd"
-	# /stats runs in headless Chromium via chromedriver (test_stats_page.py)
-	pkgs="$pkgs chromium chromium-driver"
+	# /stats runs in headless Chromium, driven by selenium (test_stats_page.py)
+	pkgs="$pkgs chromium chromium-driver python3-selenium"
 	# attack tests: slowloris and slow read (tests/integration/test_attack_slow.py)
 	pkgs="$pkgs slowhttptest"
 	# make test replays the fuzz corpus and runs one integration pass under valgrind

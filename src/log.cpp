@@ -325,11 +325,23 @@ void log_token_hint(const char *s, size_t len, char out[9])
 }
 
 static struct log_limit lws_lim = { 0, 0, 0, "lws" };
-static int lws_quiet_bind;
 
-void log_lws_quiet_bind(int on)
+/* lws's warnings and errors while held (log_lws_hold) */
+static struct { enum log_level l; char text[240]; } lws_held[8];
+static int lws_nheld, lws_holding;
+
+void log_lws_hold(void)
 {
-	lws_quiet_bind = on;
+	lws_holding = 1;
+	lws_nheld = 0;
+}
+
+void log_lws_release(int print)
+{
+	lws_holding = 0;
+	for (int i = 0; print && i < lws_nheld; i++)
+		LOG_EV(lws_held[i].l, "lws", "lws: %s", lws_held[i].text);
+	lws_nheld = 0;
 }
 
 void log_lws_line(enum log_level l, const char *line)
@@ -344,10 +356,19 @@ void log_lws_line(enum log_level l, const char *line)
 				p += 3;
 		}
 	}
-	if (lws_quiet_bind && !strncmp(p, "ERROR on binding", 16))
-		return;
 	if (l > log_threshold)
 		return;
+	if (lws_holding && l <= LOG_WARN) {
+		if (lws_nheld < (int)(sizeof lws_held / sizeof lws_held[0])) {
+			lws_held[lws_nheld].l = l;
+			snprintf(lws_held[lws_nheld].text, sizeof lws_held[0].text, "%s", p);
+			size_t n = strlen(lws_held[lws_nheld].text);
+			while (n && lws_held[lws_nheld].text[n - 1] == '\n')
+				lws_held[lws_nheld].text[--n] = '\0';
+			lws_nheld++;
+		}
+		return;
+	}
 	if (l <= LOG_WARN) {
 		/* the same burst-per-second cap as our own refusal lines; debug
 		 * output (asked for explicitly) is not capped */

@@ -108,8 +108,13 @@ int log_limited_fields(struct log_limit *lim, time_t now, const struct log_field
  */
 void log_lws_line(enum log_level lvl, const char *line);
 
-/* While set, lws's "ERROR on binding" lines are dropped: the server explains a failed bind itself. */
-void log_lws_quiet_bind(int on);
+/*
+ * Hold lws's warnings and errors back (a few, while the context is being
+ * created) and then print them, or drop them when the caller has said
+ * what went wrong better itself (a port in use is one line, not three).
+ */
+void log_lws_hold(void);
+void log_lws_release(int print);
 
 /*
  * JSON-escape s into out (cap bytes, always NUL-terminated unless cap is 0):

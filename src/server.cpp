@@ -269,9 +269,19 @@ static void fill_info(struct app *app, struct lws_context_creation_info *info)
  */
 static int evlib_present(enum event_loop l)
 {
-	char path[256];
-	snprintf(path, sizeof path, "%s/libwebsockets-%s.so", LWS_INSTALL_LIBDIR,
-		 l == LOOP_LIBEV ? "evlib_ev" : "evlib_uv");
+	/* lws looks in its own install directory: the one its library was
+	 * loaded from (LWS_INSTALL_LIBDIR in the header can name another
+	 * architecture's, e.g. in a cross build) */
+	char path[512], dir[400] = LWS_INSTALL_LIBDIR;
+	Dl_info info;
+	if (dladdr((void *)lws_create_context, &info) && info.dli_fname && strrchr(info.dli_fname, '/')) {
+		size_t n = (size_t)(strrchr(info.dli_fname, '/') - info.dli_fname);
+		if (n < sizeof dir) {
+			memcpy(dir, info.dli_fname, n);
+			dir[n] = '\0';
+		}
+	}
+	snprintf(path, sizeof path, "%s/libwebsockets-%s.so", dir, l == LOOP_LIBEV ? "evlib_ev" : "evlib_uv");
 	void *h = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
 	if (!h)
 		return 0;
@@ -279,8 +289,8 @@ static int evlib_present(enum event_loop l)
 	return 1;
 }
 
-/* Why lws could not listen: bind the same address ourselves and say. */
-static void explain_listen_failure(const struct config *cfg)
+/* Why lws could not listen: bind the same address ourselves and say. 1 if explained. */
+static int explain_listen_failure(const struct config *cfg)
 {
 	struct sockaddr_in6 a6;
 	struct sockaddr_in a4;
@@ -303,8 +313,7 @@ static void explain_listen_failure(const struct config *cfg)
 		close(fd);
 	if (err)
 		log_err("cannot listen on %s:%d: %s", cfg->listen[0] ? cfg->listen : "*", cfg->port, strerror(err));
-	else
-		log_err("cannot start: libwebsockets context creation failed (bad TLS files? see the lws line above)");
+	return err != 0;
 }
 
 static int create_context(struct app *app, struct lws_context_creation_info *info)
@@ -325,17 +334,17 @@ static int create_context(struct app *app, struct lws_context_creation_info *inf
 	if (app->loop != LOOP_POLL)
 		info->signal_cb = evlib_signal;
 
-	/* our own explanation of a failed bind replaces lws's bare one */
-	log_lws_quiet_bind(1);
+	/* our own explanation of a failed bind replaces lws's three bare lines */
+	log_lws_hold();
 	app->ctx = lws_create_context(info);
-	log_lws_quiet_bind(0);
 	if (!app->ctx) {
-		if (app->listen.fd < 0)
-			explain_listen_failure(cfg);
-		else
-			log_err("cannot start: libwebsockets context creation failed (bad TLS files? see the lws line above)");
+		int explained = app->listen.fd < 0 && explain_listen_failure(cfg);
+		log_lws_release(!explained);
+		if (!explained)
+			log_err("cannot start: libwebsockets context creation failed (bad TLS files? see the lws lines above)");
 		return -1;
 	}
+	log_lws_release(1);
 	app->vhost = lws_get_vhost_by_name(app->ctx, "default");
 	return app->vhost ? 0 : -1;
 }

@@ -1,7 +1,7 @@
 """
 test_stats_page.py -- /stats in a real browser while a call runs.
 
-Headless Chromium (Debian's, driven through chromedriver, webdriver.py)
+Headless Chromium (Debian's, driven by python3-selenium and chromedriver: webdriver.py)
 opens /stats while a simulated call streams 50 frames a second. The test
 asserts that:
   - the inline script runs under the page's CSP (it counts its polls in
@@ -16,6 +16,7 @@ asserts that:
     caller, client address, format, packets and bytes both ways, drops,
     last DTMF, totals, refused handshakes, recent events;
   - on a phone-sized window the page itself does not scroll sideways;
+  - an operator's block and action appear on the page without a reload;
   - with JavaScript off the server-rendered tables are there.
 Screenshots go to build/artifacts/ (stats-page.png wide, stats-page-phone.png).
 """

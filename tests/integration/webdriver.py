@@ -1,23 +1,20 @@
 """
-webdriver.py -- the few W3C WebDriver calls the browser test needs, over
-HTTP with the standard library only, against Debian's chromedriver driving
-Debian's headless Chromium (/usr/bin/chromium). No PyPI, no npm.
+webdriver.py -- headless Debian Chromium for the browser test, through
+Debian's python3-selenium and chromium-driver (scripts/deps.sh test installs
+all three; selenium is given the driver's path, so it downloads nothing).
 
     with ChromeDriver() as drv:
         s = drv.session()
         s.get(url); s.js("return document.title"); png = s.screenshot()
 """
-import base64
-import json
-import os
 import shutil
-import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-from harness import free_port, tmp_root
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from harness import tmp_root
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"
@@ -26,44 +23,28 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--no-proxy-server", "--hide-scrollbars"]
 
-# urllib would otherwise honour an http_proxy from the environment
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
 
 class WebDriverError(AssertionError):
     pass
 
 
-def _call(method, url, body=None, timeout=30):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with _opener.open(req, timeout=timeout) as r:
-            payload = json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        raise WebDriverError("%s %s -> %s %s" % (method, url, e.code, e.read()[:500]))
-    return payload.get("value")
-
-
 class Session:
-    def __init__(self, base, sid):
-        self.base, self.sid = base, sid
+    """One browser, with the few calls the test makes."""
 
-    def _url(self, path):
-        return "%s/session/%s%s" % (self.base, self.sid, path)
+    def __init__(self, driver):
+        self.d = driver
 
     def get(self, url):
-        _call("POST", self._url("/url"), {"url": url})
+        self.d.get(url)
 
     def js(self, script, *args):
-        return _call("POST", self._url("/execute/sync"), {"script": script, "args": list(args)})
+        return self.d.execute_script(script, *args)
 
     def screenshot(self):
-        return base64.b64decode(_call("GET", self._url("/screenshot")))
+        return self.d.get_screenshot_as_png()
 
     def set_window(self, width, height):
-        _call("POST", self._url("/window/rect"), {"width": width, "height": height})
+        self.d.set_window_size(width, height)
 
     def wait(self, script, timeout=10.0, what="condition"):
         """Poll a JS expression (a `return ...` script) until it is truthy; returns it."""
@@ -78,47 +59,28 @@ class Session:
 
     def quit(self):
         try:
-            _call("DELETE", "%s/session/%s" % (self.base, self.sid), timeout=10)
-        except (WebDriverError, OSError):
+            self.d.quit()
+        except Exception:   # the browser may be gone already; nothing to keep
             pass
 
 
 class ChromeDriver:
-    """chromedriver on a free loopback port; every session gets a fresh profile."""
+    """Every session is its own chromedriver and browser, with a fresh profile."""
 
     def __init__(self, window=(1280, 900)):
         self.window = window
-        self.proc = None
         self.sessions = []
 
     def __enter__(self):
-        self.port = free_port()
-        self.base = "http://127.0.0.1:%d" % self.port
-        self.log = open(os.path.join(tmp_root(), "chromedriver-%d.log" % self.port), "wb")
-        self.proc = subprocess.Popen([CHROMEDRIVER, "--port=%d" % self.port],
-                                     stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if (_call("GET", self.base + "/status", timeout=2) or {}).get("ready"):
-                    return self
-            except (OSError, WebDriverError):
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.__exit__()
-                raise WebDriverError("chromedriver did not start")
-            time.sleep(0.1)
+        return self
 
     def session(self, extra_flags=()):
         profile = tempfile.mkdtemp(prefix="chromium-", dir=tmp_root())
-        args = FLAGS + ["--user-data-dir=" + profile,
-                        "--window-size=%d,%d" % self.window] + list(extra_flags)
-        caps = {"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args}}}}
-        v = _call("POST", self.base + "/session", caps, timeout=60)
-        s = Session(self.base, v["sessionId"])
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = CHROMIUM
+        for a in FLAGS + ["--user-data-dir=" + profile, "--window-size=%d,%d" % self.window] + list(extra_flags):
+            opts.add_argument(a)
+        s = Session(webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts))
         self.sessions.append((s, profile))
         return s
 
@@ -127,13 +89,4 @@ class ChromeDriver:
             s.quit()
             shutil.rmtree(profile, True)
         self.sessions = []
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if getattr(self, "log", None):
-            self.log.close()
         return False
