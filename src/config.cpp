@@ -49,7 +49,7 @@ static const struct opt opts[] = {
 	{ "from-number", "NUM", "VONAGE_VIRTUAL_NUMBER", K_STR, F(from_number), 0, 0, NULL, "omitted",
 	  "your Vonage number, the NCCO connect 'from'" },
 	{ "secret-file", "FILE", "VONAGE_SIGNATURE_SECRET_FILE", K_SECRET_FILE, F(secret_source), 0, 0, NULL,
-	  "required (or VONAGE_SIGNATURE_SECRET)", "file holding the signature secret" },
+	  "none; required unless VONAGE_SIGNATURE_SECRET is set", "file holding the signature secret" },
 	{ "application-id", "ID", "VONAGE_APPLICATION_ID", K_STR, F(application_id), 0, 0, NULL, "not checked",
 	  "the JWT's application_id must equal it" },
 	{ "talk-text", "TEXT", "TALK_TEXT", K_STR, F(talk_text), 0, 0,

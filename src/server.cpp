@@ -316,6 +316,20 @@ static int explain_listen_failure(const struct config *cfg)
 	return err != 0;
 }
 
+/*
+ * A context whose loop never ran: lws 4.1.6 frees an internal libuv loop in
+ * three calls (close handles, stop the loop, free), poll and libev in one;
+ * calling again after the one that frees would touch freed memory.
+ */
+static void destroy_unstarted(struct app *app)
+{
+	int calls = app->loop == LOOP_LIBUV ? 3 : 1;
+
+	while (calls--)
+		lws_context_destroy(app->ctx);
+	app->ctx = NULL;
+}
+
 static int create_context(struct app *app, struct lws_context_creation_info *info)
 {
 	const struct config *cfg = app->cfg;
@@ -334,19 +348,32 @@ static int create_context(struct app *app, struct lws_context_creation_info *inf
 	if (app->loop != LOOP_POLL)
 		info->signal_cb = evlib_signal;
 
-	/* our own explanation of a failed bind replaces lws's three bare lines */
+	/*
+	 * The context and its one vhost are made in two steps: when lws 4.1.6
+	 * fails inside lws_create_context (a port in use, bad TLS files) it
+	 * bails without freeing its plugin list and system-message peers, but
+	 * lws_context_destroy() after a failed lws_create_vhost() frees all.
+	 */
+	info->options |= LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	log_lws_hold();
 	app->ctx = lws_create_context(info);
 	if (!app->ctx) {
+		log_lws_release(1);
+		log_err("cannot start: libwebsockets context creation failed (see the lws lines above)");
+		return -1;
+	}
+	app->vhost = lws_create_vhost(app->ctx, info);
+	if (!app->vhost) {
+		/* our own explanation of a failed bind replaces lws's bare lines */
 		int explained = app->listen.fd < 0 && explain_listen_failure(cfg);
 		log_lws_release(!explained);
 		if (!explained)
-			log_err("cannot start: libwebsockets context creation failed (bad TLS files? see the lws lines above)");
+			log_err("cannot start: libwebsockets vhost creation failed (bad TLS files? see the lws lines above)");
+		destroy_unstarted(app);
 		return -1;
 	}
 	log_lws_release(1);
-	app->vhost = lws_get_vhost_by_name(app->ctx, "default");
-	return app->vhost ? 0 : -1;
+	return 0;
 }
 
 int server_create(struct app *app, const struct config *cfg)

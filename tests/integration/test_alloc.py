@@ -8,7 +8,12 @@ opened and warmed up (its first frames, the connected message: what a call
 allocates once happens here, and so does any one-off growth of the event
 library's own arrays); then the count is taken, 3,000 more frames are echoed
 on the same call, and the count is taken again. The two must be equal:
-nothing at all was allocated while 3,000 frames came and went.
+neither our code nor lws nor libc allocated anything while 3,000 frames
+came and went. The event library's own arrays are counted apart: libev
+grows its pending-watcher and fd-change arrays (geometrically, never
+shrinking) the first time one loop turn needs more room, which may happen
+mid-call when a timer, a signal and socket events first coincide; that
+growth must stay a handful (EVLIB_GROWTH_MAX), not one per frame.
 """
 import os
 import shutil
@@ -23,6 +28,7 @@ from test_ws import connected_msg, echo_frames, frame, run, ws_connect
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WARM, FRAMES = 200, 3000
+EVLIB_GROWTH_MAX = 8   # doubling arrays: a few steps at most for one call
 
 
 def build_shim():
@@ -42,15 +48,16 @@ class ZeroAllocation(unittest.TestCase):
         cls.shim = build_shim()
 
     def snapshot(self, srv, path, n):
-        """SIGUSR2, then the n-th count the shim wrote."""
+        """SIGUSR2, then the n-th (all, event library's own) counts the shim wrote."""
         srv.proc.send_signal(signal.SIGUSR2)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             if os.path.exists(path):
                 with open(path) as f:
-                    lines = f.read().split()
-                if len(lines) >= n:
-                    return int(lines[n - 1])
+                    lines = [l for l in f.read().split("\n") if l]
+                if len(lines) >= n and len(lines[n - 1].split()) == 2:
+                    total, evlib = lines[n - 1].split()
+                    return int(total), int(evlib)
             time.sleep(0.01)
         self.fail("the shim wrote no count on SIGUSR2")
 
@@ -80,14 +87,17 @@ class ZeroAllocation(unittest.TestCase):
             self.assertEqual(srv.stop(), 0, srv.stderr_text()[-2000:])
         self.assertTrue(os.path.exists(count_file), "the shim wrote no count at exit (not interposing?)")
         with open(count_file) as f:
-            self.assertGreater(int(f.read()), counts[1], "the shim counted nothing after the call")
-        self.assertGreater(counts[0], 0, "the shim counted nothing: it is not interposing malloc")
+            self.assertGreater(int(f.read()), counts[1][0], "the shim counted nothing after the call")
+        self.assertGreater(counts[0][0], 0, "the shim counted nothing: it is not interposing malloc")
         return counts
 
     def check(self, loop):
-        before, after = self.count_during_call(loop)
-        self.assertEqual(after, before, "%+d allocations while %d frames were echoed (%s loop)"
-                         % (after - before, FRAMES, loop or "default"))
+        (total0, ev0), (total1, ev1) = self.count_during_call(loop)
+        ours = (total1 - ev1) - (total0 - ev0)
+        self.assertEqual(ours, 0, "%+d allocations outside the event library while %d frames were echoed (%s loop)"
+                         % (ours, FRAMES, loop or "default"))
+        self.assertLessEqual(ev1 - ev0, EVLIB_GROWTH_MAX, "the event library allocated %d times in %d frames"
+                             % (ev1 - ev0, FRAMES))
 
     def test_default_loop(self):
         self.check(None)   # libev
