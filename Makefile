@@ -46,7 +46,8 @@ endif
 
 # --- what there is ------------------------------------------------------------
 MODULES := config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
-           secret addr guard replay block admin peer tls_server listener call sbuf
+           secret addr guard replay block admin peer tls_server listener call sbuf voice apps \
+           app_echo app_delay app_parrot app_robot
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS    := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
@@ -57,13 +58,16 @@ SIM_LDLIBS  := -lcurl   # the answer webhook request (sim/http_client.cpp); the 
 
 # Unit tests: one per pure module, built with sanitizers and linked against
 # only the modules they need (sim/ modules as sim/<name>).
+# the voice apps and the seam they sit on (a unit test of one app links all:
+# apps.cpp lists them)
+APPS_DEPS := apps app_echo app_delay app_parrot app_robot voice ring vonage_msg log
 UT_DEPS_ring       := ring
 UT_DEPS_audio_msg  := audio_msg ring
 UT_DEPS_auth_jwt   := auth_jwt log
 UT_DEPS_ncco       := ncco
 UT_DEPS_host       := host
 UT_DEPS_vonage_msg := vonage_msg
-UT_DEPS_config     := config host log secret addr
+UT_DEPS_config     := config host secret addr $(APPS_DEPS)
 UT_DEPS_stats      := stats auth_jwt block addr guard
 UT_DEPS_log        := log
 UT_DEPS_stats_page := stats_page stats auth_jwt block addr guard sbuf
@@ -73,9 +77,14 @@ UT_DEPS_guard      := guard addr
 UT_DEPS_replay     := replay
 UT_DEPS_block      := block addr guard stats auth_jwt
 UT_DEPS_admin      := admin addr vonage_msg
-UT_DEPS_ws_audio   := ws_audio audio_msg ring vonage_msg stats auth_jwt log addr guard replay block peer call config \
-                      host secret
+UT_DEPS_ws_audio   := ws_audio audio_msg stats auth_jwt addr guard replay block peer call config host secret \
+                      $(APPS_DEPS)
 UT_DEPS_call       := call
+UT_DEPS_voice      := voice ring vonage_msg log
+UT_DEPS_app_echo   := $(APPS_DEPS)
+UT_DEPS_app_delay  := $(APPS_DEPS)
+UT_DEPS_app_parrot := $(APPS_DEPS)
+UT_DEPS_app_robot  := $(APPS_DEPS)
 UT_DEPS_sbuf       := sbuf
 UT_DEPS_peer       := peer addr block guard stats auth_jwt log
 UT_DEPS_sim_wav        := sim/wav

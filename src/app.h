@@ -6,7 +6,8 @@
  * and hands it to lws as the context's user pointer, so every callback
  * reaches it with app_from_wsi() -- no globals but the signal flags.
  * Who writes what:
- *   server.cpp    ctx, vhost, loop, protocols, the tick and shutdown state
+ *   server.cpp    ctx, vhost, loop, protocols, voice settings, the tick and
+ *                 shutdown state
  *   peer.cpp      conns (accept accounting); counts refusals into stats
  *   listener.cpp  listen (the --reuse-port sockets)
  *   tls_server.cpp tls (the live SSL_CTX, for SIGHUP)
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "replay.h"
 #include "stats.h"
+#include "voice.h"
 
 /* Connections accepted and not yet destroyed (peer.cpp). */
 struct app_conns {
@@ -62,6 +64,8 @@ struct app {
 	struct log_limit     bad_input_log;  /* malformed text / webhook bodies */
 	struct log_limit     limit_log;      /* calls closed by a per-call limit */
 	struct log_limit     block_log;      /* automatic blocks */
+	struct voice_opts    voice;          /* the apps' settings, from cfg */
+	const struct voice_app *start_app;   /* --app: where every call starts */
 
 	struct app_conns     conns;
 	struct app_listen    listen;

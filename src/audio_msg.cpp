@@ -1,7 +1,7 @@
 /*
  * audio_msg.cpp -- received fragment -> action; see audio_msg.h for the flow.
  *
- * Binary pieces go straight into the ring's open head slot (one copy, no
+ * Binary pieces go straight into the ring's receive slot (one copy, no
  * allocation: this is the audio hot path). Text is rare (a connected event,
  * a few DTMF digits): a message in one piece is parsed where lws left it, and
  * only a fragmented one costs a malloc for as long as it is open.
@@ -24,12 +24,9 @@ static enum audio_msg_action close_out(struct audio_msg_out *out, int code, cons
 static enum audio_msg_action on_binary(struct ring *r, const void *in, size_t len, int is_final,
 				       struct audio_msg_out *out)
 {
-	if (ring_append(r, (const uint8_t *)in, len))
+	if (ring_rx_append(r, (const uint8_t *)in, len))
 		return close_out(out, CLOSE_TOO_LARGE, "audio message larger than a ring slot");
-	if (!is_final)
-		return AUDIO_MSG_MORE;
-	ring_commit(r);
-	return AUDIO_MSG_FRAME;
+	return is_final ? AUDIO_MSG_FRAME : AUDIO_MSG_MORE;
 }
 
 static enum audio_msg_action on_text(struct audio_msg_text *t, const char *in, size_t len,

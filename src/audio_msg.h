@@ -4,8 +4,9 @@
  * lws hands RECEIVE callbacks a piece of a WebSocket message plus two facts
  * (binary or text, last piece or not). This module, with no lws and no
  * sockets, turns that into one action: binary pieces are appended into the
- * head slot of the connection's ring and committed as one frame when the
- * message ends; text pieces are handed back in place when the message is a
+ * receive slot of the connection's ring, and the message is announced as a
+ * frame when it ends (the voice app then echoes or consumes it, voice.h);
+ * text pieces are handed back in place when the message is a
  * single piece, or gathered into a buffer that exists only while a
  * fragmented text message is open. Oversized messages yield a close code.
  * ws_audio.cpp calls it from RECEIVE and does the I/O the action asks for;
@@ -28,7 +29,7 @@ struct audio_msg_text {
 
 enum audio_msg_action {
 	AUDIO_MSG_MORE = 0,  /* piece taken, message not complete */
-	AUDIO_MSG_FRAME,     /* a binary message was committed to the ring */
+	AUDIO_MSG_FRAME,     /* a binary message is complete in the ring's receive slot */
 	AUDIO_MSG_TEXT,      /* a whole text message: out->text, out->text_len */
 	AUDIO_MSG_CLOSE,     /* close the connection with out->close_code, out->why */
 };

@@ -15,10 +15,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "apps.h"
 #include "host.h"
 #include "secret.h"
 
-enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE, K_ORIGINS, K_CIDRS, K_BOOL, K_LOG_FORMAT };
+enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE, K_ORIGINS, K_CIDRS, K_BOOL, K_LOG_FORMAT, K_APP,
+	    K_TALK };
 
 struct opt {
 	const char *flag;     /* without the leading "--" */
@@ -52,8 +54,7 @@ static const struct opt opts[] = {
 	  "none; required unless VONAGE_SIGNATURE_SECRET is set", "file holding the signature secret" },
 	{ "application-id", "ID", "VONAGE_APPLICATION_ID", K_STR, F(application_id), 0, 0, NULL, "not checked",
 	  "the JWT's application_id must equal it" },
-	{ "talk-text", "TEXT", "TALK_TEXT", K_STR, F(talk_text), 0, 0,
-	  "Connecting you to the echo server. You will hear yourself.", NULL,
+	{ "talk-text", "TEXT", "TALK_TEXT", K_TALK, F(talk_text), 0, 0, NULL, "the app's own",
 	  "what the caller hears first (\"\" = no talk action)" },
 	{ "rate", "HZ", "AUDIO_RATE", K_RATE, F(rate), 0, 0, "24000", NULL, "8000, 16000 or 24000: the NCCO content-type" },
 	{ "ring-slots", "N", NULL, K_INT, F(ring_slots), 2, RING_SLOTS_MAX, "8", NULL, "frames buffered per call" },
@@ -69,6 +70,19 @@ static const struct opt opts[] = {
 	  "plain lines, or json: one JSON object per line" },
 	{ "event-loop", "L", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "libev", NULL,
 	  "libev (epoll), poll or libuv: the lws event-library plugin" },
+	/* voice apps (docs/apps.md) */
+	{ "app", "NAME", "APP", K_APP, F(app), 0, 0, "echo", NULL,
+	  "the voice app calls start in: echo, delay, parrot or robot" },
+	{ "echo-max-ms", "MS", "ECHO_MAX_MS", K_INT, F(echo_max_ms), 0, 60000, "160", NULL,
+	  "echo: most latency a burst may add; older frames are trimmed (0 = keep every frame)" },
+	{ "delay-ms", "MS", "DELAY_MS", K_INT, F(delay_ms), 20, 10000, "1000", NULL,
+	  "delay: how much later the caller hears themselves" },
+	{ "parrot-max-ms", "MS", "PARROT_MAX_MS", K_INT, F(parrot_max_ms), 1000, 60000, "10000", NULL,
+	  "parrot: longest recording played back" },
+	{ "parrot-level", "N", "PARROT_LEVEL", K_INT, F(parrot_level), 1, 32767, "1024", NULL,
+	  "parrot: a sample this loud or louder counts as voice (1/8 of a frame's samples make it voiced)" },
+	{ "dtmf-switch", NULL, "DTMF_SWITCH", K_BOOL, F(dtmf_switch), 0, 1, "1", NULL,
+	  "keys 1-4 switch a call to echo, delay, parrot, robot (--dtmf-switch=0: every digit goes to the app)" },
 	/* abuse limits; list options repeat (env: comma-separated) */
 	{ "allow-origin", "ORIGIN", "ALLOW_ORIGINS", K_ORIGINS, F(allow_origin), 0, CONFIG_ORIGINS_MAX, NULL, "none",
 	  "an Origin allowed to open /socket, repeatable; others get 403 (Vonage sends none)" },
@@ -271,6 +285,23 @@ static int set_value(struct config *c, const struct opt *o, const char *v, const
 			return -1;
 		}
 		return 0;
+	case K_APP:
+		if (!apps_find(v)) {
+			fail(err, errlen, "%s: '%s' is not an app: %s", origin, v, apps_names());
+			return -1;
+		}
+		snprintf(c->app, sizeof c->app, "%s", v);
+		return 0;
+	case K_TALK: {
+		size_t n = strlen(v);
+		if (n >= o->size) {
+			fail(err, errlen, "%s: value too long (max %zu bytes)", origin, o->size - 1);
+			return -1;
+		}
+		memcpy(field, v, n + 1);
+		c->talk_text_set = 1;
+		return 0;
+	}
 	case K_LOOP:
 		if (!strcmp(v, "poll"))
 			c->loop = LOOP_POLL;

@@ -37,6 +37,7 @@ struct config {
 	int      public_secure;              /* public_url scheme is https/wss */
 	char     from_number[64];            /* VONAGE_VIRTUAL_NUMBER */
 	char     talk_text[512];
+	int      talk_text_set;              /* given: it replaces the app's own talk text */
 	int      rate;                       /* 8000/16000/24000 for the NCCO content-type */
 	uint32_t ring_slots;                 /* frames buffered per call */
 	uint32_t slot_bytes;                 /* largest audio message accepted */
@@ -51,6 +52,14 @@ struct config {
 	enum log_format log_format;          /* plain (default) or json lines */
 	int      ping_s;                     /* WebSocket ping interval */
 	enum event_loop loop;
+
+	/* voice apps (docs/apps.md) */
+	char     app[16];                    /* the app every call starts in */
+	int      echo_max_ms;                /* echo: latency a burst may add, 0 = keep all */
+	int      delay_ms;                   /* delay: how late the caller hears themselves */
+	int      parrot_max_ms;              /* parrot: longest recording */
+	int      parrot_level;               /* parrot: a sample this loud counts as voice */
+	int      dtmf_switch;                /* digits 1-4 switch a call between the apps */
 
 	/* abuse limits (SECURITY.md says what each one stops) */
 	char     allow_origin[CONFIG_ORIGINS_MAX][CONFIG_ORIGIN_LEN]; /* Origins allowed to open audio */

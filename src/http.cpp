@@ -200,7 +200,9 @@ static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info 
 			    peer);
 		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "malformed Host header\n");
 	}
-	struct ncco_params np = { cfg->talk_text, cfg->from_number, uri, cfg->rate,
+	/* each app explains itself to the caller unless the operator says otherwise */
+	struct ncco_params np = { cfg->talk_text_set ? cfg->talk_text : app->start_app->talk_text,
+				  cfg->from_number, uri, cfg->rate,
 				  ci->uuid, ci->from, ci->to };
 	char *out = (char *)malloc(NCCO_MAX);
 	if (!out)

@@ -55,12 +55,27 @@ static void render(struct sbuf *o, const void *arg)
 	one(o, "calls_open", "gauge", "Audio WebSockets open now.", s->connections_open);
 	one(o, "calls_total", "counter", "Audio WebSockets accepted since start.", s->connections_total);
 	one(o, "frames_received_total", "counter", "Audio frames received from callers.", t.packets_received);
-	one(o, "frames_sent_total", "counter", "Audio frames echoed back to callers.", t.packets_sent);
+	one(o, "frames_sent_total", "counter", "Audio frames sent to callers (echoed or made by the app).",
+	    t.packets_sent);
 	one(o, "received_bytes_total", "counter", "Audio payload bytes received.", t.bytes_received);
 	one(o, "sent_bytes_total", "counter", "Audio payload bytes echoed back.", t.bytes_sent);
 	one(o, "frames_dropped_total", "counter",
-	    "Frames dropped because the caller did not read (oldest first).", t.frames_dropped);
+	    "Frames dropped: the caller did not read, or the app trimmed a burst (oldest first).",
+	    t.frames_dropped);
 	one(o, "events_received_total", "counter", "Event webhooks accepted.", s->events_received);
+
+	family(o, "calls_open_by_app", "gauge", "Audio WebSockets open now, by the voice app they are in.");
+	for (int i = 0; i < s->n_app_names; i++)
+		sbuf_printf(o, "caller_echo_calls_open_by_app{app=\"%s\"} %u\n", s->app_names[i],
+			    stats_calls_in_app(s, s->app_names[i]));
+	family(o, "commands_sent_total", "counter", "Commands the voice apps sent Vonage (clear, notify).");
+	sbuf_printf(o, "caller_echo_commands_sent_total{command=\"clear\"} %llu\n", (unsigned long long)t.clear_sent);
+	sbuf_printf(o, "caller_echo_commands_sent_total{command=\"notify\"} %llu\n", (unsigned long long)t.notify_sent);
+	family(o, "commands_answered_total", "counter",
+	       "Vonage's answers to those commands (websocket:cleared, websocket:notify).");
+	sbuf_printf(o, "caller_echo_commands_answered_total{command=\"clear\"} %llu\n", (unsigned long long)t.cleared);
+	sbuf_printf(o, "caller_echo_commands_answered_total{command=\"notify\"} %llu\n",
+		    (unsigned long long)t.notified);
 
 	family(o, "handshakes_refused_total", "counter", "WebSocket handshakes refused, by reason.");
 	for (int r = 1; r < REJECT__COUNT; r++)

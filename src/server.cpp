@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "apps.h"
 #include "http.h"
 #include "listener.h"
 #include "peer.h"
@@ -159,7 +160,19 @@ static int init_tables(struct app *app)
 	app->auth.leeway_s = cfg->jwt_leeway_s;
 	app->auth.application_id = cfg->application_id;
 	app->auth.issuer = "Vonage";
+	app->voice.echo_max_ms = cfg->echo_max_ms;
+	app->voice.delay_ms = cfg->delay_ms;
+	app->voice.parrot_max_ms = cfg->parrot_max_ms;
+	app->voice.parrot_level = cfg->parrot_level;
+	app->voice.dtmf_switch = cfg->dtmf_switch;
+	app->voice.default_rate = cfg->rate;
+	app->voice.slot_bytes = cfg->slot_bytes;
+	app->start_app = apps_find(cfg->app);
+	if (!app->start_app)
+		return -1;   /* config checked the name */
 	stats_init(&app->stats, time(NULL));
+	app->stats.app_names = apps_name_array();
+	app->stats.n_app_names = apps_switchable_n;
 	snprintf(app->stats.worker, sizeof app->stats.worker, "%s", cfg->worker_id);
 	app->stats.pid = (long)getpid();
 	app->reject_log.event = "handshake_refused";

@@ -44,6 +44,10 @@ static void add(struct stats_counters *to, const struct stats_counters *from)
 	to->packets_sent += from->packets_sent;
 	to->bytes_sent += from->bytes_sent;
 	to->frames_dropped += from->frames_dropped;
+	to->clear_sent += from->clear_sent;
+	to->notify_sent += from->notify_sent;
+	to->cleared += from->cleared;
+	to->notified += from->notified;
 }
 
 void stats_conn_close(struct stats *s, struct stats_conn *c)
@@ -245,7 +249,11 @@ static int add_counters(cJSON *o, const struct stats_counters *k)
 	       cJSON_AddNumberToObject(o, "bytes_received", (double)k->bytes_received) &&
 	       cJSON_AddNumberToObject(o, "packets_sent", (double)k->packets_sent) &&
 	       cJSON_AddNumberToObject(o, "bytes_sent", (double)k->bytes_sent) &&
-	       cJSON_AddNumberToObject(o, "frames_dropped", (double)k->frames_dropped);
+	       cJSON_AddNumberToObject(o, "frames_dropped", (double)k->frames_dropped) &&
+	       cJSON_AddNumberToObject(o, "clear_sent", (double)k->clear_sent) &&
+	       cJSON_AddNumberToObject(o, "notify_sent", (double)k->notify_sent) &&
+	       cJSON_AddNumberToObject(o, "cleared", (double)k->cleared) &&
+	       cJSON_AddNumberToObject(o, "notified", (double)k->notified);
 }
 
 static int add_conn(cJSON *arr, const struct stats_conn *c, time_t now)
@@ -265,6 +273,7 @@ static int add_conn(cJSON *arr, const struct stats_conn *c, time_t now)
 	       cJSON_AddStringToObject(o, "last_dtmf", digit) &&
 	       cJSON_AddNumberToObject(o, "invalid_messages", c->invalid_messages) &&
 	       cJSON_AddStringToObject(o, "from", c->from) &&
+	       cJSON_AddStringToObject(o, "app", c->app ? c->app : "") &&
 	       cJSON_AddNumberToObject(o, "duration_s", now > c->connected_at ? (double)(now - c->connected_at) : 0);
 }
 
@@ -387,6 +396,26 @@ static int add_operator_view(cJSON *root, const struct stats *s, time_t now)
 	return 1;
 }
 
+uint32_t stats_calls_in_app(const struct stats *s, const char *name)
+{
+	uint32_t n = 0;
+
+	for (const struct stats_conn *c = s->head; c; c = c->next)
+		n += c->app && !strcmp(c->app, name);
+	return n;
+}
+
+/* open calls by app, every known app listed (0 included) */
+static int add_calls_by_app(cJSON *root, const struct stats *s)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, "calls_by_app");
+
+	for (int i = 0; o && i < s->n_app_names; i++)
+		if (!cJSON_AddNumberToObject(o, s->app_names[i], stats_calls_in_app(s, s->app_names[i])))
+			return 0;
+	return o != NULL;
+}
+
 char *stats_render_json(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len)
 {
 	struct stats_counters tot;
@@ -404,7 +433,7 @@ char *stats_render_json(const struct stats *s, const struct block_table *blocks,
 	ok = ok && (t = cJSON_AddObjectToObject(root, "totals")) && add_counters(t, &tot) &&
 	     cJSON_AddNumberToObject(t, "connections_open", s->connections_open) &&
 	     cJSON_AddNumberToObject(t, "connections_total", (double)s->connections_total) &&
-	     (rej = cJSON_AddObjectToObject(root, "rejected"));
+	     add_calls_by_app(root, s) && (rej = cJSON_AddObjectToObject(root, "rejected"));
 	for (int r = 1; ok && r < REJECT__COUNT; r++)
 		ok = cJSON_AddNumberToObject(rej, stats_reject_str(r), (double)s->rejected[r]) != NULL;
 	ok = ok && cJSON_AddNumberToObject(root, "events_received", (double)s->events_received) &&

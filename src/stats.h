@@ -27,6 +27,8 @@ struct stats_counters {
 	uint64_t packets_received, bytes_received;
 	uint64_t packets_sent, bytes_sent;
 	uint64_t frames_dropped;
+	/* voice-app commands sent to Vonage, and Vonage's answers */
+	uint64_t clear_sent, notify_sent, cleared, notified;
 };
 
 struct stats_conn {
@@ -41,6 +43,7 @@ struct stats_conn {
 	uint32_t dtmf_count;
 	uint32_t invalid_messages;
 	char     last_dtmf;                /* 0 = none yet */
+	const char *app;                   /* the voice app the call is in now (a static name) */
 };
 
 /*
@@ -122,6 +125,8 @@ struct stats {
 	uint64_t events_received;         /* event webhooks accepted */
 	uint64_t next_id;
 	struct stats_conn *head;
+	const char *const *app_names;     /* every app a call can be in, for calls by app */
+	int      n_app_names;
 
 	uint64_t events_by_status[EV__COUNT];
 	struct stats_event recent[STATS_RECENT_EVENTS]; /* ring, newest at recent_head - 1 */
@@ -149,6 +154,9 @@ void stats_conn_open(struct stats *s, struct stats_conn *c, const char *remote, 
 
 /* Fold c's counters into the closed totals and unlink it. Idempotent. */
 void stats_conn_close(struct stats *s, struct stats_conn *c);
+
+/* Open calls whose app is name. */
+uint32_t stats_calls_in_app(const struct stats *s, const char *name);
 
 /* closed + every open connection. */
 void stats_totals(const struct stats *s, struct stats_counters *out);

@@ -40,7 +40,7 @@ const char stats_page_script[] =
 	"  var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, x = s % 60;\n"
 	"  return h ? h + \"h\" + two(m) + \"m\" + two(x) + \"s\" : m ? m + \"m\" + two(x) + \"s\" : x + \"s\";\n"
 	"}\n"
-	"var CALL = [[\"uuid\", 0, 1], [\"from\", 0, 1], [\"remote\", 0, 1],\n"
+	"var CALL = [[\"uuid\", 0, 1], [\"from\", 0, 1], [\"remote\", 0, 1], [\"app\", 0, 1],\n"
 	"  [\"duration_s\", function (c) { return dur(c.duration_s); }], [\"content_type\", 0, 1],\n"
 	"  [\"packets_received\"], [\"bytes_received\"], [\"packets_sent\"], [\"bytes_sent\"],\n"
 	"  [\"frames_dropped\"], [\"last_dtmf\"]];\n"
@@ -203,6 +203,10 @@ static void render_summary(struct sbuf *b, const struct stats *s, time_t now)
 	summary_num(b, "Packets out", "packets_sent", t.packets_sent);
 	summary_num(b, "Bytes out", "bytes_sent", t.bytes_sent);
 	summary_num(b, "Frames dropped", "frames_dropped", t.frames_dropped);
+	summary_num(b, "Clear sent", "clear_sent", t.clear_sent);
+	summary_num(b, "Cleared (Vonage)", "cleared", t.cleared);
+	summary_num(b, "Notify sent", "notify_sent", t.notify_sent);
+	summary_num(b, "Notified (Vonage)", "notified", t.notified);
 	summary_num(b, "Event webhooks", "events_received", s->events_received);
 	summary_row(b, "Uptime", "uptime_s", up);
 	summary_row(b, "Version", "version", CALLER_ECHO_VERSION);
@@ -249,7 +253,8 @@ static void render_calls(struct sbuf *b, const struct stats *s, time_t now)
 	sbuf_printf(b, "<h2 id=\"h-calls\">Open calls</h2><div class=\"wrap\"><table aria-labelledby=\"h-calls\">"
 		     "<caption>One row per audio WebSocket, newest first</caption><thead><tr>"
 		     "<th scope=\"col\" class=\"l\">Call uuid</th><th scope=\"col\" class=\"l\">Caller</th>"
-		     "<th scope=\"col\" class=\"l\">Client address</th><th scope=\"col\">Duration</th>"
+		     "<th scope=\"col\" class=\"l\">Client address</th><th scope=\"col\" class=\"l\">App</th>"
+		     "<th scope=\"col\">Duration</th>"
 		     "<th scope=\"col\" class=\"l\">Audio format</th><th scope=\"col\">Packets in</th>"
 		     "<th scope=\"col\">Bytes in</th><th scope=\"col\">Packets out</th>"
 		     "<th scope=\"col\">Bytes out</th><th scope=\"col\">Dropped</th>"
@@ -262,6 +267,7 @@ static void render_calls(struct sbuf *b, const struct stats *s, time_t now)
 		cell_str(b, "uuid", c->uuid);
 		cell_str(b, "from", c->from);
 		cell_str(b, "remote", c->remote);
+		cell_str(b, "app", c->app ? c->app : "");
 		sbuf_printf(b, "<td data-k=\"duration_s\">%s</td>", dur);
 		cell_str(b, "content_type", c->content_type);
 		cell_num(b, "packets_received", c->c.packets_received);
@@ -272,7 +278,7 @@ static void render_calls(struct sbuf *b, const struct stats *s, time_t now)
 		sbuf_printf(b, "<td data-k=\"last_dtmf\">%s</td></tr>\n", digit[0] ? digit : "-");
 	}
 	if (!s->head)
-		sbuf_printf(b, "<tr><td colspan=\"11\" class=\"l\">No open calls</td></tr>");
+		sbuf_printf(b, "<tr><td colspan=\"12\" class=\"l\">No open calls</td></tr>");
 	sbuf_printf(b, "</tbody></table></div>\n");
 }
 

@@ -101,18 +101,46 @@ enum ws_event_type vonage_msg_parse_ws(const char *buf, size_t len, struct ws_ev
 		ev->rate = parse_rate(ct);
 		copy_str(ev->uuid, sizeof ev->uuid, str_item(j, "uuid"));
 		copy_str(ev->from, sizeof ev->from, str_item(j, "from"));
+		copy_str(ev->to, sizeof ev->to, str_item(j, "to"));
 	} else if (!strcmp(name, "websocket:dtmf")) {
 		ev->type = WS_EV_DTMF;
 		ev->digit = parse_digit(str_item(j, "digit"));
 	} else if (!strcmp(name, "websocket:cleared")) {
 		ev->type = WS_EV_CLEARED;
 	} else if (!strcmp(name, "websocket:notify")) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "payload");
 		ev->type = WS_EV_NOTIFY;
+		/* +5: cJSON's own size estimate may overshoot by that much (cJSON.h) */
+		char tmp[VONAGE_PAYLOAD_MAX + 5];
+		if (cJSON_IsObject(p) && cJSON_PrintPreallocated((cJSON *)p, tmp, sizeof tmp, 0) &&
+		    strlen(tmp) < sizeof ev->payload)
+			memcpy(ev->payload, tmp, strlen(tmp) + 1);
 	} else {
 		ev->type = WS_EV_UNKNOWN;
 	}
 	cJSON_Delete(j);
 	return ev->type;
+}
+
+int vonage_msg_notify(char *out, size_t cap, const char *payload_json, size_t len)
+{
+	cJSON *p = parse_exact(payload_json, len);
+	cJSON *cmd = cJSON_IsObject(p) ? cJSON_CreateObject() : NULL;
+	int n = -1;
+
+	if (cmd && cJSON_AddStringToObject(cmd, "action", "notify")) {
+		cJSON_AddItemToObject(cmd, "payload", p);   /* cmd owns it now */
+		p = NULL;
+		/* print into a margin, then check it fits: cJSON may overestimate by 5 */
+		char tmp[VONAGE_PAYLOAD_MAX + 64];
+		if (cJSON_PrintPreallocated(cmd, tmp, sizeof tmp, 0) && strlen(tmp) < cap) {
+			n = (int)strlen(tmp);
+			memcpy(out, tmp, (size_t)n + 1);
+		}
+	}
+	cJSON_Delete(p);
+	cJSON_Delete(cmd);
+	return n;
 }
 
 int vonage_msg_parse_event_webhook(const char *buf, size_t len, struct hook_event *ev)

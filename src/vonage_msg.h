@@ -9,7 +9,8 @@
  * Both parsers copy the few fields we use into fixed buffers, sanitised to
  * printable ASCII (they end up in logs and on the stats page), and free the
  * cJSON tree before returning. Nothing here is on the audio path: text frames
- * are rare (one connected event, a few DTMF digits).
+ * are rare (one connected event, a few DTMF digits). It also builds the
+ * one command with a variable part that we send back: notify.
  */
 #pragma once
 #include <stddef.h>
@@ -17,6 +18,10 @@
 #define VONAGE_UUID_MAX 64
 #define VONAGE_CTYPE_MAX 40
 #define VONAGE_NAME_MAX 40
+#define VONAGE_PAYLOAD_MAX 256   /* a notify payload, printed compactly */
+
+/* The two commands an app may send Vonage (reference.md A.5). */
+#define VONAGE_CLEAR "{\"action\":\"clear\"}"
 
 enum ws_event_type {
 	WS_EV_INVALID = 0,   /* not JSON, not an object, or no string "event" */
@@ -34,11 +39,22 @@ struct ws_event {
 	int  rate;                           /* connected: 8000/16000/24000, 0 if not L16 */
 	char uuid[VONAGE_UUID_MAX];          /* connected: top-level "uuid" (NCCO header) */
 	char from[VONAGE_UUID_MAX];          /* connected: top-level "from" (NCCO header) */
+	char to[VONAGE_UUID_MAX];            /* connected: top-level "to" (NCCO header) */
 	char digit;                          /* dtmf: '0'-'9','*','#','A'-'D'; 0 if bad */
+	/* notify: the "payload" object as compact JSON, "" when absent, not an
+	 * object, or longer than VONAGE_PAYLOAD_MAX - 1 (not sanitised: JSON) */
+	char payload[VONAGE_PAYLOAD_MAX];
 };
 
 /* Parse one text message. Always fills *ev; returns ev->type. */
 enum ws_event_type vonage_msg_parse_ws(const char *buf, size_t len, struct ws_event *ev);
+
+/*
+ * Build {"action":"notify","payload":P} into out (NUL-terminated) from
+ * payload_json, which must be one JSON object. Returns the length, or -1
+ * when the payload is not an object or the command does not fit cap.
+ */
+int vonage_msg_notify(char *out, size_t cap, const char *payload_json, size_t len);
 
 struct hook_event {
 	char status[VONAGE_NAME_MAX];   /* "" if absent */

@@ -1,25 +1,27 @@
 /*
- * ws_audio.cpp -- the audio WebSocket that Vonage opens after our NCCO.
+ * ws_audio.cpp -- the audio WebSocket that Vonage opens after our NCCO: the
+ * transport under the voice apps (voice.h).
  *
  * Handshake: HTTP_CONFIRM_UPGRADE checks the client address's limits
  * (guard), path, Origin, capacity, the Authorization JWT (auth_jwt) and its
  * jti (replay) and refuses with an HTTP status before the 101 -- an
  * unauthenticated client never gets a WebSocket.
- * Data: RECEIVE hands each fragment to audio_msg, which appends binary ones
- * into the head slot of pss->ring (one copy, no malloc) and commits the
- * frame when the message ends; the
- * connection then goes on the vhost's flush list (lws per-vhost data, an
- * lws_dll2 list), and at the end of the
- * event-loop pass flush_all_cb sends each listed connection's frames
- * straight from their slots (the slot's headroom is lws's LWS_PRE), corked
+ * In: RECEIVE hands each fragment to audio_msg, which appends binary ones
+ * into the receive slot of pss->ring (one copy, no malloc); a complete
+ * frame goes to the call's voice app (voice_frame), which echoes it (the
+ * slot joins the send queue), or uses it and sends audio of its own. Text
+ * messages are small JSON events: parsed here (stats, logs) and handed to
+ * the app (voice_event_in). Apps that pace their output get a 20 ms tick
+ * from one per-vhost timer (tick_all_cb).
+ * Out: whenever the app queues something the connection goes on the
+ * vhost's flush list (lws per-vhost data, an lws_dll2 list), and at the end
+ * of the event-loop pass flush_all_cb sends each listed connection's queue
+ * straight from its slots (the slot's headroom is lws's LWS_PRE), corked
  * into one TCP segment when there are several. Only when lws still holds
- * unsent bytes for a socket (the peer is not reading) do frames wait for
- * WRITEABLE, one lws_write per callback. If the ring fills meanwhile, the
+ * unsent bytes for a socket (the peer is not reading) do messages wait for
+ * WRITEABLE, one lws_write per callback. If the queue fills meanwhile, the
  * oldest frame is dropped and counted: the caller hears a 20 ms gap instead
  * of ever-growing latency.
- * Text messages are small JSON events; audio_msg hands unfragmented ones
- * back in place and gathers fragmented ones in a buffer that exists only
- * until the message completes.
  */
 #include "ws_audio.h"
 
@@ -31,12 +33,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "apps.h"
 #include "audio_msg.h"
 #include "call.h"
 #include "vonage_msg.h"
 #include "ring.h"
 #include "app.h"
 #include "peer.h"
+#include "voice.h"
 
 static_assert(RING_HEADROOM >= LWS_PRE, "ring headroom must fit lws's LWS_PRE");
 
@@ -59,7 +63,12 @@ struct audio_vhd {
 	lws_dll2_owner_t       flush;       /* struct audio_pss, by flush_link */
 	lws_sorted_usec_list_t flush_sul;
 	int                    flush_scheduled;
+	lws_dll2_owner_t       tickers;     /* calls whose app wants a 20 ms tick, by tick_link */
+	lws_sorted_usec_list_t tick_sul;
+	int                    tick_scheduled;
 };
+
+#define APP_TICK_US (VOICE_FRAME_MS * 1000)
 
 struct audio_pss {
 	struct stats_conn st;
@@ -71,6 +80,8 @@ struct audio_pss {
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
 	struct call       call;        /* rate cap, idle, pending close, close counted (call.h) */
 	struct addr       client;      /* counted in app->guard while opened */
+	lws_dll2_t        tick_link;   /* on vhd->tickers while the app wants ticks */
+	struct voice_call voice;       /* the app's view of the call and its state (voice.h) */
 	alignas(8) uint8_t ring_storage[]; /* ring_storage_size(slots, slot_bytes) */
 };
 
@@ -318,6 +329,90 @@ static int close_with(struct lws *wsi, struct audio_pss *pss, enum lws_close_sta
 	return -1;
 }
 
+/* ---- the voice app's transport (voice.h) ---------------------------------- */
+
+static void flush_enqueue(struct audio_pss *pss);
+static void ask_close(struct audio_pss *pss);
+static void tick_all_cb(lws_sorted_usec_list_t *sul);
+
+/*
+ * Something was queued. Steady state: lws holds no unsent bytes for this
+ * socket, so the kernel almost surely has room. Send at the end of this
+ * loop pass instead of asking for WRITEABLE: that round trip (epoll
+ * interest on, a wakeup, interest off) cost more than the send itself, and
+ * sending after all of the pass's reads lets several frames of one socket
+ * share a segment (docs/benchmarks.md). A socket with bytes stuck in lws,
+ * or shutting down, takes the WRITEABLE path, which keeps order and never
+ * writes over buffered bytes.
+ */
+static void tp_kick(void *arg)
+{
+	struct audio_pss *pss = (struct audio_pss *)arg;
+	struct lws *wsi = pss->wsi;
+
+	if (!lws_partial_buffered(wsi) && !app_from_wsi(wsi)->shutting_down)
+		flush_enqueue(pss);
+	else
+		lws_callback_on_writable(wsi);
+}
+
+static void tp_hangup(void *arg, int code, const char *why)
+{
+	struct audio_pss *pss = (struct audio_pss *)arg;
+
+	if (call_ask_close(&pss->call, code, why))
+		ask_close(pss);
+}
+
+static void tp_ticking(void *arg, int on)
+{
+	struct audio_pss *pss = (struct audio_pss *)arg;
+	struct audio_vhd *vhd = pss->vhd;
+
+	if (!on) {
+		lws_dll2_remove(&pss->tick_link);
+		return;
+	}
+	if (lws_dll2_is_detached(&pss->tick_link))
+		lws_dll2_add_tail(&pss->tick_link, &vhd->tickers);
+	if (!vhd->tick_scheduled) {
+		vhd->tick_scheduled = 1;
+		lws_sul_schedule(vhd->ctx, 0, &vhd->tick_sul, tick_all_cb, APP_TICK_US);
+	}
+}
+
+static const struct voice_transport transport = { tp_kick, tp_hangup, tp_ticking };
+
+/* The app's counters into the stats row (a few stores; the page reads them). */
+static void sync_stats(struct audio_pss *pss)
+{
+	pss->st.c.frames_dropped = pss->ring.dropped;
+	pss->st.c.clear_sent = pss->voice.n.clear_sent;
+	pss->st.c.notify_sent = pss->voice.n.notify_sent;
+	pss->st.c.cleared = pss->voice.n.cleared;
+	pss->st.c.notified = pss->voice.n.notified;
+	pss->st.app = pss->voice.app->name;
+}
+
+/* Every 20 ms while some call's app paces its own output. */
+static void tick_all_cb(lws_sorted_usec_list_t *sul)
+{
+	struct audio_vhd *vhd = lws_container_of(sul, struct audio_vhd, tick_sul);
+	uint64_t now = (uint64_t)lws_now_usecs();
+
+	vhd->tick_scheduled = 0;
+	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, vhd->tickers.head) {
+		struct audio_pss *pss = lws_container_of(d, struct audio_pss, tick_link);
+		pss->voice.now_us = now;
+		voice_tick(&pss->voice);
+		sync_stats(pss);
+	} lws_end_foreach_dll_safe(d, d1);
+	if (vhd->tickers.count) {
+		vhd->tick_scheduled = 1;
+		lws_sul_schedule(vhd->ctx, 0, &vhd->tick_sul, tick_all_cb, APP_TICK_US);
+	}
+}
+
 static int on_established(struct lws *wsi, struct audio_pss *pss)
 {
 	struct app *app = app_from_wsi(wsi);
@@ -335,6 +430,9 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	pss->opened = 1;
 	pss->wsi = wsi;
 	pss->vhd = (struct audio_vhd *)lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
+	voice_init(&pss->voice, &pss->ring, &transport, pss, &app->voice, app->start_app, apps_switchable,
+		   apps_switchable_n, pss->st.id);
+	pss->st.app = app->start_app->name;
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("remote", peer),
 					LOG_NUM("open", app->stats.connections_open) };
 	LOG_FIELDS(LOG_INFO, "call_open", lf, "call %llu: WebSocket open from %s (%u open)",
@@ -389,8 +487,11 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 		pss->st.invalid_messages++;
 		log_limited(&app->bad_input_log, time(NULL), "call %llu: text message is not a JSON event (%zu bytes)",
 			    (unsigned long long)pss->st.id, len);
-		break;
+		return;
 	}
+	pss->voice.now_us = (uint64_t)lws_now_usecs();
+	voice_event_in(&pss->voice, &ev, msg, len);
+	sync_stats(pss);
 }
 
 static int on_text(struct lws *wsi, struct audio_pss *pss, const char *in, size_t len, int final)
@@ -410,10 +511,11 @@ static int on_text(struct lws *wsi, struct audio_pss *pss, const char *in, size_
 }
 
 /*
- * Send the oldest frame straight from its slot and count it. lws_write needs
- * LWS_PRE bytes before the payload: that is the slot's headroom. If the
- * kernel takes only part, lws keeps the rest and holds back WRITEABLE until
- * it has flushed it.
+ * Send the oldest queued message straight from its slot and count it (audio
+ * frames as packets; commands are counted by the app's seam). lws_write
+ * needs LWS_PRE bytes before the payload: that is the slot's headroom. If
+ * the kernel takes only part, lws keeps the rest and holds back WRITEABLE
+ * until it has flushed it.
  */
 static int send_oldest(struct lws *wsi, struct audio_pss *pss)
 {
@@ -421,10 +523,13 @@ static int send_oldest(struct lws *wsi, struct audio_pss *pss)
 
 	if (!s)
 		return 0;
-	if (lws_write(wsi, s->buf + RING_HEADROOM, s->len, LWS_WRITE_BINARY) < (int)s->len)
+	if (lws_write(wsi, s->buf + RING_HEADROOM, s->len, s->text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) <
+	    (int)s->len)
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "write failed");
-	pss->st.c.packets_sent++;
-	pss->st.c.bytes_sent += s->len;
+	if (!s->text) {
+		pss->st.c.packets_sent++;
+		pss->st.c.bytes_sent += s->len;
+	}
 	ring_pop(&pss->ring);
 	return 0;
 }
@@ -486,28 +591,15 @@ static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, siz
 	struct audio_msg_out out;
 	enum audio_msg_action a = audio_msg_receive(&pss->ring, &pss->text, in, len, 1, final, &out);
 
-	pss->st.c.frames_dropped = pss->ring.dropped;
 	if (a == AUDIO_MSG_CLOSE)
 		return close_with(wsi, pss, (enum lws_close_status)out.close_code, out.why);
 	pss->st.c.bytes_received += len;
 	if (a != AUDIO_MSG_FRAME)
 		return 0;
 	pss->st.c.packets_received++;
-	/*
-	 * Steady state: lws holds no unsent bytes for this socket, so the kernel
-	 * almost surely has room. Send at the end of this loop pass instead of
-	 * asking for WRITEABLE: that round trip (epoll interest on, a wakeup,
-	 * interest off) cost more than the send itself, and sending after all
-	 * of the pass's reads lets several frames of one socket share a segment
-	 * (docs/benchmarks.md). A socket with bytes stuck in lws, or shutting
-	 * down, takes the WRITEABLE path, which keeps order and never writes
-	 * over buffered bytes.
-	 */
-	if (!lws_partial_buffered(wsi) && !app_from_wsi(wsi)->shutting_down) {
-		flush_enqueue(pss);
-		return 0;
-	}
-	lws_callback_on_writable(wsi);
+	pss->voice.now_us = (uint64_t)lws_now_usecs();
+	voice_frame(&pss->voice);   /* the app echoes it (tp_kick) or uses it */
+	sync_stats(pss);
 	return 0;
 }
 
@@ -555,8 +647,11 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 
 	audio_msg_text_release(&pss->text);
 	lws_dll2_remove(&pss->flush_link);   /* a no-op when not listed */
+	lws_dll2_remove(&pss->tick_link);
 	if (!pss->opened)
 		return;
+	voice_close(&pss->voice);
+	sync_stats(pss);
 	guard_call_close(&app->guard, &pss->client);
 	if (call_count_close(&pss->call))   /* no close frame either way: the TCP connection just ended */
 		stats_close_record(&app->stats, CLOSE_BY_PEER, 1006);
@@ -686,8 +781,10 @@ int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 	case LWS_CALLBACK_PROTOCOL_DESTROY: {
 		struct audio_vhd *vhd = (struct audio_vhd *)lws_protocol_vh_priv_get(lws_get_vhost(wsi),
 										     lws_get_protocol(wsi));
-		if (vhd)
+		if (vhd) {
 			lws_sul_cancel(&vhd->flush_sul);
+			lws_sul_cancel(&vhd->tick_sul);
+		}
 		return 0;
 	}
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return ws_audio_confirm_upgrade(wsi, (const char *)in);

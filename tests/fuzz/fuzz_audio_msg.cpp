@@ -6,13 +6,16 @@
  * Input: byte 0 -> ring slots (1..8), bytes 1-2 -> slot_bytes (1..1200),
  * then operations, each a control byte c and a length byte l:
  *   c & 3 == 0 binary piece, 1 text piece, 2 pop the oldest frame (the
- *   writer sent it), 3 pop all; c & 4: final piece; length =
- *   l | ((c >> 3) & 31) << 8 (0..8191), its bytes follow (fewer if the
+ *   writer sent it), 3 pop all; c & 4: final piece; c & 0x80: when the
+ *   piece completes a binary message, the app echoes it (the receive slot
+ *   is queued), else it consumes it (the slot is reused); length =
+ *   l | ((c >> 3) & 15) << 8 (0..4095), its bytes follow (fewer if the
  *   input ends).
  * The sequence ends at the first CLOSE, as the connection would.
  * Checks after every step: the returned action is the model's; the ring's
- * count, dropped counter and open-slot length are the model's; every
- * committed frame has the model's length and bytes, oldest first; a whole
+ * count, dropped counter and receive-slot length are the model's; every
+ * queued frame has the model's length and bytes, oldest first, and a
+ * completed message sits whole in the receive slot; a whole
  * text message is the concatenation of its pieces (in place when it came in
  * one piece); bytes are conserved (committed = sent + dropped + waiting).
  * The storage is malloc'd at its exact size, so ASan sees any overflow, and
@@ -33,7 +36,6 @@ struct model {
 	uint64_t dropped;
 	uint8_t  pend[M_BYTES];
 	uint32_t pend_len;
-	int      pending;
 	char     text[AUDIO_MSG_TEXT_MAX];
 	uint32_t tlen;
 	int      tactive;
@@ -51,31 +53,13 @@ static void model_pop(struct model *m, uint64_t *counter)
 static enum audio_msg_action model_rx(struct model *m, const uint8_t *in, size_t len, int bin, int fin)
 {
 	if (bin) {
-		if (!m->pending) {
-			if (m->count == m->slots) {
-				model_pop(m, &m->dropped_bytes);
-				m->dropped++;
-			}
-			m->pending = 1;
-			m->pend_len = 0;
-		}
 		if (m->pend_len + len > m->slot_bytes) {
-			m->pending = 0;
 			m->pend_len = 0;
 			return AUDIO_MSG_CLOSE;
 		}
 		memcpy(m->pend + m->pend_len, in, len);
 		m->pend_len += (uint32_t)len;
-		if (!fin)
-			return AUDIO_MSG_MORE;
-		uint32_t head = (m->tail + m->count) % m->slots;
-		memcpy(m->frame[head], m->pend, m->pend_len);
-		m->flen[head] = m->pend_len;
-		m->count++;
-		m->committed_bytes += m->pend_len;
-		m->pending = 0;
-		m->pend_len = 0;
-		return AUDIO_MSG_FRAME;
+		return fin ? AUDIO_MSG_FRAME : AUDIO_MSG_MORE;
 	}
 	if (!m->tactive && fin)
 		return len > AUDIO_MSG_TEXT_MAX ? AUDIO_MSG_CLOSE : AUDIO_MSG_TEXT;
@@ -87,18 +71,34 @@ static enum audio_msg_action model_rx(struct model *m, const uint8_t *in, size_t
 	return fin ? AUDIO_MSG_TEXT : AUDIO_MSG_MORE;
 }
 
+/* The app echoed the message: it becomes the newest queued frame. */
+static void model_commit(struct model *m)
+{
+	if (m->count == m->slots) {
+		model_pop(m, &m->dropped_bytes);
+		m->dropped++;
+	}
+	uint32_t head = (m->tail + m->count) % m->slots;
+	memcpy(m->frame[head], m->pend, m->pend_len);
+	m->flen[head] = m->pend_len;
+	m->count++;
+	m->committed_bytes += m->pend_len;
+	m->pend_len = 0;
+}
+
 static void check_state(struct ring *r, struct audio_msg_text *t, const struct model *m)
 {
 	uint64_t waiting = 0;
 
 	FUZZ_CHECK(ring_count(r) == m->count && r->count <= r->slots);
 	FUZZ_CHECK(r->dropped == m->dropped);
-	FUZZ_CHECK(!!r->pending == m->pending && r->pending_len == m->pend_len);
-	FUZZ_CHECK(r->pending_len <= r->slot_bytes);
-	FUZZ_CHECK(r->head == (r->tail + r->count) % r->slots && r->tail < r->slots);
+	FUZZ_CHECK(ring_rx_len(r) == m->pend_len && ring_rx_len(r) <= r->slot_bytes);
+	FUZZ_CHECK(!memcmp(ring_rx_data(r), m->pend, m->pend_len));
+	FUZZ_CHECK(r->count + r->nfree == r->slots && !ring_queued(r, r->count));
 	for (uint32_t i = 0; i < m->count; i++) {
-		uint32_t mi = (m->tail + i) % m->slots, ri = (r->tail + i) % r->slots;
-		const struct ring_slot *s = (const struct ring_slot *)(r->storage + (size_t)ri * r->stride);
+		uint32_t mi = (m->tail + i) % m->slots;
+		const struct ring_slot *s = ring_queued(r, i);
+		FUZZ_CHECK(s && !s->text);
 		FUZZ_CHECK(s->len == m->flen[mi] && s->len <= r->slot_bytes);
 		FUZZ_CHECK(!memcmp(s->buf + RING_HEADROOM, m->frame[mi], s->len));
 		waiting += s->len;
@@ -150,7 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_state(&r, &t, &m);
 			continue;
 		}
-		size_t len = (size_t)l | (size_t)((c >> 3) & 31) << 8;
+		size_t len = (size_t)l | (size_t)((c >> 3) & 15) << 8;
 		if (len > size - i)
 			len = size - i;
 		/* an exactly sized copy, as lws's rx buffer ends where the piece does */
@@ -168,6 +168,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_state(&r, &t, &m);
 			free(piece);
 			break;
+		}
+		if (got == AUDIO_MSG_FRAME) {
+			check_state(&r, &t, &m);   /* the whole message, in the receive slot */
+			if (c & 0x80) {
+				ring_rx_commit(&r);
+				model_commit(&m);
+			} else {
+				ring_rx_reset(&r);
+				m.pend_len = 0;
+			}
 		}
 		if (got == AUDIO_MSG_TEXT) {
 			if (!m.tactive) {

@@ -198,11 +198,19 @@ class Server:
     are added to a scrubbed environment. secret (bytes/str) replaces the
     random one (48 printable bytes). Readiness = one successful GET /healthz (the poll only
     retries refused connects, so a ready server sees exactly one request).
+
+    The suite's clients mostly send audio faster than real time (to test
+    thousands of frames in seconds), which the echo app's burst policy
+    would trim (app_echo.cpp): unless a test asks for realtime=True or sets
+    --echo-max-ms itself, the server runs with --echo-max-ms 0 (keep every
+    frame). The burst tests and paced calls run with the default policy.
     """
 
     def __init__(self, args=None, env=None, tls=False, secret=None, start_timeout=5.0,
-                 secret_via="file", port=None, binary=None, runner=None):
+                 secret_via="file", port=None, binary=None, runner=None, realtime=False):
         self.args = list(args or [])
+        if not realtime and not any(a.startswith("--echo-max-ms") for a in self.args):
+            self.args = ["--echo-max-ms", "0"] + self.args
         self.secret_via = secret_via    # "file": --secret-file; "env": VONAGE_SIGNATURE_SECRET
         self.env = dict(env or {})
         self.tls = tls

@@ -26,7 +26,8 @@ from harness import (APPLICATION_ID, BIN, Server, bearer, clean_env, curl, free_
 FRAME = 960   # 20 ms at 24 kHz, 16-bit mono
 CONN_KEYS = {"id", "remote", "uuid", "content_type", "connected_at", "packets_received",
              "bytes_received", "packets_sent", "bytes_sent", "frames_dropped", "dtmf_count",
-             "last_dtmf", "invalid_messages", "from", "duration_s"}
+             "last_dtmf", "invalid_messages", "from", "duration_s", "app", "clear_sent", "notify_sent",
+             "cleared", "notified"}
 ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 
 
@@ -209,7 +210,8 @@ class ValidCall(WsCase):
             self.assertEqual(d["totals"], {"packets_received": 80, "bytes_received": 50 * 960 + 30 * 640,
                                            "packets_sent": 80, "bytes_sent": 50 * 960 + 30 * 640,
                                            "frames_dropped": 0, "connections_open": 0,
-                                           "connections_total": 2})
+                                           "connections_total": 2, "clear_sent": 0, "notify_sent": 0,
+                                           "cleared": 0, "notified": 0})
 
     def test_wss_call(self):
         with Server(tls=True) as srv:
@@ -824,8 +826,9 @@ class ConfigErrors(unittest.TestCase):
         server says so once and serves on poll."""
         plugin = "/usr/lib/x86_64-linux-gnu/libwebsockets-evlib_ev.so"
         port = free_port()
-        script = ("mount --bind /dev/null %s && exec %s --listen 127.0.0.1 --port %d --secret-file %s"
-                  % (plugin, BIN, port, self.secret_file))
+        # --echo-max-ms 0: the client sends its 20 frames at once (harness.Server's default too)
+        script = ("mount --bind /dev/null %s && exec %s --listen 127.0.0.1 --port %d --secret-file %s "
+                  "--echo-max-ms 0" % (plugin, BIN, port, self.secret_file))
         p = subprocess.Popen(["unshare", "--mount", "--map-root-user", "sh", "-c", script], env=clean_env(),
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
