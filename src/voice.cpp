@@ -268,6 +268,8 @@ int voice_switch(struct voice_call *c, const struct voice_app *app)
 
 	if (c->hung_up)
 		return -1;
+	if (app == c->app && c->opened)
+		return 0;   /* already there: a repeated key changes nothing */
 	/* what the old app queued here and at Vonage is not the new app's to play */
 	voice_clear(c);
 	close_app(c);

@@ -88,7 +88,7 @@ class StatsPageBrowserTest(unittest.TestCase):
             s, _, _ = curl([srv.base + "/webhooks/events", "-H", "Content-Type: application/json",
                             "--data-binary", '{"status":"%s","uuid":"%s"}' % (status, UUID)])
             self.assertEqual(s, 204)
-        self.call = PacedCall(srv, UUID, CALLER, dtmf_at={5: "3"})
+        self.call = PacedCall(srv, UUID, CALLER, dtmf_at={5: "7"})   # 1-4 would switch apps
         self.call.start()
         self.assertTrue(self.call.ready.wait(5))
         deadline = time.monotonic() + 5
@@ -186,7 +186,7 @@ class StatsPageBrowserTest(unittest.TestCase):
             self.assertEqual(row["from"], CALLER)
             self.assertEqual(row["remote"], c["remote"])
             self.assertEqual(row["content_type"], "audio/l16;rate=16000")
-            self.assertEqual(row["last_dtmf"], "3")
+            self.assertEqual(row["last_dtmf"], "7")
             self.assertEqual(p["summary"]["connections_open"], "1")
             self.assertEqual(p["summary"]["events_received"], "2")
             self.assertEqual(p["summary"]["version"], j["version"])

@@ -183,7 +183,8 @@ class ValidCall(WsCase):
             self.assertEqual(d["totals"], {"packets_received": 500, "bytes_received": 480000,
                                            "packets_sent": 500, "bytes_sent": 480000,
                                            "frames_dropped": 0, "connections_open": 0,
-                                           "connections_total": 1})
+                                           "connections_total": 1, "clear_sent": 0, "notify_sent": 0,
+                                           "cleared": 0, "notified": 0})
 
     def test_totals_sum_over_calls(self):
         with Server() as srv:

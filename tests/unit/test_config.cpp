@@ -23,15 +23,6 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 
 #include "config.h"
 
-static const char *const env_names[] = {
-	"VONAGE_SIGNATURE_SECRET", "LISTEN", "PORT", "TLS_CERT", "TLS_KEY", "PUBLIC_URL",
-	"VONAGE_VIRTUAL_NUMBER", "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_APPLICATION_ID",
-	"TALK_TEXT", "AUDIO_RATE", "MAX_CALLS", "LOG_LEVEL", "EVENT_LOOP", "LOG_FORMAT",
-	"ALLOW_ORIGINS", "MAX_CALLS_PER_ADDR", "HANDSHAKE_RATE", "HANDSHAKE_BURST", "LIMIT_EXEMPT",
-	"TRUSTED_PROXIES", "MAX_CONNS_PER_ADDR", "MAX_MSG_RATE", "IDLE_TIMEOUT", "HANDSHAKE_TIMEOUT", "MAX_HEADER_BYTES",
-	"VERIFY_WEBHOOKS", "STATS_TOKEN", "WORKER_ID", "REUSE_PORT", "WORKER_PORT",
-};
-
 #define DEV_SECRET "dev-secret-0123456789"
 
 struct fixture {
@@ -41,10 +32,24 @@ struct fixture {
 	char path[256];   /* scratch path inside dir */
 };
 
+/* Unset every variable the server reads: the names --help lists as
+ * "[env NAME]" (from the option table itself, so none can be missed),
+ * and the secret, which has no flag. */
 static void clear_env(void)
 {
-	for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++)
-		unsetenv(env_names[i]);
+	const char *u = config_usage(), *p;
+	char name[64];
+
+	while ((p = strstr(u, "[env "))) {
+		size_t n = strcspn(p + 5, "]");
+		if (n < sizeof name) {
+			memcpy(name, p + 5, n);
+			name[n] = '\0';
+			unsetenv(name);
+		}
+		u = p + 5 + n;
+	}
+	unsetenv("VONAGE_SIGNATURE_SECRET");
 }
 
 static int setup_config(void **state)
@@ -137,7 +142,8 @@ static void test_config_load_defaults(void **state)
 	assert_string_equal(f->c.public_base, "");
 	assert_int_equal(f->c.public_secure, 0);
 	assert_string_equal(f->c.from_number, "");
-	assert_string_equal(f->c.talk_text, "Connecting you to the echo server. You will hear yourself.");
+	assert_string_equal(f->c.talk_text, "");
+	assert_int_equal(f->c.talk_text_set, 0);   /* the app's own talk text */
 	assert_int_equal(f->c.rate, 24000);
 	assert_int_equal(f->c.ring_slots, 8);
 	assert_int_equal(f->c.slot_bytes, 960);
@@ -166,6 +172,13 @@ static void test_config_load_defaults(void **state)
 	assert_int_equal(f->c.max_header_bytes, 4096);
 	assert_int_equal(f->c.verify_webhooks, 0);
 	assert_string_equal(f->c.stats_token, "");
+	/* voice apps */
+	assert_string_equal(f->c.app, "echo");
+	assert_int_equal(f->c.echo_max_ms, 160);
+	assert_int_equal(f->c.delay_ms, 1000);
+	assert_int_equal(f->c.parrot_max_ms, 10000);
+	assert_int_equal(f->c.parrot_level, 1024);
+	assert_int_equal(f->c.dtmf_switch, 1);
 }
 
 static void test_config_load_lists_from_flags_and_env(void **state)
@@ -327,6 +340,7 @@ static void test_config_load_reads_every_env_name(void **state)
 	assert_string_equal(f->c.from_number, "447700900000");
 	assert_string_equal(f->c.application_id, "app-1");
 	assert_string_equal(f->c.talk_text, "");
+	assert_int_equal(f->c.talk_text_set, 1);   /* "" set on purpose: no talk action */
 	assert_int_equal(f->c.rate, 16000);
 	assert_int_equal(f->c.max_calls, 10);
 	assert_int_equal(f->c.log_level, LOG_DEBUG);
@@ -752,7 +766,17 @@ static void test_config_usage_mentions_every_flag(void **state)
 		"--log-level ", "--log-format ", "--event-loop ", "--help ", "--allow-origin ", "--max-calls-per-addr ",
 		"--handshake-rate ", "--handshake-burst ", "--limit-exempt ", "--trusted-proxy ", "--max-conns-per-addr ",
 		"--max-msg-rate ", "--idle-timeout ", "--handshake-timeout ", "--max-header-bytes ",
-		"--verify-webhooks ", "--stats-token ",
+		"--verify-webhooks ", "--stats-token ", "--app ", "--echo-max-ms ", "--delay-ms ", "--parrot-max-ms ",
+		"--parrot-level ", "--dtmf-switch ",
+	};
+	static const char *const env_names[] = {
+		"LISTEN", "PORT", "TLS_CERT", "TLS_KEY", "PUBLIC_URL", "VONAGE_VIRTUAL_NUMBER",
+		"VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_APPLICATION_ID", "TALK_TEXT", "AUDIO_RATE", "MAX_CALLS",
+		"LOG_LEVEL", "EVENT_LOOP", "LOG_FORMAT", "ALLOW_ORIGINS", "MAX_CALLS_PER_ADDR", "HANDSHAKE_RATE",
+		"HANDSHAKE_BURST", "LIMIT_EXEMPT", "TRUSTED_PROXIES", "MAX_CONNS_PER_ADDR", "MAX_MSG_RATE",
+		"IDLE_TIMEOUT", "HANDSHAKE_TIMEOUT", "MAX_HEADER_BYTES", "VERIFY_WEBHOOKS", "STATS_TOKEN",
+		"WORKER_ID", "REUSE_PORT", "WORKER_PORT", "APP", "ECHO_MAX_MS", "DELAY_MS", "PARROT_MAX_MS",
+		"PARROT_LEVEL", "DTMF_SWITCH", "VONAGE_SIGNATURE_SECRET",
 	};
 	const char *u = config_usage();
 
@@ -771,6 +795,35 @@ static void test_config_usage_mentions_every_flag(void **state)
 	assert_int_equal(u[strlen(u) - 1], '\n');
 	/* stable across calls */
 	assert_string_equal(config_usage(), u);
+}
+
+static void test_config_load_voice_apps(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	setenv("APP", "delay", 1);
+	setenv("DTMF_SWITCH", "0", 1);
+	assert_int_equal(load(f, "--delay-ms", "250", "--echo-max-ms", "0", "--parrot-max-ms", "2000",
+			      "--parrot-level", "300", NULL), CONFIG_OK);
+	assert_string_equal(f->c.app, "delay");
+	assert_int_equal(f->c.dtmf_switch, 0);
+	assert_int_equal(f->c.delay_ms, 250);
+	assert_int_equal(f->c.echo_max_ms, 0);
+	assert_int_equal(f->c.parrot_max_ms, 2000);
+	assert_int_equal(f->c.parrot_level, 300);
+	assert_int_equal(load(f, "--app", "parrot", "--dtmf-switch", NULL), CONFIG_OK);
+	assert_string_equal(f->c.app, "parrot");
+	assert_int_equal(f->c.dtmf_switch, 1);
+	/* a name that is not an app: the error lists the apps */
+	assert_int_equal(load(f, "--app", "karaoke", NULL), CONFIG_ERR);
+	assert_string_equal(f->err, "--app: 'karaoke' is not an app: echo, delay, parrot, robot");
+	assert_int_equal(load(f, "--delay-ms", "10", NULL), CONFIG_ERR);
+	assert_non_null(strstr(f->err, "--delay-ms"));
+	assert_int_equal(load(f, "--parrot-level", "0", NULL), CONFIG_ERR);
+	assert_int_equal(load(f, "--parrot-max-ms", "999", NULL), CONFIG_ERR);
+	unsetenv("APP");
+	unsetenv("DTMF_SWITCH");
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_config, teardown_config)
@@ -807,6 +860,7 @@ int main(void)
 		T(test_config_load_rejects_bad_list_values),
 		T(test_config_load_switches_and_limits),
 		T(test_config_load_worker_options),
+		T(test_config_load_voice_apps),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -120,8 +120,13 @@ static void test_metrics_render_empty_server(void **state)
 	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
 	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
 	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
-	assert_int_equal(count_lines_starting(m, "# HELP "), 17);
-	assert_int_equal(count_lines_starting(m, "# TYPE "), 17);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 20);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 20);
+	/* no app names given: the calls-by-app family is there, with no series */
+	assert_line(m, "# TYPE caller_echo_calls_open_by_app gauge");
+	assert_int_equal(count_lines_starting(m, "caller_echo_calls_open_by_app{"), 0);
+	assert_line(m, "caller_echo_commands_sent_total{command=\"clear\"} 0");
+	assert_line(m, "caller_echo_commands_answered_total{command=\"notify\"} 0");
 	assert_line(m, "caller_echo_blocks_active{source=\"manual\"} 0");
 	assert_line(m, "caller_echo_admin_actions_total{action=\"unblock\"} 0");
 	free(m);
@@ -143,6 +148,15 @@ static void test_metrics_render_counts(void **state)
 		f->conn[i].c.frames_dropped = 1;
 	}
 	f->conn[1].c.bytes_received = 5000000000ull;   /* beyond 32 bits */
+	static const char *const names[] = { "echo", "parrot" };
+	f->s.app_names = names;
+	f->s.n_app_names = 2;
+	f->conn[0].app = "parrot";
+	f->conn[1].app = "parrot";
+	f->conn[2].app = "echo";
+	f->conn[0].c.clear_sent = 2;
+	f->conn[2].c.notify_sent = 5;   /* closed: still counted */
+	f->conn[2].c.notified = 4;
 	stats_conn_close(&f->s, &f->conn[2]);            /* still in the totals */
 	f->s.rejected[AUTH_MISSING] = 2;
 	f->s.rejected[REJECT_ORIGIN] = 1;
@@ -175,6 +189,12 @@ static void test_metrics_render_counts(void **state)
 	assert_line(m, "caller_echo_websocket_closes_total{code=\"1000\",side=\"peer\"} 1");
 	assert_line(m, "caller_echo_websocket_closes_total{code=\"other\",side=\"peer\"} 1");
 	assert_line(m, "caller_echo_websocket_closes_total{code=\"1000\",side=\"server\"} 0");
+	assert_line(m, "caller_echo_calls_open_by_app{app=\"echo\"} 0");
+	assert_line(m, "caller_echo_calls_open_by_app{app=\"parrot\"} 2");
+	assert_line(m, "caller_echo_commands_sent_total{command=\"clear\"} 2");
+	assert_line(m, "caller_echo_commands_sent_total{command=\"notify\"} 5");
+	assert_line(m, "caller_echo_commands_answered_total{command=\"notify\"} 4");
+	assert_line(m, "caller_echo_commands_answered_total{command=\"clear\"} 0");
 	assert_null(strstr(m, "evil"));
 	free(m);
 }

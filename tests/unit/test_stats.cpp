@@ -70,6 +70,27 @@ static void set_counters(struct stats_conn *c, uint64_t base)
 	c->c.packets_sent = base + 3;
 	c->c.bytes_sent = base + 4;
 	c->c.frames_dropped = base + 5;
+	c->c.clear_sent = base + 6;
+	c->c.notify_sent = base + 7;
+	c->c.cleared = base + 8;
+	c->c.notified = base + 9;
+}
+
+/* o[key] is the number want */
+static void assert_num(const cJSON *o, const char *key, double want)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!cJSON_IsNumber(v))
+		print_error("%s: not a number\n", key);
+	assert_true(cJSON_IsNumber(v));
+	assert_true(v->valuedouble == want);
+}
+
+static void assert_str(const cJSON *o, const char *key, const char *want)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	assert_true(cJSON_IsString(v));
+	assert_string_equal(v->valuestring, want);
 }
 
 /* --- init / open / close / totals --------------------------------------- */
@@ -280,9 +301,10 @@ static void test_stats_render_json_empty(void **state)
 	cJSON *root = cJSON_Parse(j);
 	assert_non_null(root);
 	/* the documented shape (docs/behaviour.md), in its order */
-	assert_string_equal(keys(root), "worker,pid,uptime_s,connections,totals,rejected,events_received,version,"
-					"started_at,now,rate,history,events_by_status,recent_events,closes,"
-					"params_truncated,admin");
+	assert_string_equal(keys(root), "worker,pid,uptime_s,connections,totals,calls_by_app,rejected,"
+					"events_received,version,started_at,now,rate,history,events_by_status,"
+					"recent_events,closes,params_truncated,admin");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "calls_by_app")), 0);   /* no apps named */
 	assert_string_equal(cJSON_GetObjectItem(root, "worker")->valuestring, "");
 	assert_int_equal(cJSON_GetObjectItem(root, "uptime_s")->valueint, 5);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "connections")), 0);
@@ -330,17 +352,46 @@ static void test_stats_render_json_one_connection(void **state)
 	f->s.rejected[REJECT_CAPACITY] = 9;
 	f->s.events_received = 6;
 
+	static const char *const names[] = { "echo", "delay" };
+	f->s.app_names = names;
+	f->s.n_app_names = 2;
+	c->app = "delay";
+
 	char *j = stats_render_json(&f->s, NULL, T_START + 60, &len);
 	assert_non_null(j);
-	/* the call's row, exactly; refusals by name, every one of them listed */
-	assert_non_null(strstr(j, "\"connections\":[{\"id\":1,\"remote\":\"198.51.100.7\",\"uuid\":\"aaaaaaaa-bbbb\","
-		   "\"content_type\":\"audio/l16;rate=16000\",\"connected_at\":\"2023-11-14T22:13:20Z\","
-		   "\"packets_received\":11,\"bytes_received\":12,\"packets_sent\":13,\"bytes_sent\":14,"
-		   "\"frames_dropped\":15,\"dtmf_count\":2,\"last_dtmf\":\"#\",\"invalid_messages\":1,"
-		   "\"from\":\"447700900001\",\"duration_s\":60}],"
-		   "\"totals\":{\"packets_received\":11,\"bytes_received\":12,\"packets_sent\":13,\"bytes_sent\":14,"
-		   "\"frames_dropped\":15,\"connections_open\":1,\"connections_total\":1},"));
 	cJSON *root = cJSON_Parse(j);
+	assert_non_null(root);
+	/* the call's row: every field, with its value */
+	const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "connections"), 0);
+	assert_string_equal(keys(row), "id,remote,uuid,content_type,connected_at,packets_received,bytes_received,"
+				       "packets_sent,bytes_sent,frames_dropped,clear_sent,notify_sent,cleared,"
+				       "notified,dtmf_count,last_dtmf,invalid_messages,from,app,duration_s");
+	assert_num(row, "id", 1);
+	assert_str(row, "remote", "198.51.100.7");
+	assert_str(row, "uuid", "aaaaaaaa-bbbb");
+	assert_str(row, "content_type", "audio/l16;rate=16000");
+	assert_str(row, "connected_at", "2023-11-14T22:13:20Z");
+	static const char *const counters[] = { "packets_received", "bytes_received", "packets_sent", "bytes_sent",
+						"frames_dropped", "clear_sent", "notify_sent", "cleared", "notified" };
+	for (int i = 0; i < 9; i++)
+		assert_num(row, counters[i], 11 + i);
+	assert_num(row, "dtmf_count", 2);
+	assert_str(row, "last_dtmf", "#");
+	assert_num(row, "invalid_messages", 1);
+	assert_str(row, "from", "447700900001");
+	assert_str(row, "app", "delay");
+	assert_num(row, "duration_s", 60);
+	/* the totals: the one open call */
+	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(root, "totals");
+	for (int i = 0; i < 9; i++)
+		assert_num(tot, counters[i], 11 + i);
+	assert_num(tot, "connections_open", 1);
+	assert_num(tot, "connections_total", 1);
+	/* calls by app: every app named, 0 included */
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(root, "calls_by_app");
+	assert_string_equal(keys(by), "echo,delay");
+	assert_num(by, "echo", 0);
+	assert_num(by, "delay", 1);
 	const cJSON *rej = cJSON_GetObjectItemCaseSensitive(root, "rejected");
 	assert_int_equal(cJSON_GetArraySize(rej), REJECT__COUNT - 1);
 	for (int r = 1; r < REJECT__COUNT; r++) {

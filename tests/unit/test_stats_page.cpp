@@ -79,7 +79,10 @@ static void test_stats_page_render_empty(void **state)
 	assert_non_null(strstr(h, "<td data-k=\"uptime_s\">1m30s</td>"));
 	assert_non_null(strstr(h, "<td data-k=\"version\">" CALLER_ECHO_VERSION "</td>"));
 	assert_non_null(strstr(h, "<td data-k=\"frames_in_per_s\">0.0</td>"));
-	assert_non_null(strstr(h, "<tr><td colspan=\"11\" class=\"l\">No open calls</td></tr>"));
+	/* the empty row spans every column */
+	assert_non_null(strstr(h, "<tr><td colspan=\"12\" class=\"l\">No open calls</td></tr>"));
+	assert_non_null(strstr(h, "<td data-k=\"clear_sent\">0</td>"));
+	assert_non_null(strstr(h, "<td data-k=\"notified\">0</td>"));
 	assert_non_null(strstr(h, "<tr><td data-k=\"reason\" class=\"l\">expired</td><td data-k=\"count\">3</td></tr>"));
 	assert_non_null(strstr(h, "<td data-k=\"reason\" class=\"l\">origin</td><td data-k=\"count\">12345678901</td>"));
 	assert_non_null(strstr(h, ">shutting_down</td><td data-k=\"count\">0</td>"));
@@ -93,6 +96,43 @@ static void test_stats_page_render_empty(void **state)
 	assert_null(strstr(h, "https:"));
 	assert_null(strstr(h, "//"));   /* no protocol-relative URLs, no JS line comments */
 	free(h);
+}
+
+/*
+ * The cells of the open-calls row with data-id id, as "key=value;..." in
+ * page order ("" if there is no such row).
+ */
+static const char *row_cells(const char *h, const char *id)
+{
+	static char out[1024];
+	char tr[48];
+	size_t n = 0;
+
+	out[0] = '\0';
+	snprintf(tr, sizeof tr, "<tr data-id=\"%s\">", id);
+	const char *p = strstr(h, tr), *end = p ? strstr(p, "</tr>") : NULL;
+	while (p && end && (p = strstr(p, "<td data-k=\"")) && p < end) {
+		const char *k = p + 12, *ke = strchr(k, '"'), *v = strchr(ke, '>') + 1, *ve = strstr(v, "</td>");
+		n += (size_t)snprintf(out + n, sizeof out - n, "%.*s=%.*s;", (int)(ke - k), k, (int)(ve - v), v);
+		p = ve;
+	}
+	return out;
+}
+
+/* The keys of the script's CALL columns, "a;b;..." in order. */
+static const char *script_call_keys(void)
+{
+	static char out[512];
+	size_t n = 0;
+	const char *p = strstr(stats_page_script, "var CALL = ["), *end = p ? strstr(p, "]];") : NULL;
+
+	out[0] = '\0';
+	while (p && (p = strstr(p, "[\"")) && p < end) {
+		const char *k = p + 2, *ke = strchr(k, '"');
+		n += (size_t)snprintf(out + n, sizeof out - n, "%.*s;", (int)(ke - k), k);
+		p = ke;
+	}
+	return out;
 }
 
 static void test_stats_page_render_rows(void **state)
@@ -114,24 +154,26 @@ static void test_stats_page_render_rows(void **state)
 	char *h = stats_page_render(&f->s, NULL, T_START + 3725, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
-	assert_non_null(strstr(h, "<tr data-id=\"1\"><td data-k=\"uuid\" class=\"l\">u-1</td>"
-				  "<td data-k=\"from\" class=\"l\">447700900123</td>"
-				  "<td data-k=\"remote\" class=\"l\">203.0.113.9</td>"
-				  "<td data-k=\"duration_s\">1h02m05s</td>"
-				  "<td data-k=\"content_type\" class=\"l\">audio/l16;rate=8000</td>"
-				  "<td data-k=\"packets_received\">1</td><td data-k=\"bytes_received\">2</td>"
-				  "<td data-k=\"packets_sent\">3</td><td data-k=\"bytes_sent\">4</td>"
-				  "<td data-k=\"frames_dropped\">5</td><td data-k=\"last_dtmf\">7</td></tr>\n"));
+	f->conn[0].app = "parrot";
+	free(h);
+	h = stats_page_render(&f->s, NULL, T_START + 3725, &len);
+	/* each cell holds its field; the columns are the script's, in its order,
+	 * so the live page redraws the same table */
+	assert_string_equal(row_cells(h, "1"), "uuid=u-1;from=447700900123;remote=203.0.113.9;app=parrot;"
+					       "duration_s=1h02m05s;content_type=audio/l16;rate=8000;"
+					       "packets_received=1;bytes_received=2;packets_sent=3;bytes_sent=4;"
+					       "frames_dropped=5;last_dtmf=7;");
+	assert_string_equal(script_call_keys(), "uuid;from;remote;app;duration_s;content_type;packets_received;"
+						"bytes_received;packets_sent;bytes_sent;frames_dropped;last_dtmf;");
 	/* unknown fields show "-", as the script does */
-	assert_non_null(strstr(h, "<tr data-id=\"2\"><td data-k=\"uuid\" class=\"l\">-</td>"
-				  "<td data-k=\"from\" class=\"l\">-</td><td data-k=\"remote\" class=\"l\">203.0.113.10</td>"
-				  "<td data-k=\"duration_s\">2s</td><td data-k=\"content_type\" class=\"l\">-</td>"));
-	assert_non_null(strstr(h, "<td data-k=\"last_dtmf\">-</td></tr>"));
+	assert_string_equal(row_cells(h, "2"), "uuid=-;from=-;remote=203.0.113.10;app=-;duration_s=2s;"
+					       "content_type=-;packets_received=0;bytes_received=0;packets_sent=0;"
+					       "bytes_sent=0;frames_dropped=0;last_dtmf=-;");
 	/* newest row first; totals in the summary */
 	assert_true(strstr(h, "data-id=\"2\"") < strstr(h, "data-id=\"1\""));
 	assert_non_null(strstr(h, "<td data-k=\"connections_open\">2</td>"));
-	assert_non_null(strstr(h, "<td data-k=\"bytes_sent\">4</td></tr><tr>"));
-	assert_null(strstr(h, "<td colspan=\"11\" class=\"l\">No open calls"));
+	assert_non_null(strstr(h, "<th scope=\"row\">Bytes out</th><td data-k=\"bytes_sent\">4</td>"));
+	assert_null(strstr(h, "class=\"l\">No open calls</td></tr>"));   /* (the script has the words too) */
 	free(h);
 }
 

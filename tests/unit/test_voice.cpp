@@ -396,6 +396,11 @@ static void test_voice_dtmf_switches_apps(void **state)
 	assert_int_equal(f->ticking, 0);
 	assert_int_equal(rec(f)->opens, 1);
 	assert_int_equal(rec(f)->frames, 0);
+	/* the app's own digit again: nothing happens, nothing is cleared */
+	uint64_t clears = f->call.n.clear_sent;
+	fake_text(f, "{\"event\":\"websocket:dtmf\",\"digit\":\"1\"}");
+	assert_int_equal(f->call.n.clear_sent, clears);
+	assert_int_equal(f->call.n.switches, 2);
 	/* digits past the list, and the others, go to the app */
 	fake_text(f, "{\"event\":\"websocket:dtmf\",\"digit\":\"4\"}");
 	assert_ptr_equal(f->call.app, &app_rec);

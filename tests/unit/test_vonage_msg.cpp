@@ -131,6 +131,7 @@ static void test_vonage_msg_parse_ws_connected_vonage_shape(void **state)
 	assert_int_equal(f->ev.rate, 16000);
 	assert_string_equal(f->ev.uuid, "aaaaaaaa-bbbb-cccc-dddd-0123456789ab");
 	assert_string_equal(f->ev.from, "447700900001");   /* the caller, for /stats */
+	assert_string_equal(f->ev.to, "447700900000");     /* our number, for the app */
 	/* from is sanitised like the rest, and absent or not a string gives "" */
 	assert_int_equal(parse_ws(f, "{\"event\":\"websocket:connected\",\"from\":\"<+44 7700>\"}"),
 			 WS_EV_CONNECTED);
@@ -228,6 +229,8 @@ static void test_vonage_msg_parse_ws_cleared_and_notify(void **state)
 	assert_string_equal(f->ev.uuid, "");
 	assert_int_equal(parse_ws(f, "{\"event\":\"websocket:notify\",\"payload\":{\"a\":1}}"), WS_EV_NOTIFY);
 	assert_string_equal(f->ev.name, "websocket:notify");
+	assert_string_equal(f->ev.payload, "{\"a\":1}");
+	assert_string_equal(f->ev.uuid, "");
 	/* a notify carrying connected-looking fields does not fill them */
 	assert_int_equal(parse_ws(f, "{\"event\":\"websocket:notify\",\"content-type\":\"audio/l16;rate=8000\","
 				     "\"uuid\":\"u\"}"),
@@ -567,6 +570,47 @@ static void test_vonage_msg_answer_arg(void **state)
 	assert_string_equal(ci.to, "1");
 }
 
+static void test_vonage_msg_notify_payload_forms(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char big[400];
+
+	/* printed compactly, whatever the spacing it came with */
+	assert_int_equal(parse_ws(f, "{\"event\":\"websocket:notify\",\"payload\": { \"parrot\" : 12 , \"s\":\"<x>\"} }"),
+			 WS_EV_NOTIFY);
+	assert_string_equal(f->ev.payload, "{\"parrot\":12,\"s\":\"<x>\"}");
+	/* absent, not an object, or too long: "" (the event still counts) */
+	assert_int_equal(parse_ws(f, "{\"event\":\"websocket:notify\"}"), WS_EV_NOTIFY);
+	assert_string_equal(f->ev.payload, "");
+	assert_int_equal(parse_ws(f, "{\"event\":\"websocket:notify\",\"payload\":\"str\"}"), WS_EV_NOTIFY);
+	assert_string_equal(f->ev.payload, "");
+	int n = snprintf(big, sizeof big, "{\"event\":\"websocket:notify\",\"payload\":{\"k\":\"%0300d\"}}", 1);
+	assert_true(n > 0 && (size_t)n < sizeof big);
+	assert_int_equal(parse_ws(f, big), WS_EV_NOTIFY);
+	assert_string_equal(f->ev.payload, "");
+}
+
+static void test_vonage_msg_notify_command(void **state)
+{
+	char out[128];
+	(void)state;
+
+	assert_int_equal(vonage_msg_notify(out, sizeof out, "{ \"parrot\": 3 }", 15), 42);
+	assert_string_equal(out, "{\"action\":\"notify\",\"payload\":{\"parrot\":3}}");
+	assert_int_equal(vonage_msg_notify(out, sizeof out, "{}", 2), 32);
+	assert_string_equal(out, "{\"action\":\"notify\",\"payload\":{}}");
+	/* only one JSON object is a payload */
+	assert_int_equal(vonage_msg_notify(out, sizeof out, "[1]", 3), -1);
+	assert_int_equal(vonage_msg_notify(out, sizeof out, "3", 1), -1);
+	assert_int_equal(vonage_msg_notify(out, sizeof out, "{} {}", 5), -1);
+	assert_int_equal(vonage_msg_notify(out, sizeof out, "{", 1), -1);
+	assert_int_equal(vonage_msg_notify(out, sizeof out, "", 0), -1);
+	/* and it must fit */
+	assert_int_equal(vonage_msg_notify(out, 32, "{}", 2), -1);
+	assert_int_equal(vonage_msg_notify(out, 33, "{}", 2), 32);
+	assert_string_equal(VONAGE_CLEAR, "{\"action\":\"clear\"}");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_events, teardown_events)
 
 int main(void)
@@ -594,6 +638,8 @@ int main(void)
 		T(test_vonage_msg_parse_webhook_rejects_non_object),
 		T(test_vonage_msg_parse_webhook_every_prefix),
 		T(test_vonage_msg_parse_exactly_one_value),
+		T(test_vonage_msg_notify_payload_forms),
+		T(test_vonage_msg_notify_command),
 	};
 	return cmocka_run_group_tests_name("events", tests, NULL, NULL);
 }
