@@ -52,7 +52,8 @@ SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS    := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
 # build/caller-sim plays Vonage against the server (sim/main.cpp says how)
-SIM_MODULES := util url pctl wav ncco_check wsframe jwt_mint tls http_client audio ledger engine report opts main
+SIM_MODULES := util url pctl wav ncco_check wsframe jwt_mint tls http_client audio ledger playback script check \
+               engine report opts main
 SIM_OBJS    := $(addprefix $(B)/sim/,$(addsuffix .o,$(SIM_MODULES)))
 SIM_LDLIBS  := -lcurl   # the answer webhook request (sim/http_client.cpp); the server never links it
 
@@ -92,6 +93,10 @@ UT_DEPS_sim_ncco_check := sim/ncco_check sim/url
 UT_DEPS_sim_pctl       := sim/pctl
 UT_DEPS_sim_wsframe    := sim/wsframe sim/url
 UT_DEPS_sim_ledger     := sim/ledger
+UT_DEPS_sim_playback   := sim/playback
+UT_DEPS_sim_script     := sim/script
+UT_DEPS_sim_check      := sim/check
+UT_DEPS_sim_audio      := sim/audio sim/wav
 UNIT_TESTS := $(sort $(patsubst UT_DEPS_%,%,$(filter UT_DEPS_%,$(.VARIABLES))))
 UT_BINS    := $(addprefix $(B)/test/test_,$(UNIT_TESTS))
 

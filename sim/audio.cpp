@@ -125,3 +125,14 @@ int audio_stamp_read(const uint8_t *frame, uint32_t *seq)
 	*seq = s;
 	return 0;
 }
+
+int audio_voiced(const uint8_t *frame, uint32_t bytes)
+{
+	uint32_t n = bytes / 2, loud = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		int s = (int16_t)(uint16_t)(frame[2 * i] | frame[2 * i + 1] << 8);
+		loud += s >= AUDIO_VOICED_LEVEL || s <= -AUDIO_VOICED_LEVEL;
+	}
+	return n && loud * 8 >= n;
+}

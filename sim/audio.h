@@ -53,3 +53,14 @@ void audio_stamp(uint8_t *frame, uint32_t seq);
 
 /* Read a stamp: 0 and *seq, or -1 if the bytes are not a stamp. */
 int audio_stamp_read(const uint8_t *frame, uint32_t *seq);
+
+/*
+ * Is this frame speech? The server's parrot app decides it this way, so the
+ * simulated caller must agree with it: voiced when at least 1/8 of the
+ * samples have |sample| >= AUDIO_VOICED_LEVEL. The stamp is 4 samples and
+ * 1/8 of the smallest frame (8 kHz) is 20, so a stamp on a frame of zeros
+ * (a pause, script.h) is never voiced; the generated tone (amplitude 8000)
+ * has |sample| >= 1024 on about 92% of its samples.
+ */
+#define AUDIO_VOICED_LEVEL 1024
+int audio_voiced(const uint8_t *frame, uint32_t bytes);

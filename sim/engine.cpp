@@ -31,6 +31,9 @@
 #define DTMF_GAP_NS      300000000ull    /* between digits */
 #define DTMF_DURATION_MS 260             /* Vonage's example value */
 
+/* A pause frame's samples (script.h); the largest frame is 960 bytes. */
+static const uint8_t zeros[960] = {};
+
 static const char *const state_names[] = {
 	"waiting", "connecting", "tls", "upgrade", "stream", "drain", "closing", "done", "failed", "skipped",
 };
@@ -254,11 +257,17 @@ static int send_frame(struct engine *e, struct call *c)
 	}
 	uint32_t seq = ledger_send(&c->led, rtt_clock_us(e, util_realtime_ns()), &d);
 	count(e, c, &d);
+	/* the scripted caller: talk (the source) or pause (zeros), stamped either way */
+	unsigned kind = c->pl ? script_next(&c->pl->sc, seq, c->pl->tick) : (unsigned)SCRIPT_TALK;
+	if (c->pl)
+		chk_sent(&c->pl->ck, seq, c->pl->tick,
+			 ((kind & SCRIPT_TALK) ? CHK_SENT_TALK : 0) | ((kind & SCRIPT_BARGE) ? CHK_SENT_BARGE : 0),
+			 util_now_ns());
 	uint32_t m = rng32(e);
 	memcpy(mask, &m, 4);
 	uint8_t *dst = c->out + c->out_len;
 	size_t h = wsf_client_header(dst, WSF_OP_BINARY, fb, mask);
-	const uint8_t *pcm = audio_frame(c->src, seq);
+	const uint8_t *pcm = (kind & SCRIPT_TALK) ? audio_frame(c->src, seq) : zeros;
 	audio_stamp(stamp, seq);
 	wsf_mask_copy(dst + h, stamp, AUDIO_STAMP_BYTES, mask, 0);
 	wsf_mask_copy(dst + h + AUDIO_STAMP_BYTES, pcm + AUDIO_STAMP_BYTES, fb - AUDIO_STAMP_BYTES, mask,
@@ -300,9 +309,25 @@ static int start_close(struct engine *e, struct call *c, uint64_t now)
 	return flush(e, c);
 }
 
+/* The first instant on this call's phase of the 20 ms grid after now. */
+static uint64_t next_tick(const struct engine *e, const struct call *c, uint64_t now)
+{
+	uint64_t base = e->t0 + c->phase;
+
+	if (now < base)
+		return base;
+	return base + ((now - base) / ENGINE_PERIOD_NS + 1) * ENGINE_PERIOD_NS;
+}
+
 static int enter_drain(struct engine *e, struct call *c, uint64_t now)
 {
 	c->state = CALL_DRAIN;
+	if (c->pl) {
+		/* playout goes on tick by tick: what is still queued or on its way is heard */
+		c->pl->drain_end = now + (uint64_t)e->o->drain_ms * 1000000ull;
+		sched(e, c, next_tick(e, c, now));
+		return 0;
+	}
 	if (!c->led.outstanding)
 		return start_close(e, c, now);
 	sched(e, c, now + (uint64_t)e->o->drain_ms * 1000000ull);
@@ -317,6 +342,16 @@ static int finish(struct engine *e, struct call *c, int ok)
 	struct ledger_counts d = {};
 	ledger_finish(&c->led, &d);
 	count(e, c, &d);
+	if (c->pl) {
+		struct call_play *pl = c->pl;
+		c->r.heard = pl->pb.heard;
+		c->r.silence = pl->pb.silence;
+		c->r.playback_overflow = pl->pb.overflow;
+		c->r.cleared = pl->pb.cleared;
+		chk_finish(&pl->ck, c->r.notify_received, c->r.notify_answered, c->r.bad_commands, c->r.bad_frames);
+		c->r.check_failed = pl->ck.faults > 0;
+		memcpy(c->r.check, pl->ck.why, sizeof c->r.check);
+	}
 	if (c->ssl) {
 		if (ok)
 			SSL_shutdown(c->ssl);   /* one non-blocking attempt at close_notify */
@@ -467,20 +502,41 @@ static int on_established(struct engine *e, struct call *c, uint64_t now)
 
 /* ---- input ---------------------------------------------------------------- */
 
+/*
+ * What frame seq carried past its stamp, if p matches it: the source, or
+ * zeros for a pause frame (either, when the script no longer knows which).
+ * NULL when p differs.
+ */
+static const uint8_t *matching(const struct call *c, uint32_t seq, const uint8_t *p)
+{
+	uint32_t fb = c->src->frame_bytes;
+	int kind = c->pl ? script_kind(&c->pl->sc, seq) : 1;
+	const uint8_t *pcm = audio_frame(c->src, seq);
+
+	if (kind != 0 && !memcmp(p + AUDIO_STAMP_BYTES, pcm + AUDIO_STAMP_BYTES, fb - AUDIO_STAMP_BYTES))
+		return pcm;
+	if (kind != 1 && !memcmp(p + AUDIO_STAMP_BYTES, zeros + AUDIO_STAMP_BYTES, fb - AUDIO_STAMP_BYTES))
+		return zeros;
+	return NULL;
+}
+
 static int on_echo(struct engine *e, struct call *c, const uint8_t *p, size_t len, uint64_t now, uint64_t rx_rt)
 {
 	uint32_t fb = c->src->frame_bytes, seq = 0, sent_us = 0;
 	struct ledger_counts d = {};
 
+	/* Vonage plays whole 20 ms frames only: another size is not queued */
+	if (len != fb)
+		c->r.bad_frames++;
+	else if (c->pl && c->state != CALL_CLOSING)
+		(void)playback_push(&c->pl->pb, p);   /* full: counted in pb.overflow */
 	int stamp_ok = len == fb && !audio_stamp_read(p, &seq);
 	enum ledger_echo what = ledger_echo(&c->led, stamp_ok, seq, &d, &sent_us);
 	count(e, c, &d);
 	if (what != LEDGER_ANSWERED)
 		return 0;
 	uint32_t rtt = rtt_clock_us(e, rx_rt) - sent_us;
-	const uint8_t *pcm = audio_frame(c->src, seq);
-	int same = !memcmp(p + AUDIO_STAMP_BYTES, pcm + AUDIO_STAMP_BYTES, fb - AUDIO_STAMP_BYTES);
-	if (!same) {
+	if (!matching(c, seq, p)) {
 		c->r.mismatched++;
 		e->tot_mismatched++;
 	}
@@ -488,15 +544,10 @@ static int on_echo(struct engine *e, struct call *c, const uint8_t *p, size_t le
 	pctl_add(&e->rtt, rtt);
 	if (rtt > ENGINE_LATE_US)
 		c->r.late++;
-	if (e->o->record && c->idx == 0) {
-		/* put the source bytes back under the stamp of a verified echo (audio.h) */
-		wav_writer_write(e->o->record, same ? pcm : p, AUDIO_STAMP_BYTES);
-		wav_writer_write(e->o->record, p + AUDIO_STAMP_BYTES, fb - AUDIO_STAMP_BYTES);
-	}
 	if (c->state == CALL_STREAM && e->o->flood) {
 		if (maybe_dtmf(e, c, now) || send_frame(e, c) < 0)
 			return -1;
-	} else if (c->state == CALL_DRAIN && !c->led.outstanding) {
+	} else if (c->state == CALL_DRAIN && !c->pl && !c->led.outstanding) {
 		return start_close(e, c, now);
 	}
 	return 0;
@@ -522,13 +573,81 @@ static int on_close_frame(struct engine *e, struct call *c, const uint8_t *p, si
 	return finish(e, c, 0);
 }
 
+/* Queue websocket:notify for notify number id. -1 if the call failed. */
+static int send_notify(struct engine *e, struct call *c, const char *payload, size_t len, uint32_t id)
+{
+	char msg[PLAYBACK_PAYLOAD_MAX + 64];
+	int n = snprintf(msg, sizeof msg, "{\"event\":\"websocket:notify\",\"payload\":%.*s}", (int)len, payload);
+
+	if (n < 0 || (size_t)n >= sizeof msg)
+		return fail(e, c, "websocket:notify does not fit");
+	if (queue_frame(e, c, WSF_OP_TEXT, msg, (size_t)n))
+		return fail(e, c, "cannot queue websocket:notify: output buffer full");
+	c->r.notify_answered++;
+	if (c->pl)
+		chk_answered(&c->pl->ck, id);
+	return 0;
+}
+
+/* Answer every notify mark playback has reached, in order, and send. -1 if the call failed. */
+static int answer_marks(struct engine *e, struct call *c)
+{
+	const struct playback_mark *m;
+
+	while (c->pl && (m = playback_due(&c->pl->pb))) {
+		if (send_notify(e, c, m->payload, m->len, m->id))
+			return -1;
+		playback_pop_due(&c->pl->pb);
+	}
+	return flush(e, c);
+}
+
+/*
+ * A text message from the server: Vonage's commands (reference A.5).
+ * clear: discard what waits to be played, reply websocket:cleared, then
+ * answer the marks that were waiting (playback.h says why). notify: a mark
+ * behind the queued audio. Anything else is counted, never fatal.
+ */
+static int on_text(struct engine *e, struct call *c, const char *p, size_t len, uint64_t now)
+{
+	static const char cleared[] = "{\"event\":\"websocket:cleared\"}";
+	char payload[PLAYBACK_PAYLOAD_MAX + 8];   /* + cJSON's spare bytes (playback.cpp) */
+	size_t plen = 0;
+
+	switch (playback_command(p, len, payload, sizeof payload, &plen)) {
+	case PLAYBACK_CMD_CLEAR:
+		c->r.clears++;
+		if (c->pl) {
+			(void)playback_clear(&c->pl->pb);
+			chk_clear(&c->pl->ck, now);
+		}
+		if (queue_frame(e, c, WSF_OP_TEXT, cleared, sizeof cleared - 1))
+			return fail(e, c, "cannot queue websocket:cleared: output buffer full");
+		return answer_marks(e, c);
+	case PLAYBACK_CMD_NOTIFY:
+		c->r.notify_received++;
+		if (!c->pl)   /* no playback: every frame counts as played on arrival */
+			return send_notify(e, c, payload, plen, (uint32_t)(c->r.notify_received - 1)) ? -1 : flush(e, c);
+		if (playback_notify(&c->pl->pb, payload, plen)) {
+			c->r.bad_commands++;   /* too many marks waiting, or a payload too big to keep */
+			return 0;
+		}
+		return answer_marks(e, c);
+	default:
+		c->r.bad_commands++;
+		return 0;
+	}
+}
+
 /* A complete message (unfragmented frame or reassembled). -1 if the call ended. */
 static int on_message(struct engine *e, struct call *c, int op, const uint8_t *p, size_t len, uint64_t now,
 		      uint64_t rx_rt)
 {
 	if (op == WSF_OP_BINARY)
 		return on_echo(e, c, p, len, now, rx_rt);
-	return 0;   /* text: the echo server sends none; Vonage's commands are ignored here */
+	if (c->state == CALL_CLOSING)
+		return 0;   /* our close is out: nothing more is played or answered */
+	return on_text(e, c, (const char *)p, len, now);
 }
 
 static int on_frame(struct engine *e, struct call *c, const struct wsf_hdr *h, const uint8_t *p, uint64_t now,
@@ -722,6 +841,50 @@ static void on_io(struct engine *e, struct call *c, uint32_t events)
 
 /* ---- timers --------------------------------------------------------------- */
 
+/*
+ * One playout tick (playback on): the frame heard now, or silence, goes
+ * to the recording, the scripted caller and the checker; marks playback
+ * has reached are answered. -1 if the call failed.
+ */
+static int play_tick(struct engine *e, struct call *c, uint64_t now)
+{
+	struct call_play *pl = c->pl;
+	uint32_t fb = c->src->frame_bytes, seq = 0;
+	const uint8_t *f = NULL, *sent = NULL;
+	int stamped = 0;
+
+	chk_tick(&pl->ck, now);
+	if (playback_tick(&pl->pb, &f)) {
+		stamped = !audio_stamp_read(f, &seq) && seq < c->led.next_seq;
+		if (stamped)
+			sent = matching(c, seq, f);
+		else
+			c->r.heard_other++;
+		chk_heard(&pl->ck, pl->tick, stamped, seq, sent != NULL);
+	}
+	script_heard(&pl->sc, stamped && audio_voiced(f, fb), pl->tick);
+	if (e->o->record && c->idx == 0) {
+		if (!f) {
+			wav_writer_write(e->o->record, zeros, fb);
+		} else {
+			/* put the sent bytes back under the stamp of a frame that matched (audio.h) */
+			wav_writer_write(e->o->record, sent ? sent : f, AUDIO_STAMP_BYTES);
+			wav_writer_write(e->o->record, f + AUDIO_STAMP_BYTES, fb - AUDIO_STAMP_BYTES);
+		}
+	}
+	return answer_marks(e, c);
+}
+
+/* Playback on, in the drain: is there nothing more to hear? */
+static int drained(const struct engine *e, const struct call *c)
+{
+	if (!playback_idle(&c->pl->pb))
+		return 0;
+	if (e->o->expect == CHK_ECHO)
+		return !c->led.outstanding;
+	return chk_done(&c->pl->ck);
+}
+
 static void on_deadline(struct engine *e, struct call *c, uint64_t now)
 {
 	switch (c->state) {
@@ -738,8 +901,13 @@ static void on_deadline(struct engine *e, struct call *c, uint64_t now)
 		}
 		/* lag: how late this tick's frame leaves compared with its slot */
 		pctl_add(&e->lag, (uint32_t)((now - c->due) / 1000));
+		/* the caller hears first, then speaks: what it heard may start a barge-in now */
+		if (c->pl && play_tick(e, c, now))
+			return;
 		if (send_frame(e, c) < 0 || maybe_dtmf(e, c, now))
 			return;
+		if (c->pl)
+			c->pl->tick++;
 		if (++c->ticks >= c->total) {
 			(void)enter_drain(e, c, now);
 			return;
@@ -747,6 +915,16 @@ static void on_deadline(struct engine *e, struct call *c, uint64_t now)
 		sched(e, c, c->due + ENGINE_PERIOD_NS);   /* fixed grid: a late tick does not shift the next */
 		return;
 	case CALL_DRAIN:
+		if (c->pl) {
+			if (play_tick(e, c, now))
+				return;
+			c->pl->tick++;
+			if (drained(e, c) || now >= c->pl->drain_end)
+				(void)start_close(e, c, now);
+			else
+				sched(e, c, next_tick(e, c, now));
+			return;
+		}
 		(void)start_close(e, c, now);   /* frames still out are counted lost at finish */
 		return;
 	case CALL_CLOSING:
@@ -864,6 +1042,8 @@ int engine_init(struct engine *e, const struct engine_opts *o, const struct call
 		engine_free(e);
 		return -1;
 	}
+	for (int i = 0; i < n; i++)
+		e->calls[i].fd = -1;   /* engine_free on a failure below must not close fd 0 */
 	for (int i = 0; i < n; i++) {
 		struct call *c = &e->calls[i];
 		int r = targets[i].ncco.rate;
@@ -883,6 +1063,17 @@ int engine_init(struct engine *e, const struct engine_opts *o, const struct call
 		if (!c->total)
 			c->total = 1;
 		pctl_init(&c->r.rtt);
+		if (o->playback_cap) {
+			c->pl = (struct call_play *)calloc(1, sizeof *c->pl);
+			if (!c->pl || playback_init(&c->pl->pb, o->playback_cap, c->src->frame_bytes)) {
+				snprintf(err, errlen, "out of memory for call %d's playback buffer (%u frames of %u bytes)",
+					 i + 1, o->playback_cap, c->src->frame_bytes);
+				engine_free(e);
+				return -1;
+			}
+			script_init(&c->pl->sc, o->talk_ms, o->pause_ms, o->barge_in, o->barge_ms);
+			chk_init(&c->pl->ck, o->expect, o->delay_ms, c->pl->sc.pause);
+		}
 	}
 	pctl_init(&e->lag);
 	pctl_init(&e->rtt);
@@ -960,6 +1151,10 @@ void engine_free(struct engine *e)
 				SSL_free(e->calls[i].ssl);
 			if (e->calls[i].fd >= 0)
 				close(e->calls[i].fd);
+			if (e->calls[i].pl) {
+				playback_deinit(&e->calls[i].pl->pb);
+				free(e->calls[i].pl);
+			}
 		}
 	}
 	if (e->epfd >= 0)

@@ -24,10 +24,26 @@
  * Over wss the timestamp is not reachable through OpenSSL, so there an
  * RTT ends at the read and may include up to batch_us.
  *
+ * Playback (engine_opts.playback_cap > 0; opts.cpp says when it is on): the
+ * call also plays Vonage's part for audio the server sends. Each frame
+ * that arrives is queued in the call's playback buffer (playback.h); at
+ * every 20 ms tick, before the caller's frame goes out, one frame is
+ * "heard" (silence when none waits), recorded (--record), shown to the
+ * scripted caller (script.h: talk/pause/barge-in) and to the app's checker
+ * (check.h). The server's text commands clear and notify are answered as
+ * Vonage does (websocket:cleared, websocket:notify when playback reaches
+ * the mark). Ticks go on through the drain, which ends when nothing more
+ * is expected (echo: every frame back and heard; delay/parrot: chk_done)
+ * or after drain_ms. Without playback, clear and notify are answered at
+ * once, as if every frame were played the moment it arrived.
+ *
  * Memory: all calls are allocated at engine_init (about 25 KiB each:
- * socket buffers, the echo-matching window and a histogram). The frame path
- * builds frames in the call's output buffer and never allocates. What the
- * engine never does: DNS, blocking I/O, or printing per frame.
+ * socket buffers, the echo-matching window and a histogram); with playback
+ * each call also gets a struct call_play and cap frames of buffer (about
+ * 3 MiB at 24 kHz with the default 3072), which is why playback is off for
+ * plain echo load. The frame path builds frames in the call's output buffer
+ * and never allocates. What the engine never does: DNS, blocking I/O, or
+ * printing per frame.
  */
 #pragma once
 #include <netinet/in.h>
@@ -38,9 +54,12 @@
 #include <sys/socket.h>
 
 #include "audio.h"
+#include "check.h"
 #include "ledger.h"
 #include "ncco_check.h"
 #include "pctl.h"
+#include "playback.h"
+#include "script.h"
 #include "url.h"
 #include "util.h"
 #include "wav.h"
@@ -86,6 +105,27 @@ struct call_result {
 	int      close_code;  /* the server's close code, 0 if none */
 	uint32_t setup_us;    /* connect -> 101 */
 	struct pctl rtt;      /* us */
+	/* playback (zero when it is off, except the commands) */
+	uint64_t heard;       /* playout ticks that played a frame */
+	uint64_t silence;     /* playout ticks with nothing to play */
+	uint64_t heard_other; /* heard frames without a stamp (beeps, the server's own audio) */
+	uint64_t playback_overflow;   /* frames dropped: the buffer was full */
+	uint64_t clears;      /* clear commands received */
+	uint64_t cleared;     /* frames they discarded */
+	uint64_t notify_received, notify_answered;
+	uint64_t bad_commands;        /* text that is not clear or notify with an object payload */
+	uint64_t bad_frames;          /* binary frames of the wrong size (not queued) */
+	int      check_failed;        /* the --expect app's check (delay, parrot) */
+	char     check[CHK_WHY_MAX];  /* its first fault, "" when it passed */
+};
+
+/* Per-call playback state, allocated at engine_init only when playback is on. */
+struct call_play {
+	struct playback pb;
+	struct script   sc;
+	struct check    ck;
+	uint32_t tick;                  /* playout ticks since the stream began */
+	uint64_t drain_end;
 };
 
 struct call {
@@ -103,6 +143,7 @@ struct call {
 	uint64_t  stream_end;           /* flood: when to stop sending */
 	uint32_t  ticks, total;         /* paced: ticks done / to do */
 	struct ledger led;              /* frames in flight, what each echo means (ledger.h) */
+	struct call_play *pl;           /* NULL when playback is off */
 	uint32_t  dtmf_idx;
 	uint64_t  dtmf_due;
 	uint32_t  in_len, out_off, out_len, msg_len;
@@ -131,7 +172,13 @@ struct engine_opts {
 	size_t       secret_len;
 	const char  *application_id;
 	const struct audio_src *src[3]; /* by rate: 8000, 16000, 24000 (NULL if unused) */
-	struct wav_writer *record;      /* call 1's echoes, or NULL */
+	struct wav_writer *record;      /* what call 1 hears (playback is on), or NULL */
+	uint32_t     playback_cap;      /* frames; 0 = playback off */
+	enum chk_app expect;
+	uint32_t     delay_ms;          /* expect delay=MS */
+	uint32_t     talk_ms, pause_ms; /* 0 = no script: talk all along */
+	int          barge_in;
+	uint32_t     barge_ms;
 };
 
 struct engine {

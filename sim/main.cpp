@@ -316,6 +316,13 @@ static int run(const struct sim_opts *o)
 	for (int k = 0; k < 3; k++)
 		eo.src[k] = src[k].pcm ? &src[k] : NULL;
 	eo.record = o->record ? &rec : NULL;
+	eo.playback_cap = (uint32_t)o->playback_cap;
+	eo.expect = (enum chk_app)o->expect;
+	eo.delay_ms = (uint32_t)o->delay_ms;
+	eo.talk_ms = (uint32_t)o->talk_ms;
+	eo.pause_ms = (uint32_t)o->pause_ms;
+	eo.barge_in = o->barge_in;
+	eo.barge_ms = (uint32_t)o->barge_ms;
 
 	if (engine_init(&e, &eo, targets, o->calls, err, sizeof err))
 		goto out;
@@ -334,6 +341,9 @@ static int run(const struct sim_opts *o)
 	meta.duration_s = duration;
 	meta.per_call = o->per_call;
 	meta.json = o->json;
+	meta.expect = (enum chk_app)o->expect;
+	meta.delay_ms = o->delay_ms;
+	meta.playback_cap = o->playback_cap;
 	report_print(&e, &tot, &meta, stdout, stderr);
 	code = report_exit_code(&tot);
 	engine_free(&e);

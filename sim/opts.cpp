@@ -42,9 +42,48 @@ static const char usage[] =
 	"  --wav FILE            send FILE: mono 16-bit PCM at the NCCO's rate (default: 440 Hz tone)\n"
 	"  --duration S          seconds of audio per call (default: the WAV's length, else 10)\n"
 	"  --dtmf DIGITS         send websocket:dtmf events (0-9 * #) from mid-call, 300 ms apart\n"
-	"  --record FILE         write the audio that came back as a WAV (with --calls 1; the 8-byte\n"
-	"                        sequence stamp in each frame is put back to the source bytes when\n"
-	"                        the echo matched, so the file sounds like what was sent)\n"
+	"  --record FILE         write what the caller hears as a WAV (with --calls 1): one frame per\n"
+	"                        20 ms playout tick, silence where nothing plays; the 8-byte\n"
+	"                        sequence stamp of a frame that matched what was sent is put back to\n"
+	"                        the sent bytes, so an echo sounds like the source, one tick later\n"
+	"  --talk MS             scripted caller: talk MS (the WAV or tone), then --pause MS of\n"
+	"  --pause MS              stamped all-zero frames, and again; one frame per 20 ms throughout,\n"
+	"                        starting with talk (20..3600000 each; give both). A --wav quieter\n"
+	"                        than the rule under --barge-in is not speech to the parrot\n"
+	"  --barge-in MS         when, in a pause, the caller hears its own words begin to come back\n"
+	"                        (a stamped frame the parrot rule calls voiced: >= 1/8 of samples at\n"
+	"                        |s| >= 1024; beeps do not count), it starts its next burst MS later\n"
+	"                        instead of at the end of the pause (0..60000; needs --talk)\n"
+	"Playback (what Vonage does with the audio the server sends):\n"
+	"  --playback-buffer N   frames Vonage queues for playout (1..65536; default 3072, the current\n"
+	"                        figure; the 2021 guide says 1024). One frame is played per 20 ms tick;\n"
+	"                        when full, the newest frame is dropped (playback_overflow). The\n"
+	"                        server's {\"action\":\"notify\",\"payload\":{...}} is answered with\n"
+	"                        websocket:notify and the same payload once every frame queued before\n"
+	"                        it has played; {\"action\":\"clear\"} discards the queue, is answered\n"
+	"                        with websocket:cleared, and then the notifies that were waiting are\n"
+	"                        answered in order (Vonage does not document this; Twilio does so).\n"
+	"                        Other text is counted as bad_commands. Playback is on only with\n"
+	"                        --record, --expect delay/parrot, --talk, --barge-in or this option:\n"
+	"                        it costs about 3 MiB per call at 24 kHz, so plain echo load runs\n"
+	"                        without it (and then clear/notify are answered at once). Not with\n"
+	"                        --flood: playout is real time.\n"
+	"  --expect APP          what the server's app does, and so what is checked (default echo):\n"
+	"                        echo      every frame echoed bit-exact (the checks below)\n"
+	"                        delay=MS  every frame returns MS later: a stamped frame heard at tick\n"
+	"                                  h, sent at tick s, needs MS-20 < (h-s)*20 <= MS+40 (the\n"
+	"                                  next playout tick after MS, one tick of slack each side);\n"
+	"                                  every frame sent over MS+200 ms before the caller's last\n"
+	"                                  one is heard once, bit-exact (0..60000)\n"
+	"                        parrot    each talk burst followed by its full pause (or by the next\n"
+	"                                  burst) is heard back in order after it ended; every notify\n"
+	"                                  answered, in order; with --barge-in, a burst that starts\n"
+	"                                  while a playback is under way gets the server's clear\n"
+	"                                  within 20 ms of its first frame, and nothing of the\n"
+	"                                  interrupted playback is heard after it (needs --talk)\n"
+	"                        delay and parrot allow non-stamped audio (heard_other: beeps,\n"
+	"                        silence) and fail on bad_commands or wrong-size frames; the\n"
+	"                        echo-at-arrival counts (lost, late, ...) are shown, not judged\n"
 	"Load:\n"
 	"  --calls N             concurrent calls (1)\n"
 	"  --ramp R              calls started per second (100; 0 = all at once)\n"
@@ -64,10 +103,14 @@ static const char usage[] =
 	"\n"
 	"Checks, per call and in total: frames sent, echoed, lost, mismatched (not bit-exact),\n"
 	"late (round trip > 20 ms), round-trip p50/p90/p99/max; send lag and caller-sim's CPU.\n"
+	"With playback: frames heard, silence ticks, heard_other, playback_overflow, clears and\n"
+	"the frames they discarded, notify received/answered, bad_commands, and the --expect\n"
+	"check with its first fault per call.\n"
 	"\n"
 	"Exit status:\n"
-	"  0  every frame came back bit-exact\n"
-	"  1  frames lost, mismatched, or stalled (the server stopped reading)\n"
+	"  0  every frame came back bit-exact (echo), or the --expect check held on every call\n"
+	"  1  frames lost, mismatched, or stalled (the server stopped reading); with delay or\n"
+	"     parrot: the check failed, or stalled\n"
 	"  2  bad usage: option, missing secret, unreadable or wrong-format WAV\n"
 	"  3  the answer webhook failed or returned an NCCO caller-sim cannot play\n"
 	"  4  a call failed: connect, TLS, handshake refused (e.g. HTTP 401), closed by the server\n";
@@ -77,7 +120,7 @@ const char *opts_usage(void) { return usage; }
 enum {
 	O_METHOD = 256, O_TO, O_FROM, O_WS_URL, O_RATE, O_SECRET, O_SECRET_FILE, O_APP_ID, O_INSECURE, O_CAFILE,
 	O_WAV, O_DURATION, O_DTMF, O_RECORD, O_CALLS, O_RAMP, O_FLOOD, O_DRAIN, O_CONNECT_TO, O_HTTP_TO, O_BATCH, O_JSON,
-	O_PER_CALL, O_QUIET, O_PRINT_TOKEN,
+	O_PER_CALL, O_QUIET, O_PRINT_TOKEN, O_PLAYBACK, O_EXPECT, O_TALK, O_PAUSE, O_BARGE,
 };
 
 static const struct option longopts[] = {
@@ -106,6 +149,11 @@ static const struct option longopts[] = {
 	{ "per-call", no_argument, NULL, O_PER_CALL },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "print-token", no_argument, NULL, O_PRINT_TOKEN },
+	{ "playback-buffer", required_argument, NULL, O_PLAYBACK },
+	{ "expect", required_argument, NULL, O_EXPECT },
+	{ "talk", required_argument, NULL, O_TALK },
+	{ "pause", required_argument, NULL, O_PAUSE },
+	{ "barge-in", required_argument, NULL, O_BARGE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -172,6 +220,20 @@ static int read_secret_file(struct sim_opts *o, const char *path, char *err, siz
 	return 0;
 }
 
+/* echo, delay=MS or parrot */
+static int parse_expect(struct sim_opts *o, const char *v)
+{
+	if (!strcmp(v, "echo"))
+		o->expect = CHK_ECHO;
+	else if (!strcmp(v, "parrot"))
+		o->expect = CHK_PARROT;
+	else if (!strncmp(v, "delay=", 6) && !parse_int(v + 6, 0, 60000, &o->delay_ms))
+		o->expect = CHK_DELAY;
+	else
+		return -1;
+	return 0;
+}
+
 static int valid_dtmf(const char *s)
 {
 	return strspn(s, "0123456789*#") == strlen(s) && strlen(s) <= 32;
@@ -180,7 +242,7 @@ static int valid_dtmf(const char *s)
 enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
 	const char *secret_flag = NULL, *secret_file = NULL;
-	int c;
+	int c, playback_flag = 0;
 
 	memset(o, 0, sizeof *o);
 	strcpy(o->to, "447700900000");
@@ -272,6 +334,28 @@ enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err
 		case O_PER_CALL: o->per_call = 1; break;
 		case O_QUIET: o->quiet = 1; break;
 		case O_PRINT_TOKEN: o->print_token = 1; break;
+		case O_PLAYBACK:
+			if (parse_int(v, 1, PLAYBACK_MAX, &o->playback_cap))
+				return bad(err, errlen, "playback-buffer", v, "frames, 1 to 65536");
+			playback_flag = 1;
+			break;
+		case O_EXPECT:
+			if (parse_expect(o, v))
+				return bad(err, errlen, "expect", v, "echo, delay=MS (0 to 60000) or parrot");
+			break;
+		case O_TALK:
+			if (parse_int(v, 20, 3600000, &o->talk_ms))
+				return bad(err, errlen, "talk", v, "milliseconds, 20 to 3600000");
+			break;
+		case O_PAUSE:
+			if (parse_int(v, 20, 3600000, &o->pause_ms))
+				return bad(err, errlen, "pause", v, "milliseconds, 20 to 3600000");
+			break;
+		case O_BARGE:
+			if (parse_int(v, 0, 60000, &o->barge_ms))
+				return bad(err, errlen, "barge-in", v, "milliseconds, 0 to 60000");
+			o->barge_in = 1;
+			break;
 		default:
 			snprintf(err, errlen, "unknown option or missing value: %s (see --help)",
 				 optind > 0 && optind <= argc ? argv[optind - 1] : "?");
@@ -316,6 +400,25 @@ enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err
 	if (o->record && o->calls != 1) {
 		snprintf(err, errlen, "--record records one call; use it with --calls 1");
 		return OPTS_ERR;
+	}
+	if (!o->talk_ms != !o->pause_ms) {
+		snprintf(err, errlen, "--talk and --pause go together: the caller alternates the two");
+		return OPTS_ERR;
+	}
+	if ((o->barge_in || o->expect == CHK_PARROT) && !o->talk_ms) {
+		snprintf(err, errlen, "%s needs --talk and --pause: the caller must stop talking to be answered",
+			 o->barge_in ? "--barge-in" : "--expect parrot");
+		return OPTS_ERR;
+	}
+	/* playback is what these options observe; plain echo load stays small without it */
+	if (o->record || o->expect != CHK_ECHO || o->talk_ms || o->barge_in || playback_flag) {
+		if (!playback_flag)
+			o->playback_cap = PLAYBACK_DEFAULT;
+		if (o->flood) {
+			snprintf(err, errlen, "--flood cannot be used with playback (--record, --expect delay/parrot, --talk, "
+					      "--barge-in, --playback-buffer): playout is one frame per 20 ms");
+			return OPTS_ERR;
+		}
 	}
 	return OPTS_OK;
 }

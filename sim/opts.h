@@ -35,6 +35,13 @@ struct sim_opts {
 	int         batch_us;
 	int         json, per_call, quiet;
 	int         print_token;         /* --print-token: mint one JWT, print it, exit */
+	/* what Vonage does with the audio it receives (engine.h "Playback") */
+	int         playback_cap;        /* frames; 0 = playback off (see opts_parse) */
+	int         expect;              /* enum chk_app: echo, delay, parrot */
+	int         delay_ms;            /* --expect delay=MS */
+	int         talk_ms, pause_ms;   /* --talk / --pause; 0 = talk all along */
+	int         barge_in;            /* --barge-in given */
+	int         barge_ms;
 };
 
 enum opts_result { OPTS_OK = 0, OPTS_HELP, OPTS_ERR };

@@ -34,7 +34,19 @@ void report_sum(const struct engine *e, struct report_totals *t)
 		t->late += c->r.late;
 		t->stalled += c->r.stalled;
 		t->dtmf_sent += c->r.dtmf_sent;
+		t->heard += c->r.heard;
+		t->silence += c->r.silence;
+		t->heard_other += c->r.heard_other;
+		t->playback_overflow += c->r.playback_overflow;
+		t->clears += c->r.clears;
+		t->cleared += c->r.cleared;
+		t->notify_received += c->r.notify_received;
+		t->notify_answered += c->r.notify_answered;
+		t->bad_commands += c->r.bad_commands;
+		t->bad_frames += c->r.bad_frames;
+		t->check_failed += c->r.check_failed;
 	}
+	t->expect = e->o->expect;
 	t->wall_s = (double)(e->t_end - e->t0) / 1e9;
 	if (e->first_stream && e->last_end > e->first_stream)
 		t->stream_s = (double)(e->last_end - e->first_stream) / 1e9;
@@ -48,19 +60,55 @@ int report_exit_code(const struct report_totals *t)
 {
 	if (t->failed)
 		return EXIT_CONNECT;
-	if (t->lost || t->mismatched || t->stalled)
+	if (t->stalled)
+		return EXIT_LOSS;
+	if (t->expect == CHK_ECHO ? (t->lost || t->mismatched) : t->check_failed > 0)
 		return EXIT_LOSS;
 	return EXIT_PASS;
 }
 
-static int call_bad(const struct call *c)
+/* Echo is judged at arrival (the ledger), the voice apps by their checker. */
+static int call_bad_audio(const struct engine *e, const struct call *c)
 {
-	return c->state == CALL_FAILED || c->r.lost || c->r.mismatched || c->r.stalled;
+	return e->o->expect == CHK_ECHO ? (c->r.lost || c->r.mismatched) : c->r.check_failed;
+}
+
+static int call_bad(const struct engine *e, const struct call *c)
+{
+	return c->state == CALL_FAILED || c->r.stalled || call_bad_audio(e, c);
+}
+
+/* The one-line check result of a call: "ok", or what failed. */
+static const char *check_text(const struct engine *e, const struct call *c, char *buf, size_t cap)
+{
+	if (e->o->expect != CHK_ECHO) {
+		if (c->r.check_failed)
+			return c->r.check;
+		if (c->r.stalled) {
+			snprintf(buf, cap, "%llu ticks stalled", (unsigned long long)c->r.stalled);
+			return buf;
+		}
+		return c->state == CALL_DONE ? "ok" : "-";
+	}
+	if (!c->r.lost && !c->r.mismatched && !c->r.stalled)
+		return c->state == CALL_DONE ? "ok" : "-";
+	snprintf(buf, cap, "%llu lost, %llu mismatched, %llu stalled", (unsigned long long)c->r.lost,
+		 (unsigned long long)c->r.mismatched, (unsigned long long)c->r.stalled);
+	return buf;
+}
+
+static const char *expect_text(const struct report_meta *m, char *buf, size_t cap)
+{
+	if (m->expect == CHK_DELAY) {
+		snprintf(buf, cap, "delay=%d", m->delay_ms);
+		return buf;
+	}
+	return m->expect == CHK_PARROT ? "parrot" : "echo";
 }
 
 static int listed(const struct engine *e, const struct report_meta *m, const struct call *c)
 {
-	return m->per_call || e->n <= LIST_MAX || call_bad(c);
+	return m->per_call || e->n <= LIST_MAX || call_bad(e, c);
 }
 
 /* Milliseconds to three decimals, as the table shows them. */
@@ -81,8 +129,18 @@ static int add_pctl(cJSON *o, const char *name, const struct pctl *h, int p90)
 /* Counters are exact in a double up to 2^53: far beyond a run's frames. */
 #define NUM(o, k, v) cJSON_AddNumberToObject((o), (k), (double)(v))
 
-static int add_call(cJSON *arr, int i, const struct call *c)
+static int add_playback(cJSON *o, const struct call_result *r)
 {
+	return NUM(o, "heard", r->heard) && NUM(o, "silence", r->silence) && NUM(o, "heard_other", r->heard_other) &&
+	       NUM(o, "playback_overflow", r->playback_overflow) && NUM(o, "clear_received", r->clears) &&
+	       NUM(o, "cleared_frames", r->cleared) && NUM(o, "notify_received", r->notify_received) &&
+	       NUM(o, "notify_answered", r->notify_answered) && NUM(o, "bad_commands", r->bad_commands) &&
+	       NUM(o, "bad_frames", r->bad_frames);
+}
+
+static int add_call(cJSON *arr, const struct engine *e, int i, const struct call *c)
+{
+	char buf[CHK_WHY_MAX];
 	cJSON *o = cJSON_CreateObject();
 	if (!o || !cJSON_AddItemToArray(arr, o)) {
 		cJSON_Delete(o);
@@ -93,7 +151,24 @@ static int add_call(cJSON *arr, int i, const struct call *c)
 	       NUM(o, "echoed", c->r.echoed) && NUM(o, "lost", c->r.lost) && NUM(o, "mismatched", c->r.mismatched) &&
 	       NUM(o, "late", c->r.late) && NUM(o, "stalled", c->r.stalled) && NUM(o, "dtmf_sent", c->r.dtmf_sent) &&
 	       NUM(o, "close_code", c->r.close_code) && NUM(o, "setup_ms", ms3(ms(c->r.setup_us))) &&
-	       add_pctl(o, "rtt_ms", &c->r.rtt, 1) && cJSON_AddStringToObject(o, "error", c->err);
+	       add_pctl(o, "rtt_ms", &c->r.rtt, 1) && cJSON_AddStringToObject(o, "error", c->err) &&
+	       add_playback(o, &c->r) && cJSON_AddStringToObject(o, "check", check_text(e, c, buf, sizeof buf));
+}
+
+/* The playback totals in call_result's shape, so one function prints both. */
+static void totals_result(const struct report_totals *t, struct call_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->heard = t->heard;
+	r->silence = t->silence;
+	r->heard_other = t->heard_other;
+	r->playback_overflow = t->playback_overflow;
+	r->clears = t->clears;
+	r->cleared = t->cleared;
+	r->notify_received = t->notify_received;
+	r->notify_answered = t->notify_answered;
+	r->bad_commands = t->bad_commands;
+	r->bad_frames = t->bad_frames;
 }
 
 /* One line of JSON (cJSON escapes every string). */
@@ -101,8 +176,12 @@ static void print_json(const struct engine *e, const struct report_totals *t, co
 		       FILE *f)
 {
 	const struct call_target *t0 = &e->targets[0];
+	struct call_result sum;
+	char xbuf[32];
 	cJSON *o = cJSON_CreateObject(), *arr = NULL;
 	int shown = 0;
+
+	totals_result(t, &sum);
 	int ok = o && cJSON_AddStringToObject(o, "target", m->target) &&
 		 cJSON_AddStringToObject(o, "method", m->method) && cJSON_AddStringToObject(o, "ws_uri", t0->ncco.uri) &&
 		 cJSON_AddStringToObject(o, "content_type", t0->ncco.content_type) &&
@@ -116,13 +195,15 @@ static void print_json(const struct engine *e, const struct report_totals *t, co
 		 NUM(o, "cpu_pct", round(t->cpu_pct * 10.0) / 10.0) && NUM(o, "user_s", ms3(t->user_s)) &&
 		 NUM(o, "sys_s", ms3(t->sys_s)) && NUM(o, "wall_s", ms3(t->wall_s)) && NUM(o, "stream_s", ms3(t->stream_s)) &&
 		 NUM(o, "echoes_per_s", round(t->stream_s > 0 ? (double)t->echoed / t->stream_s : 0.0)) &&
-		 NUM(o, "exit", report_exit_code(t)) && (arr = cJSON_AddArrayToObject(o, "per_call"));
+		 NUM(o, "exit", report_exit_code(t)) && cJSON_AddStringToObject(o, "expect", expect_text(m, xbuf, sizeof xbuf)) &&
+		 NUM(o, "playback_buffer", m->playback_cap) && add_playback(o, &sum) &&
+		 NUM(o, "check_failed", t->check_failed) && (arr = cJSON_AddArrayToObject(o, "per_call"));
 	for (int i = 0; ok && i < e->n; i++) {
 		const struct call *c = &e->calls[i];
 		if (!listed(e, m, c) || (!m->per_call && shown >= 100))
 			continue;
 		shown++;
-		ok = add_call(arr, i, c);
+		ok = add_call(arr, e, i, c);
 	}
 	char *js = ok ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
@@ -147,6 +228,44 @@ static void row(FILE *f, const char *label, const char *uuid, const char *state,
 		fprintf(f, "  %7s %7s %7s %7s\n", "-", "-", "-", "-");
 }
 
+static void playback_row(FILE *f, const char *label, const struct call_result *r, const char *check)
+{
+	fprintf(f, "%6s  %7llu %7llu %6llu %6llu %5llu %7llu %6llu %6llu %6llu  %s\n", label,
+		(unsigned long long)r->heard, (unsigned long long)r->silence, (unsigned long long)r->heard_other,
+		(unsigned long long)r->playback_overflow, (unsigned long long)r->clears, (unsigned long long)r->cleared,
+		(unsigned long long)r->notify_received, (unsigned long long)r->notify_answered,
+		(unsigned long long)(r->bad_commands + r->bad_frames), check);
+}
+
+/* What the callers heard, per call (the same calls as the main table) and in total. */
+static void print_playback(const struct engine *e, const struct report_totals *t, const struct report_meta *m,
+			   FILE *f)
+{
+	struct call_result sum;
+	char xbuf[32], buf[CHK_WHY_MAX];
+	int shown = 0;
+
+	fprintf(f, "\n  playback (buffer %d frames), --expect %s\n", m->playback_cap, expect_text(m, xbuf, sizeof xbuf));
+	fprintf(f, "%6s  %7s %7s %6s %6s %5s %7s %6s %6s %6s  %s\n", "call", "heard", "silence", "other", "ovfl",
+		"clear", "cleared", "notify", "answd", "bad", "check");
+	for (int i = 0; i < e->n; i++) {
+		const struct call *c = &e->calls[i];
+		char label[16];
+		if (!listed(e, m, c) || (!m->per_call && shown >= LIST_MAX))
+			continue;
+		shown++;
+		snprintf(label, sizeof label, "%d", i + 1);
+		playback_row(f, label, &c->r, check_text(e, c, buf, sizeof buf));
+	}
+	totals_result(t, &sum);
+	if (m->expect == CHK_ECHO)
+		playback_row(f, "total", &sum, "");
+	else if (t->check_failed)
+		playback_row(f, "total", &sum, t->check_failed == 1 ? "1 call failed" : "calls failed");
+	else
+		playback_row(f, "total", &sum, "ok");
+}
+
 static void print_table(const struct engine *e, const struct report_totals *t, const struct report_meta *m,
 			FILE *f)
 {
@@ -167,7 +286,7 @@ static void print_table(const struct engine *e, const struct report_totals *t, c
 		char label[16];
 		if (!listed(e, m, c) || (!m->per_call && shown >= LIST_MAX)) {
 			hidden++;
-			hidden_bad += call_bad(c);
+			hidden_bad += call_bad(e, c);
 			continue;
 		}
 		shown++;
@@ -184,6 +303,8 @@ static void print_table(const struct engine *e, const struct report_totals *t, c
 	sum.mismatched = t->mismatched;
 	sum.late = t->late;
 	row(f, "total", "", "", &sum, &e->rtt);
+	if (m->playback_cap)
+		print_playback(e, t, m, f);
 
 	fprintf(f, "\n  connected %d/%d", t->established, t->calls);
 	if (e->setup.n)
@@ -208,12 +329,21 @@ static void print_table(const struct engine *e, const struct report_totals *t, c
 			t->cpu_pct, t->user_s, t->sys_s, t->wall_s);
 
 	int code = report_exit_code(t);
-	if (code == EXIT_PASS)
+	char xbuf[32];
+	if (code == EXIT_PASS && m->expect != CHK_ECHO)
+		fprintf(f, "\nPASS: the %s check held on every call (%llu frames heard, %llu notify answered)\n",
+			expect_text(m, xbuf, sizeof xbuf), (unsigned long long)t->heard,
+			(unsigned long long)t->notify_answered);
+	else if (code == EXIT_PASS)
 		fprintf(f, "\nPASS: every frame came back bit-exact (%llu of %llu)\n", (unsigned long long)t->echoed,
 			(unsigned long long)t->sent);
 	else if (code == EXIT_CONNECT)
 		fprintf(f, "\nFAIL (exit %d): %d call%s failed (reasons on stderr)\n", code, t->failed,
 			t->failed == 1 ? "" : "s");
+	else if (m->expect != CHK_ECHO)
+		fprintf(f, "\nFAIL (exit %d): %d call%s failed the %s check, %llu stalled (the check column says why)\n",
+			code, t->check_failed, t->check_failed == 1 ? "" : "s", expect_text(m, xbuf, sizeof xbuf),
+			(unsigned long long)t->stalled);
 	else
 		fprintf(f, "\nFAIL (exit %d): %llu lost, %llu mismatched, %llu stalled\n", code,
 			(unsigned long long)t->lost, (unsigned long long)t->mismatched, (unsigned long long)t->stalled);

@@ -15,8 +15,8 @@
 #include "engine.h"
 
 /* Exit statuses (also in --help). */
-#define EXIT_PASS     0   /* every frame echoed bit-exact */
-#define EXIT_LOSS     1   /* frames lost, mismatched or stalled */
+#define EXIT_PASS     0   /* every frame echoed bit-exact, or the --expect check held */
+#define EXIT_LOSS     1   /* frames lost, mismatched or stalled; a delay/parrot check failed */
 #define EXIT_USAGE    2   /* bad option, secret or WAV */
 #define EXIT_NCCO     3   /* answer webhook failed or its NCCO is unusable */
 #define EXIT_CONNECT  4   /* a call failed: connect, TLS, handshake refused, closed by the server */
@@ -24,6 +24,10 @@
 struct report_totals {
 	int      calls, established, done, failed, skipped;
 	uint64_t sent, echoed, lost, mismatched, late, stalled, dtmf_sent;
+	uint64_t heard, silence, heard_other, playback_overflow, clears, cleared, notify_received, notify_answered,
+		 bad_commands, bad_frames;
+	int      check_failed;  /* calls whose delay/parrot check failed */
+	enum chk_app expect;
 	double   wall_s;        /* whole run */
 	double   stream_s;      /* first connected call -> last call ended */
 	double   cpu_pct;       /* caller-sim's CPU over wall_s, % of one core */
@@ -32,7 +36,10 @@ struct report_totals {
 
 void report_sum(const struct engine *e, struct report_totals *t);
 
-/* EXIT_CONNECT if any call failed, else EXIT_LOSS on any loss/mismatch/stall, else EXIT_PASS. */
+/*
+ * EXIT_CONNECT if any call failed, else EXIT_LOSS on any stall, and (echo)
+ * any loss or mismatch, or (delay, parrot) any failed check; else EXIT_PASS.
+ */
 int report_exit_code(const struct report_totals *t);
 
 struct report_meta {
@@ -42,6 +49,9 @@ struct report_meta {
 	double      duration_s;
 	int         per_call;      /* list every call */
 	int         json;
+	enum chk_app expect;
+	int         delay_ms;
+	int         playback_cap;  /* 0 = off */
 };
 
 /* Print the result (table or JSON line) to out and failures to err. */

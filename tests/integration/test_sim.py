@@ -6,9 +6,12 @@ must come back bit-exact and the server's /stats.json must count exactly
 what the simulator says it sent. The documented failures are checked by
 exit status and message: a bad NCCO (served by a stub webhook in this
 file) exits 3 naming the fault, a wrong secret exits 4 with the server's
-401, a WAV in the wrong format exits 2. --record must give back the input
-WAV sample for sample. Calls are short (0.5-2 s): the whole file runs in
-about 15 s.
+401, a WAV in the wrong format exits 2. --record (playback on) must give
+back the input WAV sample for sample, one playout tick late. Playback
+against the echo server: the scripted caller's talk and pause frames come
+back as sent, delay=0 is what an echo is, and delay/parrot checks fail an
+echo with their reason. Calls are short (0.5-2 s): the whole file runs in
+about 25 s.
 """
 import http.server
 import json
@@ -115,6 +118,20 @@ class StubWebhook:
         return False
 
 
+def heard_in_order(heard, sent, extra_silence=4):
+    """How many of the frames sent were heard, in order, allowing a few extra
+    silent ticks anywhere (the first tick, an echo late by a tick)."""
+    i = extra = 0
+    for f in heard:
+        if i < len(sent) and f == sent[i]:
+            i += 1
+        elif f == bytes(len(f)) and extra < extra_silence:
+            extra += 1
+        else:
+            break
+    return i
+
+
 def answer_url(srv):
     return srv.base + "/webhooks/answer"
 
@@ -137,6 +154,9 @@ class SimAgainstServer(unittest.TestCase):
             self.assertEqual(j["dtmf_sent"], 6)
             self.assertGreater(j["rtt_ms"]["max"], 0)
             self.assertEqual(len(j["per_call"]), 3)
+            # plain echo load: no playback (small memory), nothing heard, the echo check
+            self.assertEqual((j["expect"], j["playback_buffer"], j["heard"], j["check_failed"]), ("echo", 0, 0, 0))
+            self.assertEqual(j["per_call"][0]["check"], "ok")
 
             # the server's own counters agree, frame for frame and byte for byte
             deadline = time.monotonic() + 2
@@ -212,6 +232,10 @@ class SimAgainstServer(unittest.TestCase):
             self.assertEqual(j["per_call"][0]["close_code"], 1001)
 
     def test_record_gives_back_the_input_wav(self):
+        """--record writes what the caller hears, one frame per playout tick:
+        the echo of frame k is heard at the tick after it was sent, so the
+        recording is the input, sample for sample, behind a tick of silence
+        (more silence only where an echo was late by a tick)."""
         d = tempfile.mkdtemp(prefix="sim-", dir=tmp_root())
         src, rec = os.path.join(d, "in.wav"), os.path.join(d, "out.wav")
         write_wav(src, 24000, 1.0)
@@ -219,9 +243,61 @@ class SimAgainstServer(unittest.TestCase):
             j = run_json(self, ["--wav", src, "--record", rec, answer_url(srv)], srv.secret)
         self.assertEqual(j["duration_s"], 1.0)               # default duration: the WAV's length
         self.assertEqual((j["sent"], j["echoed"]), (50, 50))
+        self.assertEqual((j["playback_buffer"], j["heard"], j["heard_other"]), (3072, 50, 0))
         with wave.open(src) as a, wave.open(rec) as b:
-            self.assertEqual(b.getparams(), a.getparams())
-            self.assertEqual(b.readframes(a.getnframes() + 1), a.readframes(a.getnframes() + 1))
+            self.assertEqual(b.getparams()[:3], a.getparams()[:3])
+            want = a.readframes(a.getnframes() + 1)
+            got = b.readframes(b.getnframes() + 1)
+        frames = [got[i:i + 960] for i in range(0, len(got), 960)]
+        self.assertEqual(len(frames), j["heard"] + j["silence"])   # one frame per tick
+        silent = [f == bytes(960) for f in frames]
+        self.assertTrue(silent[0], "the first tick hears nothing yet")
+        self.assertLessEqual(sum(silent), 4)
+        self.assertEqual(b"".join(f for f, z in zip(frames, silent) if not z), want)
+
+    def test_talk_pause_echo_is_heard_as_sent(self):
+        """--talk/--pause against the echo server: the default echo check
+        passes, talk frames carry the source at their sequence number and
+        pause frames are zeros (the stamp is put back in the recording)."""
+        d = tempfile.mkdtemp(prefix="sim-", dir=tmp_root())
+        src, rec = os.path.join(d, "in.wav"), os.path.join(d, "out.wav")
+        write_wav(src, 24000, 2.0, seed=3)
+        with Server() as srv:
+            j = run_json(self, ["--wav", src, "--expect", "echo", "--talk", "200", "--pause", "200",
+                                "--record", rec, answer_url(srv)], srv.secret)
+            self.assertEqual(stats(srv)["totals"]["packets_received"], 100)
+        self.assertEqual((j["sent"], j["echoed"], j["lost"], j["mismatched"]), (100, 100, 0, 0))
+        self.assertEqual((j["heard"], j["heard_other"], j["bad_commands"], j["check_failed"]), (100, 0, 0, 0))
+        self.assertEqual(j["per_call"][0]["check"], "ok")
+        with wave.open(src) as a, wave.open(rec) as b:
+            want = a.readframes(a.getnframes() + 1)
+            got = b.readframes(b.getnframes() + 1)
+        frames = [got[i:i + 960] for i in range(0, len(got), 960)]
+        self.assertEqual(frames[0], bytes(960), "the first tick hears nothing yet")
+        sent = [want[k * 960:(k + 1) * 960] if (k // 10) % 2 == 0 else bytes(960)   # 10 talk, 10 pause
+                for k in range(100)]
+        self.assertEqual(heard_in_order(frames, sent), 100)
+
+    def test_delay_and_parrot_checks_judge_an_echo(self):
+        """An echo is delay=0; judged as delay=200 or as a parrot it fails,
+        exit 1, with the first fault as the call's check."""
+        with Server() as srv:
+            j = run_json(self, ["--duration", "1", "--expect", "delay=0", answer_url(srv)], srv.secret)
+            self.assertEqual((j["expect"], j["heard"], j["check_failed"], j["exit"]), ("delay=0", 50, 0, 0))
+            j = run_json(self, ["--duration", "1", "--expect", "delay=200", answer_url(srv)], srv.secret,
+                         want_exit=EXIT_LOSS)
+            self.assertEqual(j["check_failed"], 1)
+            self.assertRegex(j["per_call"][0]["check"],
+                             r"^frame 0 heard (20|40) ms after it was sent; delay=200 allows 180 < ms <= 240 \(\+\d+ more\)$")
+            self.assertEqual(j["lost"], 0)                   # the ledger counts, it does not judge
+            j = run_json(self, ["--duration", "1", "--expect", "parrot", "--talk", "200", "--pause", "200",
+                                answer_url(srv)], srv.secret, want_exit=EXIT_LOSS)
+            self.assertIn("talk burst 1: frame 0 heard while the caller was still talking",
+                          j["per_call"][0]["check"])
+            rc, out, err = run_sim(["--duration", "1", "--expect", "delay=200", answer_url(srv)], srv.secret)
+            self.assertEqual(rc, EXIT_LOSS)
+            self.assertIn("FAIL (exit 1): 1 call failed the delay=200 check", out)
+            self.assertIn("frame 0 heard", out)
 
     def test_wav_at_the_wrong_rate_is_a_usage_error(self):
         d = tempfile.mkdtemp(prefix="sim-", dir=tmp_root())
@@ -357,6 +433,18 @@ class SimAnswerWebhook(unittest.TestCase):
                            (["--flood", "65", "http://h/"], "--flood '65'"),
                            (["--dtmf", "12x", "http://h/"], "--dtmf '12x'"),
                            (["--calls", "2", "--record", "x.wav", "http://h/"], "--record records one call"),
+                           (["--playback-buffer", "0", "http://h/"], "--playback-buffer '0'"),
+                           (["--playback-buffer", "65537", "http://h/"], "--playback-buffer '65537'"),
+                           (["--playback-buffer", "x", "http://h/"], "--playback-buffer 'x'"),
+                           (["--expect", "delay=", "http://h/"], "--expect 'delay='"),
+                           (["--expect", "delay=60001", "http://h/"], "--expect 'delay=60001'"),
+                           (["--expect", "talker", "http://h/"], "--expect 'talker'"),
+                           (["--talk", "19", "--pause", "100", "http://h/"], "--talk '19'"),
+                           (["--talk", "100", "http://h/"], "--talk and --pause go together"),
+                           (["--expect", "parrot", "http://h/"], "--expect parrot needs --talk"),
+                           (["--barge-in", "100", "http://h/"], "--barge-in needs --talk"),
+                           (["--barge-in", "-5", "--talk", "100", "--pause", "100", "http://h/"], "--barge-in '-5'"),
+                           (["--flood", "2", "--playback-buffer", "1024", "http://h/"], "--flood cannot be used"),
                            (["--bogus", "http://h/"], "unknown option")]:
             with self.subTest(args=args):
                 rc, out, err = run_sim(args)
@@ -365,6 +453,9 @@ class SimAnswerWebhook(unittest.TestCase):
         rc, out, err = run_sim(["--help"])
         self.assertEqual(rc, 0)
         self.assertIn("Exit status:", out)
+        for opt in ("--playback-buffer N", "--expect APP", "--talk MS", "--pause MS", "--barge-in MS",
+                    "websocket:cleared", "Twilio"):
+            self.assertIn(opt, out)
 
 
 if __name__ == "__main__":
