@@ -18,8 +18,9 @@ CLIENT = os.path.join(NODE_DIR, "client.js")
 
 
 def node_call(url, lib="ws", token=None, protocols=(), frames=10, size=640, close=1000, timeout=5.0,
-              insecure=False):
-    """Run one call; returns client.js's JSON report (a dict)."""
+              insecure=False, burst=False, linger=1.0):
+    """Run one call; returns client.js's JSON report (a dict). burst: send
+    the frames all at once and collect for linger seconds what comes back."""
     if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", lib)):
         raise AssertionError("npm package %r missing in %s: run scripts/deps.sh test" % (lib, NODE_DIR))
     argv = ["node", CLIENT, "--lib", lib, "--url", url, "--frames", str(frames), "--size", str(size),
@@ -30,6 +31,8 @@ def node_call(url, lib="ws", token=None, protocols=(), frames=10, size=640, clos
         argv += ["--protocol", p]
     if insecure:
         argv.append("--insecure")
+    if burst:
+        argv += ["--burst", "--linger", str(int(linger * 1000))]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout + 10,
                        cwd=NODE_DIR)
     if p.returncode != 0:

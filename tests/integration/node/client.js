@@ -4,11 +4,14 @@
 //
 //   node client.js --lib ws|websocket --url ws://127.0.0.1:PORT/socket
 //                  [--token JWT] [--protocol NAME]... [--frames N] [--size BYTES]
-//                  [--close CODE] [--timeout MS] [--insecure]
+//                  [--close CODE] [--timeout MS] [--insecure] [--burst --linger MS]
 //
 // Sends N distinct binary frames, one at a time, each after the previous
 // echo came back (so the count of echoes is exact), then closes with CODE
-// (default 1000) and waits for the end. Prints one JSON line:
+// (default 1000) and waits for the end. With --burst: sends a
+// websocket:connected event, then all N frames at once (as Vonage does
+// after a network stall), waits --linger ms for whatever comes back, and
+// lists in "got" which frames did, in arrival order. Prints one JSON line:
 //   {"lib","opened","status","protocol","sent","echoed","mismatched",
 //    "server_close": code from the server's close frame or null,
 //    "close_event": what the library reported, "error"}
@@ -20,7 +23,8 @@
 const crypto = require('crypto');
 
 function parseArgs(argv) {
-  const o = { lib: 'ws', protocols: [], frames: 10, size: 640, close: 1000, timeout: 5000 };
+  const o = { lib: 'ws', protocols: [], frames: 10, size: 640, close: 1000, timeout: 5000, burst: false,
+              linger: 1000 };
   for (let i = 2; i < argv.length; i++) {
     const k = argv[i], v = argv[i + 1];
     switch (k) {
@@ -33,6 +37,8 @@ function parseArgs(argv) {
       case '--close': o.close = +v; i++; break;
       case '--timeout': o.timeout = +v; i++; break;
       case '--insecure': o.insecure = true; break;
+      case '--burst': o.burst = true; break;
+      case '--linger': o.linger = +v; i++; break;
       default: throw new Error('unknown argument ' + k);
     }
   }
@@ -72,6 +78,21 @@ function run(o) {
   const finished = new Promise((resolve) => { done = resolve; });
   const timer = setTimeout(() => { out.error = out.error || 'timeout'; done(); }, o.timeout);
   const payload = (i) => Buffer.from(frame(i, o.size), 'latin1');
+  // --burst: which frame each echo is, by its bytes
+  const index = new Map();
+  if (o.burst) {
+    out.got = [];
+    out.texts = 0;
+    for (let i = 0; i < o.frames; i++) index.set(payload(i).toString('latin1'), i);
+  }
+  const connected = JSON.stringify({ event: 'websocket:connected',
+    'content-type': 'audio/l16;rate=' + (o.size / 2 * 50) });
+  const burstRx = (data, isText, close) => {
+    if (isText) { out.texts++; return; }
+    const i = index.get(Buffer.from(data).toString('latin1'));
+    if (i === undefined) out.mismatched++;
+    else { out.got.push(i); out.echoed++; }
+  };
 
   if (o.lib === 'ws') {
     const WebSocket = require('ws');
@@ -81,11 +102,19 @@ function run(o) {
     ws.on('open', () => {
       out.opened = true;
       out.protocol = ws.protocol || null;
+      if (o.burst) {
+        ws.send(connected);
+        for (let i = 0; i < o.frames; i++) ws.send(payload(i));
+        out.sent = o.frames;
+        setTimeout(() => ws.close(o.close), o.linger);
+        return;
+      }
       if (!o.frames) return ws.close(o.close);
       ws.send(payload(0));
       out.sent = 1;
     });
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
+      if (o.burst) return burstRx(data, !isBinary);
       if (Buffer.compare(Buffer.from(data), payload(out.echoed + out.mismatched)) === 0) out.echoed++;
       else out.mismatched++;
       if (out.sent < o.frames) { ws.send(payload(out.sent)); out.sent++; }
@@ -105,6 +134,7 @@ function run(o) {
       closeSniffer(conn.socket, out);
       conn.on('message', (m) => {
         const data = m.type === 'binary' ? m.binaryData : Buffer.from(m.utf8Data);
+        if (o.burst) return burstRx(data, m.type !== 'binary');
         if (Buffer.compare(data, payload(out.echoed + out.mismatched)) === 0) out.echoed++;
         else out.mismatched++;
         if (out.sent < o.frames) { conn.sendBytes(payload(out.sent)); out.sent++; }
@@ -112,7 +142,12 @@ function run(o) {
       });
       conn.on('close', (code) => { out.close_event = code; done(); });
       conn.on('error', (e) => { out.error = String(e.message || e); });
-      if (!o.frames) conn.close(o.close);
+      if (o.burst) {
+        conn.sendUTF(connected);
+        for (let i = 0; i < o.frames; i++) conn.sendBytes(payload(i));
+        out.sent = o.frames;
+        setTimeout(() => conn.close(o.close), o.linger);
+      } else if (!o.frames) conn.close(o.close);
       else { conn.sendBytes(payload(0)); out.sent = 1; }
     });
     client.connect(o.url, o.protocols.length ? o.protocols : null, null, headers);
