@@ -82,6 +82,7 @@ UT_DEPS_ws_audio   := ws_audio audio_msg stats auth_jwt addr guard replay block 
                       $(APPS_DEPS)
 UT_DEPS_call       := call
 UT_DEPS_voice      := voice ring vonage_msg log
+UT_DEPS_apps       := $(APPS_DEPS)
 UT_DEPS_app_echo   := $(APPS_DEPS)
 UT_DEPS_app_delay  := $(APPS_DEPS)
 UT_DEPS_app_parrot := $(APPS_DEPS)

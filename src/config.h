@@ -60,6 +60,7 @@ struct config {
 	int      parrot_max_ms;              /* parrot: longest recording */
 	int      parrot_level;               /* parrot: a sample this loud counts as voice */
 	int      dtmf_switch;                /* digits 1-4 switch a call between the apps */
+	int      app_memory_max_mb;          /* all calls' app buffers together, MiB */
 
 	/* abuse limits (SECURITY.md says what each one stops) */
 	char     allow_origin[CONFIG_ORIGINS_MAX][CONFIG_ORIGIN_LEN]; /* Origins allowed to open audio */

@@ -68,6 +68,11 @@ static void render(struct sbuf *o, const void *arg)
 	for (int i = 0; i < s->n_app_names; i++)
 		sbuf_printf(o, "caller_echo_calls_open_by_app{app=\"%s\"} %u\n", s->app_names[i],
 			    stats_calls_in_app(s, s->app_names[i]));
+	one(o, "app_heap_bytes", "gauge", "Bytes the voice apps' per-call buffers take now (delay, parrot).",
+	    s->app_heap_bytes);
+	one(o, "app_heap_max_bytes", "gauge", "--app-memory-max in bytes.", s->app_heap_max);
+	one(o, "apps_refused_total", "counter", "Apps not opened: their buffer did not fit --app-memory-max.",
+	    t.app_refused);
 	family(o, "commands_sent_total", "counter", "Commands the voice apps sent Vonage (clear, notify).");
 	sbuf_printf(o, "caller_echo_commands_sent_total{command=\"clear\"} %llu\n", (unsigned long long)t.clear_sent);
 	sbuf_printf(o, "caller_echo_commands_sent_total{command=\"notify\"} %llu\n", (unsigned long long)t.notify_sent);

@@ -167,12 +167,15 @@ static int init_tables(struct app *app)
 	app->voice.dtmf_switch = cfg->dtmf_switch;
 	app->voice.default_rate = cfg->rate;
 	app->voice.slot_bytes = cfg->slot_bytes;
+	app->voice.heap_max = (uint64_t)cfg->app_memory_max_mb << 20;
+	app->voice.heap_in_use = &app->stats.app_heap_bytes;
 	app->start_app = apps_find(cfg->app);
 	if (!app->start_app)
 		return -1;   /* config checked the name */
 	stats_init(&app->stats, time(NULL));
 	app->stats.app_names = apps_name_array();
 	app->stats.n_app_names = apps_switchable_n;
+	app->stats.app_heap_max = app->voice.heap_max;
 	snprintf(app->stats.worker, sizeof app->stats.worker, "%s", cfg->worker_id);
 	app->stats.pid = (long)getpid();
 	app->reject_log.event = "handshake_refused";

@@ -48,6 +48,7 @@ static void add(struct stats_counters *to, const struct stats_counters *from)
 	to->notify_sent += from->notify_sent;
 	to->cleared += from->cleared;
 	to->notified += from->notified;
+	to->app_refused += from->app_refused;
 }
 
 void stats_conn_close(struct stats *s, struct stats_conn *c)
@@ -253,7 +254,8 @@ static int add_counters(cJSON *o, const struct stats_counters *k)
 	       cJSON_AddNumberToObject(o, "clear_sent", (double)k->clear_sent) &&
 	       cJSON_AddNumberToObject(o, "notify_sent", (double)k->notify_sent) &&
 	       cJSON_AddNumberToObject(o, "cleared", (double)k->cleared) &&
-	       cJSON_AddNumberToObject(o, "notified", (double)k->notified);
+	       cJSON_AddNumberToObject(o, "notified", (double)k->notified) &&
+	       cJSON_AddNumberToObject(o, "app_refused", (double)k->app_refused);
 }
 
 static int add_conn(cJSON *arr, const struct stats_conn *c, time_t now)
@@ -433,7 +435,9 @@ char *stats_render_json(const struct stats *s, const struct block_table *blocks,
 	ok = ok && (t = cJSON_AddObjectToObject(root, "totals")) && add_counters(t, &tot) &&
 	     cJSON_AddNumberToObject(t, "connections_open", s->connections_open) &&
 	     cJSON_AddNumberToObject(t, "connections_total", (double)s->connections_total) &&
-	     add_calls_by_app(root, s) && (rej = cJSON_AddObjectToObject(root, "rejected"));
+	     add_calls_by_app(root, s) && cJSON_AddNumberToObject(root, "app_heap_bytes", (double)s->app_heap_bytes) &&
+	     cJSON_AddNumberToObject(root, "app_heap_max", (double)s->app_heap_max) &&
+	     (rej = cJSON_AddObjectToObject(root, "rejected"));
 	for (int r = 1; ok && r < REJECT__COUNT; r++)
 		ok = cJSON_AddNumberToObject(rej, stats_reject_str(r), (double)s->rejected[r]) != NULL;
 	ok = ok && cJSON_AddNumberToObject(root, "events_received", (double)s->events_received) &&

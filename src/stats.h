@@ -29,6 +29,7 @@ struct stats_counters {
 	uint64_t frames_dropped;
 	/* voice-app commands sent to Vonage, and Vonage's answers */
 	uint64_t clear_sent, notify_sent, cleared, notified;
+	uint64_t app_refused;   /* apps not opened: no room under --app-memory-max */
 };
 
 struct stats_conn {
@@ -127,6 +128,8 @@ struct stats {
 	struct stats_conn *head;
 	const char *const *app_names;     /* every app a call can be in, for calls by app */
 	int      n_app_names;
+	uint64_t app_heap_bytes;          /* the apps' heap blocks now (voice.h keeps it) */
+	uint64_t app_heap_max;            /* --app-memory-max in bytes */
 
 	uint64_t events_by_status[EV__COUNT];
 	struct stats_event recent[STATS_RECENT_EVENTS]; /* ring, newest at recent_head - 1 */

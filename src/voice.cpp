@@ -41,11 +41,35 @@ static void kick(struct voice_call *c)
 	c->tp->kick(c->tp_arg);
 }
 
+static size_t heap_wanted(const struct voice_call *c, const struct voice_app *a)
+{
+	return a->heap_bytes ? a->heap_bytes(c->opts) : 0;
+}
+
+/* 1 when a heap block of want bytes fits the process's budget now. */
+static int heap_fits(const struct voice_call *c, size_t want)
+{
+	const struct voice_opts *o = c->opts;
+
+	return !want || !o->heap_in_use || *o->heap_in_use + want <= o->heap_max;
+}
+
+static void log_no_room(struct voice_call *c, const struct voice_app *a, size_t want, const char *what)
+{
+	const struct voice_opts *o = c->opts;
+
+	c->n.refused++;
+	log_warn("call %llu: the %s app needs %zu KiB and --app-memory-max has %llu of %llu KiB left: %s",
+		 (unsigned long long)c->id, a->name, want / 1024,
+		 (unsigned long long)((o->heap_max - *o->heap_in_use) / 1024), (unsigned long long)(o->heap_max / 1024),
+		 what);
+}
+
 /* Zero the state, allocate the heap block, run open(). 0, or -1 (hung up). */
 static int open_app(struct voice_call *c)
 {
 	const struct voice_app *a = c->app;
-	size_t want = a->heap_bytes ? a->heap_bytes(c->opts) : 0;
+	size_t want = heap_wanted(c, a);
 
 	memset(c->state, 0, sizeof c->state);
 	c->opened = 1;
@@ -54,6 +78,11 @@ static int open_app(struct voice_call *c)
 		log_err("call %llu: app %s wants %zu bytes of state, more than VOICE_STATE_MAX (%zu)",
 			(unsigned long long)c->id, a->name, a->state_bytes, sizeof c->state);
 		voice_hangup(c, 1011, "voice app misconfigured");
+		return -1;
+	}
+	if (!heap_fits(c, want)) {
+		log_no_room(c, a, want, "hanging up 1013 (try again later)");
+		voice_hangup(c, 1013, "no memory for the voice app now");
 		return -1;
 	}
 	if (want) {
@@ -65,6 +94,8 @@ static int open_app(struct voice_call *c)
 			return -1;
 		}
 		c->heap_len = want;
+		if (c->opts->heap_in_use)
+			*c->opts->heap_in_use += want;
 	}
 	c->tp->ticking(c->tp_arg, a->tick != NULL);
 	if (a->open && a->open(c, c->state)) {
@@ -81,6 +112,8 @@ static void close_app(struct voice_call *c)
 	if (c->app->close)
 		c->app->close(c, c->state);
 	c->opened = 0;
+	if (c->heap && c->opts->heap_in_use)
+		*c->opts->heap_in_use -= c->heap_len;
 	free(c->heap);
 	c->heap = NULL;
 	c->heap_len = 0;
@@ -270,6 +303,13 @@ int voice_switch(struct voice_call *c, const struct voice_app *app)
 		return -1;
 	if (app == c->app && c->opened)
 		return 0;   /* already there: a repeated key changes nothing */
+	/* the old app's block is given back first, so it counts as room */
+	size_t want = heap_wanted(c, app);
+	uint64_t back = c->opened ? c->heap_len : 0;
+	if (c->opts->heap_in_use && want && *c->opts->heap_in_use - back + want > c->opts->heap_max) {
+		log_no_room(c, app, want, "staying in the current app");
+		return -1;
+	}
 	/* what the old app queued here and at Vonage is not the new app's to play */
 	voice_clear(c);
 	close_app(c);

@@ -45,6 +45,11 @@ struct voice_opts {
 	int dtmf_switch;     /* digits 1..n switch the call between the apps on the list */
 	int default_rate;    /* the call's rate until websocket:connected says (--rate) */
 	uint32_t slot_bytes; /* the largest frame the ring holds (--slot-bytes) */
+	/* every call's app heap blocks together may not pass heap_max bytes
+	 * (--app-memory-max): a caller pressing 3 must not be able to take the
+	 * process's memory. heap_in_use is shared by all calls (NULL: no limit). */
+	uint64_t  heap_max;
+	uint64_t *heap_in_use;
 };
 
 /* What an app is told about its call; filled at open. */
@@ -106,6 +111,7 @@ struct voice_counters {
 	uint64_t cleared, notified;   /* Vonage's answers: websocket:cleared / :notify */
 	uint64_t cleared_frames; /* our queued frames a clear discarded before sending */
 	uint32_t switches;       /* DTMF app switches */
+	uint32_t refused;        /* apps not opened: their heap block did not fit --app-memory-max */
 };
 
 struct voice_call {
@@ -200,7 +206,11 @@ int voice_notify(struct voice_call *c, const char *payload_json);
 /* End the call with a WebSocket close code (1000 normal, 1011 app failure). */
 void voice_hangup(struct voice_call *c, int code, const char *why);
 
-/* Switch the call to another app (DTMF does this): clear, close, open. 0 or -1. */
+/*
+ * Switch the call to another app (DTMF does this): clear, close, open.
+ * 0, or -1: the call is hung up, or the new app's heap block does not fit
+ * the memory budget (the call stays in its app, untouched; logged).
+ */
 int voice_switch(struct voice_call *c, const struct voice_app *app);
 
 /* Microseconds per frame of len bytes at the call's rate (16-bit mono). */

@@ -391,6 +391,7 @@ static void sync_stats(struct audio_pss *pss)
 	pss->st.c.notify_sent = pss->voice.n.notify_sent;
 	pss->st.c.cleared = pss->voice.n.cleared;
 	pss->st.c.notified = pss->voice.n.notified;
+	pss->st.c.app_refused = pss->voice.n.refused;
 	pss->st.app = pss->voice.app->name;
 }
 

@@ -317,6 +317,56 @@ class DtmfSwitch(unittest.TestCase):
         self.assertEqual((row["app"], row["last_dtmf"]), ("echo", "2"))
 
 
+class AppMemory(unittest.TestCase):
+    """--app-memory-max caps what callers can make the apps allocate."""
+
+    def test_switch_refused_past_the_budget(self):
+        # 1 MiB: two parrot recordings (468.75 KiB each) fit, a third does not
+        with Server(realtime=True, args=["--app-memory-max", "1"]) as srv:
+            async def calls():
+                socks = []
+                for i in range(3):
+                    ws = await ws_connect(srv)
+                    await ws.send(connected_msg("mem-%d" % i))
+                    await ws.send(dtmf("3"))
+                    socks.append(ws)
+                await asyncio.sleep(0.3)
+                rows = {c["uuid"]: c["app"] for c in stats(srv)["connections"]}
+                heap = stats(srv)["app_heap_bytes"]
+                refused = metric(srv, "caller_echo_apps_refused_total")
+                # the refused call still echoes
+                await socks[2].send(frame(0, seed="mem"))
+                got = None
+                while not isinstance(got, bytes):
+                    got = await asyncio.wait_for(socks[2].recv(), 3)
+                for ws in socks:
+                    await ws.close()
+                return rows, heap, refused, got
+            rows, heap, refused, got = run(calls())
+            self.assertEqual(sorted(rows.values()), ["echo", "parrot", "parrot"])
+            self.assertEqual(heap, 2 * 500 * 960)
+            self.assertEqual(refused, 1)
+            self.assertEqual(got, frame(0, seed="mem"))
+            self.assertIn("needs 468 KiB and --app-memory-max has", srv.stderr_text())
+            deadline = time.monotonic() + 3
+            while stats(srv)["app_heap_bytes"] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(stats(srv)["app_heap_bytes"], 0, "the buffers were given back")
+
+    def test_start_app_without_room_closes_1013(self):
+        with Server(realtime=True, args=["--app", "delay", "--app-memory-max", "0"]) as srv:
+            async def call():
+                ws = await ws_connect(srv)
+                await ws.send(connected_msg("nomem"))
+                try:
+                    await asyncio.wait_for(ws.recv(), 3)
+                except Exception:
+                    pass
+                await asyncio.sleep(0.1)
+                return ws.close_code
+            self.assertEqual(run(call()), 1013)
+
+
 class TalkText(unittest.TestCase):
     def ncco_talk(self, srv):
         _, _, body = curl([srv.base + "/webhooks/answer?uuid=u&from=1&to=2"])

@@ -360,9 +360,10 @@ STATS_KEYS = {"worker", "pid", "uptime_s", "connections", "totals", "rejected", 
               # issue 10: values cut in answer webhooks, the operator's actions and blocks
               "params_truncated", "admin",
               # issue 12: open calls by voice app
-              "calls_by_app"}
+              "calls_by_app", "app_heap_bytes", "app_heap_max"}
 TOTALS_KEYS = {"packets_received", "bytes_received", "packets_sent", "bytes_sent", "frames_dropped",
-               "connections_open", "connections_total", "clear_sent", "notify_sent", "cleared", "notified"}
+               "connections_open", "connections_total", "clear_sent", "notify_sent", "cleared", "notified",
+               "app_refused"}
 REJECTED_KEYS = {"missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",
                  "not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application",
                  "bad_issuer", "bad_path", "origin", "capacity", "shutting_down", "addr_calls", "addr_rate",

@@ -120,8 +120,10 @@ static void test_metrics_render_empty_server(void **state)
 	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
 	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
 	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
-	assert_int_equal(count_lines_starting(m, "# HELP "), 20);
-	assert_int_equal(count_lines_starting(m, "# TYPE "), 20);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 23);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 23);
+	assert_line(m, "caller_echo_app_heap_bytes 0");
+	assert_line(m, "caller_echo_apps_refused_total 0");
 	/* no app names given: the calls-by-app family is there, with no series */
 	assert_line(m, "# TYPE caller_echo_calls_open_by_app gauge");
 	assert_int_equal(count_lines_starting(m, "caller_echo_calls_open_by_app{"), 0);

@@ -74,6 +74,7 @@ static void set_counters(struct stats_conn *c, uint64_t base)
 	c->c.notify_sent = base + 7;
 	c->c.cleared = base + 8;
 	c->c.notified = base + 9;
+	c->c.app_refused = base + 10;
 }
 
 /* o[key] is the number want */
@@ -301,9 +302,9 @@ static void test_stats_render_json_empty(void **state)
 	cJSON *root = cJSON_Parse(j);
 	assert_non_null(root);
 	/* the documented shape (docs/behaviour.md), in its order */
-	assert_string_equal(keys(root), "worker,pid,uptime_s,connections,totals,calls_by_app,rejected,"
-					"events_received,version,started_at,now,rate,history,events_by_status,"
-					"recent_events,closes,params_truncated,admin");
+	assert_string_equal(keys(root), "worker,pid,uptime_s,connections,totals,calls_by_app,app_heap_bytes,"
+					"app_heap_max,rejected,events_received,version,started_at,now,rate,history,"
+					"events_by_status,recent_events,closes,params_truncated,admin");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "calls_by_app")), 0);   /* no apps named */
 	assert_string_equal(cJSON_GetObjectItem(root, "worker")->valuestring, "");
 	assert_int_equal(cJSON_GetObjectItem(root, "uptime_s")->valueint, 5);
@@ -365,15 +366,16 @@ static void test_stats_render_json_one_connection(void **state)
 	const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "connections"), 0);
 	assert_string_equal(keys(row), "id,remote,uuid,content_type,connected_at,packets_received,bytes_received,"
 				       "packets_sent,bytes_sent,frames_dropped,clear_sent,notify_sent,cleared,"
-				       "notified,dtmf_count,last_dtmf,invalid_messages,from,app,duration_s");
+				       "notified,app_refused,dtmf_count,last_dtmf,invalid_messages,from,app,duration_s");
 	assert_num(row, "id", 1);
 	assert_str(row, "remote", "198.51.100.7");
 	assert_str(row, "uuid", "aaaaaaaa-bbbb");
 	assert_str(row, "content_type", "audio/l16;rate=16000");
 	assert_str(row, "connected_at", "2023-11-14T22:13:20Z");
 	static const char *const counters[] = { "packets_received", "bytes_received", "packets_sent", "bytes_sent",
-						"frames_dropped", "clear_sent", "notify_sent", "cleared", "notified" };
-	for (int i = 0; i < 9; i++)
+						"frames_dropped", "clear_sent", "notify_sent", "cleared", "notified",
+						"app_refused" };
+	for (int i = 0; i < 10; i++)
 		assert_num(row, counters[i], 11 + i);
 	assert_num(row, "dtmf_count", 2);
 	assert_str(row, "last_dtmf", "#");
@@ -383,8 +385,9 @@ static void test_stats_render_json_one_connection(void **state)
 	assert_num(row, "duration_s", 60);
 	/* the totals: the one open call */
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(root, "totals");
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < 10; i++)
 		assert_num(tot, counters[i], 11 + i);
+	f->s.app_heap_bytes = 0;
 	assert_num(tot, "connections_open", 1);
 	assert_num(tot, "connections_total", 1);
 	/* calls by app: every app named, 0 included */

@@ -464,6 +464,55 @@ static void test_voice_app_state_too_big_is_refused(void **state)
 	assert_int_equal(f->call.opened, 1);   /* closed as usual at the end */
 }
 
+static void test_voice_app_memory_is_counted_and_capped(void **state)
+{
+	struct fake *f = (struct fake *)*state;
+
+	fake_connected(f, 24000);
+	fake_text(f, "{\"event\":\"websocket:dtmf\",\"digit\":\"2\"}");   /* big: 5000 bytes */
+	assert_int_equal(f->heap_in_use, 5000);
+	fake_text(f, "{\"event\":\"websocket:dtmf\",\"digit\":\"1\"}");
+	assert_int_equal(f->heap_in_use, 0);
+	/* room for 4000 bytes only: the switch is refused, the call stays as it was */
+	f->opts.heap_max = 4000;
+	uint8_t made[960];
+	fake_pcm(made, sizeof made, 0, 1);
+	fake_sent(f, NULL, 0, NULL, 0);
+	voice_send_audio(&f->call, made, 960);
+	uint64_t clears = f->call.n.clear_sent;
+	fake_text(f, "{\"event\":\"websocket:dtmf\",\"digit\":\"2\"}");
+	assert_ptr_equal(f->call.app, &app_rec);
+	assert_int_equal(f->call.opened, 1);
+	assert_int_equal(f->call.n.refused, 1);
+	assert_int_equal(f->call.n.clear_sent, clears);     /* nothing was cleared */
+	assert_int_equal(ring_count(&f->ring), 1);          /* the queued frame is still there */
+	assert_int_equal(f->hangups, 0);
+	assert_int_equal(f->heap_in_use, 0);
+	/* exactly enough: it fits */
+	f->opts.heap_max = 5000;
+	fake_text(f, "{\"event\":\"websocket:dtmf\",\"digit\":\"2\"}");
+	assert_ptr_equal(f->call.app, &app_big);
+	assert_int_equal(f->heap_in_use, 5000);
+	voice_close(&f->call);
+	assert_int_equal(f->heap_in_use, 0);
+}
+
+static void test_voice_start_app_without_room_hangs_up_1013(void **state)
+{
+	struct fake *f = (struct fake *)*state;
+
+	fake_free(f);
+	f = fake_new(&app_big, test_apps, 3);
+	*state = f;
+	f->heap_in_use = 1000;   /* other calls' */
+	f->opts.heap_max = 5999;
+	fake_connected(f, 24000);
+	assert_int_equal(f->hangup_code, 1013);
+	assert_int_equal(f->call.n.refused, 1);
+	assert_null(f->call.heap);
+	assert_int_equal(f->heap_in_use, 1000);   /* untouched */
+}
+
 static void test_voice_frame_us_by_rate(void **state)
 {
 	struct fake *f = (struct fake *)*state;
@@ -497,6 +546,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_voice_close_runs_once_and_frees, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_voice_hangup_reaches_the_transport_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_voice_app_state_too_big_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_voice_app_memory_is_counted_and_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_voice_start_app_without_room_hangs_up_1013, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_voice_frame_us_by_rate, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("voice", tests, NULL, NULL);

@@ -26,6 +26,7 @@ struct fake {
 	char hangup_why[64];
 	int hangups;
 	int ticking;          /* last ticking() value */
+	uint64_t heap_in_use; /* the process-wide app memory count (stats in the server) */
 };
 
 static inline void fake_kick(void *arg) { ((struct fake *)arg)->kicks++; }
@@ -68,6 +69,8 @@ static struct fake *fake_new(const struct voice_app *app, const struct voice_app
 		return NULL;
 	}
 	fake_default_opts(&f->opts);
+	f->opts.heap_max = 256ull << 20;
+	f->opts.heap_in_use = &f->heap_in_use;
 	voice_init(&f->call, &f->ring, &fake_transport, f, &f->opts, app, apps, napps, 7);
 	return f;
 }
