@@ -109,6 +109,7 @@ FZ_DEPS_vonage_msg := vonage_msg
 FZ_DEPS_audio_msg := audio_msg ring
 FZ_DEPS_addr      := addr peer block guard stats auth_jwt log
 FZ_DEPS_admin     := admin addr vonage_msg
+FZ_DEPS_voice     := $(APPS_DEPS)
 FUZZERS   := $(sort $(patsubst FZ_DEPS_%,%,$(filter FZ_DEPS_%,$(.VARIABLES))))
 FUZZ_BINS := $(addprefix $(B)/fuzz/fuzz_,$(FUZZERS))
 FUZZ_CXX     ?= clang++

@@ -20,7 +20,7 @@ rc=0
 max_len() {
 	case "$1" in
 	auth_jwt) echo 4096 ;; answer) echo 4096 ;; vonage_msg) echo 8192 ;; audio_msg) echo 32768 ;;
-	addr) echo 20000 ;;
+	addr) echo 20000 ;; voice) echo 65536 ;;
 	*) echo 4096 ;;
 	esac
 }
