@@ -47,7 +47,7 @@ endif
 # --- what there is ------------------------------------------------------------
 MODULES := config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
            secret addr guard replay block admin peer tls_server listener call sbuf voice apps \
-           app_echo app_delay app_parrot app_robot
+           app_echo app_delay app_parrot app_robot tone
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS    := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
@@ -61,7 +61,7 @@ SIM_LDLIBS  := -lcurl   # the answer webhook request (sim/http_client.cpp); the 
 # only the modules they need (sim/ modules as sim/<name>).
 # the voice apps and the seam they sit on (a unit test of one app links all:
 # apps.cpp lists them)
-APPS_DEPS := apps app_echo app_delay app_parrot app_robot voice ring vonage_msg log
+APPS_DEPS := apps app_echo app_delay app_parrot app_robot tone voice ring vonage_msg log
 UT_DEPS_ring       := ring
 UT_DEPS_audio_msg  := audio_msg ring
 UT_DEPS_auth_jwt   := auth_jwt log
@@ -82,6 +82,7 @@ UT_DEPS_ws_audio   := ws_audio audio_msg stats auth_jwt addr guard replay block 
                       $(APPS_DEPS)
 UT_DEPS_call       := call
 UT_DEPS_voice      := voice ring vonage_msg log
+UT_DEPS_tone       := tone
 UT_DEPS_apps       := $(APPS_DEPS)
 UT_DEPS_app_echo   := $(APPS_DEPS)
 UT_DEPS_app_delay  := $(APPS_DEPS)

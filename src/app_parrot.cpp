@@ -29,15 +29,15 @@
  */
 #include "apps.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "tone.h"
 
 #define PARROT_HANGOVER_MS 700   /* this much quiet ends an utterance */
 #define PARROT_BEEP_MS 160
 #define PARROT_BEEP_HZ 1000
 #define PARROT_BEEP_AMP 8000     /* about -12 dBFS */
-#define PARROT_BEEP_PERIOD_MAX 24 /* samples per beep cycle at 24 kHz */
 
 enum parrot_phase { P_LISTEN = 0, P_RECORD, P_PLAY, P_WAIT };
 
@@ -49,10 +49,8 @@ struct parrot_state {
 	uint32_t tail_quiet;    /* ... of them, those kept in the recording */
 	uint32_t played;        /* frames of the recording queued so far */
 	uint32_t beep_left;     /* beep frames still to queue */
-	uint32_t beep_pos;      /* sample position in the beep cycle */
+	uint32_t beep_phase;    /* the beep's oscillator (tone.h) */
 	uint32_t seq;           /* the N of the last notify sent */
-	int16_t  cycle[PARROT_BEEP_PERIOD_MAX];
-	uint32_t period;        /* samples per beep cycle */
 };
 
 static size_t parrot_heap_bytes(const struct voice_opts *o)
@@ -75,7 +73,7 @@ static int voiced(const uint8_t *pcm, uint32_t len, int level)
 static void start_beep(struct voice_call *c, struct parrot_state *s)
 {
 	s->beep_left = PARROT_BEEP_MS / VOICE_FRAME_MS;
-	s->beep_pos = 0;
+	s->beep_phase = 0;
 	s->phase = P_LISTEN;
 	(void)c;
 }
@@ -87,8 +85,9 @@ static void feed(struct voice_call *c, struct parrot_state *s)
 	uint8_t frame[960];   /* one 20 ms frame at 24 kHz, the highest rate */
 
 	while (s->beep_left && voice_room(c) && fb <= sizeof frame) {
-		for (uint32_t i = 0; i < fb / 2; i++) {
-			int16_t v = s->cycle[s->beep_pos++ % s->period];
+		uint32_t step = tone_step(PARROT_BEEP_HZ, (uint32_t)c->info.rate);
+		for (uint32_t i = 0; i < fb / 2; i++, s->beep_phase += step) {
+			int16_t v = (int16_t)(tone_sin(s->beep_phase) * PARROT_BEEP_AMP / 32767);
 			frame[2 * i] = (uint8_t)((uint16_t)v & 0xff);
 			frame[2 * i + 1] = (uint8_t)((uint16_t)v >> 8);
 		}
@@ -117,11 +116,6 @@ static int parrot_open(struct voice_call *c, void *st)
 	struct parrot_state *s = (struct parrot_state *)st;
 
 	s->max_frames = (uint32_t)(c->opts->parrot_max_ms / VOICE_FRAME_MS);
-	s->period = (uint32_t)(c->info.rate / PARROT_BEEP_HZ);
-	if (!s->period || s->period > PARROT_BEEP_PERIOD_MAX)
-		return -1;
-	for (uint32_t i = 0; i < s->period; i++)
-		s->cycle[i] = (int16_t)lrint(PARROT_BEEP_AMP * sin(2 * M_PI * i / s->period));
 	start_beep(c, s);
 	feed(c, s);
 	return 0;

@@ -9,28 +9,24 @@
  * without changing the pitch the caller speaks at. It is done in place in
  * the receive slot (voice_frame_data) and the frame is then echoed, so the
  * app copies nothing and allocates nothing: its whole per-call memory is
- * struct robot_state, 136 bytes.
+ * struct robot_state, 8 bytes.
  */
 #include "apps.h"
 
-#include <math.h>
+#include "tone.h"
 
 #define ROBOT_HZ 50
-#define ROBOT_TABLE 64           /* one sine cycle; index = phase >> 16 */
 
 struct robot_state {
-	uint32_t phase;              /* 16.16 fixed point position in the table */
-	uint32_t step;               /* advance per sample at the call's rate */
-	int16_t  sine[ROBOT_TABLE];  /* Q15 */
+	uint32_t phase;              /* where the 50 Hz sine is, a fraction of a cycle (tone.h) */
+	uint32_t step;               /* its advance per sample at the call's rate */
 };
 
 static int robot_open(struct voice_call *c, void *st)
 {
 	struct robot_state *s = (struct robot_state *)st;
 
-	for (int i = 0; i < ROBOT_TABLE; i++)
-		s->sine[i] = (int16_t)lrint(32767 * sin(2 * M_PI * i / ROBOT_TABLE));
-	s->step = (uint32_t)((uint64_t)ROBOT_HZ * ROBOT_TABLE * 65536 / (uint64_t)c->info.rate);
+	s->step = tone_step(ROBOT_HZ, (uint32_t)c->info.rate);
 	return 0;
 }
 
@@ -42,7 +38,7 @@ static void robot_frame(struct voice_call *c, void *st, const uint8_t *pcm, uint
 	(void)pcm;
 	for (uint32_t i = 0; i + 1 < len; i += 2) {
 		int32_t v = (int16_t)(uint16_t)(p[i] | p[i + 1] << 8);
-		v = v * s->sine[(s->phase >> 16) % ROBOT_TABLE] / 32768;
+		v = v * tone_sin(s->phase) / 32768;
 		p[i] = (uint8_t)((uint32_t)v & 0xff);
 		p[i + 1] = (uint8_t)(((uint32_t)v >> 8) & 0xff);
 		s->phase += s->step;
