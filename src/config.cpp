@@ -81,7 +81,7 @@ static const struct opt opts[] = {
 	  "parrot: longest recording played back" },
 	{ "parrot-level", "N", "PARROT_LEVEL", K_INT, F(parrot_level), 1, 32767, "1024", NULL,
 	  "parrot: a sample this loud or louder counts as voice (1/8 of a frame's samples make it voiced)" },
-	{ "app-memory-max", "MB", "APP_MEMORY_MAX", K_INT, F(app_memory_max_mb), 0, 65536, "256", NULL,
+	{ "app-memory-max", "MB", "APP_MEMORY_MAX", K_INT, F(app_memory_max_mb), 0, 65536, "128", NULL,
 	  "MiB all calls' app buffers (delay, parrot) may take together; past it a switch is refused (0 = none)" },
 	{ "dtmf-switch", NULL, "DTMF_SWITCH", K_BOOL, F(dtmf_switch), 0, 1, "1", NULL,
 	  "keys 1-4 switch a call to echo, delay, parrot, robot (--dtmf-switch=0: every digit goes to the app)" },

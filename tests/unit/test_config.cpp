@@ -179,6 +179,7 @@ static void test_config_load_defaults(void **state)
 	assert_int_equal(f->c.parrot_max_ms, 10000);
 	assert_int_equal(f->c.parrot_level, 1024);
 	assert_int_equal(f->c.dtmf_switch, 1);
+	assert_int_equal(f->c.app_memory_max_mb, 128);
 }
 
 static void test_config_load_lists_from_flags_and_env(void **state)
@@ -776,7 +777,7 @@ static void test_config_usage_mentions_every_flag(void **state)
 		"HANDSHAKE_BURST", "LIMIT_EXEMPT", "TRUSTED_PROXIES", "MAX_CONNS_PER_ADDR", "MAX_MSG_RATE",
 		"IDLE_TIMEOUT", "HANDSHAKE_TIMEOUT", "MAX_HEADER_BYTES", "VERIFY_WEBHOOKS", "STATS_TOKEN",
 		"WORKER_ID", "REUSE_PORT", "WORKER_PORT", "APP", "ECHO_MAX_MS", "DELAY_MS", "PARROT_MAX_MS",
-		"PARROT_LEVEL", "DTMF_SWITCH", "VONAGE_SIGNATURE_SECRET",
+		"PARROT_LEVEL", "DTMF_SWITCH", "APP_MEMORY_MAX", "VONAGE_SIGNATURE_SECRET",
 	};
 	const char *u = config_usage();
 
