@@ -71,11 +71,14 @@ run_asan() {
 
 # One representative run under valgrind memcheck: HTTP routes and webhook
 # bodies, TLS, an echoed call, every kind of bad token, text events, the
-# server closing (1009 limits, SIGTERM mid-call). Zero errors and zero
+# server closing (1009 limits, SIGTERM mid-call), the apps that allocate
+# (delay and parrot buffers, switched in and out). Zero errors and zero
 # definite/indirect leaks, or the test fails (harness.py).
 VALGRIND_TESTS="test_http.AnswerDefaults test_http.Events test_http.StatsHealthRouting test_http.Tls
 test_ws.ValidCall.test_paced_call_500_frames test_ws.Refusals test_ws.Limits
-test_ws.TextEvents.test_dtmf_and_invalid_json_do_not_disturb_echo test_ws.Shutdown.test_sigterm_during_call"
+test_ws.TextEvents.test_dtmf_and_invalid_json_do_not_disturb_echo test_ws.Shutdown.test_sigterm_during_call
+test_apps.DelayApp.test_bursts_kept_whole test_apps.ParrotApp.test_bursts_played_back_whole
+test_apps.AppMemory.test_switch_refused_past_the_budget"
 run_valgrind() {
 	echo "--- integration subset under valgrind memcheck (build/caller-echo) ---"
 	# shellcheck disable=SC2086
