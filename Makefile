@@ -27,7 +27,7 @@ endif
 CXXFLAGS ?= -O2 -g
 REQ_FLAGS := -std=c++17 -fno-exceptions -fno-rtti -D_GNU_SOURCE -MMD -MP \
              -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
-LDLIBS   := -lwebsockets -ljwt -lcjson -lssl -lcrypto
+LDLIBS   := -lwebsockets -ljwt -lcjson -lhiredis -lssl -lcrypto
 CXX_ALL   = $(CXX) $(REQ_FLAGS) $(CPPFLAGS) $(CXXFLAGS)
 
 B := build
@@ -47,7 +47,7 @@ endif
 # --- what there is ------------------------------------------------------------
 MODULES := config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
            secret addr guard replay block admin peer tls_server listener call sbuf voice apps \
-           app_echo app_delay app_parrot app_robot tone
+           app_echo app_delay app_parrot app_robot tone replay_store
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS    := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
@@ -76,9 +76,10 @@ UT_DEPS_metrics    := metrics stats auth_jwt block addr guard sbuf
 UT_DEPS_addr       := addr
 UT_DEPS_guard      := guard addr
 UT_DEPS_replay     := replay
+UT_DEPS_replay_store := replay_store replay log
 UT_DEPS_block      := block addr guard stats auth_jwt
 UT_DEPS_admin      := admin addr vonage_msg
-UT_DEPS_ws_audio   := ws_audio audio_msg stats auth_jwt addr guard replay block peer call config host secret \
+UT_DEPS_ws_audio   := ws_audio audio_msg stats auth_jwt addr guard replay replay_store block peer call config host secret \
                       $(APPS_DEPS)
 UT_DEPS_call       := call
 UT_DEPS_voice      := voice ring vonage_msg log

@@ -26,6 +26,7 @@
 #include "guard.h"
 #include "log.h"
 #include "replay.h"
+#include "replay_store.h"
 #include "stats.h"
 #include "voice.h"
 
@@ -57,7 +58,8 @@ struct app {
 	struct auth_cfg      auth;           /* the JWT rules, from cfg */
 	struct stats         stats;
 	struct guard         guard;          /* per-address limits and strikes */
-	struct replay        replay;         /* jti of accepted tokens: sockets and webhooks alike */
+	struct replay        replay_local;   /* this process's jti table (replay_store's memory backend) */
+	struct replay_store  replay;         /* jti of accepted tokens: sockets and webhooks alike */
 	struct block_table   blocks;         /* blocked addresses (admin API, automatic) */
 	struct block_policy  block_policy;
 	struct log_limit     reject_log;     /* refused connections, handshakes, requests */

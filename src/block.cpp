@@ -159,7 +159,8 @@ int block_reason_strikes(int reason)
 	/*
 	 * Not strikes: expired or early tokens (a clock problem between
 	 * Vonage and us would otherwise block Vonage), "server busy" answers
-	 * (capacity, shutting down, full tables, the open-call cap), idle calls
+	 * (capacity, shutting down, full tables, the replay store down, the
+	 * open-call cap), idle calls
 	 * (a network stall) and refusals of an address already blocked.
 	 */
 	default:

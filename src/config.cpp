@@ -85,6 +85,15 @@ static const struct opt opts[] = {
 	  "MiB all calls' app buffers (delay, parrot) may take together; past it a switch is refused (0 = none)" },
 	{ "dtmf-switch", NULL, "DTMF_SWITCH", K_BOOL, F(dtmf_switch), 0, 1, "1", NULL,
 	  "keys 1-4 switch a call to echo, delay, parrot, robot (--dtmf-switch=0: every digit goes to the app)" },
+	/* replay protection beyond this process (replay_store.h) */
+	{ "replay-file", "PATH", "REPLAY_FILE", K_STR, F(replay_file), 0, 0, NULL, "this process's memory",
+	  "keep accepted tokens' jti in PATH, shared by every process that names it and kept across restarts" },
+	{ "replay-redis", "HOST:PORT", "REPLAY_REDIS", K_STR, F(replay_redis), 0, 0, NULL, "none",
+	  "keep them in Redis instead, for servers on several machines" },
+	{ "replay-redis-timeout", "MS", "REPLAY_REDIS_TIMEOUT", K_INT, F(replay_redis_timeout_ms), 1, 5000, "50", NULL,
+	  "longest a Redis round trip may hold a handshake (and the event loop)" },
+	{ "replay-redis-down", "MODE", "REPLAY_REDIS_DOWN", K_STR, F(replay_redis_down), 0, 0, "refuse", NULL,
+	  "when Redis does not answer: refuse (503) or local (check in this process only)" },
 	/* abuse limits; list options repeat (env: comma-separated) */
 	{ "allow-origin", "ORIGIN", "ALLOW_ORIGINS", K_ORIGINS, F(allow_origin), 0, CONFIG_ORIGINS_MAX, NULL, "none",
 	  "an Origin allowed to open /socket, repeatable; others get 403 (Vonage sends none)" },
@@ -352,6 +361,14 @@ static int validate(struct config *c, char *err, size_t errlen)
 	if (!c->secret_len) {
 		fail(err, errlen, "no signature secret: set VONAGE_SIGNATURE_SECRET or --secret-file "
 				  "(make run creates a development one)");
+		return -1;
+	}
+	if (strcmp(c->replay_redis_down, "refuse") && strcmp(c->replay_redis_down, "local")) {
+		fail(err, errlen, "--replay-redis-down: '%s' is not refuse or local", c->replay_redis_down);
+		return -1;
+	}
+	if (c->replay_file[0] && c->replay_redis[0]) {
+		fail(err, errlen, "--replay-file and --replay-redis: choose one place for the tokens");
 		return -1;
 	}
 	if (!!c->tls_cert[0] != !!c->tls_key[0]) {

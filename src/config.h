@@ -62,6 +62,12 @@ struct config {
 	int      dtmf_switch;                /* digits 1-4 switch a call between the apps */
 	int      app_memory_max_mb;          /* all calls' app buffers together, MiB */
 
+	/* where accepted tokens' jti are kept (replay_store.h) */
+	char     replay_file[CONFIG_PATH_MAX];   /* "" = this process's memory */
+	char     replay_redis[256];          /* HOST:PORT, "" = none */
+	int      replay_redis_timeout_ms;
+	char     replay_redis_down[8];       /* "refuse" or "local" */
+
 	/* abuse limits (SECURITY.md says what each one stops) */
 	char     allow_origin[CONFIG_ORIGINS_MAX][CONFIG_ORIGIN_LEN]; /* Origins allowed to open audio */
 	int      n_allow_origin;

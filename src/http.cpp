@@ -336,12 +336,15 @@ static int spend_jti(struct lws *wsi, struct http_pss *pss, const char *jti, lon
 	*refused = 1;
 	if (!jti[0])
 		return refuse_http(wsi, pss, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, "token has no jti\n", NULL);
-	switch (replay_check_insert(&app->replay, jti, strlen(jti), time(NULL), (time_t)expires)) {
+	switch (replay_store_check(&app->replay, jti, strlen(jti), time(NULL), (time_t)expires)) {
 	case REPLAY_NEW:
 		*refused = 0;
 		return 0;
 	case REPLAY_SEEN:
 		return refuse_http(wsi, pss, REJECT_REPLAY, HTTP_STATUS_UNAUTHORIZED, "token already used\n", NULL);
+	case REPLAY_UNAVAILABLE:
+		return refuse_http(wsi, pss, REJECT_REPLAY_UNAVAILABLE, HTTP_STATUS_SERVICE_UNAVAILABLE,
+				   "try again later\n", NULL);
 	case REPLAY_FULL:
 	default:
 		return refuse_http(wsi, pss, REJECT_REPLAY_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, "try again later\n",

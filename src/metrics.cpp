@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sbuf.h"
 
@@ -73,6 +74,20 @@ static void render(struct sbuf *o, const void *arg)
 	one(o, "app_heap_max_bytes", "gauge", "--app-memory-max in bytes.", s->app_heap_max);
 	one(o, "apps_refused_total", "counter", "Apps not opened: their buffer did not fit --app-memory-max.",
 	    t.app_refused);
+	if (s->replay) {
+		const struct replay_store_stats *r = s->replay;
+		one(o, "replay_store_checks_total", "counter", "Accepted tokens checked against the replay store.",
+		    r->checks);
+		one(o, "replay_store_errors_total", "counter",
+		    "Replay-store checks that got no answer (Redis down or slow): refused 503, or checked locally.",
+		    r->errors);
+		one(o, "replay_store_fallbacks_total", "counter",
+		    "... of those checked in this process instead (--replay-redis-down local).", r->fallbacks);
+		family(o, "replay_store_rtt_seconds", "summary", "Round trip of a Redis replay check.");
+		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_sum %.6f\n", (double)r->rtt_us_sum / 1e6);
+		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_count %llu\n",
+			    (unsigned long long)(s->replay_kind && !strcmp(s->replay_kind, "redis") ? r->checks : 0));
+	}
 	family(o, "commands_sent_total", "counter", "Commands the voice apps sent Vonage (clear, notify).");
 	sbuf_printf(o, "caller_echo_commands_sent_total{command=\"clear\"} %llu\n", (unsigned long long)t.clear_sent);
 	sbuf_printf(o, "caller_echo_commands_sent_total{command=\"notify\"} %llu\n", (unsigned long long)t.notify_sent);

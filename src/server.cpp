@@ -196,7 +196,25 @@ static int init_tables(struct app *app)
 				(uint32_t)cfg->handshake_burst, (uint32_t)cfg->max_pending_per_addr,
 				cfg->limit_exempt, cfg->n_limit_exempt };
 	guard_init(&app->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
-	replay_init(&app->replay, seeds[1]);
+	char rerr[512];
+	if (cfg->replay_file[0]) {
+		if (replay_store_file(&app->replay, cfg->replay_file, rerr, sizeof rerr)) {
+			log_err("cannot start: --replay-file: %s", rerr);
+			return -1;
+		}
+	} else if (cfg->replay_redis[0]) {
+		if (replay_store_redis(&app->replay, cfg->replay_redis, cfg->replay_redis_timeout_ms,
+				       !strcmp(cfg->replay_redis_down, "local"), &app->replay_local, seeds[1], rerr,
+				       sizeof rerr)) {
+			log_err("cannot start: --replay-redis: %s", rerr);
+			return -1;
+		}
+	} else {
+		replay_store_memory(&app->replay, &app->replay_local, seeds[1]);
+	}
+	app->stats.replay = &app->replay.st;
+	app->stats.replay_kind = app->replay.kind == REPLAY_REDIS ? "redis" : app->replay.kind == REPLAY_FILE ? "file"
+											       : "memory";
 	peer_conns_init(app);
 
 	app->block_policy.after = (uint32_t)cfg->block_after;
@@ -459,6 +477,7 @@ void server_destroy(struct app *app)
 	if (app->blocks.dirty && app->cfg && app->cfg->block_file[0] &&
 	    block_save(&app->blocks, app->cfg->block_file, time(NULL), err, sizeof err))
 		log_err("blocks not saved: %s", err);
+	replay_store_close(&app->replay);
 	if (!app->ctx)
 		return;
 	lws_sul_cancel(&app->tick);

@@ -219,6 +219,7 @@ const char *stats_reject_str(int reason)
 	case REJECT_REPLAY:        return "replay";
 	case REJECT_MISSING_JTI:   return "missing_jti";
 	case REJECT_REPLAY_FULL:   return "replay_table_full";
+	case REJECT_REPLAY_UNAVAILABLE: return "replay_store_down";
 	case REJECT_MSG_RATE:      return "msg_rate";
 	case REJECT_IDLE:          return "idle";
 	case REJECT_WEBHOOK_AUTH:  return "webhook_auth";
@@ -407,6 +408,25 @@ uint32_t stats_calls_in_app(const struct stats *s, const char *name)
 	return n;
 }
 
+/* where accepted tokens are kept, and how the checks went */
+static int add_replay_store(cJSON *root, const struct stats *s)
+{
+	const struct replay_store_stats *r = s->replay;
+	cJSON *o = cJSON_AddObjectToObject(root, "replay_store");
+
+	if (!o)
+		return 0;
+	if (!r)
+		return cJSON_AddStringToObject(o, "kind", "memory") != NULL;
+	return cJSON_AddStringToObject(o, "kind", s->replay_kind ? s->replay_kind : "memory") &&
+	       cJSON_AddNumberToObject(o, "checks", (double)r->checks) &&
+	       cJSON_AddNumberToObject(o, "errors", (double)r->errors) &&
+	       cJSON_AddNumberToObject(o, "fallbacks", (double)r->fallbacks) &&
+	       cJSON_AddNumberToObject(o, "reconnects", r->reconnects) &&
+	       cJSON_AddNumberToObject(o, "rtt_us_avg", r->checks ? (double)(r->rtt_us_sum / r->checks) : 0) &&
+	       cJSON_AddNumberToObject(o, "rtt_us_max", r->rtt_us_max);
+}
+
 /* open calls by app, every known app listed (0 included) */
 static int add_calls_by_app(cJSON *root, const struct stats *s)
 {
@@ -436,7 +456,7 @@ char *stats_render_json(const struct stats *s, const struct block_table *blocks,
 	     cJSON_AddNumberToObject(t, "connections_open", s->connections_open) &&
 	     cJSON_AddNumberToObject(t, "connections_total", (double)s->connections_total) &&
 	     add_calls_by_app(root, s) && cJSON_AddNumberToObject(root, "app_heap_bytes", (double)s->app_heap_bytes) &&
-	     cJSON_AddNumberToObject(root, "app_heap_max", (double)s->app_heap_max) &&
+	     cJSON_AddNumberToObject(root, "app_heap_max", (double)s->app_heap_max) && add_replay_store(root, s) &&
 	     (rej = cJSON_AddObjectToObject(root, "rejected"));
 	for (int r = 1; ok && r < REJECT__COUNT; r++)
 		ok = cJSON_AddNumberToObject(rej, stats_reject_str(r), (double)s->rejected[r]) != NULL;

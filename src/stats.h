@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "auth_jwt.h"
+#include "replay_store.h"
 #include "version.h"
 
 struct stats_counters {
@@ -77,6 +78,7 @@ enum reject_reason {
 	REJECT_BAD_CLOSE,        /* peer close frame with an invalid code or a 1-byte payload (1002) */
 	REJECT_BLOCKED,          /* address blocked by the operator or automatically (403 / at accept) */
 	REJECT_ADMIN_ACCESS,     /* /admin/ without loopback or the admin token, or cross-site (403) */
+	REJECT_REPLAY_UNAVAILABLE, /* the replay store (Redis) did not answer in time (503) */
 	REJECT__COUNT
 };
 
@@ -130,6 +132,8 @@ struct stats {
 	int      n_app_names;
 	uint64_t app_heap_bytes;          /* the apps' heap blocks now (voice.h keeps it) */
 	uint64_t app_heap_max;            /* --app-memory-max in bytes */
+	const struct replay_store_stats *replay;   /* where tokens are kept, and how it went (NULL: not shown) */
+	const char *replay_kind;          /* "memory", "file", "redis" */
 
 	uint64_t events_by_status[EV__COUNT];
 	struct stats_event recent[STATS_RECENT_EVENTS]; /* ring, newest at recent_head - 1 */

@@ -300,12 +300,14 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	 * with the signed webhooks: a token is good for one use, wherever. */
 	if (!claims.jti[0])
 		return refuse(wsi, app, &client, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, hint);
-	switch (replay_check_insert(&app->replay, claims.jti, strlen(claims.jti), now,
+	switch (replay_store_check(&app->replay, claims.jti, strlen(claims.jti), now,
 				    (time_t)(claims.iat + cfg->jwt_max_age_s + cfg->jwt_leeway_s))) {
 	case REPLAY_NEW:
 		return 0;
 	case REPLAY_SEEN:
 		return refuse(wsi, app, &client, REJECT_REPLAY, HTTP_STATUS_UNAUTHORIZED, hint);
+	case REPLAY_UNAVAILABLE:
+		return refuse(wsi, app, &client, REJECT_REPLAY_UNAVAILABLE, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);
 	case REPLAY_FULL:
 	default:
 		return refuse(wsi, app, &client, REJECT_REPLAY_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);

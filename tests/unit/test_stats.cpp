@@ -249,8 +249,9 @@ static void test_stats_reject_str_names(void **state)
 		"addr_table_full", "addr_conns", "conns_full", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
 		"webhook_auth", "payload_hash", "stats_access", "body_timeout", "subprotocol",
 		"missing_payload_hash", "transfer_encoding", "bad_close", "blocked", "admin_access",
+		"replay_store_down",
 	};
-	assert_int_equal(REJECT__COUNT, 37);
+	assert_int_equal(REJECT__COUNT, 38);
 	for (int r = 0; r < REJECT__COUNT; r++)
 		assert_string_equal(stats_reject_str(r), want[r]);
 	assert_string_equal(stats_reject_str(REJECT_BAD_PATH), "bad_path");
@@ -303,8 +304,8 @@ static void test_stats_render_json_empty(void **state)
 	assert_non_null(root);
 	/* the documented shape (docs/behaviour.md), in its order */
 	assert_string_equal(keys(root), "worker,pid,uptime_s,connections,totals,calls_by_app,app_heap_bytes,"
-					"app_heap_max,rejected,events_received,version,started_at,now,rate,history,"
-					"events_by_status,recent_events,closes,params_truncated,admin");
+					"app_heap_max,replay_store,rejected,events_received,version,started_at,now,rate,"
+					"history,events_by_status,recent_events,closes,params_truncated,admin");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "calls_by_app")), 0);   /* no apps named */
 	assert_string_equal(cJSON_GetObjectItem(root, "worker")->valuestring, "");
 	assert_int_equal(cJSON_GetObjectItem(root, "uptime_s")->valueint, 5);
