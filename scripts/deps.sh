@@ -13,9 +13,10 @@
 set -eu
 
 # libwebsockets-evlib-ev: lws's libev (epoll) plugin, the default event loop (README);
-# libcurl4-openssl-dev: caller-sim's answer webhook request (make demo, make test)
+# libcurl4-openssl-dev: caller-sim's answer webhook request (make demo, make test);
+# libhiredis-dev: --replay-redis (README "Dependencies")
 pkgs="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev libjwt-dev openssl
-      libcurl4-openssl-dev"
+      libcurl4-openssl-dev libhiredis-dev"
 # libFuzzer: clang 14 and its runtime (the fuzzer, ASan and UBSan libraries)
 fuzz="clang libclang-rt-14-dev"
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
@@ -30,6 +31,8 @@ if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
 	pkgs="$pkgs $fuzz valgrind"
 	# fail2ban-regex checks scripts/fail2ban against the server's own log lines
 	pkgs="$pkgs fail2ban"
+	# replay protection across machines: a real Redis on loopback (test_replay.py)
+	pkgs="$pkgs redis-server"
 fi
 if [ "${1:-}" = "fuzz" ]; then
 	pkgs="$pkgs $fuzz"

@@ -21,7 +21,7 @@ set -eu
 arch=arm64
 pkgs="g++-aarch64-linux-gnu qemu-user-static
       libwebsockets17:$arch libwebsockets-evlib-ev:$arch libssl-dev:$arch
-      libcjson-dev:$arch libjwt-dev:$arch libcmocka-dev:$arch libcurl4-openssl-dev:$arch
+      libcjson-dev:$arch libjwt-dev:$arch libcmocka-dev:$arch libcurl4-openssl-dev:$arch libhiredis-dev:$arch
       libstdc++6:$arch libubsan1:$arch"
 
 missing=""
