@@ -75,6 +75,9 @@ struct app {
 
 	time_t               now_s;          /* wall clock as of the last tick (100 ms) */
 	unsigned             ticks;
+	int                  draining;       /* SIGTERM: no new connections, calls go on */
+	lws_usec_t           drain_deadline;
+	time_t               drain_next_log;
 	int                  shutting_down;  /* closing sockets with 1001 */
 	lws_usec_t           shutdown_deadline;
 	int                  done;           /* leave the service loop */

@@ -85,6 +85,8 @@ static const struct opt opts[] = {
 	  "MiB all calls' app buffers (delay, parrot) may take together; past it a switch is refused (0 = none)" },
 	{ "dtmf-switch", NULL, "DTMF_SWITCH", K_BOOL, F(dtmf_switch), 0, 1, "1", NULL,
 	  "keys 1-4 switch a call to echo, delay, parrot, robot (--dtmf-switch=0: every digit goes to the app)" },
+	{ "drain-timeout", "S", "DRAIN_TIMEOUT", K_INT, F(drain_timeout_s), 0, 86400, "600", NULL,
+	  "after SIGTERM, open calls go on up to S s while no new connection is taken (0 = close them at once)" },
 	/* replay protection beyond this process (replay_store.h) */
 	{ "replay-file", "PATH", "REPLAY_FILE", K_STR, F(replay_file), 0, 0, NULL, "this process's memory",
 	  "keep accepted tokens' jti in PATH, shared by every process that names it and kept across restarts" },

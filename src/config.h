@@ -62,6 +62,8 @@ struct config {
 	int      dtmf_switch;                /* digits 1-4 switch a call between the apps */
 	int      app_memory_max_mb;          /* all calls' app buffers together, MiB */
 
+	int      drain_timeout_s;            /* SIGTERM: how long open calls may go on, 0 = none */
+
 	/* where accepted tokens' jti are kept (replay_store.h) */
 	char     replay_file[CONFIG_PATH_MAX];   /* "" = this process's memory */
 	char     replay_redis[256];          /* HOST:PORT, "" = none */

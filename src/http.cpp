@@ -102,6 +102,9 @@ static int reply(struct lws *wsi, struct http_pss *pss, unsigned status, const c
 	if (allow && lws_add_http_header_by_name(wsi, (const uint8_t *)"allow:", (const uint8_t *)allow,
 						 (int)strlen(allow), &p, end))
 		return -1;
+	/* draining: move keep-alive clients on to the processes still serving */
+	if (app_from_wsi(wsi)->draining)
+		pss->close_after = 1;
 	if (pss->close_after &&
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const uint8_t *)"close", 5, &p, end))
 		return -1;
@@ -181,6 +184,9 @@ static int ws_uri(struct lws *wsi, const struct config *cfg, char *out, size_t c
 			   p > 0 ? proto : NULL, out, cap) < 0 ? -1 : 0;
 }
 
+static int refuse_http(struct lws *wsi, struct http_pss *pss, int reason, unsigned status, const char *why,
+		       const char *hint);
+
 static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info *ci, int cut)
 {
 	struct app *app = app_from_wsi(wsi);
@@ -188,6 +194,9 @@ static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info 
 	char uri[512], peer[ADDR_STR_MAX];
 
 	peer_addr(wsi, peer, sizeof peer, NULL);
+	/* draining alone: the socket the NCCO names would refuse the call */
+	if (app->draining && !cfg->reuse_port)
+		return refuse_http(wsi, pss, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, "draining\n", NULL);
 	if (cut) {
 		/* the call goes on with what fits: uuid, from and to are short in
 		 * every real Vonage request, so this is a client sending junk */
@@ -835,8 +844,11 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 	case R_ADMIN_BLOCKS:
 		return render_stats(wsi, pss);
 	case R_HEALTHZ:
+		/* a load balancer takes this process out while its calls finish */
 		if (app->shutting_down)
 			return reply_text(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down\n");
+		if (app->draining)
+			return reply_text(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "draining\n");
 		return reply_text(wsi, pss, HTTP_STATUS_OK, "ok\n");
 	default:
 		return reply_text(wsi, pss, HTTP_STATUS_NOT_FOUND, "not found\n");

@@ -2,6 +2,8 @@
  * main.cpp -- caller-echo: parse the config, run the server, exit cleanly.
  *
  * SIGHUP reloads the TLS certificate and key (server.cpp) without a restart.
+ * SIGTERM drains (no new connections; open calls go on until they end or
+ * --drain-timeout), a second SIGTERM or SIGINT stops at once (calls get 1001).
  * Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server
  * could not start, 2 for a bad option or a missing secret.
  */
@@ -14,12 +16,15 @@
 #include "log.h"
 #include "server.h"
 
+/* 1: drain (the first SIGTERM); 2: stop now (SIGINT, or SIGTERM again) */
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		server_request_reload();   /* TLS certificate renewal; calls go on */
+	else if (sig == SIGINT || stop)
+		stop = 2;
 	else
 		stop = 1;
 }

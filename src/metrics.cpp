@@ -54,6 +54,10 @@ static void render(struct sbuf *o, const void *arg)
 	one(o, "uptime_seconds", "gauge", "Seconds since the server started.",
 	    now > s->started ? (unsigned long long)(now - s->started) : 0);
 	one(o, "calls_open", "gauge", "Audio WebSockets open now.", s->connections_open);
+	one(o, "draining", "gauge", "1 after SIGTERM: no new connections, the open calls finishing.",
+	    s->drain_started ? 1 : 0);
+	one(o, "drain_deadline_timestamp_seconds", "gauge", "When a drain closes the calls left (0: not draining).",
+	    s->drain_started ? (unsigned long long)s->drain_deadline : 0);
 	one(o, "calls_total", "counter", "Audio WebSockets accepted since start.", s->connections_total);
 	one(o, "frames_received_total", "counter", "Audio frames received from callers.", t.packets_received);
 	one(o, "frames_sent_total", "counter", "Audio frames sent to callers (echoed or made by the app).",

@@ -7,9 +7,12 @@
  * library if its plugin is there), the --reuse-port listener, the
  * protocols' init. Then a 100 ms timer (tick) drives everything periodic:
  * the once-a-second sweep of calls and blocks, the stats history, a
- * requested TLS reload, and shutdown: it notices the stop flag, stops
- * taking new sockets, asks every audio socket to close with 1001 and
- * leaves the loop when they are gone or after a grace period.
+ * requested TLS reload, the drain and shutdown. The first SIGTERM starts a
+ * drain: the listener is closed (or, with --reuse-port, the shared port
+ * left to the other processes), open calls go on, and when the last one
+ * ends -- or --drain-timeout passes -- shutdown follows. Shutdown (SIGINT,
+ * a second SIGTERM, or the drain's end) asks every audio socket to close
+ * with 1001 and leaves the loop when they are gone or after a grace period.
  * Everything below this file (the protocols, peer, tls_server, listener)
  * gets the state from struct app and never calls back in here.
  */
@@ -35,7 +38,8 @@
 #define TICK_US (100 * LWS_US_PER_MS)
 #define SHUTDOWN_GRACE_US (1500 * LWS_US_PER_MS)
 
-/* the signal flags: the only process-wide state (set from handlers) */
+/* the signal flags: the only process-wide state (set from handlers);
+ * stop levels: 1 = drain (SIGTERM), 2 = stop now (SIGINT, SIGTERM again) */
 static volatile const sig_atomic_t *stop_flag;
 static volatile sig_atomic_t evlib_stop;
 static volatile sig_atomic_t reload_requested;
@@ -69,15 +73,18 @@ void server_request_reload(void)
 static void evlib_signal(void *handle, int signum)
 {
 	(void)handle;
-	if (signum == SIGINT || signum == SIGTERM)
+	if (signum == SIGINT || (signum == SIGTERM && (evlib_stop || (stop_flag && *stop_flag))))
+		evlib_stop = 2;
+	else if (signum == SIGTERM)
 		evlib_stop = 1;
 	else if (signum == SIGHUP)
 		reload_requested = 1;
 }
 
-static int stop_requested(void)
+static int stop_level(void)
 {
-	return (stop_flag && *stop_flag) || evlib_stop;
+	int a = stop_flag ? *stop_flag : 0;
+	return a > evlib_stop ? a : evlib_stop;
 }
 
 /* ---- the periodic work ---------------------------------------------------- */
@@ -94,6 +101,72 @@ static void blocks_tick(struct app *app)
 	if (block_save(&app->blocks, app->cfg->block_file, app->now_s, err, sizeof err)) {
 		app->blocks.dirty = 0;   /* tried; the next change tries again */
 		log_limited(&app->bad_input_log, app->now_s, "blocks not saved: %s", err);
+	}
+}
+
+static void begin_shutdown(struct app *app);
+
+/*
+ * SIGTERM: take no new calls, let the open ones finish. With our own
+ * SO_REUSEPORT listener we leave the shared port (the kernel hands new
+ * connections, and with net.ipv4.tcp_migrate_req those already queued on
+ * ours, to the other processes on it) and keep --worker-port for health
+ * checks and /stats. Without --reuse-port there is no one to hand calls
+ * to, and lws 4.1.6 cannot close its own listener while serving
+ * (lws_context_deprecate() uses the listener's wsi after freeing it), so
+ * the port stays open for /healthz and /stats while upgrades and the
+ * answer webhook get 503 (ws_audio.cpp, http.cpp). Every HTTP answer
+ * meanwhile says Connection: close.
+ */
+static void begin_drain(struct app *app)
+{
+	const struct config *cfg = app->cfg;
+
+	app->draining = 1;
+	app->drain_deadline = lws_now_usecs() + (lws_usec_t)cfg->drain_timeout_s * LWS_US_PER_SEC;
+	app->stats.drain_started = time(NULL);
+	app->stats.drain_deadline = app->stats.drain_started + cfg->drain_timeout_s;
+	app->drain_next_log = app->stats.drain_started + 60;
+	log_info_ev("drain", "drain: taking no new connections; %u call(s) open may go on for up to %d s "
+		    "(a second SIGTERM, or SIGINT, ends them now)", app->stats.connections_open, cfg->drain_timeout_s);
+	if (app->listen.wsi)
+		listener_leave(app);
+}
+
+/* Once a tick while draining: done, out of time, or a progress line a minute. */
+static void drain_tick(struct app *app)
+{
+	uint32_t left = app->stats.connections_open;
+	long took = (long)(time(NULL) - app->stats.drain_started);
+
+	if (!left) {
+		log_info_ev("drain", "drain: every call has ended, %ld s after the drain began", took);
+		begin_shutdown(app);
+	} else if (lws_now_usecs() > app->drain_deadline) {
+		log_warn_ev("drain", "drain: --drain-timeout (%d s) reached with %u call(s) still open: closing them "
+			    "with 1001", app->cfg->drain_timeout_s, left);
+		begin_shutdown(app);
+	} else if (app->now_s >= app->drain_next_log) {
+		app->drain_next_log += 60;
+		log_info_ev("drain", "drain: %u call(s) left, %ld s to the deadline", left,
+			    (long)(app->stats.drain_deadline - app->now_s));
+	}
+}
+
+/* What the signals ask for, now: nothing, a drain, or a stop. */
+static void check_stop(struct app *app)
+{
+	int lvl = stop_level();
+
+	if (app->shutting_down || !lvl)
+		return;
+	if (lvl >= 2 || !app->cfg->drain_timeout_s) {
+		if (app->draining)
+			log_info_ev("drain", "drain: stop requested again: closing the %u call(s) left now",
+				    app->stats.connections_open);
+		begin_shutdown(app);
+	} else if (!app->draining) {
+		begin_drain(app);
 	}
 }
 
@@ -115,8 +188,9 @@ static void tick(lws_sorted_usec_list_t *sul)
 		ws_audio_sweep(app);   /* once a second: idle calls, message-rate windows */
 		blocks_tick(app);
 	}
-	if (!app->shutting_down && stop_requested())
-		begin_shutdown(app);
+	check_stop(app);
+	if (app->draining && !app->shutting_down)
+		drain_tick(app);
 	stats_sample(&app->stats, app->now_s);   /* per-second history for /stats */
 	if (reload_requested) {
 		reload_requested = 0;
@@ -465,8 +539,7 @@ void server_run(struct app *app, volatile const sig_atomic_t *stop)
 	while (!app->done) {
 		if (lws_service(app->ctx, 0) < 0)
 			break;
-		if (stop_requested() && !app->shutting_down)
-			begin_shutdown(app);   /* don't wait for the tick after a signal */
+		check_stop(app);   /* don't wait for the tick after a signal */
 	}
 }
 

@@ -408,6 +408,20 @@ uint32_t stats_calls_in_app(const struct stats *s, const char *name)
 	return n;
 }
 
+/* null while serving; after SIGTERM, since when, until when, and the calls left */
+static int add_draining(cJSON *root, const struct stats *s)
+{
+	char since[32], until[32];
+
+	if (!s->drain_started)
+		return cJSON_AddNullToObject(root, "draining") != NULL;
+	cJSON *o = cJSON_AddObjectToObject(root, "draining");
+	stats_iso8601(s->drain_started, since, sizeof since);
+	stats_iso8601(s->drain_deadline, until, sizeof until);
+	return o && cJSON_AddStringToObject(o, "since", since) && cJSON_AddStringToObject(o, "deadline", until) &&
+	       cJSON_AddNumberToObject(o, "calls_left", s->connections_open);
+}
+
 /* where accepted tokens are kept, and how the checks went */
 static int add_replay_store(cJSON *root, const struct stats *s)
 {
@@ -455,6 +469,7 @@ char *stats_render_json(const struct stats *s, const struct block_table *blocks,
 	ok = ok && (t = cJSON_AddObjectToObject(root, "totals")) && add_counters(t, &tot) &&
 	     cJSON_AddNumberToObject(t, "connections_open", s->connections_open) &&
 	     cJSON_AddNumberToObject(t, "connections_total", (double)s->connections_total) &&
+	     add_draining(root, s) &&
 	     add_calls_by_app(root, s) && cJSON_AddNumberToObject(root, "app_heap_bytes", (double)s->app_heap_bytes) &&
 	     cJSON_AddNumberToObject(root, "app_heap_max", (double)s->app_heap_max) && add_replay_store(root, s) &&
 	     (rej = cJSON_AddObjectToObject(root, "rejected"));

@@ -133,6 +133,8 @@ struct stats {
 	uint64_t app_heap_bytes;          /* the apps' heap blocks now (voice.h keeps it) */
 	uint64_t app_heap_max;            /* --app-memory-max in bytes */
 	const struct replay_store_stats *replay;   /* where tokens are kept, and how it went (NULL: not shown) */
+	time_t   drain_started;           /* SIGTERM: the drain began (0 = serving) */
+	time_t   drain_deadline;          /* ... and calls left then get 1001 */
 	const char *replay_kind;          /* "memory", "file", "redis" */
 
 	uint64_t events_by_status[EV__COUNT];

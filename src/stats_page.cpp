@@ -72,6 +72,8 @@ const char stats_page_script[] =
 	"}\n"
 	"function show(j) {\n"
 	"  var v = { uptime_s: dur(j.uptime_s), version: j.version, events_received: j.events_received,\n"
+	"    serving: j.draining ? \"draining: \" + j.draining.calls_left + \" call(s) left, until \" +\n"
+	"      j.draining.deadline : \"serving\",\n"
 	"    frames_in_per_s: j.rate.frames_in_per_s.toFixed(1),\n"
 	"    frames_out_per_s: j.rate.frames_out_per_s.toFixed(1) };\n"
 	"  Object.keys(j.totals).forEach(function (k) { v[k] = j.totals[k]; });\n"
@@ -210,6 +212,14 @@ static void render_summary(struct sbuf *b, const struct stats *s, time_t now)
 	summary_num(b, "Event webhooks", "events_received", s->events_received);
 	summary_row(b, "Uptime", "uptime_s", up);
 	summary_row(b, "Version", "version", CALLER_ECHO_VERSION);
+	if (s->drain_started) {
+		char until[32], state[96];
+		stats_iso8601(s->drain_deadline, until, sizeof until);
+		snprintf(state, sizeof state, "draining: %u call(s) left, until %s", s->connections_open, until);
+		summary_row(b, "State", "serving", state);
+	} else {
+		summary_row(b, "State", "serving", "serving");
+	}
 	sbuf_printf(b, "</tbody></table></div>\n");
 }
 

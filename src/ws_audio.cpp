@@ -231,7 +231,9 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	}
 	if (!upgrade || strcasecmp(upgrade, "websocket"))
 		return -1;   /* lws answered 403 already (unknown Upgrade) */
-	if (app->shutting_down)
+	/* draining with --reuse-port, a new call belongs to the other process; one
+	 * that still reaches us (a kept-alive connection) is taken and drained */
+	if (app->shutting_down || (app->draining && !cfg->reuse_port))
 		return refuse(wsi, app, NULL, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
 	/* an unknown address (unusable X-Forwarded-For) is limited as one shared address */

@@ -204,13 +204,19 @@ class Server:
     would trim (app_echo.cpp): unless a test asks for realtime=True or sets
     --echo-max-ms itself, the server runs with --echo-max-ms 0 (keep every
     frame). The burst tests and paced calls run with the default policy.
+    Likewise SIGTERM: the server drains for up to --drain-timeout (600 s),
+    which would make every teardown with a call still open wait; unless a
+    test asks for drain=True or sets --drain-timeout itself, the server runs
+    with --drain-timeout 0 (SIGTERM closes calls with 1001 at once).
     """
 
     def __init__(self, args=None, env=None, tls=False, secret=None, start_timeout=5.0,
-                 secret_via="file", port=None, binary=None, runner=None, realtime=False):
+                 secret_via="file", port=None, binary=None, runner=None, realtime=False, drain=False):
         self.args = list(args or [])
         if not realtime and not any(a.startswith("--echo-max-ms") for a in self.args):
             self.args = ["--echo-max-ms", "0"] + self.args
+        if not drain and not any(a.startswith("--drain-timeout") for a in self.args):
+            self.args = ["--drain-timeout", "0"] + self.args
         self.secret_via = secret_via    # "file": --secret-file; "env": VONAGE_SIGNATURE_SECRET
         self.env = dict(env or {})
         self.tls = tls

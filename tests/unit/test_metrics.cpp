@@ -120,8 +120,10 @@ static void test_metrics_render_empty_server(void **state)
 	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
 	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
 	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
-	assert_int_equal(count_lines_starting(m, "# HELP "), 23);
-	assert_int_equal(count_lines_starting(m, "# TYPE "), 23);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 25);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 25);
+	assert_line(m, "caller_echo_draining 0");
+	assert_line(m, "caller_echo_drain_deadline_timestamp_seconds 0");
 	assert_line(m, "caller_echo_app_heap_bytes 0");
 	assert_line(m, "caller_echo_apps_refused_total 0");
 	/* no app names given: the calls-by-app family is there, with no series */
@@ -198,6 +200,12 @@ static void test_metrics_render_counts(void **state)
 	assert_line(m, "caller_echo_commands_answered_total{command=\"notify\"} 4");
 	assert_line(m, "caller_echo_commands_answered_total{command=\"clear\"} 0");
 	assert_null(strstr(m, "evil"));
+	free(m);
+	f->s.drain_started = T_START;
+	f->s.drain_deadline = T_START + 600;
+	m = metrics_render(&f->s, NULL, T_START, &len);
+	assert_line(m, "caller_echo_draining 1");
+	assert_line(m, "caller_echo_drain_deadline_timestamp_seconds 1700000600");
 	free(m);
 }
 

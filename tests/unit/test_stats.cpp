@@ -303,9 +303,11 @@ static void test_stats_render_json_empty(void **state)
 	cJSON *root = cJSON_Parse(j);
 	assert_non_null(root);
 	/* the documented shape (docs/behaviour.md), in its order */
-	assert_string_equal(keys(root), "worker,pid,uptime_s,connections,totals,calls_by_app,app_heap_bytes,"
-					"app_heap_max,replay_store,rejected,events_received,version,started_at,now,rate,"
-					"history,events_by_status,recent_events,closes,params_truncated,admin");
+	assert_string_equal(keys(root), "worker,pid,uptime_s,connections,totals,draining,calls_by_app,"
+					"app_heap_bytes,app_heap_max,replay_store,rejected,events_received,version,"
+					"started_at,now,rate,history,events_by_status,recent_events,closes,"
+					"params_truncated,admin");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(root, "draining")));
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "calls_by_app")), 0);   /* no apps named */
 	assert_string_equal(cJSON_GetObjectItem(root, "worker")->valuestring, "");
 	assert_int_equal(cJSON_GetObjectItem(root, "uptime_s")->valueint, 5);
@@ -413,6 +415,26 @@ static void test_stats_render_json_one_connection(void **state)
 	j = stats_render_json(&f->s, NULL, T_START, &len);
 	assert_non_null(strstr(j, "\"last_dtmf\":\"\","));
 	assert_non_null(strstr(j, "\"uptime_s\":0,"));
+	free(j);
+}
+
+static void test_stats_render_json_draining(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	size_t len;
+
+	stats_conn_open(&f->s, &f->conn[0], "a", T_START);
+	stats_conn_open(&f->s, &f->conn[1], "b", T_START);
+	f->s.drain_started = T_START + 100;
+	f->s.drain_deadline = T_START + 700;
+	char *j = stats_render_json(&f->s, NULL, T_START + 160, &len);
+	cJSON *root = cJSON_Parse(j);
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "draining");
+	assert_string_equal(keys(d), "since,deadline,calls_left");
+	assert_str(d, "since", "2023-11-14T22:15:00Z");
+	assert_str(d, "deadline", "2023-11-14T22:25:00Z");
+	assert_num(d, "calls_left", 2);
+	cJSON_Delete(root);
 	free(j);
 }
 
@@ -730,6 +752,7 @@ int main(void)
 		T(test_stats_admin_record),
 		T(test_stats_render_json_empty),
 		T(test_stats_render_json_one_connection),
+		T(test_stats_render_json_draining),
 		T(test_stats_render_json_totals_include_closed),
 		T(test_stats_render_json_escapes_strings),
 		T(test_stats_sample_one_per_second),
