@@ -269,6 +269,7 @@ UNIT_SED   := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@ENVFILE@|$(ENVFILE)|g' -e 's|@S
 install: $(B)/caller-echo $(B)/caller-sim
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SHAREDIR)
 	install -m 0755 $(B)/caller-echo $(B)/caller-sim $(DESTDIR)$(BINDIR)/
+	install -m 0755 scripts/swap.sh $(DESTDIR)$(BINDIR)/caller-echo-swap
 	sed $(UNIT_SED) -e '/^#@WORKER@/d' scripts/systemd/caller-echo.service.in \
 		>$(DESTDIR)$(UNITDIR)/caller-echo.service
 	sed $(UNIT_SED) -e 's/^#@WORKER@//' scripts/systemd/caller-echo.service.in \
@@ -279,7 +280,8 @@ install: $(B)/caller-echo $(B)/caller-sim
 	install -d -m 0755 $(DESTDIR)$(SHAREDIR)/fail2ban/filter.d $(DESTDIR)$(SHAREDIR)/fail2ban/jail.d
 	install -m 0644 scripts/fail2ban/filter.d/caller-echo.conf $(DESTDIR)$(SHAREDIR)/fail2ban/filter.d/
 	install -m 0644 scripts/fail2ban/jail.d/caller-echo.conf $(DESTDIR)$(SHAREDIR)/fail2ban/jail.d/
-	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/caller-echo
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/caller-echo $(DESTDIR)$(SYSCONFDIR)/sysctl.d
+	install -m 0644 scripts/sysctl/60-caller-echo.conf $(DESTDIR)$(SYSCONFDIR)/sysctl.d/
 	@if [ -e $(DESTDIR)$(ENVFILE) ]; then \
 		echo "install: keeping existing $(DESTDIR)$(ENVFILE)"; \
 	else \
@@ -289,7 +291,8 @@ install: $(B)/caller-echo $(B)/caller-sim
 
 # leaves the environment file: it holds your secret
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/caller-echo $(DESTDIR)$(BINDIR)/caller-sim \
+	rm -f $(DESTDIR)$(BINDIR)/caller-echo $(DESTDIR)$(BINDIR)/caller-sim $(DESTDIR)$(BINDIR)/caller-echo-swap \
+	      $(DESTDIR)$(SYSCONFDIR)/sysctl.d/60-caller-echo.conf \
 	      $(DESTDIR)$(UNITDIR)/caller-echo.service $(DESTDIR)$(UNITDIR)/caller-echo@.service
 	rm -rf $(DESTDIR)$(SHAREDIR)
 

@@ -119,10 +119,33 @@ void listener_close(struct app *app)
 	app->listen.fd = app->listen.worker_fd = -1;
 }
 
+/*
+ * A swap (README "Restarts and upgrades") closes the old process's shared
+ * socket; connections the kernel had queued on it but the old process had
+ * not accepted are reset then -- unless net.ipv4.tcp_migrate_req moves them
+ * to another socket on the port (Linux 5.14+; Debian 12 has 6.1).
+ */
+static void check_migrate(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_migrate_req", "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	if (v == 0)
+		log_warn("net.ipv4.tcp_migrate_req is 0: when this process drains, connections still queued on the "
+			 "shared port are reset instead of moving to the other processes (make install adds "
+			 "/etc/sysctl.d/60-caller-echo.conf setting it to 1)");
+}
+
 int listener_open(struct app *app)
 {
 	const struct config *cfg = app->cfg;
 
+	check_migrate();
 	app->listen.fd = open_socket(cfg, cfg->port, 1);
 	if (app->listen.fd >= 0 && cfg->worker_port)
 		app->listen.worker_fd = open_socket(cfg, cfg->worker_port, 0);

@@ -127,7 +127,7 @@ static void begin_drain(struct app *app)
 	app->stats.drain_started = time(NULL);
 	app->stats.drain_deadline = app->stats.drain_started + cfg->drain_timeout_s;
 	app->drain_next_log = app->stats.drain_started + 60;
-	log_info_ev("drain", "drain: taking no new connections; %u call(s) open may go on for up to %d s "
+	log_info_ev("drain", "drain: taking no new calls; %u call(s) open may go on for up to %d s "
 		    "(a second SIGTERM, or SIGINT, ends them now)", app->stats.connections_open, cfg->drain_timeout_s);
 	if (app->listen.wsi)
 		listener_leave(app);

@@ -82,7 +82,7 @@ class Drain(unittest.TestCase):
             self.assertLess(time.monotonic() - t0, 2)
             self.assertEqual(srv.proc.returncode, 0)
             log = srv.stderr_text()
-            self.assertIn("drain: taking no new connections; 3 call(s) open may go on for up to 30 s", log)
+            self.assertIn("drain: taking no new calls; 3 call(s) open may go on for up to 30 s", log)
             self.assertIn("drain: every call has ended", log)
             self.assertNotIn("closing them with 1001", log)
 

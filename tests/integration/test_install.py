@@ -62,6 +62,8 @@ class Install(unittest.TestCase):
         want = {
             "/usr/local/bin/caller-echo": 0o755,
             "/usr/local/bin/caller-sim": 0o755,
+            "/usr/local/bin/caller-echo-swap": 0o755,
+            "/etc/sysctl.d/60-caller-echo.conf": 0o644,
             "/usr/local/lib/systemd/system/caller-echo.service": 0o644,
             "/usr/local/lib/systemd/system/caller-echo@.service": 0o644,
             "/usr/local/share/caller-echo/low-port.conf": 0o644,
@@ -106,6 +108,12 @@ class Install(unittest.TestCase):
         self.assertIn("\nEnvironment=BLOCK_FILE=/var/lib/caller-echo/blocks-%i.json\n", tmpl)
         self.assertLess(tmpl.index("blocks.json"), tmpl.index("blocks-%i.json"))   # the later one wins
         self.assertIn("\nEnvironmentFile=-/etc/caller-echo/worker-%i.env\n", tmpl)
+        # the drain fits the stop timeout; every instance maps the one replay file
+        for text in (unit, tmpl):
+            self.assertIn("\nTimeoutStopSec=660s\n", text)
+            self.assertIn("\nUser=caller-echo\n", text)
+            self.assertIn("\nEnvironment=REPLAY_FILE=/var/lib/caller-echo/replay\n", text)
+        self.assertIn("net.ipv4.tcp_migrate_req = 1", read(self.path("/etc/sysctl.d/60-caller-echo.conf")))
 
     def test_env_file_is_never_overwritten(self):
         env = self.path("/etc/caller-echo/caller-echo.env")
