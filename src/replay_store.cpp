@@ -137,17 +137,38 @@ out:
 	return rc;
 }
 
+/*
+ * The lock is held for one table lookup (microseconds). A holder that is
+ * stopped rather than dead (SIGSTOP, a debugger) would otherwise freeze
+ * every process's event loop: wait REPLAY_FILE_LOCK_MS at most, then
+ * refuse this handshake (503) like a store that does not answer. (Under
+ * qemu-user, which has no robust futexes, a dead holder looks the same.)
+ */
+#define REPLAY_FILE_LOCK_MS 50
+
 static int check_file(struct replay_store *s, const char *jti, size_t len, time_t now, time_t expires)
 {
-	int e = pthread_mutex_lock(&s->shared->lock);
+	struct timespec until;
 
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += REPLAY_FILE_LOCK_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	int e = pthread_mutex_timedlock(&s->shared->lock, &until);
 	if (e == EOWNERDEAD) {
 		pthread_mutex_consistent(&s->shared->lock);
 		log_warn("replay store: a process died holding the shared table's lock; taken over");
 	} else if (e) {
 		s->st.errors++;
+		if (e == ETIMEDOUT && s->was_up != -1)
+			log_warn("replay store: the shared table's lock was held for over %d ms by another process; "
+				 "refusing handshakes (503) while it is", REPLAY_FILE_LOCK_MS);
+		s->was_up = -1;   /* said once, until a lock succeeds */
 		return REPLAY_UNAVAILABLE;
 	}
+	s->was_up = 0;
 	s->st.checks++;
 	int r = replay_check_insert(s->table, jti, len, now, expires);
 	pthread_mutex_unlock(&s->shared->lock);

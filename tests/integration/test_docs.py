@@ -41,7 +41,7 @@ class Docs(unittest.TestCase):
                     continue
                 with self.subTest(doc=name, flag=flag):
                     # other programs' flags (curl, caller-sim, make...) are quoted with them
-                    self.assertRegex(text, r"(curl|caller-sim|make|slowhttptest|git|ssh|openssl|valgrind|unshare|"
+                    self.assertRegex(text, r"(curl|caller-sim|make|slowhttptest|git|ssh|openssl|valgrind|unshare|sysctl|"
                                      r"chromium|systemctl|fail2ban|promtool|testssl|python|node|npm|perf|"
                                      r"websocat|dpkg|apt)[^\n]*" + re.escape(flag),
                                      "%s names %s, which caller-echo --help does not list" % (name, flag))

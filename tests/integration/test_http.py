@@ -360,7 +360,9 @@ STATS_KEYS = {"worker", "pid", "uptime_s", "connections", "totals", "rejected", 
               # issue 10: values cut in answer webhooks, the operator's actions and blocks
               "params_truncated", "admin",
               # issue 12: open calls by voice app
-              "calls_by_app", "app_heap_bytes", "app_heap_max"}
+              "calls_by_app", "app_heap_bytes", "app_heap_max",
+              # issue 13: the drain and where tokens are kept
+              "draining", "replay_store"}
 TOTALS_KEYS = {"packets_received", "bytes_received", "packets_sent", "bytes_sent", "frames_dropped",
                "connections_open", "connections_total", "clear_sent", "notify_sent", "cleared", "notified",
                "app_refused"}
@@ -369,7 +371,8 @@ REJECTED_KEYS = {"missing", "not_bearer", "malformed", "bad_alg", "bad_signature
                  "bad_issuer", "bad_path", "origin", "capacity", "shutting_down", "addr_calls", "addr_rate",
                  "addr_table_full", "addr_conns", "conns_full", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
                  "webhook_auth", "payload_hash", "stats_access", "body_timeout", "subprotocol",
-                 "missing_payload_hash", "transfer_encoding", "bad_close", "blocked", "admin_access"}
+                 "missing_payload_hash", "transfer_encoding", "bad_close", "blocked", "admin_access",
+                 "replay_store_down"}
 
 
 class StatsHealthRouting(HttpCase):

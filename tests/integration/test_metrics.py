@@ -104,6 +104,9 @@ class MetricsTest(unittest.TestCase):
     def test_content_type_and_help_type(self):
         self.assertEqual(self.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8")
         families = {k.split("{")[0] for k in self.m}
+        # a summary's samples are <name>_sum and <name>_count under one HELP/TYPE
+        families = {f.rsplit("_", 1)[0] if f.endswith(("_sum", "_count")) and
+                    "# TYPE %s summary" % f.rsplit("_", 1)[0] in self.text else f for f in families}
         for f in families:
             self.assertTrue(f.startswith("caller_echo_"), f)
             self.assertIn("# HELP %s " % f, self.text)

@@ -21,6 +21,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,12 +171,25 @@ static void test_file_lock_left_by_a_dead_process(void **state)
 	}
 	char c;
 	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	/* stopped, not dead: the check gives up after a bounded wait (503) */
+	kill(kid, SIGSTOP);
+	assert_int_equal(replay_store_check(&s, "z", 1, NOW, EXP), REPLAY_UNAVAILABLE);
+	assert_int_equal(s.st.errors, 1);
 	kill(kid, SIGKILL);
 	int status;
 	waitpid(kid, &status, 0);
-	/* the next check takes the lock over and works */
+	/* dead: the next check takes the lock over and works -- where the kernel
+	 * keeps robust futex lists; qemu-user does not, and there the lock stays
+	 * taken and the check keeps refusing rather than hang */
+	long head_len;
+	void *head;
+	if (syscall(SYS_get_robust_list, 0, &head, &head_len) != 0) {
+		assert_int_equal(replay_store_check(&s, "x", 1, NOW, EXP), REPLAY_UNAVAILABLE);
+		goto done;
+	}
 	assert_int_equal(replay_store_check(&s, "x", 1, NOW, EXP), REPLAY_SEEN);
 	assert_int_equal(replay_store_check(&s, "y", 1, NOW, EXP), REPLAY_NEW);
+done:
 	replay_store_close(&s);
 	close(pipefd[0]);
 	close(pipefd[1]);
