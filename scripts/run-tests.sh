@@ -9,7 +9,8 @@
 #   scripts/run-tests.sh asan               the integration suite against
 #                                           build/asan/caller-echo (ASan+UBSan)
 #   scripts/run-tests.sh valgrind           a subset of it under valgrind memcheck
-#   scripts/run-tests.sh all BIN...         all of the above (what `make test` runs)
+#   scripts/run-tests.sh all BIN...         all of the above (what `make test` runs;
+#                                           the plain and ASan suites run at once)
 # Exit status: 0 only if every test passed and at least one ran.
 set -u
 cd "$(dirname "$0")/.."
@@ -43,8 +44,12 @@ run_unit() {
 # N failed, N skipped" as its last line
 run_integration() {
 	$PY tests/integration/run.py "$@" 2>&1 | tee "$log"
-	grep '^skipped: ' "$log" >>"$skips"
-	line=$(grep '^integration[^:]*: [0-9]' "$log" | tail -n1)
+	count_integration "$log"
+}
+
+count_integration() {
+	grep '^skipped: ' "$1" >>"$skips"
+	line=$(grep '^integration[^:]*: [0-9]' "$1" | tail -n1)
 	p=$(echo "$line" | sed -n 's/^integration[^:]*: \([0-9]*\) passed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 	s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
@@ -67,6 +72,25 @@ run_fuzz() {
 run_asan() {
 	echo "--- integration suite against build/asan/caller-echo (ASan+UBSan) ---"
 	CALLER_ECHO_SANITIZER=asan CALLER_ECHO_BIN="$PWD/build/asan/caller-echo" run_integration
+}
+
+# `make test`: the plain and the ASan suites at once. Each spends most of
+# its time waiting on paced audio and timeouts (about 25 s of CPU in a
+# 6-minute run), so together they take little longer than one; each has its
+# own port range (harness.py) and temporary directory. Logs are printed
+# whole, one after the other, when both are done.
+run_integration_and_asan() {
+	echo "--- integration suite against build/caller-echo and, at the same time, build/asan/caller-echo (ASan+UBSan) ---"
+	plain=$(mktemp); asan=$(mktemp)
+	CALLER_ECHO_PORTS=20000-25999 $PY tests/integration/run.py >"$plain" 2>&1 &
+	bg=$!
+	CALLER_ECHO_PORTS=26000-31999 CALLER_ECHO_SANITIZER=asan CALLER_ECHO_BIN="$PWD/build/asan/caller-echo" \
+		$PY tests/integration/run.py >"$asan" 2>&1
+	wait "$bg"
+	echo "--- integration suite against build/caller-echo ---"; cat "$plain"
+	echo "--- integration suite against build/asan/caller-echo (ASan+UBSan) ---"; cat "$asan"
+	count_integration "$plain"; count_integration "$asan"
+	rm -f "$plain" "$asan"
 }
 
 # One representative run under valgrind memcheck: HTTP routes and webhook
@@ -94,7 +118,7 @@ integration) run_integration ;;
 fuzz) run_fuzz ;;
 asan) run_asan ;;
 valgrind) run_valgrind ;;
-all) run_unit "$@"; run_fuzz; run_integration; run_asan; run_valgrind ;;
+all) run_unit "$@"; run_fuzz; run_integration_and_asan; run_valgrind ;;
 *) echo "usage: $0 unit|integration|fuzz|asan|valgrind|all [BIN...]" >&2; exit 2 ;;
 esac
 

@@ -23,6 +23,7 @@ import hmac
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -151,12 +152,28 @@ def clean_env(extra=None):
     return env
 
 
+def _port_range():
+    """CALLER_ECHO_PORTS="LO-HI": where this run's servers listen. Below the
+    kernel's ephemeral range (32768+), so no client socket of any test can
+    hold a port a server is about to bind, and scripts/run-tests.sh gives
+    the plain and the ASan suites disjoint ranges so they can run at once."""
+    lo, _, hi = os.environ.get("CALLER_ECHO_PORTS", "20000-25999").partition("-")
+    return int(lo), int(hi)
+
+
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    lo, hi = _port_range()
+    for _ in range(200):
+        port = random.randint(lo, hi)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise AssertionError("no free port in %d-%d" % (lo, hi))
 
 
 _tls_pair = None
@@ -304,12 +321,23 @@ class Server:
         raise ServerStartError("server not ready on port %s within %.1f s (last: %s); stderr:\n%s"
                                % (self.port, self.start_timeout, last, self.stderr_text()))
 
-    def _get_once(self, path):
+    def _ready_port(self):
+        """The port that proves this process is up: with --reuse-port the
+        shared port may be answered by another worker already running, so a
+        worker is ready when its own --worker-port answers."""
+        if "--worker-port" in self.args:
+            i = self.args.index("--worker-port")
+            if i + 1 < len(self.args) and self.args[i + 1].isdigit():
+                return int(self.args[i + 1])
+        return self.port
+
+    def _get_once(self, path, port=None):
+        port = port or self._ready_port()
         if self.tls:
-            c = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=2,
+            c = http.client.HTTPSConnection("127.0.0.1", port, timeout=2,
                                             context=unverified_ssl_context())
         else:
-            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
             c.request("GET", path)
             r = c.getresponse()

@@ -12,6 +12,7 @@ Under CALLER_ECHO_SANITIZER (harness.py) the closing line names it:
 """
 import os
 import sys
+import time
 import unittest
 
 
@@ -19,6 +20,15 @@ class CountingResult(unittest.TextTestResult):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.bad = set()
+        self.took = {}
+
+    def startTest(self, test):
+        self._t0 = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        self.took[test.id()] = time.monotonic() - self._t0
 
     def addFailure(self, test, err):
         super().addFailure(test, err)
@@ -59,6 +69,9 @@ def main():
     for test in result.unexpectedSuccesses:
         result.bad.add(test.id())
         print(f"unexpected success: {test.id()}: the known bug it marks is gone; drop @expectedFailure")
+    # where the suite's minutes go (it must stay well under CI's 15)
+    for tid, secs in sorted(result.took.items(), key=lambda kv: -kv[1])[:8]:
+        print(f"slowest: {secs:6.1f} s {tid}")
     failed = len(result.bad)
     passed = result.testsRun - failed - skipped - xfail
     print(f"{label}: {passed} passed, {failed} failed, {skipped + xfail} skipped")
