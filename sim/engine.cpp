@@ -276,6 +276,42 @@ static int send_frame(struct engine *e, struct call *c)
 	return flush(e, c) ? -1 : 1;
 }
 
+/*
+ * This tick's frame, as the impairments have it (engine.h): in a gap it is
+ * held (--burst) or never sent; after a gap the held frames go first, all
+ * at once. What was injected is counted in c->r.inj_*, with RFC 3550 jitter
+ * (A.8, gain 1/16) over the send times of frames sent on consecutive ticks,
+ * so a gap or a burst is not counted as jitter. Returns send_frame's result.
+ */
+static int impaired_send(struct engine *e, struct call *c)
+{
+	const struct engine_opts *o = e->o;
+	int r;
+
+	if (o->gap_every && c->ticks % o->gap_every >= o->gap_every - o->gap_len) {
+		if (c->ticks % o->gap_every == o->gap_every - o->gap_len)
+			c->r.inj_gaps++;
+		c->r.inj_gap_frames++;
+		c->held += o->burst;
+		return 0;
+	}
+	for (; c->held; c->held--, c->r.inj_burst_frames++)
+		if ((r = send_frame(e, c)) < 0)
+			return r;
+	if ((r = send_frame(e, c)) <= 0)
+		return r;
+	uint64_t t = util_now_ns();
+	if (c->sent_tick + 1 == c->ticks && c->last_sent_ns) {
+		int64_t d = (int64_t)(t - c->last_sent_ns) / 1000 - (int64_t)(ENGINE_PERIOD_NS / 1000);
+		if (d < 0)
+			d = -d;
+		c->r.inj_jitter16_us += d - (((int64_t)c->r.inj_jitter16_us + 8) >> 4);
+	}
+	c->last_sent_ns = t;
+	c->sent_tick = c->ticks;
+	return r;
+}
+
 /* Send the next DTMF digit when its time has come. -1 if the call failed. */
 static int maybe_dtmf(struct engine *e, struct call *c, uint64_t now)
 {
@@ -496,6 +532,7 @@ static int on_established(struct engine *e, struct call *c, uint64_t now)
 	uint64_t first = e->t0 + c->phase + (since / ENGINE_PERIOD_NS) * ENGINE_PERIOD_NS;
 	if (first < now)
 		first += ENGINE_PERIOD_NS;
+	c->grid = first;
 	sched(e, c, first);
 	return 0;
 }
@@ -904,7 +941,7 @@ static void on_deadline(struct engine *e, struct call *c, uint64_t now)
 		/* the caller hears first, then speaks: what it heard may start a barge-in now */
 		if (c->pl && play_tick(e, c, now))
 			return;
-		if (send_frame(e, c) < 0 || maybe_dtmf(e, c, now))
+		if (impaired_send(e, c) < 0 || maybe_dtmf(e, c, now))
 			return;
 		if (c->pl)
 			c->pl->tick++;
@@ -912,7 +949,9 @@ static void on_deadline(struct engine *e, struct call *c, uint64_t now)
 			(void)enter_drain(e, c, now);
 			return;
 		}
-		sched(e, c, c->due + ENGINE_PERIOD_NS);   /* fixed grid: a late tick does not shift the next */
+		/* fixed grid: a late tick does not shift the next; --jitter delays each frame off it */
+		c->grid += ENGINE_PERIOD_NS;
+		sched(e, c, c->grid + (e->o->jitter_ms ? rng32(e) % (e->o->jitter_ms * 1000000u + 1) : 0));
 		return;
 	case CALL_DRAIN:
 		if (c->pl) {

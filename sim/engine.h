@@ -115,6 +115,9 @@ struct call_result {
 	uint64_t notify_received, notify_answered;
 	uint64_t bad_commands;        /* text that is not clear or notify with an object payload */
 	uint64_t bad_frames;          /* binary frames of the wrong size (not queued) */
+	/* impairments injected (--jitter, --gap-every, --burst) */
+	uint64_t inj_gaps, inj_gap_frames, inj_burst_frames;
+	int64_t  inj_jitter16_us;     /* RFC 3550 J over send times, µs x 16 */
 	int      check_failed;        /* the --expect app's check (delay, parrot) */
 	char     check[CHK_WHY_MAX];  /* its first fault, "" when it passed */
 };
@@ -142,6 +145,10 @@ struct call {
 	uint64_t  t_start;              /* connect began */
 	uint64_t  stream_end;           /* flood: when to stop sending */
 	uint32_t  ticks, total;         /* paced: ticks done / to do */
+	uint64_t  grid;                 /* paced: this tick's place on the 20 ms grid (due minus --jitter) */
+	uint32_t  held;                 /* --burst: frames of the current gap, sent after it */
+	uint32_t  sent_tick;            /* tick of the last frame sent on its own tick */
+	uint64_t  last_sent_ns;         /* ... and when (0 = none yet) */
 	struct ledger led;              /* frames in flight, what each echo means (ledger.h) */
 	struct call_play *pl;           /* NULL when playback is off */
 	uint32_t  dtmf_idx;
@@ -179,6 +186,10 @@ struct engine_opts {
 	uint32_t     talk_ms, pause_ms; /* 0 = no script: talk all along */
 	int          barge_in;
 	uint32_t     barge_ms;
+	/* impairments: a network between Vonage and the server (opts.h) */
+	uint32_t     jitter_ms;
+	uint32_t     gap_every, gap_len;
+	int          burst;
 };
 
 struct engine {

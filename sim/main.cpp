@@ -323,6 +323,10 @@ static int run(const struct sim_opts *o)
 	eo.pause_ms = (uint32_t)o->pause_ms;
 	eo.barge_in = o->barge_in;
 	eo.barge_ms = (uint32_t)o->barge_ms;
+	eo.jitter_ms = (uint32_t)o->jitter_ms;
+	eo.gap_every = (uint32_t)o->gap_every;
+	eo.gap_len = (uint32_t)o->gap_len;
+	eo.burst = o->burst;
 
 	if (engine_init(&e, &eo, targets, o->calls, err, sizeof err))
 		goto out;

@@ -54,6 +54,15 @@ static const char usage[] =
 	"                        (a stamped frame the parrot rule calls voiced: >= 1/8 of samples at\n"
 	"                        |s| >= 1024; beeps do not count), it starts its next burst MS later\n"
 	"                        instead of at the end of the pause (0..60000; needs --talk)\n"
+	"Impairments (a network between Vonage and the server; the server's quality figures should\n"
+	"show them; --json reports what was injected under \"injected\"):\n"
+	"  --jitter MS           send each frame up to MS late, uniformly at random, on the 20 ms\n"
+	"                        grid (0..1000; above 20 frames bunch up). RFC 3550 jitter of a\n"
+	"                        uniform delay is about MS/3\n"
+	"  --gap-every N         of every N frames the last --gap-len are not sent when due (2..100000)\n"
+	"  --gap-len K           frames in each gap (1..1000, fewer than N; default 5)\n"
+	"  --burst               send a gap's frames at once with the next frame (a stall the sender\n"
+	"                        catches up on) instead of never (needs --gap-every)\n"
 	"Playback (what Vonage does with the audio the server sends):\n"
 	"  --playback-buffer N   frames Vonage queues for playout (1..65536; default 3072, the current\n"
 	"                        figure; the 2021 guide says 1024). One frame is played per 20 ms tick;\n"
@@ -120,7 +129,7 @@ const char *opts_usage(void) { return usage; }
 enum {
 	O_METHOD = 256, O_TO, O_FROM, O_WS_URL, O_RATE, O_SECRET, O_SECRET_FILE, O_APP_ID, O_INSECURE, O_CAFILE,
 	O_WAV, O_DURATION, O_DTMF, O_RECORD, O_CALLS, O_RAMP, O_FLOOD, O_DRAIN, O_CONNECT_TO, O_HTTP_TO, O_BATCH, O_JSON,
-	O_PER_CALL, O_QUIET, O_PRINT_TOKEN, O_PLAYBACK, O_EXPECT, O_TALK, O_PAUSE, O_BARGE,
+	O_PER_CALL, O_QUIET, O_PRINT_TOKEN, O_PLAYBACK, O_EXPECT, O_TALK, O_PAUSE, O_BARGE, O_JITTER, O_GAP_EVERY, O_GAP_LEN, O_BURST,
 };
 
 static const struct option longopts[] = {
@@ -154,6 +163,10 @@ static const struct option longopts[] = {
 	{ "talk", required_argument, NULL, O_TALK },
 	{ "pause", required_argument, NULL, O_PAUSE },
 	{ "barge-in", required_argument, NULL, O_BARGE },
+	{ "jitter", required_argument, NULL, O_JITTER },
+	{ "gap-every", required_argument, NULL, O_GAP_EVERY },
+	{ "gap-len", required_argument, NULL, O_GAP_LEN },
+	{ "burst", no_argument, NULL, O_BURST },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -249,6 +262,7 @@ enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err
 	strcpy(o->from, "447700900001");
 	o->rate = 24000;
 	o->calls = 1;
+	o->gap_len = 5;
 	o->ramp = 100;
 	o->drain_ms = 2000;
 	o->connect_timeout_ms = 5000;
@@ -356,6 +370,19 @@ enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err
 				return bad(err, errlen, "barge-in", v, "milliseconds, 0 to 60000");
 			o->barge_in = 1;
 			break;
+		case O_JITTER:
+			if (parse_int(v, 0, 1000, &o->jitter_ms))
+				return bad(err, errlen, "jitter", v, "milliseconds, 0 to 1000");
+			break;
+		case O_GAP_EVERY:
+			if (parse_int(v, 2, 100000, &o->gap_every))
+				return bad(err, errlen, "gap-every", v, "frames, 2 to 100000");
+			break;
+		case O_GAP_LEN:
+			if (parse_int(v, 1, 1000, &o->gap_len))
+				return bad(err, errlen, "gap-len", v, "frames, 1 to 1000");
+			break;
+		case O_BURST: o->burst = 1; break;
 		default:
 			snprintf(err, errlen, "unknown option or missing value: %s (see --help)",
 				 optind > 0 && optind <= argc ? argv[optind - 1] : "?");
@@ -399,6 +426,19 @@ enum opts_result opts_parse(struct sim_opts *o, int argc, char **argv, char *err
 	}
 	if (o->record && o->calls != 1) {
 		snprintf(err, errlen, "--record records one call; use it with --calls 1");
+		return OPTS_ERR;
+	}
+	if (o->gap_every && o->gap_len >= o->gap_every) {
+		snprintf(err, errlen, "--gap-len %d must be less than --gap-every %d: some frames must be sent",
+			 o->gap_len, o->gap_every);
+		return OPTS_ERR;
+	}
+	if (o->burst && !o->gap_every) {
+		snprintf(err, errlen, "--burst sends a gap's frames late: it needs --gap-every");
+		return OPTS_ERR;
+	}
+	if (o->flood && (o->jitter_ms || o->gap_every)) {
+		snprintf(err, errlen, "--jitter and --gap-every impair a paced call; --flood has no 20 ms grid");
 		return OPTS_ERR;
 	}
 	if (!o->talk_ms != !o->pause_ms) {

@@ -42,6 +42,10 @@ struct sim_opts {
 	int         talk_ms, pause_ms;   /* --talk / --pause; 0 = talk all along */
 	int         barge_in;            /* --barge-in given */
 	int         barge_ms;
+	/* impairments (engine.h) */
+	int         jitter_ms;          /* --jitter */
+	int         gap_every, gap_len; /* --gap-every, --gap-len (default 5) */
+	int         burst;              /* --burst */
 };
 
 enum opts_result { OPTS_OK = 0, OPTS_HELP, OPTS_ERR };

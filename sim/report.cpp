@@ -19,6 +19,7 @@ static double secs(const struct timeval *a, const struct timeval *b)
 
 void report_sum(const struct engine *e, struct report_totals *t)
 {
+	int jit_n = 0;
 	memset(t, 0, sizeof *t);
 	t->calls = e->n;
 	t->established = e->established;
@@ -34,6 +35,11 @@ void report_sum(const struct engine *e, struct report_totals *t)
 		t->late += c->r.late;
 		t->stalled += c->r.stalled;
 		t->dtmf_sent += c->r.dtmf_sent;
+		t->inj_gaps += c->r.inj_gaps;
+		t->inj_gap_frames += c->r.inj_gap_frames;
+		t->inj_burst_frames += c->r.inj_burst_frames;
+		if (c->r.sent)
+			t->inj_jitter_ms += c->r.inj_jitter16_us / 16.0 / 1000.0, jit_n++;
 		t->heard += c->r.heard;
 		t->silence += c->r.silence;
 		t->heard_other += c->r.heard_other;
@@ -46,6 +52,8 @@ void report_sum(const struct engine *e, struct report_totals *t)
 		t->bad_frames += c->r.bad_frames;
 		t->check_failed += c->r.check_failed;
 	}
+	if (jit_n)
+		t->inj_jitter_ms /= jit_n;
 	t->expect = e->o->expect;
 	t->wall_s = (double)(e->t_end - e->t0) / 1e9;
 	if (e->first_stream && e->last_end > e->first_stream)
@@ -129,6 +137,14 @@ static int add_pctl(cJSON *o, const char *name, const struct pctl *h, int p90)
 /* Counters are exact in a double up to 2^53: far beyond a run's frames. */
 #define NUM(o, k, v) cJSON_AddNumberToObject((o), (k), (double)(v))
 
+/* what --jitter / --gap-every / --burst injected (the server's quality figures should agree) */
+static int add_injected(cJSON *parent, double jitter_ms, uint64_t gaps, uint64_t gap_frames, uint64_t burst)
+{
+	cJSON *o = cJSON_AddObjectToObject(parent, "injected");
+	return o && NUM(o, "jitter_ms", round(jitter_ms * 1000.0) / 1000.0) && NUM(o, "gaps", gaps) &&
+	       NUM(o, "gap_frames", gap_frames) && NUM(o, "burst_frames", burst);
+}
+
 static int add_playback(cJSON *o, const struct call_result *r)
 {
 	return NUM(o, "heard", r->heard) && NUM(o, "silence", r->silence) && NUM(o, "heard_other", r->heard_other) &&
@@ -152,7 +168,9 @@ static int add_call(cJSON *arr, const struct engine *e, int i, const struct call
 	       NUM(o, "late", c->r.late) && NUM(o, "stalled", c->r.stalled) && NUM(o, "dtmf_sent", c->r.dtmf_sent) &&
 	       NUM(o, "close_code", c->r.close_code) && NUM(o, "setup_ms", ms3(ms(c->r.setup_us))) &&
 	       add_pctl(o, "rtt_ms", &c->r.rtt, 1) && cJSON_AddStringToObject(o, "error", c->err) &&
-	       add_playback(o, &c->r) && cJSON_AddStringToObject(o, "check", check_text(e, c, buf, sizeof buf));
+	       add_playback(o, &c->r) && cJSON_AddStringToObject(o, "check", check_text(e, c, buf, sizeof buf)) &&
+	       add_injected(o, c->r.inj_jitter16_us / 16.0 / 1000.0, c->r.inj_gaps, c->r.inj_gap_frames,
+			    c->r.inj_burst_frames);
 }
 
 /* The playback totals in call_result's shape, so one function prints both. */
@@ -197,7 +215,9 @@ static void print_json(const struct engine *e, const struct report_totals *t, co
 		 NUM(o, "echoes_per_s", round(t->stream_s > 0 ? (double)t->echoed / t->stream_s : 0.0)) &&
 		 NUM(o, "exit", report_exit_code(t)) && cJSON_AddStringToObject(o, "expect", expect_text(m, xbuf, sizeof xbuf)) &&
 		 NUM(o, "playback_buffer", m->playback_cap) && add_playback(o, &sum) &&
-		 NUM(o, "check_failed", t->check_failed) && (arr = cJSON_AddArrayToObject(o, "per_call"));
+		 NUM(o, "check_failed", t->check_failed) &&
+		 add_injected(o, t->inj_jitter_ms, t->inj_gaps, t->inj_gap_frames, t->inj_burst_frames) &&
+		 (arr = cJSON_AddArrayToObject(o, "per_call"));
 	for (int i = 0; ok && i < e->n; i++) {
 		const struct call *c = &e->calls[i];
 		if (!listed(e, m, c) || (!m->per_call && shown >= 100))

@@ -27,6 +27,8 @@ struct report_totals {
 	uint64_t heard, silence, heard_other, playback_overflow, clears, cleared, notify_received, notify_answered,
 		 bad_commands, bad_frames;
 	int      check_failed;  /* calls whose delay/parrot check failed */
+	uint64_t inj_gaps, inj_gap_frames, inj_burst_frames;
+	double   inj_jitter_ms; /* mean over calls that sent frames */
 	enum chk_app expect;
 	double   wall_s;        /* whole run */
 	double   stream_s;      /* first connected call -> last call ended */

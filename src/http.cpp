@@ -724,15 +724,31 @@ static int on_body(struct http_pss *pss, const void *in, size_t len)
 static int render_stats(struct lws *wsi, struct http_pss *pss)
 {
 	struct app *app = app_from_wsi(wsi);
+	struct stats_view view;
 	size_t n = 0;
+
+	stats_view_default(&view);
+	if (pss->route == R_STATS || pss->route == R_STATS_JSON) {
+		static char arg[CONFIG_HEADER_BYTES_MAX + 1];   /* any argument lws accepted */
+		const char *why = NULL;
+		int l;
+		for (int k = 0; (l = query_arg_at(wsi, k, arg, (int)sizeof arg)) >= 0; k++)
+			if (stats_view_arg(&view, arg, (size_t)l, &why))
+				break;
+		if (why) {
+			char msg[160];
+			snprintf(msg, sizeof msg, "%s\n", why);
+			return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, msg);
+		}
+	}
 	const char *ctype = pss->route == R_STATS_JSON ? JSON
 			    : pss->route == R_METRICS  ? METRICS_CONTENT_TYPE
 			    : pss->route == R_ADMIN_BLOCKS ? JSON
 						       : "text/html; charset=utf-8";
-	char *b = pss->route == R_STATS_JSON ? stats_render_json(&app->stats, &app->blocks, time(NULL), &n)
+	char *b = pss->route == R_STATS_JSON ? stats_render_json_view(&app->stats, &app->blocks, &view, time(NULL), &n)
 		  : pss->route == R_METRICS  ? metrics_render(&app->stats, &app->blocks, time(NULL), &n)
 		  : pss->route == R_ADMIN_BLOCKS ? block_render_json(&app->blocks, time(NULL), &n)
-					     : stats_page_render(&app->stats, &app->blocks, time(NULL), &n);
+					     : stats_page_render_view(&app->stats, &app->blocks, &view, time(NULL), &n);
 	if (!b)
 		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
 	return reply(wsi, pss, HTTP_STATUS_OK, ctype, b, n, 1, NULL);

@@ -220,7 +220,15 @@ static void vlog_json(enum log_level lvl, const char *event, const struct log_fi
 		if (r2 < 0 || (size_t)r2 >= sizeof line - n - 16)
 			break;
 		n += (size_t)r2;
-		if (f[i].str) {
+		if (f[i].str && f[i].raw) {
+			/* only a number's characters go out unquoted; anything else is null */
+			size_t l = strnlen(f[i].str, 24);
+			if (!l || strspn(f[i].str, "-+.0123456789eE") != l)
+				l = 4, memcpy(line + n, "null", 4);
+			else
+				memcpy(line + n, f[i].str, l);
+			n += l;
+		} else if (f[i].str) {
 			line[n++] = '"';
 			n += log_json_escape(line + n, sizeof line - n - 8, f[i].str, strlen(f[i].str));
 			line[n++] = '"';

@@ -53,9 +53,11 @@ void log_write_ev(enum log_level lvl, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* A structured field of a JSON line: a string (str != NULL) or an integer. */
-struct log_field { const char *key; const char *str; long long num; };
-#define LOG_STR(k, v) { (k), (v) ? (v) : "", 0 }
-#define LOG_NUM(k, v) { (k), NULL, (long long)(v) }
+struct log_field { const char *key; const char *str; long long num; int raw; };
+#define LOG_STR(k, v) { (k), (v) ? (v) : "", 0, 0 }
+#define LOG_NUM(k, v) { (k), NULL, (long long)(v), 0 }
+/* a number already formatted ("4.41", "-23.5"): written unquoted */
+#define LOG_DEC(k, v) { (k), (v), 0, 1 }
 
 /* log_write_ev plus n fields after "msg" (keys: static [a-z_] names, not "msg"). */
 void log_write_fields(enum log_level lvl, const char *event, const struct log_field *f, size_t n,

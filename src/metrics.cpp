@@ -35,6 +35,47 @@ static void one(struct sbuf *o, const char *name, const char *type, const char *
 	sbuf_printf(o, "caller_echo_%s %llu\n", name, v);
 }
 
+/* A histogram from per-bucket counts (the last one +Inf): cumulative le= lines, _sum, _count. */
+static void histogram(struct sbuf *o, const char *name, const char *help, const double *bounds, int nb,
+		      const uint64_t *counts, double sum, double scale)
+{
+	uint64_t cum = 0;
+	family(o, name, "histogram", help);
+	for (int b = 0; b < nb; b++) {
+		cum += counts[b];
+		sbuf_printf(o, "caller_echo_%s_bucket{le=\"%g\"} %llu\n", name, bounds[b] * scale, (unsigned long long)cum);
+	}
+	cum += counts[nb];
+	sbuf_printf(o, "caller_echo_%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+	sbuf_printf(o, "caller_echo_%s_sum %.6f\n", name, sum);
+	sbuf_printf(o, "caller_echo_%s_count %llu\n", name, (unsigned long long)cum);
+}
+
+/* Media quality (quality.h): closed calls per call, and every frame's dwell time. */
+static void quality_families(struct sbuf *o, const struct stats *s)
+{
+	const struct quality_totals *t = &s->quality;
+	uint64_t dwell[QUALITY_DWELL_BUCKETS + 1];
+	double bounds[QUALITY_DWELL_BUCKETS];
+	uint64_t dwell_sum = t->dwell_sum_us;
+
+	histogram(o, "call_jitter_seconds", "Interarrival jitter of each closed call (RFC 3550, 20 ms clock).",
+		  quality_jitter_bounds_s, QUALITY_HIST, t->jitter, t->jitter_sum_s, 1);
+	histogram(o, "call_gap_frames", "Frames missing from the 20 ms clock when due, per closed call.",
+		  quality_gap_bounds, QUALITY_HIST, t->gaps, (double)t->gap_sum, 1);
+	histogram(o, "call_quality_score", "Quality score (estimated MOS, 1 to 4.5) of each closed call.",
+		  quality_mos_bounds, QUALITY_HIST, t->mos, t->mos_sum, 1);
+	memcpy(dwell, t->dwell, sizeof dwell);
+	for (const struct stats_conn *c = s->head; c; c = c->next) {
+		quality_dwell_add(dwell, &c->q);
+		dwell_sum += c->q.dwell_sum_us;
+	}
+	for (int b = 0; b < QUALITY_DWELL_BUCKETS; b++)
+		bounds[b] = quality_dwell_bounds_us[b];
+	histogram(o, "frame_dwell_seconds", "Time each audio frame spent in the server, queued to written.",
+		  bounds, QUALITY_DWELL_BUCKETS, dwell, (double)dwell_sum / 1e6, 1e-6);
+}
+
 struct metrics_arg { const struct stats *s; const struct block_table *b; time_t now; };
 
 static void render(struct sbuf *o, const void *arg)
@@ -92,6 +133,7 @@ static void render(struct sbuf *o, const void *arg)
 		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_count %llu\n",
 			    (unsigned long long)(s->replay_kind && !strcmp(s->replay_kind, "redis") ? r->checks : 0));
 	}
+	quality_families(o, s);
 	family(o, "commands_sent_total", "counter", "Commands the voice apps sent Vonage (clear, notify).");
 	sbuf_printf(o, "caller_echo_commands_sent_total{command=\"clear\"} %llu\n", (unsigned long long)t.clear_sent);
 	sbuf_printf(o, "caller_echo_commands_sent_total{command=\"notify\"} %llu\n", (unsigned long long)t.notify_sent);

@@ -99,6 +99,7 @@ void ring_rx_commit(struct ring *r)
 	}
 	s->len = r->rx_len;
 	s->text = 0;
+	s->queued_us = r->now_us;
 	enqueue(r, r->rx);
 	r->rx = r->freel[--r->nfree];
 	r->rx_len = 0;
@@ -114,6 +115,7 @@ int ring_push(struct ring *r, const uint8_t *data, size_t len, int text)
 		memcpy(s->buf + RING_HEADROOM, data, len);
 	s->len = (uint32_t)len;
 	s->text = text ? 1 : 0;
+	s->queued_us = r->now_us;
 	enqueue(r, i);
 	return 0;
 }

@@ -29,8 +29,9 @@
 #define RING_SLOT_BYTES_MAX 65536
 
 struct ring_slot {
-	uint32_t len;                 /* payload bytes */
-	uint32_t text;                /* 1: a text message (a command), 0: audio */
+	uint32_t len : 24;            /* payload bytes (<= RING_SLOT_BYTES_MAX) */
+	uint32_t text : 8;            /* 1: a text message (a command), 0: audio */
+	uint32_t queued_us;           /* ring.now_us when it was queued (quality.h's dwell time) */
 	uint8_t  buf[];               /* RING_HEADROOM + slot_bytes */
 };
 
@@ -48,6 +49,7 @@ struct ring {
 	uint32_t  rx;                 /* the receive slot's number */
 	uint32_t  rx_len;             /* bytes received into it so far */
 	uint64_t  dropped;            /* audio frames discarded: queue full, or trimmed */
+	uint32_t  now_us;             /* the owner's clock (low 32 bits of µs), stamped on what is queued */
 };
 
 /* Bytes of storage a ring of this shape needs. 0 if the shape is invalid. */

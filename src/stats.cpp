@@ -56,6 +56,7 @@ void stats_conn_close(struct stats *s, struct stats_conn *c)
 	if (!c->id)
 		return;   /* never opened, or already closed */
 	add(&s->closed, &c->c);
+	quality_close(&s->quality, &c->q);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -259,6 +260,150 @@ static int add_counters(cJSON *o, const struct stats_counters *k)
 	       cJSON_AddNumberToObject(o, "app_refused", (double)k->app_refused);
 }
 
+/* figures with the precision a reader can use: ms to 0.01, dB to 0.1 */
+static double round_to(double v, double step)
+{
+	double k = v / step;
+	return (double)(long long)(k + (k < 0 ? -0.5 : 0.5)) * step;
+}
+
+static int add_quality(cJSON *parent, const struct quality *q)
+{
+	struct quality_report r;
+	cJSON *o = cJSON_AddObjectToObject(parent, "quality");
+
+	quality_read(q, &r);
+	return o && cJSON_AddNumberToObject(o, "mos", round_to(r.mos, 0.01)) &&
+	       cJSON_AddNumberToObject(o, "jitter_ms", round_to(r.jitter_ms, 0.01)) &&
+	       cJSON_AddNumberToObject(o, "gaps", r.gaps) &&
+	       cJSON_AddNumberToObject(o, "gap_frames", r.gap_frames) &&
+	       cJSON_AddNumberToObject(o, "longest_gap_ms", round_to(r.longest_gap_ms, 0.01)) &&
+	       cJSON_AddNumberToObject(o, "burst_frames", r.burst_frames) &&
+	       cJSON_AddNumberToObject(o, "behind_frames", r.behind) &&
+	       cJSON_AddNumberToObject(o, "dwell_p50_ms", r.dwell_p50_ms) &&
+	       cJSON_AddNumberToObject(o, "dwell_p99_ms", r.dwell_p99_ms) &&
+	       cJSON_AddNumberToObject(o, "level_dbfs", round_to(r.level_dbfs, 0.1)) &&
+	       cJSON_AddNumberToObject(o, "recent_dbfs", round_to(r.recent_dbfs, 0.1)) &&
+	       cJSON_AddNumberToObject(o, "silent_pct", round_to(r.silent_pct, 0.1)) &&
+	       cJSON_AddNumberToObject(o, "clipped_samples", r.clipped);
+}
+
+void stats_view_default(struct stats_view *v)
+{
+	memset(v, 0, sizeof *v);
+	v->limit = STATS_VIEW_CALLS;
+}
+
+int stats_view_arg(struct stats_view *v, const char *arg, size_t len, const char **why)
+{
+	if (len >= 6 && !memcmp(arg, "calls=", 6)) {
+		const char *p = arg + 6;
+		size_t n = len - 6;
+		uint32_t k = 0;
+		if (n == 3 && !memcmp(p, "all", 3)) {
+			v->limit = STATS_VIEW_MAX;
+			return 0;
+		}
+		for (size_t i = 0; i < n && k <= 100000; i++) {
+			if (p[i] < '0' || p[i] > '9')
+				return (*why = "calls= takes a number from 1 to 100000, or all", -1);
+			k = k * 10 + (uint32_t)(p[i] - '0');
+		}
+		if (!n || !k || k > 100000)
+			return (*why = "calls= takes a number from 1 to 100000, or all", -1);
+		v->limit = k;
+	} else if (len >= 6 && !memcmp(arg, "match=", 6)) {
+		if (len - 6 >= sizeof v->match)
+			return (*why = "match= is at most 63 bytes (a uuid or a phone number, or part of one)", -1);
+		memcpy(v->match, arg + 6, len - 6);
+		v->match[len - 6] = '\0';
+	}
+	return 0;
+}
+
+void stats_quality_read(const struct stats *s, struct stats_quality_now *out)
+{
+	double mos = 0, jit = 0;
+	memset(out, 0, sizeof *out);
+	for (const struct stats_conn *c = s->head; c; c = c->next) {
+		if (!c->q.frames)
+			continue;
+		struct quality_report r;
+		quality_read(&c->q, &r);
+		if (!out->calls || r.mos < out->worst_mos)
+			out->worst_mos = r.mos;
+		out->calls++;
+		out->poor += r.mos < STATS_POOR_MOS;
+		mos += r.mos;
+		jit += r.jitter_ms;
+	}
+	if (out->calls) {
+		out->mean_mos = mos / out->calls;
+		out->mean_jitter_ms = jit / out->calls;
+	}
+}
+
+static int add_quality_now(cJSON *root, const struct stats *s)
+{
+	struct stats_quality_now q;
+	cJSON *o = cJSON_AddObjectToObject(root, "quality");
+
+	stats_quality_read(s, &q);
+	return o && cJSON_AddNumberToObject(o, "calls_scored", q.calls) &&
+	       cJSON_AddNumberToObject(o, "calls_poor", q.poor) &&
+	       cJSON_AddNumberToObject(o, "poor_below", STATS_POOR_MOS) &&
+	       cJSON_AddNumberToObject(o, "worst_mos", round_to(q.worst_mos, 0.01)) &&
+	       cJSON_AddNumberToObject(o, "mean_mos", round_to(q.mean_mos, 0.01)) &&
+	       cJSON_AddNumberToObject(o, "mean_jitter_ms", round_to(q.mean_jitter_ms, 0.01));
+}
+
+struct scored { double mos; const struct stats_conn *c; };
+
+static int worst_first(const void *a, const void *b)
+{
+	const struct scored *x = (const struct scored *)a, *y = (const struct scored *)b;
+	if (x->mos != y->mos)
+		return x->mos < y->mos ? -1 : 1;
+	return x->c->id > y->c->id ? -1 : x->c->id < y->c->id;   /* newest first */
+}
+
+static int matches(const struct stats_conn *c, const char *m)
+{
+	return !m[0] || strstr(c->uuid, m) || strstr(c->from, m);
+}
+
+const struct stats_conn **stats_select(const struct stats *s, const struct stats_view *v, uint32_t *n,
+				       uint32_t *matching, int *oom)
+{
+	uint32_t k = 0;
+	*n = *matching = 0;
+	*oom = 0;
+	if (!s->connections_open)
+		return NULL;
+	struct scored *all = (struct scored *)malloc(sizeof *all * s->connections_open);
+	if (!all)
+		return (*oom = 1, (const struct stats_conn **)NULL);
+	for (const struct stats_conn *c = s->head; c && k < s->connections_open; c = c->next) {
+		if (!matches(c, v->match))
+			continue;
+		struct quality_report r;
+		quality_read(&c->q, &r);
+		all[k].mos = r.mos;
+		all[k++].c = c;
+	}
+	*matching = k;
+	qsort(all, k, sizeof *all, worst_first);
+	uint32_t keep = k < v->limit ? k : v->limit;
+	const struct stats_conn **out = NULL;
+	if (keep && !(out = (const struct stats_conn **)malloc(sizeof *out * keep)))
+		*oom = 1;
+	for (uint32_t i = 0; out && i < keep; i++)
+		out[i] = all[i].c;
+	free(all);
+	*n = out ? keep : 0;
+	return out;
+}
+
 static int add_conn(cJSON *arr, const struct stats_conn *c, time_t now)
 {
 	char when[32], digit[2] = { c->last_dtmf, 0 };
@@ -277,7 +422,8 @@ static int add_conn(cJSON *arr, const struct stats_conn *c, time_t now)
 	       cJSON_AddNumberToObject(o, "invalid_messages", c->invalid_messages) &&
 	       cJSON_AddStringToObject(o, "from", c->from) &&
 	       cJSON_AddStringToObject(o, "app", c->app ? c->app : "") &&
-	       cJSON_AddNumberToObject(o, "duration_s", now > c->connected_at ? (double)(now - c->connected_at) : 0);
+	       cJSON_AddNumberToObject(o, "duration_s", now > c->connected_at ? (double)(now - c->connected_at) : 0) &&
+	       add_quality(o, &c->q);
 }
 
 /* history as two arrays, oldest first */
@@ -454,22 +600,42 @@ static int add_calls_by_app(cJSON *root, const struct stats *s)
 
 char *stats_render_json(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len)
 {
-	struct stats_counters tot;
-	cJSON *root = cJSON_CreateObject(), *arr, *t, *rej;
-	char *out = NULL;
-	int ok;
+	struct stats_view v;
+	stats_view_default(&v);
+	return stats_render_json_view(s, blocks, &v, now, len);
+}
 
+char *stats_render_json_view(const struct stats *s, const struct block_table *blocks, const struct stats_view *v,
+			     time_t now, size_t *len)
+{
+	struct stats_counters tot;
+	cJSON *root, *arr, *t, *rej, *cv;
+	char *out = NULL;
+	uint32_t n, matching;
+	int ok, oom;
+	const struct stats_conn **sel = stats_select(s, v, &n, &matching, &oom);
+
+	if (oom)
+		return NULL;
+	root = cJSON_CreateObject();
 	stats_totals(s, &tot);
 	ok = root && cJSON_AddStringToObject(root, "worker", s->worker) &&
 	     cJSON_AddNumberToObject(root, "pid", (double)s->pid) &&
 	     cJSON_AddNumberToObject(root, "uptime_s", (double)(now - s->started)) &&
+	     (cv = cJSON_AddObjectToObject(root, "calls_view")) &&
+	     cJSON_AddStringToObject(cv, "order", "worst_first") &&
+	     cJSON_AddNumberToObject(cv, "limit", v->limit) &&
+	     cJSON_AddStringToObject(cv, "match", v->match) &&
+	     cJSON_AddNumberToObject(cv, "matching", matching) &&
+	     cJSON_AddNumberToObject(cv, "shown", n) &&
 	     (arr = cJSON_AddArrayToObject(root, "connections"));
-	for (const struct stats_conn *c = s->head; ok && c; c = c->next)
-		ok = add_conn(arr, c, now);
+	for (uint32_t i = 0; ok && i < n; i++)
+		ok = add_conn(arr, sel[i], now);
+	free(sel);
 	ok = ok && (t = cJSON_AddObjectToObject(root, "totals")) && add_counters(t, &tot) &&
 	     cJSON_AddNumberToObject(t, "connections_open", s->connections_open) &&
 	     cJSON_AddNumberToObject(t, "connections_total", (double)s->connections_total) &&
-	     add_draining(root, s) &&
+	     add_quality_now(root, s) && add_draining(root, s) &&
 	     add_calls_by_app(root, s) && cJSON_AddNumberToObject(root, "app_heap_bytes", (double)s->app_heap_bytes) &&
 	     cJSON_AddNumberToObject(root, "app_heap_max", (double)s->app_heap_max) && add_replay_store(root, s) &&
 	     (rej = cJSON_AddObjectToObject(root, "rejected"));

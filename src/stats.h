@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "auth_jwt.h"
+#include "quality.h"
 #include "replay_store.h"
 #include "version.h"
 
@@ -46,6 +47,7 @@ struct stats_conn {
 	uint32_t invalid_messages;
 	char     last_dtmf;                /* 0 = none yet */
 	const char *app;                   /* the voice app the call is in now (a static name) */
+	struct quality q;                  /* media figures, measured per frame (quality.h) */
 };
 
 /*
@@ -142,6 +144,7 @@ struct stats {
 	uint32_t recent_head, recent_len;
 	uint64_t closes[CLOSE__SIDES][CC__COUNT];
 	uint64_t params_truncated;        /* answer-webhook values cut to fit (NCCO headers) */
+	struct quality_totals quality;    /* closed calls' figures, for /metrics */
 
 	/* intervening: operator actions (admin API) and automatic blocks */
 	uint64_t admin_actions[STATS_ADMIN_OPS];
@@ -202,11 +205,53 @@ const char *stats_close_code_str(int idx);    /* "1000", ..., "other" */
 const char *stats_reject_str(int reason);
 
 /*
+ * Which calls a page lists. At 2,000 calls the whole list is ~700 KB of
+ * JSON built on the loop that carries the audio, so by default a page
+ * shows the STATS_VIEW_CALLS calls with the worst quality score (ties:
+ * newest first); ?calls=N or ?calls=all and ?match=TEXT (a substring of the
+ * uuid or the caller's number) choose otherwise (http.cpp reads them).
+ */
+#define STATS_VIEW_CALLS 50
+#define STATS_VIEW_MAX   1000000u
+struct stats_view {
+	uint32_t limit;        /* calls listed at most; STATS_VIEW_MAX = all */
+	char     match[64];    /* "" = every call */
+};
+void stats_view_default(struct stats_view *v);
+
+/*
+ * One query argument ("name=value", as lws decoded it) into v: calls=N
+ * (1..100000) or calls=all, match=TEXT (up to 63 bytes). Other names are
+ * ignored. Returns 0, or -1 with a reason for a 400 in *why.
+ */
+int stats_view_arg(struct stats_view *v, const char *arg, size_t len, const char **why);
+
+/* The open calls' quality at a glance (calls with at least one frame). */
+#define STATS_POOR_MOS 3.6   /* under this, callers notice (quality.h) */
+struct stats_quality_now {
+	uint32_t calls;          /* open calls with audio */
+	uint32_t poor;           /* ... scoring under STATS_POOR_MOS */
+	double   worst_mos, mean_mos, mean_jitter_ms;
+};
+void stats_quality_read(const struct stats *s, struct stats_quality_now *out);
+
+/*
+ * The calls v selects, worst score first, as a malloc'd array (free() it;
+ * NULL with *n 0 when none match or out of memory: *oom says which).
+ * *matching is how many calls match before the limit.
+ */
+const struct stats_conn **stats_select(const struct stats *s, const struct stats_view *v, uint32_t *n,
+				       uint32_t *matching, int *oom);
+
+/*
  * Render /stats.json, with the live blocks (blocks may be NULL). Returns a malloc'd buffer (free() it) and its length
  * in *len, or NULL when out of memory. The /stats page is stats_page.h's.
  */
 struct block_table;
 char *stats_render_json(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len);
+/* ... listing the calls v selects (stats_render_json uses the default view) */
+char *stats_render_json_view(const struct stats *s, const struct block_table *blocks, const struct stats_view *v,
+			     time_t now, size_t *len);
 
 /* ISO 8601 UTC ("2024-01-02T03:04:05Z") into out; "" if it does not fit. */
 void stats_iso8601(time_t t, char *out, size_t cap);

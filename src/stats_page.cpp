@@ -40,7 +40,12 @@ const char stats_page_script[] =
 	"  var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, x = s % 60;\n"
 	"  return h ? h + \"h\" + two(m) + \"m\" + two(x) + \"s\" : m ? m + \"m\" + two(x) + \"s\" : x + \"s\";\n"
 	"}\n"
-	"var CALL = [[\"uuid\", 0, 1], [\"from\", 0, 1], [\"remote\", 0, 1], [\"app\", 0, 1],\n"
+	"function q(k, d) { return function (c) { return c.quality[k].toFixed(d); }; }\n"
+	"var CALL = [[\"mos\", q(\"mos\", 2)],\n"
+	"  [\"jitter_ms\", q(\"jitter_ms\", 1), 0, [0, 40, 5, 15, 0]],\n"
+	"  [\"gap_frames\", function (c) { return c.quality.gap_frames; }],\n"
+	"  [\"level_dbfs\", q(\"level_dbfs\", 1), 0, [-60, 0, -45, -6, -20]],\n"
+	"  [\"uuid\", 0, 1], [\"from\", 0, 1], [\"remote\", 0, 1], [\"app\", 0, 1],\n"
 	"  [\"duration_s\", function (c) { return dur(c.duration_s); }], [\"content_type\", 0, 1],\n"
 	"  [\"packets_received\"], [\"bytes_received\"], [\"packets_sent\"], [\"bytes_sent\"],\n"
 	"  [\"frames_dropped\"], [\"last_dtmf\"]];\n"
@@ -55,6 +60,12 @@ const char stats_page_script[] =
 	"      td.dataset.k = c[0];\n"
 	"      td.textContent = v === \"\" || v === undefined ? \"-\" : v;\n"
 	"      if (c[2]) td.className = \"l\";\n"
+	"      if (c[3]) {\n"
+	"        var m = document.createElement(\"meter\");\n"
+	"        [\"min\", \"max\", \"low\", \"high\", \"optimum\"].forEach(function (a, i) { m[a] = c[3][i]; });\n"
+	"        m.value = +v;\n"
+	"        td.prepend(m, \" \");\n"
+	"      }\n"
 	"    });\n"
 	"  });\n"
 	"  if (!list.length) {\n"
@@ -77,13 +88,18 @@ const char stats_page_script[] =
 	"    frames_in_per_s: j.rate.frames_in_per_s.toFixed(1),\n"
 	"    frames_out_per_s: j.rate.frames_out_per_s.toFixed(1) };\n"
 	"  Object.keys(j.totals).forEach(function (k) { v[k] = j.totals[k]; });\n"
+	"  v.worst_mos = j.quality.calls_scored ? j.quality.worst_mos.toFixed(2) : \"-\";\n"
+	"  v.calls_poor = j.quality.calls_poor;\n"
+	"  v.mean_jitter_ms = j.quality.mean_jitter_ms.toFixed(1);\n"
 	"  document.querySelectorAll(\"#summary [data-k]\").forEach(function (td) {\n"
 	"    if (td.dataset.k in v) td.textContent = v[td.dataset.k];\n"
 	"  });\n"
-	"  rows(\"calls\", j.connections, CALL, \"No open calls\");\n"
-	"  rows(\"rejected\", Object.keys(j.rejected).map(function (k) {\n"
-	"    return { reason: k, count: j.rejected[k] };\n"
-	"  }), [[\"reason\", 0, 1], [\"count\"]], \"-\");\n"
+	"  rows(\"calls\", j.connections, CALL, j.calls_view.match ? \"No open call matches\" : \"No open calls\");\n"
+	"  $(\"calls-shown\").textContent = j.calls_view.shown;\n"
+	"  $(\"calls-matching\").textContent = j.calls_view.matching;\n"
+	"  rows(\"rejected\", Object.keys(j.rejected).filter(function (k) { return j.rejected[k]; })\n"
+	"    .map(function (k) { return { reason: k, count: j.rejected[k] }; }),\n"
+	"    [[\"reason\", 0, 1], [\"count\"]], \"None\");\n"
 	"  rows(\"events\", j.recent_events, [[\"time\", 0, 1], [\"uuid\", 0, 1], [\"status\", 0, 1]],\n"
 	"    \"No events yet\");\n"
 	"  rows(\"blocks\", j.admin.blocks, [[\"cidr\", 0, 1], [\"source\", 0, 1], [\"reason\", 0, 1], [\"by\", 0, 1],\n"
@@ -96,18 +112,25 @@ const char stats_page_script[] =
 	"  $(\"g-in\").setAttribute(\"points\", line(a, max));\n"
 	"  $(\"g-out\").setAttribute(\"points\", line(b, max));\n"
 	"  $(\"g-max\").textContent = max;\n"
+	"  $(\"g-ymax\").textContent = max;\n"
+	"  $(\"g-ymid\").textContent = Math.round(max / 2);\n"
 	"  $(\"state\").textContent = \"live, updated \" + new Date().toLocaleTimeString();\n"
 	"  document.body.dataset.polls = (+document.body.dataset.polls || 0) + 1;\n"
 	"}\n"
 	"function poll() {\n"
 	"  var t0 = Date.now();\n"
-	"  fetch(\"stats.json\", { cache: \"no-store\" }).then(function (r) {\n"
+	"  fetch(\"stats.json\" + location.search, { cache: \"no-store\" }).then(function (r) {\n"
 	"    if (!r.ok) throw new Error(\"HTTP \" + r.status);\n"
 	"    return r.json();\n"
 	"  }).then(show).catch(function (e) {\n"
 	"    $(\"state\").textContent = \"not updating: \" + e.message;\n"
 	"  }).finally(function () { setTimeout(poll, Math.max(0, 1000 - (Date.now() - t0))); });\n"
 	"}\n"
+	"$(\"match\").addEventListener(\"change\", function () {\n"
+	"  var p = new URLSearchParams(location.search);\n"
+	"  if (this.value) p.set(\"match\", this.value); else p.delete(\"match\");\n"
+	"  location.search = p.toString();\n"
+	"});\n"
 	"poll();\n"
 	"})();\n";
 
@@ -126,6 +149,8 @@ static const char STYLE[] =
 	"svg{width:100%;height:auto;border:1px solid #8886}"
 	"line{stroke:#8886;stroke-width:.5}polyline{fill:none;stroke-width:1.5}#g-in,.in{stroke:#1f77b4;color:#1f77b4}"
 	"#g-out,.out{stroke:#e8710a;color:#e8710a}#g-out{stroke-dasharray:4 2}"
+	"text{font-size:7px;fill:currentColor;opacity:.8}meter{width:4em;vertical-align:middle}"
+	".find{margin:.3em 0}input{font:inherit}"
 	"@media (max-width:40em){body{padding:.5em;font-size:.95em}td,th{padding:.2em .3em}}";
 
 static void sb_escaped(struct sbuf *b, const char *s)
@@ -205,6 +230,14 @@ static void render_summary(struct sbuf *b, const struct stats *s, time_t now)
 	summary_num(b, "Packets out", "packets_sent", t.packets_sent);
 	summary_num(b, "Bytes out", "bytes_sent", t.bytes_sent);
 	summary_num(b, "Frames dropped", "frames_dropped", t.frames_dropped);
+	struct stats_quality_now q;
+	char worst[16], jit[16];
+	stats_quality_read(s, &q);
+	snprintf(worst, sizeof worst, q.calls ? "%.2f" : "-", q.worst_mos);
+	snprintf(jit, sizeof jit, "%.1f", q.mean_jitter_ms);
+	summary_row(b, "Worst call score", "worst_mos", worst);
+	summary_num(b, "Calls scoring under 3.6", "calls_poor", q.poor);
+	summary_row(b, "Mean jitter ms (open calls)", "mean_jitter_ms", jit);
 	summary_num(b, "Clear sent", "clear_sent", t.clear_sent);
 	summary_num(b, "Cleared (Vonage)", "cleared", t.cleared);
 	summary_num(b, "Notify sent", "notify_sent", t.notify_sent);
@@ -245,9 +278,15 @@ static void render_graph(struct sbuf *b, const struct stats *s)
 		if (s->hist_out[i] > max)
 			max = s->hist_out[i];
 	}
-	sbuf_printf(b, "<figure><svg viewBox=\"0 0 300 80\" role=\"img\" aria-labelledby=\"g-cap\">"
+	/* axes: frames per second on the left (0, half, top), seconds ago below */
+	sbuf_printf(b, "<figure><svg viewBox=\"-26 0 330 90\" role=\"img\" aria-labelledby=\"g-cap\">"
 		     "<line x1=\"0\" y1=\"4\" x2=\"300\" y2=\"4\"/><line x1=\"0\" y1=\"41\" x2=\"300\" y2=\"41\"/>"
-		     "<line x1=\"0\" y1=\"78\" x2=\"300\" y2=\"78\"/>");
+		     "<line x1=\"0\" y1=\"78\" x2=\"300\" y2=\"78\"/><line x1=\"0\" y1=\"4\" x2=\"0\" y2=\"78\"/>"
+		     "<text x=\"-3\" y=\"7\" text-anchor=\"end\" id=\"g-ymax\">%u</text>"
+		     "<text x=\"-3\" y=\"44\" text-anchor=\"end\" id=\"g-ymid\">%u</text>"
+		     "<text x=\"-3\" y=\"80\" text-anchor=\"end\">0</text>"
+		     "<text x=\"0\" y=\"88\">-60 s</text><text x=\"150\" y=\"88\" text-anchor=\"middle\">-30 s</text>"
+		     "<text x=\"300\" y=\"88\" text-anchor=\"end\">now</text>", max, (max + 1) / 2);
 	graph_line(b, "g-in", s->hist_in, s, max);
 	graph_line(b, "g-out", s->hist_out, s, max);
 	sbuf_printf(b, "</svg><figcaption id=\"g-cap\">Frames per second over the last %d s: "
@@ -256,24 +295,51 @@ static void render_graph(struct sbuf *b, const struct stats *s)
 		  STATS_HISTORY, max);
 }
 
-static void render_calls(struct sbuf *b, const struct stats *s, time_t now)
+/* a figure with a bar: <meter> is native HTML, so no inline style (CSP) */
+static void cell_meter(struct sbuf *b, const char *k, double v, const char *range)
+{
+	char num[24];
+	snprintf(num, sizeof num, "%.1f", v);
+	sbuf_printf(b, "<td data-k=\"%s\"><meter %s value=\"%s\"></meter> %s</td>", k, range, num, num);
+}
+
+/* The calls the view selected (stats_select), worst score first. */
+static void render_calls(struct sbuf *b, const struct stats_view *v,
+			 const struct stats_conn *const *sel, uint32_t n, uint32_t matching, time_t now)
 {
 	char dur[32], digit[2];
 
-	sbuf_printf(b, "<h2 id=\"h-calls\">Open calls</h2><div class=\"wrap\"><table aria-labelledby=\"h-calls\">"
-		     "<caption>One row per audio WebSocket, newest first</caption><thead><tr>"
+	sbuf_printf(b, "<h2 id=\"h-calls\">Open calls</h2><p class=\"find\"><label>Find a call "
+		     "<input id=\"match\" type=\"search\" placeholder=\"uuid or caller number\" value=\"");
+	sb_escaped(b, v->match);
+	sbuf_printf(b, "\"></label> &middot; <a href=\"?calls=all\">list every call</a> &middot; "
+		     "<a href=\"?\">the %d worst</a></p>"
+		     "<div class=\"wrap\"><table aria-labelledby=\"h-calls\">"
+		     "<caption><span id=\"calls-shown\">%u</span> of <span id=\"calls-matching\">%u</span> "
+		     "call(s)%s, lowest quality score first (score: estimated MOS, 4.4 is clean; "
+		     "jitter and level bars)</caption><thead><tr>"
+		     "<th scope=\"col\">Score</th><th scope=\"col\">Jitter ms</th><th scope=\"col\">Gap frames</th>"
+		     "<th scope=\"col\">Level dBFS</th>"
 		     "<th scope=\"col\" class=\"l\">Call uuid</th><th scope=\"col\" class=\"l\">Caller</th>"
 		     "<th scope=\"col\" class=\"l\">Client address</th><th scope=\"col\" class=\"l\">App</th>"
 		     "<th scope=\"col\">Duration</th>"
 		     "<th scope=\"col\" class=\"l\">Audio format</th><th scope=\"col\">Packets in</th>"
 		     "<th scope=\"col\">Bytes in</th><th scope=\"col\">Packets out</th>"
 		     "<th scope=\"col\">Bytes out</th><th scope=\"col\">Dropped</th>"
-		     "<th scope=\"col\">Last DTMF</th></tr></thead><tbody id=\"calls\">");
-	for (const struct stats_conn *c = s->head; c && b->ok; c = c->next) {
+		     "<th scope=\"col\">Last DTMF</th></tr></thead><tbody id=\"calls\">",
+		  STATS_VIEW_CALLS, n, matching, v->match[0] ? " matching" : " open");
+	for (uint32_t i = 0; i < n && b->ok; i++) {
+		const struct stats_conn *c = sel[i];
+		struct quality_report r;
+		quality_read(&c->q, &r);
 		fmt_dur(dur, sizeof dur, (long long)(now - c->connected_at));
 		digit[0] = c->last_dtmf;
 		digit[1] = '\0';
-		sbuf_printf(b, "<tr data-id=\"%llu\">", (unsigned long long)c->id);
+		sbuf_printf(b, "<tr data-id=\"%llu\"><td data-k=\"mos\">%.2f</td>", (unsigned long long)c->id, r.mos);
+		cell_meter(b, "jitter_ms", r.jitter_ms, "min=\"0\" max=\"40\" low=\"5\" high=\"15\" optimum=\"0\"");
+		cell_num(b, "gap_frames", r.gap_frames);
+		cell_meter(b, "level_dbfs", r.level_dbfs,
+			   "min=\"-60\" max=\"0\" low=\"-45\" high=\"-6\" optimum=\"-20\"");
 		cell_str(b, "uuid", c->uuid);
 		cell_str(b, "from", c->from);
 		cell_str(b, "remote", c->remote);
@@ -287,8 +353,9 @@ static void render_calls(struct sbuf *b, const struct stats *s, time_t now)
 		cell_num(b, "frames_dropped", c->c.frames_dropped);
 		sbuf_printf(b, "<td data-k=\"last_dtmf\">%s</td></tr>\n", digit[0] ? digit : "-");
 	}
-	if (!s->head)
-		sbuf_printf(b, "<tr><td colspan=\"12\" class=\"l\">No open calls</td></tr>");
+	if (!n)
+		sbuf_printf(b, "<tr><td colspan=\"16\" class=\"l\">%s</td></tr>",
+			    v->match[0] ? "No open call matches" : "No open calls");
 	sbuf_printf(b, "</tbody></table></div>\n");
 }
 
@@ -297,9 +364,13 @@ static void render_rejected(struct sbuf *b, const struct stats *s)
 	sbuf_printf(b, "<section><h2 id=\"h-rej\">Refused handshakes</h2><div class=\"wrap\"><table aria-labelledby=\"h-rej\">"
 		     "<caption>By reason, since start</caption><thead><tr><th scope=\"col\" class=\"l\">Reason</th>"
 		     "<th scope=\"col\">Count</th></tr></thead><tbody id=\"rejected\">");
-	for (int r = 1; r < REJECT__COUNT; r++)
-		sbuf_printf(b, "<tr><td data-k=\"reason\" class=\"l\">%s</td><td data-k=\"count\">%llu</td></tr>",
-			  stats_reject_str(r), (unsigned long long)s->rejected[r]);
+	int any = 0;
+	for (int r = 1; r < REJECT__COUNT; r++)   /* only the reasons that happened */
+		if (s->rejected[r] && ++any)
+			sbuf_printf(b, "<tr><td data-k=\"reason\" class=\"l\">%s</td><td data-k=\"count\">%llu</td></tr>",
+				    stats_reject_str(r), (unsigned long long)s->rejected[r]);
+	if (!any)
+		sbuf_printf(b, "<tr><td colspan=\"2\" class=\"l\">None</td></tr>");
 	sbuf_printf(b, "</tbody></table></div></section>\n");
 }
 
@@ -388,7 +459,14 @@ static void render_actions(struct sbuf *b, const struct stats *s)
 	sbuf_printf(b, "</tbody></table></div></section>\n");
 }
 
-struct page_arg { const struct stats *s; const struct block_table *t; time_t now; };
+struct page_arg {
+	const struct stats *s;
+	const struct block_table *t;
+	time_t now;
+	const struct stats_view *v;
+	const struct stats_conn *const *sel;   /* the calls listed (stats_select) */
+	uint32_t n, matching;
+};
 
 static void render(struct sbuf *b, const void *arg)
 {
@@ -418,7 +496,7 @@ static void render(struct sbuf *b, const void *arg)
 	render_summary(b, s, now);
 	render_graph(b, s);
 	sbuf_printf(b, "</div>\n");
-	render_calls(b, s, now);
+	render_calls(b, a->v, a->sel, a->n, a->matching, now);
 	sbuf_printf(b, "<div class=\"grid\">");
 	render_rejected(b, s);
 	render_events(b, s);
@@ -430,8 +508,24 @@ static void render(struct sbuf *b, const void *arg)
 
 char *stats_page_render(const struct stats *s, const struct block_table *t, time_t now, size_t *len)
 {
-	struct page_arg a = { s, t, now };
-	return sbuf_render(render, &a, len);
+	struct stats_view v;
+	stats_view_default(&v);
+	return stats_page_render_view(s, t, &v, now, len);
+}
+
+char *stats_page_render_view(const struct stats *s, const struct block_table *t, const struct stats_view *v,
+			     time_t now, size_t *len)
+{
+	int oom;
+	struct page_arg a = { s, t, now, v, NULL, 0, 0 };
+	/* selected once: the page is printed twice (measure, then fill) */
+	const struct stats_conn **sel = stats_select(s, v, &a.n, &a.matching, &oom);
+	if (oom)
+		return NULL;
+	a.sel = sel;
+	char *out = sbuf_render(render, &a, len);
+	free(sel);
+	return out;
 }
 
 /* "'sha256-<base64>'" of s into out (56 bytes), or "'none'" if hashing fails. */

@@ -37,6 +37,7 @@
 #include "audio_msg.h"
 #include "call.h"
 #include "vonage_msg.h"
+#include "quality.h"
 #include "ring.h"
 #include "app.h"
 #include "peer.h"
@@ -409,6 +410,7 @@ static void tick_all_cb(lws_sorted_usec_list_t *sul)
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, vhd->tickers.head) {
 		struct audio_pss *pss = lws_container_of(d, struct audio_pss, tick_link);
 		pss->voice.now_us = now;
+		pss->ring.now_us = (uint32_t)now;
 		voice_tick(&pss->voice);
 		sync_stats(pss);
 	} lws_end_foreach_dll_safe(d, d1);
@@ -495,6 +497,7 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 		return;
 	}
 	pss->voice.now_us = (uint64_t)lws_now_usecs();
+	pss->ring.now_us = (uint32_t)pss->voice.now_us;
 	voice_event_in(&pss->voice, &ev, msg, len);
 	sync_stats(pss);
 }
@@ -522,7 +525,7 @@ static int on_text(struct lws *wsi, struct audio_pss *pss, const char *in, size_
  * the kernel takes only part, lws keeps the rest and holds back WRITEABLE
  * until it has flushed it.
  */
-static int send_oldest(struct lws *wsi, struct audio_pss *pss)
+static int send_oldest(struct lws *wsi, struct audio_pss *pss, uint32_t now_us)
 {
 	struct ring_slot *s = ring_peek(&pss->ring);
 
@@ -534,6 +537,7 @@ static int send_oldest(struct lws *wsi, struct audio_pss *pss)
 	if (!s->text) {
 		pss->st.c.packets_sent++;
 		pss->st.c.bytes_sent += s->len;
+		quality_dwell(&pss->st.q, now_us - s->queued_us);   /* 32-bit µs: wraps cleanly */
 	}
 	ring_pop(&pss->ring);
 	return 0;
@@ -558,6 +562,8 @@ static void flush_all_cb(lws_sorted_usec_list_t *sul)
 {
 	struct audio_vhd *vhd = lws_container_of(sul, struct audio_vhd, flush_sul);
 
+	uint32_t now = (uint32_t)lws_now_usecs();
+
 	vhd->flush_scheduled = 0;
 	while (vhd->flush.head) {
 		struct audio_pss *pss = lws_container_of(vhd->flush.head, struct audio_pss, flush_link);
@@ -567,7 +573,7 @@ static void flush_all_cb(lws_sorted_usec_list_t *sul)
 		if (batch)
 			cork(wsi, 1);
 		while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
-			if (send_oldest(wsi, pss)) {
+			if (send_oldest(wsi, pss, now)) {
 				lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 				break;
 			}
@@ -603,6 +609,8 @@ static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, siz
 		return 0;
 	pss->st.c.packets_received++;
 	pss->voice.now_us = (uint64_t)lws_now_usecs();
+	pss->ring.now_us = (uint32_t)pss->voice.now_us;
+	quality_frame(&pss->st.q, pss->voice.now_us, ring_rx_data(&pss->ring), ring_rx_len(&pss->ring));
 	voice_frame(&pss->voice);   /* the app echoes it (tp_kick) or uses it */
 	sync_stats(pss);
 	return 0;
@@ -639,7 +647,7 @@ static int on_writeable(struct lws *wsi, struct audio_pss *pss)
 	if (pss->call.pending_close)
 		return close_with(wsi, pss, (enum lws_close_status)pss->call.pending_close, pss->call.pending_why);
 	/* one lws_write per WRITEABLE; ask again while frames wait */
-	if (send_oldest(wsi, pss))
+	if (send_oldest(wsi, pss, (uint32_t)lws_now_usecs()))
 		return -1;
 	if (ring_count(&pss->ring))
 		lws_callback_on_writable(wsi);
@@ -660,14 +668,28 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	guard_call_close(&app->guard, &pss->client);
 	if (call_count_close(&pss->call))   /* no close frame either way: the TCP connection just ended */
 		stats_close_record(&app->stats, CLOSE_BY_PEER, 1006);
+	struct quality_report qr;
+	char mos[16], jit[16], lvl[16], sil[16];
+	quality_read(&pss->st.q, &qr);
+	snprintf(sil, sizeof sil, "%.1f", qr.silent_pct);
+	snprintf(mos, sizeof mos, "%.2f", qr.mos);
+	snprintf(jit, sizeof jit, "%.2f", qr.jitter_ms);
+	snprintf(lvl, sizeof lvl, "%.1f", qr.level_dbfs);
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
 					LOG_NUM("frames_in", pss->st.c.packets_received),
 					LOG_NUM("frames_out", pss->st.c.packets_sent),
-					LOG_NUM("frames_dropped", pss->st.c.frames_dropped) };
-	LOG_FIELDS(LOG_INFO, "call_closed", lf, "call %llu (%s): closed after %llu frames in, %llu out, %llu dropped",
+					LOG_NUM("frames_dropped", pss->st.c.frames_dropped),
+					LOG_DEC("mos", mos), LOG_DEC("jitter_ms", jit),
+					LOG_NUM("gaps", qr.gaps), LOG_NUM("gap_frames", qr.gap_frames),
+					LOG_NUM("burst_frames", qr.burst_frames), LOG_NUM("behind_frames", qr.behind),
+					LOG_DEC("level_dbfs", lvl), LOG_DEC("silent_pct", sil),
+					LOG_NUM("clipped_samples", qr.clipped) };
+	LOG_FIELDS(LOG_INFO, "call_closed", lf,
+		   "call %llu (%s): closed after %llu frames in, %llu out, %llu dropped; "
+		   "score %s, jitter %s ms, %u gaps (%u frames), level %s dBFS",
 		   (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
 		   (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
-		   (unsigned long long)pss->st.c.frames_dropped);
+		   (unsigned long long)pss->st.c.frames_dropped, mos, jit, qr.gaps, qr.gap_frames, lvl);
 	stats_conn_close(&app->stats, &pss->st);
 	pss->opened = 0;
 }
@@ -711,8 +733,9 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 		len = len < 125 ? len : 125;
 	}
 	call_begin_close(&pss->call);
+	uint32_t now = (uint32_t)lws_now_usecs();
 	while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
-		if (send_oldest(wsi, pss))
+		if (send_oldest(wsi, pss, now))
 			return -1;
 	/* bytes stuck in lws: a close frame now would overtake them; hang up */
 	if (!lws_partial_buffered(wsi))

@@ -232,10 +232,13 @@ class BadFrames(HandshakeCase):
                     self.assertIn(op, (OP_CLOSE, None), "got a frame other than close")
                     ws.s.close()
             self.assertEqual(wait_open(srv, 1, timeout=5), 1, "truncated sockets still open")
+            call.assert_clean(self)
+            # counted once the honest call is over: mid-call, a frame read in
+            # the loop pass that serves /stats.json is echoed at its end
+            self.assertEqual(wait_open(srv, 0, timeout=5), 0)
             d = stats(srv)
             self.assertEqual(d["totals"]["connections_total"], 1 + 2 * len(cuts))
             self.assertEqual(d["totals"]["packets_sent"], d["totals"]["packets_received"])
-            call.assert_clean(self)
 
     def test_protocol_violations_and_oversize(self):
         """Frames RFC 6455 forbids or the server cannot hold: closed (1002,

@@ -362,7 +362,9 @@ STATS_KEYS = {"worker", "pid", "uptime_s", "connections", "totals", "rejected", 
               # issue 12: open calls by voice app
               "calls_by_app", "app_heap_bytes", "app_heap_max",
               # issue 13: the drain and where tokens are kept
-              "draining", "replay_store"}
+              "draining", "replay_store",
+              # issue 14: the open calls' quality, and which calls are listed
+              "quality", "calls_view"}
 TOTALS_KEYS = {"packets_received", "bytes_received", "packets_sent", "bytes_sent", "frames_dropped",
                "connections_open", "connections_total", "clear_sent", "notify_sent", "cleared", "notified",
                "app_refused"}

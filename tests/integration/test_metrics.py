@@ -8,6 +8,7 @@ known and unknown statuses. Then Debian's promtool must accept the real
 output (`promtool check metrics`: syntax and naming lint), and the counters
 must have exactly the values that history implies and agree with /stats.json.
 """
+import re
 import subprocess
 import time
 import unittest
@@ -104,9 +105,16 @@ class MetricsTest(unittest.TestCase):
     def test_content_type_and_help_type(self):
         self.assertEqual(self.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8")
         families = {k.split("{")[0] for k in self.m}
-        # a summary's samples are <name>_sum and <name>_count under one HELP/TYPE
-        families = {f.rsplit("_", 1)[0] if f.endswith(("_sum", "_count")) and
-                    "# TYPE %s summary" % f.rsplit("_", 1)[0] in self.text else f for f in families}
+        # a summary's samples are <name>_sum and <name>_count under one HELP/TYPE,
+        # a histogram's <name>_bucket{le=...} too
+        def family(f):
+            base = f.rsplit("_", 1)[0]
+            if f.endswith(("_sum", "_count")) and re.search(r"# TYPE %s (summary|histogram)\n" % base, self.text):
+                return base
+            if f.endswith("_bucket") and "# TYPE %s histogram\n" % base in self.text:
+                return base
+            return f
+        families = {family(f) for f in families}
         for f in families:
             self.assertTrue(f.startswith("caller_echo_"), f)
             self.assertIn("# HELP %s " % f, self.text)

@@ -660,6 +660,23 @@ static void test_log_json_fields_follow_msg(void **state)
 	cJSON_Delete(j);
 }
 
+/* LOG_DEC: a formatted number goes out unquoted; anything else as null */
+static void test_log_json_decimal_fields(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	const struct log_field lf[] = { LOG_DEC("mos", "4.41"), LOG_DEC("level_dbfs", "-23.5"),
+					LOG_DEC("bad", "1\"}"), LOG_DEC("empty", "") };
+
+	log_format = LOG_FORMAT_JSON;
+	LOG_FIELDS(LOG_INFO, "call_closed", lf, "closed");
+	const char *s = captured(f);
+	assert_non_null(strstr(s, ",\"mos\":4.41,\"level_dbfs\":-23.5,\"bad\":null,\"empty\":null}}\n"));
+	cJSON *j = json_line(s, 0);
+	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(j, "fields");
+	assert_true(cJSON_GetObjectItemCaseSensitive(fl, "mos")->valuedouble == 4.41);
+	cJSON_Delete(j);
+}
+
 static void test_log_json_fields_never_break_the_line(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
@@ -772,6 +789,7 @@ int main(void)
 		T(test_log_plain_ignores_event_names),
 		T(test_log_json_worker_tag_is_a_field),
 		T(test_log_json_fields_follow_msg),
+		T(test_log_json_decimal_fields),
 		T(test_log_json_fields_never_break_the_line),
 	};
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);

@@ -90,7 +90,10 @@ static void assert_well_formed(const char *text, size_t len)
 			assert_true(!strncmp(nl + 1, want, strlen(want)));
 		} else if (p[0] != '#') {
 			size_t fl = strlen(family);
-			assert_true(fl && !strncmp(p, family, fl) && (p[fl] == ' ' || p[fl] == '{'));
+			/* a histogram's or summary's samples: _bucket{le=...}, _sum, _count */
+			int suffix = !strncmp(p + fl, "_bucket{", 8) || !strncmp(p + fl, "_sum ", 5) ||
+				     !strncmp(p + fl, "_count ", 7);
+			assert_true(fl && !strncmp(p, family, fl) && (p[fl] == ' ' || p[fl] == '{' || suffix));
 		}
 		p = nl + 1;
 	}
@@ -120,8 +123,14 @@ static void test_metrics_render_empty_server(void **state)
 	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
 	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
 	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
-	assert_int_equal(count_lines_starting(m, "# HELP "), 25);
-	assert_int_equal(count_lines_starting(m, "# TYPE "), 25);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 29);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 29);
+	/* the quality histograms, empty: every bucket 0 */
+	assert_line(m, "# TYPE caller_echo_call_jitter_seconds histogram");
+	assert_line(m, "caller_echo_call_jitter_seconds_bucket{le=\"+Inf\"} 0");
+	assert_line(m, "caller_echo_call_gap_frames_count 0");
+	assert_line(m, "caller_echo_frame_dwell_seconds_bucket{le=\"2.5\"} 0");
+	assert_int_equal(count_lines_starting(m, "caller_echo_frame_dwell_seconds_bucket{"), QUALITY_DWELL_BUCKETS + 1);
 	assert_line(m, "caller_echo_draining 0");
 	assert_line(m, "caller_echo_drain_deadline_timestamp_seconds 0");
 	assert_line(m, "caller_echo_app_heap_bytes 0");
@@ -161,6 +170,13 @@ static void test_metrics_render_counts(void **state)
 	f->conn[0].c.clear_sent = 2;
 	f->conn[2].c.notify_sent = 5;   /* closed: still counted */
 	f->conn[2].c.notified = 4;
+	/* call 2's audio: 10 frames on the 20 ms grid (no jitter, no gaps), two writes */
+	static const uint8_t pcm[640] = { 0 };
+	for (int i = 0; i < 10; i++)
+		quality_frame(&f->conn[2].q, (uint64_t)i * 20000, pcm, sizeof pcm);
+	quality_dwell(&f->conn[2].q, 40);
+	quality_dwell(&f->conn[2].q, 3000);
+	quality_dwell(&f->conn[0].q, 300);               /* an open call's write counts too */
 	stats_conn_close(&f->s, &f->conn[2]);            /* still in the totals */
 	f->s.rejected[AUTH_MISSING] = 2;
 	f->s.rejected[REJECT_ORIGIN] = 1;
@@ -198,6 +214,19 @@ static void test_metrics_render_counts(void **state)
 	assert_line(m, "caller_echo_commands_sent_total{command=\"clear\"} 2");
 	assert_line(m, "caller_echo_commands_sent_total{command=\"notify\"} 5");
 	assert_line(m, "caller_echo_commands_answered_total{command=\"notify\"} 4");
+	/* histograms: cumulative buckets; per closed call, or per frame written */
+	assert_line(m, "caller_echo_call_jitter_seconds_bucket{le=\"0.001\"} 1");
+	assert_line(m, "caller_echo_call_jitter_seconds_count 1");
+	assert_line(m, "caller_echo_call_gap_frames_bucket{le=\"0\"} 1");
+	assert_line(m, "caller_echo_call_quality_score_bucket{le=\"4.3\"} 0");
+	assert_line(m, "caller_echo_call_quality_score_bucket{le=\"+Inf\"} 1");
+	assert_line(m, "caller_echo_frame_dwell_seconds_bucket{le=\"5e-05\"} 1");
+	assert_line(m, "caller_echo_frame_dwell_seconds_bucket{le=\"0.00025\"} 1");
+	assert_line(m, "caller_echo_frame_dwell_seconds_bucket{le=\"0.0005\"} 2");
+	assert_line(m, "caller_echo_frame_dwell_seconds_bucket{le=\"0.005\"} 3");
+	assert_line(m, "caller_echo_frame_dwell_seconds_bucket{le=\"+Inf\"} 3");
+	assert_line(m, "caller_echo_frame_dwell_seconds_sum 0.003340");
+	assert_line(m, "caller_echo_frame_dwell_seconds_count 3");
 	assert_line(m, "caller_echo_commands_answered_total{command=\"clear\"} 0");
 	assert_null(strstr(m, "evil"));
 	free(m);

@@ -201,6 +201,29 @@ static void test_ring_rx_assembles_fragments_then_commit_queues_it(void **state)
 	assert_ptr_not_equal(ring_rx_data(&f->r), where);   /* a new receive slot */
 }
 
+/* each queued message carries the owner's clock at queueing (quality.h's dwell) */
+static void test_ring_stamps_queue_time(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	uint8_t frame[T_SLOT_BYTES];
+
+	make_frame(frame, sizeof frame, 1);
+	f->r.now_us = 1000;
+	rx_commit(&f->r, frame, sizeof frame);
+	f->r.now_us = 0xfffffff0u;   /* the low 32 bits wrap: a difference still works */
+	assert_int_equal(ring_push(&f->r, frame, 10, 0), 0);
+	f->r.now_us = 5;
+	assert_int_equal(ring_push(&f->r, (const uint8_t *)"{}", 2, 1), 0);
+	assert_int_equal(ring_peek(&f->r)->queued_us, 1000);
+	ring_pop(&f->r);
+	assert_int_equal(ring_peek(&f->r)->queued_us, 0xfffffff0u);
+	assert_int_equal((uint32_t)(f->r.now_us - ring_peek(&f->r)->queued_us), 21);
+	ring_pop(&f->r);
+	assert_int_equal(ring_peek(&f->r)->queued_us, 5);
+	assert_int_equal(ring_peek(&f->r)->text, 1);
+	assert_int_equal(ring_peek(&f->r)->len, 2);
+}
+
 static void test_ring_rx_reset_reuses_the_slot(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
@@ -557,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ring_init_rejects_bad_shape_and_null, setup_ring, teardown_ring),
 		cmocka_unit_test_setup_teardown(test_ring_init_starts_empty, setup_ring, teardown_ring),
 		cmocka_unit_test_setup_teardown(test_ring_rx_assembles_fragments_then_commit_queues_it, setup_ring, teardown_ring),
+		cmocka_unit_test_setup_teardown(test_ring_stamps_queue_time, setup_ring, teardown_ring),
 		cmocka_unit_test_setup_teardown(test_ring_rx_reset_reuses_the_slot, setup_ring, teardown_ring),
 		cmocka_unit_test_setup_teardown(test_ring_rx_oversize_refused_queue_untouched, setup_ring, teardown_ring),
 		cmocka_unit_test_setup_teardown(test_ring_rx_does_not_touch_queued_frames, setup_ring, teardown_ring),

@@ -303,7 +303,7 @@ static void test_stats_render_json_empty(void **state)
 	cJSON *root = cJSON_Parse(j);
 	assert_non_null(root);
 	/* the documented shape (docs/behaviour.md), in its order */
-	assert_string_equal(keys(root), "worker,pid,uptime_s,connections,totals,draining,calls_by_app,"
+	assert_string_equal(keys(root), "worker,pid,uptime_s,calls_view,connections,totals,quality,draining,calls_by_app,"
 					"app_heap_bytes,app_heap_max,replay_store,rejected,events_received,version,"
 					"started_at,now,rate,history,events_by_status,recent_events,closes,"
 					"params_truncated,admin");
@@ -369,7 +369,11 @@ static void test_stats_render_json_one_connection(void **state)
 	const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "connections"), 0);
 	assert_string_equal(keys(row), "id,remote,uuid,content_type,connected_at,packets_received,bytes_received,"
 				       "packets_sent,bytes_sent,frames_dropped,clear_sent,notify_sent,cleared,"
-				       "notified,app_refused,dtmf_count,last_dtmf,invalid_messages,from,app,duration_s");
+				       "notified,app_refused,dtmf_count,last_dtmf,invalid_messages,from,app,duration_s,"
+				       "quality");
+	assert_string_equal(keys(cJSON_GetObjectItem(row, "quality")),
+			    "mos,jitter_ms,gaps,gap_frames,longest_gap_ms,burst_frames,behind_frames,dwell_p50_ms,"
+			    "dwell_p99_ms,level_dbfs,recent_dbfs,silent_pct,clipped_samples");
 	assert_num(row, "id", 1);
 	assert_str(row, "remote", "198.51.100.7");
 	assert_str(row, "uuid", "aaaaaaaa-bbbb");
@@ -467,6 +471,101 @@ static void test_stats_render_json_totals_include_closed(void **state)
 	assert_non_null(strstr(j, "\"bytes_received\":5000000006,"));
 	cJSON_Delete(root);
 	free(j);
+}
+
+/* ?calls= and ?match= as the query gives them */
+static void test_stats_view_args(void **state)
+{
+	(void)state;
+	struct stats_view v;
+	const char *why = NULL;
+	stats_view_default(&v);
+	assert_int_equal(v.limit, STATS_VIEW_CALLS);
+	assert_int_equal(stats_view_arg(&v, "calls=7", 7, &why), 0);
+	assert_int_equal(v.limit, 7);
+	assert_int_equal(stats_view_arg(&v, "calls=all", 9, &why), 0);
+	assert_int_equal(v.limit, STATS_VIEW_MAX);
+	assert_int_equal(stats_view_arg(&v, "calls=100000", 12, &why), 0);
+	assert_int_equal(v.limit, 100000);
+	static const char *const bad[] = { "calls=", "calls=0", "calls=100001", "calls=-1", "calls=1x", "calls=All",
+					   "calls=99999999999999999999" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		why = NULL;
+		assert_int_equal(stats_view_arg(&v, bad[i], strlen(bad[i]), &why), -1);
+		assert_non_null(strstr(why, "calls= takes"));
+	}
+	assert_int_equal(stats_view_arg(&v, "match=4477", 10, &why), 0);
+	assert_string_equal(v.match, "4477");
+	char long_match[6 + 64 + 1];
+	memcpy(long_match, "match=", 6);
+	memset(long_match + 6, 'x', 64);
+	long_match[70] = '\0';
+	assert_int_equal(stats_view_arg(&v, long_match, 69, &why), 0);        /* 63 bytes: fits */
+	assert_int_equal(strlen(v.match), 63);
+	assert_int_equal(stats_view_arg(&v, long_match, 70, &why), -1);       /* 64: refused */
+	assert_non_null(strstr(why, "match= is at most 63"));
+	assert_int_equal(stats_view_arg(&v, "other=1", 7, &why), 0);         /* not ours: ignored */
+	assert_int_equal(stats_view_arg(&v, "match=", 6, &why), 0);
+	assert_string_equal(v.match, "");
+}
+
+/* worst score first (ties: newest first), limited, filtered by uuid or caller */
+static void test_stats_select_worst_first(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	static const uint8_t pcm[640] = { 0 };
+	struct stats_view v;
+	uint32_t n, matching;
+	int oom;
+
+	stats_view_default(&v);
+	assert_null(stats_select(&f->s, &v, &n, &matching, &oom));
+	assert_int_equal(n + matching + oom, 0);
+	for (int i = 0; i < 5; i++) {
+		stats_conn_open(&f->s, &f->conn[i], "a", T_START);
+		snprintf(f->conn[i].uuid, sizeof f->conn[i].uuid, "uuid-%d", i);
+		snprintf(f->conn[i].from, sizeof f->conn[i].from, "44770090000%d", i % 2);
+		/* call i misses i * 3 frames of 100: call 4 is the worst */
+		for (int k = 0; k < 100; k++)
+			if (k < 50 || k >= 50 + i * 3)
+				quality_frame(&f->conn[i].q, (uint64_t)k * 20000, pcm, sizeof pcm);
+	}
+	const struct stats_conn **sel = stats_select(&f->s, &v, &n, &matching, &oom);
+	assert_int_equal(n, 5);
+	assert_int_equal(matching, 5);
+	for (int i = 0; i < 5; i++)
+		assert_ptr_equal(sel[i], &f->conn[4 - i]);
+	free(sel);
+	v.limit = 2;
+	sel = stats_select(&f->s, &v, &n, &matching, &oom);
+	assert_int_equal(n, 2);
+	assert_int_equal(matching, 5);
+	assert_ptr_equal(sel[0], &f->conn[4]);
+	assert_ptr_equal(sel[1], &f->conn[3]);
+	free(sel);
+	v.limit = STATS_VIEW_MAX;
+	snprintf(v.match, sizeof v.match, "%s", "900001");   /* the caller of calls 1 and 3 */
+	sel = stats_select(&f->s, &v, &n, &matching, &oom);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(sel[0], &f->conn[3]);
+	assert_ptr_equal(sel[1], &f->conn[1]);
+	free(sel);
+	snprintf(v.match, sizeof v.match, "%s", "uuid-2");
+	sel = stats_select(&f->s, &v, &n, &matching, &oom);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(sel[0], &f->conn[2]);
+	free(sel);
+	snprintf(v.match, sizeof v.match, "%s", "nothing");
+	assert_null(stats_select(&f->s, &v, &n, &matching, &oom));
+	assert_int_equal(n + matching + oom, 0);
+	/* the summary over every open call */
+	struct stats_quality_now q;
+	stats_quality_read(&f->s, &q);
+	assert_int_equal(q.calls, 5);
+	struct quality_report worst;
+	quality_read(&f->conn[4].q, &worst);
+	assert_true(q.worst_mos == worst.mos);
+	assert_true(q.mean_mos > worst.mos);
 }
 
 static void test_stats_render_json_escapes_strings(void **state)
@@ -691,7 +790,7 @@ static void test_stats_render_json_operator_view(void **state)
 	stats_close_record(&f->s, CLOSE_BY_PEER, 1000);
 	char *j = stats_render_json(&f->s, NULL, T_START + 8, &len);
 	assert_non_null(j);
-	assert_non_null(strstr(j, ",\"duration_s\":8}"));
+	assert_non_null(strstr(j, ",\"duration_s\":8,\"quality\":{\"mos\":4.4,"));
 	assert_non_null(strstr(j, "\"rate\":{\"window_s\":5,\"frames_in_per_s\":50,\"frames_out_per_s\":49},"));
 	assert_non_null(strstr(j, "\"history\":{\"interval_s\":1,\"frames_in_per_s\":[10,20,30,40,50,60,70],"
 				  "\"frames_out_per_s\":[9,19,29,39,49,59,69]}"));
@@ -763,6 +862,8 @@ int main(void)
 		T(test_stats_event_status_names),
 		T(test_stats_close_record_by_code_and_side),
 		T(test_stats_render_json_operator_view),
+		T(test_stats_view_args),
+		T(test_stats_select_worst_first),
 		T(test_stats_render_names_the_worker),
 	};
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);

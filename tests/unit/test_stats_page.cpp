@@ -80,16 +80,19 @@ static void test_stats_page_render_empty(void **state)
 	assert_non_null(strstr(h, "<td data-k=\"version\">" CALLER_ECHO_VERSION "</td>"));
 	assert_non_null(strstr(h, "<td data-k=\"frames_in_per_s\">0.0</td>"));
 	/* the empty row spans every column */
-	assert_non_null(strstr(h, "<tr><td colspan=\"12\" class=\"l\">No open calls</td></tr>"));
+	assert_non_null(strstr(h, "<tr><td colspan=\"16\" class=\"l\">No open calls</td></tr>"));
 	assert_non_null(strstr(h, "<td data-k=\"clear_sent\">0</td>"));
 	assert_non_null(strstr(h, "<td data-k=\"notified\">0</td>"));
 	assert_non_null(strstr(h, "<tr><td data-k=\"reason\" class=\"l\">expired</td><td data-k=\"count\">3</td></tr>"));
 	assert_non_null(strstr(h, "<td data-k=\"reason\" class=\"l\">origin</td><td data-k=\"count\">12345678901</td>"));
-	assert_non_null(strstr(h, ">shutting_down</td><td data-k=\"count\">0</td>"));
+	assert_null(strstr(h, ">shutting_down</td>"));   /* reasons that never happened are not listed */
 	assert_null(strstr(h, ">ok<"));   /* AUTH_OK is not a refusal */
 	assert_non_null(strstr(h, "<tr><td colspan=\"3\" class=\"l\">No events yet</td></tr>"));
 	/* accessible tables: captions and header scopes */
-	assert_non_null(strstr(h, "<caption>One row per audio WebSocket, newest first</caption>"));
+	assert_non_null(strstr(h, "<caption><span id=\"calls-shown\">0</span> of <span id=\"calls-matching\">0</span> "
+				  "call(s) open, lowest quality score first"));
+	assert_non_null(strstr(h, "<td data-k=\"worst_mos\">-</td>"));
+	assert_non_null(strstr(h, "<td data-k=\"calls_poor\">0</td>"));
 	assert_non_null(strstr(h, "<th scope=\"col\" class=\"l\">Caller</th>"));
 	/* nothing from elsewhere */
 	assert_null(strstr(h, "http:"));
@@ -159,17 +162,21 @@ static void test_stats_page_render_rows(void **state)
 	h = stats_page_render(&f->s, NULL, T_START + 3725, &len);
 	/* each cell holds its field; the columns are the script's, in its order,
 	 * so the live page redraws the same table */
-	assert_string_equal(row_cells(h, "1"), "uuid=u-1;from=447700900123;remote=203.0.113.9;app=parrot;"
+#define QCELLS(lvl) "mos=4.40;jitter_ms=<meter min=\"0\" max=\"40\" low=\"5\" high=\"15\" optimum=\"0\" " \
+	"value=\"0.0\"></meter> 0.0;gap_frames=0;level_dbfs=<meter min=\"-60\" max=\"0\" low=\"-45\" high=\"-6\" " \
+	"optimum=\"-20\" value=\"" lvl "\"></meter> " lvl ";"
+	assert_string_equal(row_cells(h, "1"), QCELLS("-100.0") "uuid=u-1;from=447700900123;remote=203.0.113.9;app=parrot;"
 					       "duration_s=1h02m05s;content_type=audio/l16;rate=8000;"
 					       "packets_received=1;bytes_received=2;packets_sent=3;bytes_sent=4;"
 					       "frames_dropped=5;last_dtmf=7;");
-	assert_string_equal(script_call_keys(), "uuid;from;remote;app;duration_s;content_type;packets_received;"
+	assert_string_equal(script_call_keys(), "mos;jitter_ms;gap_frames;level_dbfs;"
+						"uuid;from;remote;app;duration_s;content_type;packets_received;"
 						"bytes_received;packets_sent;bytes_sent;frames_dropped;last_dtmf;");
 	/* unknown fields show "-", as the script does */
-	assert_string_equal(row_cells(h, "2"), "uuid=-;from=-;remote=203.0.113.10;app=-;duration_s=2s;"
+	assert_string_equal(row_cells(h, "2"), QCELLS("-100.0") "uuid=-;from=-;remote=203.0.113.10;app=-;duration_s=2s;"
 					       "content_type=-;packets_received=0;bytes_received=0;packets_sent=0;"
 					       "bytes_sent=0;frames_dropped=0;last_dtmf=-;");
-	/* newest row first; totals in the summary */
+	/* equal scores: newest row first; totals in the summary */
 	assert_true(strstr(h, "data-id=\"2\"") < strstr(h, "data-id=\"1\""));
 	assert_non_null(strstr(h, "<td data-k=\"connections_open\">2</td>"));
 	assert_non_null(strstr(h, "<th scope=\"row\">Bytes out</th><td data-k=\"bytes_sent\">4</td>"));
@@ -243,7 +250,12 @@ static void test_stats_page_render_graph(void **state)
 	assert_non_null(strstr(h, "<polyline id=\"g-in\" points=\"295,41.0 300,4.0\"/>"));
 	assert_non_null(strstr(h, "<polyline id=\"g-out\" points=\"295,59.5 300,4.0\"/>"));
 	assert_non_null(strstr(h, "<span id=\"g-max\">100</span>"));
-	assert_non_null(strstr(h, "<svg viewBox=\"0 0 300 80\" role=\"img\" aria-labelledby=\"g-cap\">"));
+	assert_non_null(strstr(h, "<svg viewBox=\"-26 0 330 90\" role=\"img\" aria-labelledby=\"g-cap\">"));
+	/* the axes: frames per second at the top and half way, seconds ago below */
+	assert_non_null(strstr(h, "<text x=\"-3\" y=\"7\" text-anchor=\"end\" id=\"g-ymax\">100</text>"));
+	assert_non_null(strstr(h, "<text x=\"-3\" y=\"44\" text-anchor=\"end\" id=\"g-ymid\">50</text>"));
+	assert_non_null(strstr(h, ">-60 s</text>"));
+	assert_non_null(strstr(h, ">now</text>"));
 	assert_non_null(strstr(h, "<td data-k=\"frames_in_per_s\">75.0</td>"));
 	free(h);
 }
@@ -264,7 +276,24 @@ static void test_stats_page_render_many_rows(void **state)
 			c->c.frames_dropped = UINT64_MAX;
 		c->last_dtmf = '*';
 	}
+	/* the default view: the STATS_VIEW_CALLS worst (all equal: the newest) */
 	char *h = stats_page_render(&f->s, NULL, T_START, &len);
+	assert_non_null(h);
+	assert_complete_page(h, len);
+	int rows = 0;
+	for (const char *p = h; (p = strstr(p, "<tr data-id=\"")); p++)
+		rows++;
+	assert_int_equal(rows, STATS_VIEW_CALLS);
+	snprintf(want, sizeof want, "<tr data-id=\"%d\">", POOL);
+	assert_non_null(strstr(h, want));
+	assert_null(strstr(h, "<tr data-id=\"1\">"));
+	assert_non_null(strstr(h, "<span id=\"calls-shown\">50</span> of <span id=\"calls-matching\">600</span>"));
+	free(h);
+	/* ?calls=all: every row */
+	struct stats_view v;
+	stats_view_default(&v);
+	v.limit = STATS_VIEW_MAX;
+	h = stats_page_render_view(&f->s, NULL, &v, T_START, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
 	for (int i = 1; i <= POOL; i++) {
