@@ -11,9 +11,18 @@ event loop:
   * flood: 100 calls, 8 frames in flight each, no pacing; echoed frames per
     server CPU-second, the fairest single figure of server cost per frame.
 
+  * operator view at load (caller-echo, its default loop): VIEW_N calls held
+    for WINDOW seconds while nothing, /stats.json (the default view: 50
+    worst calls), /stats.json?calls=all or the /stats page is fetched
+    VIEW_HZ times a second; the time of each request as the client saw it,
+    and the echo RTT and late frames of the calls meanwhile.
+
 Environment knobs (defaults in brackets):
   RUNS [3]  WINDOW [15]  NS [100,500,1000,1500,2000]  LOOPS [poll,libev,libuv]
   SERVERS [caller-echo,minimal-echo]  FLOOD_S [10]  OUT [build/bench/results.md]
+  VIEW_N [2000]  VIEW_HZ [5]  VIEWS [none,healthz,json,json_all,page] (healthz: what any request costs)
+  (a list set empty skips its part: SERVERS= VIEWS=json runs only that)
+  CALLER_ECHO_BIN [build/caller-echo]: another build to measure (before/after)
 Usage: /usr/bin/python3 scripts/bench.py   (after `make all sim bench-bin`)
 """
 import json
@@ -35,8 +44,9 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def env_list(name, default):
+    """A comma list from the environment; set but empty means none (skip that part)."""
     v = os.environ.get(name)
-    return [x for x in v.split(",") if x] if v else default
+    return default if v is None else [x for x in v.split(",") if x]
 
 
 RUNS = int(os.environ.get("RUNS", "3"))
@@ -46,6 +56,11 @@ LOOPS = env_list("LOOPS", ["poll", "libev", "libuv"])
 SERVERS = env_list("SERVERS", ["caller-echo", "minimal-echo"])
 FLOOD_S = int(os.environ.get("FLOOD_S", "10"))
 OUT = os.environ.get("OUT", os.path.join(BUILD, "bench", "results.md"))
+VIEW_N = int(os.environ.get("VIEW_N", "2000"))
+VIEW_HZ = float(os.environ.get("VIEW_HZ", "5"))
+VIEWS = env_list("VIEWS", ["none", "healthz", "json", "json_all", "page"])
+CALLER_ECHO_BIN = os.environ.get("CALLER_ECHO_BIN") or os.path.join(BUILD, "caller-echo")
+VIEW_PATHS = {"healthz": "/healthz", "json": "/stats.json", "json_all": "/stats.json?calls=all", "page": "/stats"}
 
 
 def free_port():
@@ -73,7 +88,7 @@ class Server:
     def __init__(self, kind, loop, secret_file, flood=False):
         self.port = free_port()
         if kind == "caller-echo":
-            binary = os.path.join(BUILD, "caller-echo")
+            binary = CALLER_ECHO_BIN
             cmd = [binary, "--listen", "127.0.0.1", "--port", str(self.port),
                    "--secret-file", secret_file, "--log-level", "warn", "--max-calls", "4000",
                    "--event-loop", loop,
@@ -172,6 +187,43 @@ def flood_run(kind, loop, secret_file):
     return r
 
 
+def view_run(view, secret_file):
+    """VIEW_N paced calls; meanwhile one client fetches a view VIEW_HZ times a second."""
+    import http.client
+    srv = Server("caller-echo", "libev", secret_file)
+    ramp_s = VIEW_N / RAMP
+    duration = ramp_s + WINDOW + 2
+    sim = subprocess.Popen(sim_cmd(srv, secret_file, ["--calls", str(VIEW_N), "--ramp", str(RAMP),
+                                                      "--duration", f"{duration:.1f}"]),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(ramp_s + 1)
+    took, sizes = [], []
+    c0, t0 = cpu_seconds(srv.proc.pid), time.time()
+    end = time.monotonic() + WINDOW
+    while time.monotonic() < end:
+        t = time.monotonic()
+        if view != "none":
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            c.request("GET", VIEW_PATHS[view])
+            body = c.getresponse().read()
+            c.close()
+            took.append((time.monotonic() - t) * 1000)
+            sizes.append(len(body))
+        time.sleep(max(0.0, 1 / VIEW_HZ - (time.monotonic() - t)))
+    c1, t1 = cpu_seconds(srv.proc.pid), time.time()
+    out, err = sim.communicate(timeout=duration + 60)
+    srv.stop()
+    try:
+        r = json.loads(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        r = {"connected": 0, "lost": -1, "late": -1, "rtt_ms": {"p50": -1, "p99": -1, "max": -1}}
+    r["server_cpu_pct"] = 100 * (c1 - c0) / (t1 - t0)
+    took.sort()
+    r["req_ms"] = (statistics.median(took), took[int(len(took) * 0.99)]) if took else (0, 0)
+    r["kib"] = statistics.median(sizes) / 1024 if sizes else 0
+    return r
+
+
 def fmt_paced(kind, loop, n, i, r):
     return (f"| {kind} | {loop} | {n} | {i} | {r.get('connected')} | {r.get('lost')} | {r.get('mismatched')} | "
             f"{r['rtt_ms']['p50']:.2f} | {r['rtt_ms']['p99']:.2f} | {r['rtt_ms']['max']:.1f} | {r.get('late')} | "
@@ -244,6 +296,20 @@ def main():
             emit(f"- flood, {loop}: caller-echo {flood[('caller-echo', loop)]:.0f} vs minimal-echo "
                  f"{flood[('minimal-echo', loop)]:.0f} echoes per server CPU-second: "
                  f"{flood[('caller-echo', loop)] / flood[('minimal-echo', loop)]:.2f}x")
+    if VIEWS:
+        emit()
+        emit(f"## Operator view at load: {VIEW_N} paced calls, one client fetching {VIEW_HZ:g} times a second")
+        emit()
+        emit("| fetched | run | connected | lost | RTT p50 ms | p99 ms | max ms | late | server CPU % | "
+             "response KiB | request ms median | request ms p99 |")
+        emit("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for view in VIEWS:
+            for i in range(1, RUNS + 1):
+                r = view_run(view, secret_file)
+                emit(f"| {VIEW_PATHS.get(view, 'nothing')} | {i} | {r.get('connected')} | {r.get('lost')} | "
+                     f"{r['rtt_ms']['p50']:.2f} | {r['rtt_ms']['p99']:.2f} | {r['rtt_ms']['max']:.1f} | "
+                     f"{r.get('late')} | {r.get('server_cpu_pct', -1):.0f} | {r.get('kib', 0):.1f} | "
+                     f"{r['req_ms'][0]:.2f} | {r['req_ms'][1]:.2f} |")
     with open(OUT, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"\nwritten to {OUT}")

@@ -6,6 +6,9 @@
 #include "quality.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 const uint32_t quality_dwell_bounds_us[QUALITY_DWELL_BUCKETS] = {
 	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000, 2500000,
@@ -20,17 +23,54 @@ const double quality_mos_bounds[QUALITY_HIST] = { 1.5, 2, 2.5, 3, 3.5, 4, 4.3 };
 #define SILENT_SQ    1074u   /* (32768 * 10^(-60/20))^2: -60 dBFS */
 #define FULL_SQ      1073741824.0   /* 32768^2 */
 
-void quality_frame(struct quality *q, uint64_t now_us, const uint8_t *pcm, size_t len)
+/*
+ * Sum of squares and full-scale samples over n little-endian samples: the
+ * per-frame cost of the level figures. With SSE2 (every x86-64) eight
+ * samples a step: pmaddwd gives s0^2 + s1^2 per 32-bit lane (at most 2^31,
+ * so read as unsigned it is exact), widened into two 64-bit sums; clipped
+ * samples are counted in 16-bit lanes (a frame has far fewer than 65536
+ * steps). 51 ns for a 960-byte frame against 362 ns for the scalar loop
+ * (which other targets use); docs/benchmarks.md.
+ */
+static uint64_t energy(const uint8_t *pcm, size_t n, uint32_t *clipped)
 {
-	size_t n = len / 2;
 	uint64_t sq = 0;
 	uint32_t clip = 0;
-
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	__m128i acc = _mm_setzero_si128(), cnt = _mm_setzero_si128(), zero = _mm_setzero_si128();
+	const __m128i hi = _mm_set1_epi16(32767), lo = _mm_set1_epi16(-32768);
+	for (; i + 8 <= n && i < 8 * 65535; i += 8) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(pcm + 2 * i));
+		__m128i m = _mm_madd_epi16(v, v);
+		acc = _mm_add_epi64(acc, _mm_unpacklo_epi32(m, zero));
+		acc = _mm_add_epi64(acc, _mm_unpackhi_epi32(m, zero));
+		/* a match is -1 in its lane: subtracting counts it */
+		cnt = _mm_sub_epi16(cnt, _mm_or_si128(_mm_cmpeq_epi16(v, hi), _mm_cmpeq_epi16(v, lo)));
+	}
+	uint64_t a[2];
+	uint16_t c[8];
+	_mm_storeu_si128((__m128i *)a, acc);
+	_mm_storeu_si128((__m128i *)c, cnt);
+	sq = a[0] + a[1];
+	for (int k = 0; k < 8; k++)
+		clip += c[k];
+#endif
+	for (; i < n; i++) {
 		int32_t s = (int16_t)(uint16_t)(pcm[2 * i] | (pcm[2 * i + 1] << 8));
 		sq += (uint64_t)(s * s);
 		clip += (s == 32767) | (s == -32768);
 	}
+	*clipped = clip;
+	return sq;
+}
+
+void quality_frame(struct quality *q, uint64_t now_us, const uint8_t *pcm, size_t len)
+{
+	size_t n = len / 2;
+	uint32_t clip;
+	uint64_t sq = energy(pcm, n, &clip);
+
 	q->sum_sq += sq;
 	q->samples += n;
 	q->clipped += clip;
@@ -157,6 +197,29 @@ double quality_mos(double dwell_ms, double jitter_ms, double late_pct)
 	return mos < 1 ? 1 : mos > 4.5 ? 4.5 : mos;
 }
 
+/* frames the 20 ms clock called for between the first and the latest
+ * arrival: silence after the latest frame (a call that stopped sending)
+ * is not counted against it */
+static double expected_frames(const struct quality *q)
+{
+	if (!q->frames)
+		return 0;
+	double e = (double)((q->last_us - q->first_us + QUALITY_FRAME_US / 2) / QUALITY_FRAME_US + 1);
+	return e > q->frames ? e : q->frames;
+}
+
+static double late_pct(const struct quality *q)
+{
+	double e = expected_frames(q);
+	double late = e > 0 ? 100.0 * q->gap_frames / e : 0;
+	return late > 100 ? 100 : late;
+}
+
+double quality_score(const struct quality *q)
+{
+	return quality_mos(dwell_pct(q, 50), q->jitter16_us / 16.0 / 1000.0, late_pct(q));
+}
+
 void quality_read(const struct quality *q, struct quality_report *out)
 {
 	memset(out, 0, sizeof *out);
@@ -171,19 +234,10 @@ void quality_read(const struct quality *q, struct quality_report *out)
 	out->silent_pct = q->frames ? 100.0 * q->silent_frames / q->frames : 0;
 	out->dwell_p50_ms = dwell_pct(q, 50);
 	out->dwell_p99_ms = dwell_pct(q, 99);
-	/* frames the 20 ms clock called for between the first and the latest
-	 * arrival: silence after the latest frame (a call that stopped
-	 * sending) is not counted against it */
-	double expected = 0;
-	if (q->frames) {
-		expected = (double)((q->last_us - q->first_us + QUALITY_FRAME_US / 2) / QUALITY_FRAME_US + 1);
-		if (expected > q->frames)
-			out->behind = (uint32_t)(expected - q->frames);
-		else
-			expected = q->frames;
-	}
-	double late = q->frames ? 100.0 * q->gap_frames / (expected > 0 ? expected : 1) : 0;
-	out->mos = quality_mos(out->dwell_p50_ms, out->jitter_ms, late > 100 ? 100 : late);
+	double expected = expected_frames(q);
+	if (expected > q->frames)
+		out->behind = (uint32_t)(expected - q->frames);
+	out->mos = quality_mos(out->dwell_p50_ms, out->jitter_ms, late_pct(q));
 }
 
 void quality_close(struct quality_totals *t, const struct quality *q)

@@ -98,6 +98,9 @@ int quality_dwell_bucket(uint32_t us);
 /* The operator's figures, as of the latest frame. */
 void quality_read(const struct quality *q, struct quality_report *out);
 
+/* Just the score (quality_mos() of the call): cheap enough to rank every call per page. */
+double quality_score(const struct quality *q);
+
 /*
  * The score: a simplified ITU-T G.107 E-model (the form VoIP monitors use):
  *   Le = dwell_ms + 2 * jitter_ms + 10          effective latency, ms

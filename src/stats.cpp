@@ -10,6 +10,8 @@
 #include "stats.h"
 
 #include "block.h"
+#include "log.h"
+#include "sbuf.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -267,27 +269,6 @@ static double round_to(double v, double step)
 	return (double)(long long)(k + (k < 0 ? -0.5 : 0.5)) * step;
 }
 
-static int add_quality(cJSON *parent, const struct quality *q)
-{
-	struct quality_report r;
-	cJSON *o = cJSON_AddObjectToObject(parent, "quality");
-
-	quality_read(q, &r);
-	return o && cJSON_AddNumberToObject(o, "mos", round_to(r.mos, 0.01)) &&
-	       cJSON_AddNumberToObject(o, "jitter_ms", round_to(r.jitter_ms, 0.01)) &&
-	       cJSON_AddNumberToObject(o, "gaps", r.gaps) &&
-	       cJSON_AddNumberToObject(o, "gap_frames", r.gap_frames) &&
-	       cJSON_AddNumberToObject(o, "longest_gap_ms", round_to(r.longest_gap_ms, 0.01)) &&
-	       cJSON_AddNumberToObject(o, "burst_frames", r.burst_frames) &&
-	       cJSON_AddNumberToObject(o, "behind_frames", r.behind) &&
-	       cJSON_AddNumberToObject(o, "dwell_p50_ms", r.dwell_p50_ms) &&
-	       cJSON_AddNumberToObject(o, "dwell_p99_ms", r.dwell_p99_ms) &&
-	       cJSON_AddNumberToObject(o, "level_dbfs", round_to(r.level_dbfs, 0.1)) &&
-	       cJSON_AddNumberToObject(o, "recent_dbfs", round_to(r.recent_dbfs, 0.1)) &&
-	       cJSON_AddNumberToObject(o, "silent_pct", round_to(r.silent_pct, 0.1)) &&
-	       cJSON_AddNumberToObject(o, "clipped_samples", r.clipped);
-}
-
 void stats_view_default(struct stats_view *v)
 {
 	memset(v, 0, sizeof *v);
@@ -328,14 +309,13 @@ void stats_quality_read(const struct stats *s, struct stats_quality_now *out)
 	for (const struct stats_conn *c = s->head; c; c = c->next) {
 		if (!c->q.frames)
 			continue;
-		struct quality_report r;
-		quality_read(&c->q, &r);
-		if (!out->calls || r.mos < out->worst_mos)
-			out->worst_mos = r.mos;
+		double m = quality_score(&c->q);
+		if (!out->calls || m < out->worst_mos)
+			out->worst_mos = m;
 		out->calls++;
-		out->poor += r.mos < STATS_POOR_MOS;
-		mos += r.mos;
-		jit += r.jitter_ms;
+		out->poor += m < STATS_POOR_MOS;
+		mos += m;
+		jit += c->q.jitter16_us / 16.0 / 1000.0;
 	}
 	if (out->calls) {
 		out->mean_mos = mos / out->calls;
@@ -386,9 +366,7 @@ const struct stats_conn **stats_select(const struct stats *s, const struct stats
 	for (const struct stats_conn *c = s->head; c && k < s->connections_open; c = c->next) {
 		if (!matches(c, v->match))
 			continue;
-		struct quality_report r;
-		quality_read(&c->q, &r);
-		all[k].mos = r.mos;
+		all[k].mos = quality_score(&c->q);
 		all[k++].c = c;
 	}
 	*matching = k;
@@ -404,26 +382,62 @@ const struct stats_conn **stats_select(const struct stats *s, const struct stats
 	return out;
 }
 
-static int add_conn(cJSON *arr, const struct stats_conn *c, time_t now)
+/*
+ * The listed calls, printed straight into one buffer rather than built as
+ * cJSON objects: cJSON prints each number with snprintf and then reads it
+ * back to check the round trip, about 24 us a call (49 ms for 2,000 calls
+ * on the loop that carries the audio; docs/benchmarks.md). Same keys, same
+ * order; strings escaped as the JSON logs escape them.
+ */
+static void json_str(struct sbuf *b, const char *key, const char *v)
 {
-	char when[32], digit[2] = { c->last_dtmf, 0 };
-	cJSON *o = cJSON_CreateObject();
+	char esc[6 * 64 + 1];   /* every field here is under 64 bytes: 6x when all escaped */
+	size_t n = log_json_escape(esc, sizeof esc, v, strnlen(v, 64));
+	sbuf_printf(b, "\"%s\":\"%.*s\",", key, (int)n, esc);
+}
 
-	if (!o || !cJSON_AddItemToArray(arr, o))
-		return (cJSON_Delete(o), 0);
-	stats_iso8601(c->connected_at, when, sizeof when);
-	return cJSON_AddNumberToObject(o, "id", (double)c->id) &&
-	       cJSON_AddStringToObject(o, "remote", c->remote) &&
-	       cJSON_AddStringToObject(o, "uuid", c->uuid) &&
-	       cJSON_AddStringToObject(o, "content_type", c->content_type) &&
-	       cJSON_AddStringToObject(o, "connected_at", when) && add_counters(o, &c->c) &&
-	       cJSON_AddNumberToObject(o, "dtmf_count", c->dtmf_count) &&
-	       cJSON_AddStringToObject(o, "last_dtmf", digit) &&
-	       cJSON_AddNumberToObject(o, "invalid_messages", c->invalid_messages) &&
-	       cJSON_AddStringToObject(o, "from", c->from) &&
-	       cJSON_AddStringToObject(o, "app", c->app ? c->app : "") &&
-	       cJSON_AddNumberToObject(o, "duration_s", now > c->connected_at ? (double)(now - c->connected_at) : 0) &&
-	       add_quality(o, &c->q);
+struct conns_arg { const struct stats_conn *const *sel; uint32_t n; time_t now; };
+
+static void render_conns(struct sbuf *b, const void *arg)
+{
+	const struct conns_arg *a = (const struct conns_arg *)arg;
+	char when[32], digit[2];
+
+	sbuf_printf(b, "[");
+	for (uint32_t i = 0; i < a->n && b->ok; i++) {
+		const struct stats_conn *c = a->sel[i];
+		const struct stats_counters *k = &c->c;
+		struct quality_report r;
+		quality_read(&c->q, &r);
+		stats_iso8601(c->connected_at, when, sizeof when);
+		digit[0] = c->last_dtmf;
+		digit[1] = '\0';
+		sbuf_printf(b, "%s{\"id\":%llu,", i ? "," : "", (unsigned long long)c->id);
+		json_str(b, "remote", c->remote);
+		json_str(b, "uuid", c->uuid);
+		json_str(b, "content_type", c->content_type);
+		json_str(b, "connected_at", when);
+		sbuf_printf(b, "\"packets_received\":%llu,\"bytes_received\":%llu,\"packets_sent\":%llu,"
+			       "\"bytes_sent\":%llu,\"frames_dropped\":%llu,\"clear_sent\":%llu,\"notify_sent\":%llu,"
+			       "\"cleared\":%llu,\"notified\":%llu,\"app_refused\":%llu,\"dtmf_count\":%u,",
+			    (unsigned long long)k->packets_received, (unsigned long long)k->bytes_received,
+			    (unsigned long long)k->packets_sent, (unsigned long long)k->bytes_sent,
+			    (unsigned long long)k->frames_dropped, (unsigned long long)k->clear_sent,
+			    (unsigned long long)k->notify_sent, (unsigned long long)k->cleared,
+			    (unsigned long long)k->notified, (unsigned long long)k->app_refused, c->dtmf_count);
+		json_str(b, "last_dtmf", digit);
+		sbuf_printf(b, "\"invalid_messages\":%u,", c->invalid_messages);
+		json_str(b, "from", c->from);
+		json_str(b, "app", c->app ? c->app : "");
+		sbuf_printf(b, "\"duration_s\":%lld,\"quality\":{\"mos\":%.2f,\"jitter_ms\":%.2f,\"gaps\":%u,"
+			       "\"gap_frames\":%u,\"longest_gap_ms\":%.2f,\"burst_frames\":%u,\"behind_frames\":%u,"
+			       "\"dwell_p50_ms\":%.2f,\"dwell_p99_ms\":%.2f,\"level_dbfs\":%.1f,\"recent_dbfs\":%.1f,"
+			       "\"silent_pct\":%.1f,\"clipped_samples\":%u}}",
+			    a->now > c->connected_at ? (long long)(a->now - c->connected_at) : 0LL, r.mos, r.jitter_ms,
+			    r.gaps, r.gap_frames, r.longest_gap_ms, r.burst_frames, r.behind, r.dwell_p50_ms,
+			    r.dwell_p99_ms, r.level_dbfs, r.recent_dbfs, r.silent_pct, r.clipped);
+	}
+	sbuf_printf(b, "]");
 }
 
 /* history as two arrays, oldest first */
@@ -609,7 +623,7 @@ char *stats_render_json_view(const struct stats *s, const struct block_table *bl
 			     time_t now, size_t *len)
 {
 	struct stats_counters tot;
-	cJSON *root, *arr, *t, *rej, *cv;
+	cJSON *root, *t, *rej, *cv;
 	char *out = NULL;
 	uint32_t n, matching;
 	int ok, oom;
@@ -627,10 +641,12 @@ char *stats_render_json_view(const struct stats *s, const struct block_table *bl
 	     cJSON_AddNumberToObject(cv, "limit", v->limit) &&
 	     cJSON_AddStringToObject(cv, "match", v->match) &&
 	     cJSON_AddNumberToObject(cv, "matching", matching) &&
-	     cJSON_AddNumberToObject(cv, "shown", n) &&
-	     (arr = cJSON_AddArrayToObject(root, "connections"));
-	for (uint32_t i = 0; ok && i < n; i++)
-		ok = add_conn(arr, sel[i], now);
+	     cJSON_AddNumberToObject(cv, "shown", n);
+	struct conns_arg ca = { sel, n, now };
+	size_t clen;
+	char *conns = ok ? sbuf_render(render_conns, &ca, &clen) : NULL;
+	ok = conns && cJSON_AddRawToObject(root, "connections", conns);
+	free(conns);
 	free(sel);
 	ok = ok && (t = cJSON_AddObjectToObject(root, "totals")) && add_counters(t, &tot) &&
 	     cJSON_AddNumberToObject(t, "connections_open", s->connections_open) &&

@@ -22,6 +22,7 @@ Screenshots go to build/artifacts/ (stats-page.png wide, stats-page-phone.png).
 """
 import base64
 import hashlib
+import json
 import os
 import re
 import time
@@ -197,6 +198,33 @@ class StatsPageBrowserTest(unittest.TestCase):
             self.assertEqual([(e["uuid"], e["status"]) for e in p["events"]],
                              [(UUID, "answered"), (UUID, "ringing")])
             self.assertEqual([e["time"] for e in p["events"]], [e["time"] for e in j["recent_events"]])
+
+            # the call's quality cells: the JSON's figures, and the meters hold them
+            q = c["quality"]
+            self.assertEqual(row["mos"], "%.2f" % q["mos"])
+            self.assertEqual(row["level_dbfs"].strip(), "%.1f" % q["level_dbfs"])
+            self.assertEqual(row["jitter_ms"].strip(), "%.1f" % q["jitter_ms"])
+            self.assertEqual(row["gap_frames"], str(q["gap_frames"]))
+            self.assertAlmostEqual(b.js("return document.querySelector('#calls td[data-k=level_dbfs] meter').value"),
+                                   q["level_dbfs"], places=1)
+            self.assertLess(q["level_dbfs"], -3)      # a real level, not the -100 of no audio
+            self.assertEqual(p["summary"]["worst_mos"], "%.2f" % j["quality"]["worst_mos"])
+            # the chart's scale is labelled, and agrees with the caption
+            self.assertEqual(b.js("return document.getElementById('g-ymax').textContent"),
+                             b.js("return document.getElementById('g-max').textContent"))
+            # the find box filters through ?match= (a navigation, no form: the CSP forbids form actions)
+            b.js("var m = document.getElementById('match'); m.value = %s; "
+                 "m.dispatchEvent(new Event('change'));" % json.dumps(UUID[:8]))
+            b.wait("return location.search.indexOf('match=') > 0 && +document.body.dataset.polls >= 1", 10,
+                   "the filtered page")
+            self.assertEqual(set(b.js(READ_PAGE)["calls"]), {UUID})
+            self.assertEqual(b.js("return document.getElementById('calls-matching').textContent"), "1")
+            b.js("var m = document.getElementById('match'); m.value = 'no-such-call'; "
+                 "m.dispatchEvent(new Event('change'));")
+            b.wait("return location.search.indexOf('no-such-call') > 0 && +document.body.dataset.polls >= 1 && "
+                   "document.querySelector('#calls td').textContent == 'No open call matches'", 10,
+                   "the empty filtered page")
+            b.get(srv.base + "/stats")
 
             # a phone: the page does not scroll sideways (wide tables scroll in their box)
             b.set_window(390, 844)

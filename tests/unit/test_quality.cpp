@@ -103,6 +103,7 @@ static void test_stall_then_burst(void **state)
 	assert_int_equal(r.burst_frames, 4);
 	assert_int_equal(r.behind, 0);            /* made up */
 	assert_true(r.jitter_ms > 1.0);           /* the burst frames each 20 ms early */
+	assert_true(quality_score(&q) == r.mos);
 }
 
 /* frames that never come: behind, and the score falls with the share late */
@@ -130,6 +131,7 @@ static void test_lost_frames_stay_behind(void **state)
 	assert_true(r.jitter_ms == 0);            /* the holes are on the grid */
 	double late = 100.0 * 30 / 100;
 	assert_true(fabs(r.mos - quality_mos(0, 0, late)) < 1e-9);
+	assert_true(quality_score(&q) == r.mos);   /* the cheap ranking path agrees */
 	assert_true(r.mos < 3.0);
 }
 
@@ -186,6 +188,45 @@ static void test_levels(void **state)
 	fill(3277);
 	quality_frame(&q, 0, frame, 3);
 	assert_int_equal(q.samples, 1);
+}
+
+/* the vector sum of squares and clip count against a plain loop: random
+ * samples, every length from 0 to 100 samples (the tail), and the extremes
+ * (two -32768 in a lane: 2^31, which only fits unsigned) */
+static void test_energy_matches_a_plain_loop(void **state)
+{
+	(void)state;
+	static uint8_t buf[2 * 1000 + 1];
+	uint32_t x = 12345;
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < 1000; i++) {
+			x = x * 1103515245u + 12345u;
+			int16_t v = round == 0 ? (int16_t)(x >> 16) : round == 1 ? -32768 : (x >> 20) % 3 ? 32767 : -32768;
+			buf[2 * i] = (uint8_t)((uint16_t)v & 0xff);
+			buf[2 * i + 1] = (uint8_t)((uint16_t)v >> 8);
+		}
+		for (size_t n = 0; n <= 1000; n += n < 100 ? 1 : 150) {
+			uint64_t want = 0;
+			uint32_t clip = 0;
+			for (size_t i = 0; i < n; i++) {
+				int32_t v = (int16_t)(uint16_t)(buf[2 * i] | (buf[2 * i + 1] << 8));
+				want += (uint64_t)((int64_t)v * v);
+				clip += v == 32767 || v == -32768;
+			}
+			struct quality q;
+			memset(&q, 0, sizeof q);
+			quality_frame(&q, 0, buf + 0, 2 * n);
+			assert_int_equal(q.sum_sq, want);
+			assert_int_equal(q.clipped, clip);
+			assert_int_equal(q.samples, n);
+			/* and from an odd address: the frame sits anywhere in its slot */
+			memmove(buf + 1, buf, 2 * n);
+			memset(&q, 0, sizeof q);
+			quality_frame(&q, 0, buf + 1, 2 * n);
+			assert_int_equal(q.sum_sq, want);
+			memmove(buf, buf + 1, 2 * n);
+		}
+	}
 }
 
 /* the server's own log2 against libm's, over the range levels take */
@@ -295,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_stall_then_burst),
 		cmocka_unit_test(test_lost_frames_stay_behind),
 		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_energy_matches_a_plain_loop),
 		cmocka_unit_test(test_dbfs_matches_libm),
 		cmocka_unit_test(test_dwell_percentiles),
 		cmocka_unit_test(test_mos_formula),

@@ -790,7 +790,7 @@ static void test_stats_render_json_operator_view(void **state)
 	stats_close_record(&f->s, CLOSE_BY_PEER, 1000);
 	char *j = stats_render_json(&f->s, NULL, T_START + 8, &len);
 	assert_non_null(j);
-	assert_non_null(strstr(j, ",\"duration_s\":8,\"quality\":{\"mos\":4.4,"));
+	assert_non_null(strstr(j, ",\"duration_s\":8,\"quality\":{\"mos\":4.40,"));
 	assert_non_null(strstr(j, "\"rate\":{\"window_s\":5,\"frames_in_per_s\":50,\"frames_out_per_s\":49},"));
 	assert_non_null(strstr(j, "\"history\":{\"interval_s\":1,\"frames_in_per_s\":[10,20,30,40,50,60,70],"
 				  "\"frames_out_per_s\":[9,19,29,39,49,59,69]}"));
