@@ -27,7 +27,7 @@ FRAME = 960   # 20 ms at 24 kHz, 16-bit mono
 CONN_KEYS = {"id", "remote", "uuid", "content_type", "connected_at", "packets_received",
              "bytes_received", "packets_sent", "bytes_sent", "frames_dropped", "dtmf_count",
              "last_dtmf", "invalid_messages", "from", "duration_s", "app", "clear_sent", "notify_sent",
-             "cleared", "notified", "app_refused"}
+             "cleared", "notified", "app_refused", "quality"}
 ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 
 
