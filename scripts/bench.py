@@ -10,6 +10,9 @@ event loop:
     RTT p99 <= 20 ms. An N holds when the median run does.
   * flood: 100 calls, 8 frames in flight each, no pacing; echoed frames per
     server CPU-second, the fairest single figure of server cost per frame.
+  * SERVERS may name caller-echo-tls: the same server over wss, with the
+    certificate scripts/gen-certs.sh makes (caller-sim verifies it with
+    --cafile); the rows are labelled so.
 
   * operator view at load (caller-echo, its default loop): VIEW_N calls held
     for WINDOW seconds while nothing, /stats.json (the default view: 50
@@ -23,6 +26,7 @@ Environment knobs (defaults in brackets):
   VIEW_N [2000]  VIEW_HZ [5]  VIEWS [none,healthz,json,json_all,page] (healthz: what any request costs)
   (a list set empty skips its part: SERVERS= VIEWS=json runs only that)
   CALLER_ECHO_BIN [build/caller-echo]: another build to measure (before/after)
+  SERVER_ARGS []: more caller-echo options (e.g. "--ring-slots 2")
 Usage: /usr/bin/python3 scripts/bench.py   (after `make all sim bench-bin`)
 """
 import json
@@ -87,7 +91,7 @@ class Server:
 
     def __init__(self, kind, loop, secret_file, flood=False):
         self.port = free_port()
-        if kind == "caller-echo":
+        if kind in ("caller-echo", "caller-echo-tls"):
             binary = CALLER_ECHO_BIN
             cmd = [binary, "--listen", "127.0.0.1", "--port", str(self.port),
                    "--secret-file", secret_file, "--log-level", "warn", "--max-calls", "4000",
@@ -101,7 +105,11 @@ class Server:
             if flood and "--echo-max-ms" in subprocess.run([binary, "--help"], stdout=subprocess.PIPE,
                                                            text=True).stdout:
                 cmd += ["--echo-max-ms", "0"]
+            cmd += os.environ.get("SERVER_ARGS", "").split()
             self.url = f"http://127.0.0.1:{self.port}/webhooks/answer"
+            if kind == "caller-echo-tls":
+                cmd += ["--tls-cert", CERT, "--tls-key", KEY]
+                self.url = f"https://127.0.0.1:{self.port}/webhooks/answer"
         else:
             cmd = [os.path.join(BUILD, "minimal-echo"), str(self.port), loop]
             self.url = None
@@ -132,9 +140,14 @@ class Server:
         self.log.close()
 
 
+CERT, KEY = os.path.join(ROOT, "certs", "server.crt"), os.path.join(ROOT, "certs", "server.key")
+
+
 def sim_cmd(server, secret_file, args):
     base = ["taskset", "-c", SIM_CORE, os.path.join(BUILD, "caller-sim"), "--json", "--quiet",
             "--secret-file", secret_file]
+    if server.url and server.url.startswith("https:"):
+        base += ["--cafile", CERT]
     target = [server.url] if server.url else ["--ws-url", server.ws]
     return base + args + target
 
@@ -233,6 +246,8 @@ def fmt_paced(kind, loop, n, i, r):
 
 def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    if "caller-echo-tls" in SERVERS:
+        subprocess.run([os.path.join(ROOT, "scripts", "gen-certs.sh")], check=True)
     secret_file = os.path.join(BUILD, "bench", "secret")
     with open(secret_file, "w") as f:
         f.write(os.urandom(32).hex())

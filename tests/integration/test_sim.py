@@ -235,7 +235,8 @@ class SimAgainstServer(unittest.TestCase):
         """--record writes what the caller hears, one frame per playout tick:
         the echo of frame k is heard at the tick after it was sent, so the
         recording is the input, sample for sample, behind a tick of silence
-        (more silence only where an echo was late by a tick)."""
+        (more silence only where an echo was late by a tick: a few on a
+        loaded machine, such as make test running the ASan suite beside this)."""
         d = tempfile.mkdtemp(prefix="sim-", dir=tmp_root())
         src, rec = os.path.join(d, "in.wav"), os.path.join(d, "out.wav")
         write_wav(src, 24000, 1.0)
@@ -252,7 +253,7 @@ class SimAgainstServer(unittest.TestCase):
         self.assertEqual(len(frames), j["heard"] + j["silence"])   # one frame per tick
         silent = [f == bytes(960) for f in frames]
         self.assertTrue(silent[0], "the first tick hears nothing yet")
-        self.assertLessEqual(sum(silent), 4)
+        self.assertLessEqual(sum(silent), 8)
         self.assertEqual(b"".join(f for f, z in zip(frames, silent) if not z), want)
 
     def test_talk_pause_echo_is_heard_as_sent(self):
