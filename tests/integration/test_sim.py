@@ -26,7 +26,7 @@ import unittest
 import urllib.parse
 import wave
 
-from harness import REPO, Server, clean_env, curl, free_port, stats, tls_pair, tmp_root
+from harness import REPO, Server, clean_env, curl, free_port, skip_under, stats, tls_pair, tmp_root
 
 SIM = os.environ.get("CALLER_SIM_BIN") or os.path.join(REPO, "build", "caller-sim")
 SIM_ENV = ("VONAGE_SIGNATURE_SECRET", "VONAGE_SIGNATURE_SECRET_FILE", "VONAGE_APPLICATION_ID")
@@ -279,6 +279,9 @@ class SimAgainstServer(unittest.TestCase):
                 for k in range(100)]
         self.assertEqual(heard_in_order(frames, sent), 100)
 
+    @skip_under("asan", reason="time-bound: judges caller-sim's checks, which time each echo to 20 ms; the "
+                "sanitizer build, run at a lower priority beside the plain suite, can stall longer. test_apps "
+                "runs the delay and parrot apps under ASan")
     def test_delay_and_parrot_checks_judge_an_echo(self):
         """An echo is delay=0; judged as delay=200 or as a parrot it fails,
         exit 1, with the first fault as the call's check."""
