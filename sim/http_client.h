@@ -30,3 +30,6 @@ struct http_resp {
 int http_request(const struct url *u, const char *cafile, int insecure, const char *method,
 		 const char *content_type, const char *body, size_t body_len, int timeout_ms,
 		 char *buf, size_t cap, struct http_resp *r, char *err, size_t errlen);
+
+/* Close the one libcurl handle every request shares (its kept-alive connection). */
+void http_client_cleanup(void);

@@ -369,6 +369,7 @@ out:
 		audio_free(&src[k]);
 	free(targets);
 	SSL_CTX_free(tls);
+	http_client_cleanup();
 	return code;
 }
 
