@@ -736,7 +736,10 @@ static int render_stats(struct lws *wsi, struct http_pss *pss)
 			if (stats_view_arg(&view, arg, (size_t)l, &why))
 				break;
 		if (why) {
-			char msg[160];
+			char msg[160], peer[ADDR_STR_MAX];
+			peer_addr(wsi, peer, sizeof peer, NULL);
+			log_limited(&app->bad_input_log, time(NULL), "%s from %s: %s",
+				    pss->route == R_STATS ? "/stats" : "/stats.json", peer, why);
 			snprintf(msg, sizeof msg, "%s\n", why);
 			return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, msg);
 		}

@@ -561,8 +561,7 @@ static void cork(struct lws *wsi, int on)
 static void flush_all_cb(lws_sorted_usec_list_t *sul)
 {
 	struct audio_vhd *vhd = lws_container_of(sul, struct audio_vhd, flush_sul);
-
-	uint32_t now = (uint32_t)lws_now_usecs();
+	uint32_t now = (uint32_t)lws_now_usecs();   /* one clock read for the pass's dwell times */
 
 	vhd->flush_scheduled = 0;
 	while (vhd->flush.head) {

@@ -280,8 +280,8 @@ class SimAgainstServer(unittest.TestCase):
         self.assertEqual(heard_in_order(frames, sent), 100)
 
     @skip_under("asan", reason="time-bound: judges caller-sim's checks, which time each echo to 20 ms; the "
-                "sanitizer build, run at a lower priority beside the plain suite, can stall longer. test_apps "
-                "runs the delay and parrot apps under ASan")
+                "sanitizer build, run beside the plain suite, can stall longer. test_apps runs the delay and "
+                "parrot apps under ASan")
     def test_delay_and_parrot_checks_judge_an_echo(self):
         """An echo is delay=0; judged as delay=200 or as a parrot it fails,
         exit 1, with the first fault as the call's check."""
