@@ -112,7 +112,9 @@ class Impairments(unittest.TestCase):
             self.assertEqual(c["sent"], 300 - 35)
             self.assertTrue(7 <= got["gaps"] <= 8, got)
             self.assertTrue(35 <= got["gap_frames"] <= 38, got)
-            self.assertEqual(got["behind_frames"], got["gap_frames"], "never made up: still behind the clock")
+            # never made up: still behind the clock by what was injected (a stall of the busy
+            # machine on top is made up by the frames that follow; +1 if the last frame is late)
+            self.assertTrue(35 <= got["behind_frames"] <= 36, got)
             self.assertEqual(got["frames_in"], 300 - 35)
             # 35 of 300 frames late: R drops by 2.5 x 11.7 -> estimated MOS about 3.5, under 3.6
             self.assertLess(got["mos"], 3.6)
