@@ -152,14 +152,21 @@ def sim_cmd(server, secret_file, args):
     return base + args + target
 
 
-def paced_run(kind, loop, n, secret_file):
-    srv = Server(kind, loop, secret_file)
+def start_paced(srv, n, secret_file):
+    """caller-sim with n paced calls that outlast the ramp and WINDOW; returns
+    (sim, duration) once every call should be streaming."""
     ramp_s = n / RAMP
     duration = ramp_s + WINDOW + 2
     sim = subprocess.Popen(sim_cmd(srv, secret_file, ["--calls", str(n), "--ramp", str(RAMP),
                                                       "--duration", f"{duration:.1f}"]),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(ramp_s + 1)
+    return sim, duration
+
+
+def paced_run(kind, loop, n, secret_file):
+    srv = Server(kind, loop, secret_file)
+    sim, duration = start_paced(srv, n, secret_file)
     c0, t0 = cpu_seconds(srv.proc.pid), time.time()
     time.sleep(WINDOW / 2)
     rss = rss_kib(srv.proc.pid)
@@ -204,12 +211,7 @@ def view_run(view, secret_file):
     """VIEW_N paced calls; meanwhile one client fetches a view VIEW_HZ times a second."""
     import http.client
     srv = Server("caller-echo", "libev", secret_file)
-    ramp_s = VIEW_N / RAMP
-    duration = ramp_s + WINDOW + 2
-    sim = subprocess.Popen(sim_cmd(srv, secret_file, ["--calls", str(VIEW_N), "--ramp", str(RAMP),
-                                                      "--duration", f"{duration:.1f}"]),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(ramp_s + 1)
+    sim, duration = start_paced(srv, VIEW_N, secret_file)
     took, sizes = [], []
     c0, t0 = cpu_seconds(srv.proc.pid), time.time()
     end = time.monotonic() + WINDOW
