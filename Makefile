@@ -47,7 +47,7 @@ endif
 # --- what there is ------------------------------------------------------------
 MODULES := config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
            secret addr guard replay block admin peer tls_server listener call sbuf voice apps \
-           app_echo app_delay app_parrot app_robot tone replay_store quality
+           app_echo app_delay app_parrot app_robot tone replay_store quality slot_pool
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS    := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
@@ -61,9 +61,10 @@ SIM_LDLIBS  := -lcurl   # the answer webhook request (sim/http_client.cpp); the 
 # only the modules they need (sim/ modules as sim/<name>).
 # the voice apps and the seam they sit on (a unit test of one app links all:
 # apps.cpp lists them)
-APPS_DEPS := apps app_echo app_delay app_parrot app_robot tone voice ring vonage_msg log
-UT_DEPS_ring       := ring
-UT_DEPS_audio_msg  := audio_msg ring
+APPS_DEPS := apps app_echo app_delay app_parrot app_robot tone voice ring slot_pool vonage_msg log
+UT_DEPS_ring       := ring slot_pool
+UT_DEPS_slot_pool  := slot_pool ring
+UT_DEPS_audio_msg  := audio_msg ring slot_pool
 UT_DEPS_auth_jwt   := auth_jwt log
 UT_DEPS_ncco       := ncco
 UT_DEPS_host       := host
@@ -82,7 +83,7 @@ UT_DEPS_admin      := admin addr vonage_msg
 UT_DEPS_ws_audio   := ws_audio audio_msg stats quality log sbuf auth_jwt addr guard replay replay_store block peer call config host secret \
                       $(APPS_DEPS)
 UT_DEPS_call       := call
-UT_DEPS_voice      := voice ring vonage_msg log
+UT_DEPS_voice      := voice ring slot_pool vonage_msg log
 UT_DEPS_tone       := tone
 UT_DEPS_quality    := quality
 UT_DEPS_apps       := $(APPS_DEPS)
@@ -109,7 +110,7 @@ UT_BINS    := $(addprefix $(B)/test/test_,$(UNIT_TESTS))
 FZ_DEPS_auth_jwt  := auth_jwt
 FZ_DEPS_answer    := vonage_msg host ncco
 FZ_DEPS_vonage_msg := vonage_msg
-FZ_DEPS_audio_msg := audio_msg ring
+FZ_DEPS_audio_msg := audio_msg ring slot_pool
 FZ_DEPS_addr      := addr peer block guard stats quality sbuf auth_jwt log
 FZ_DEPS_admin     := admin addr vonage_msg
 FZ_DEPS_voice     := $(APPS_DEPS)

@@ -248,6 +248,7 @@ def fmt_paced(kind, loop, n, i, r):
 
 def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)   # secret and server logs, whatever OUT is
     if "caller-echo-tls" in SERVERS:
         subprocess.run([os.path.join(ROOT, "scripts", "gen-certs.sh")], check=True)
     secret_file = os.path.join(BUILD, "bench", "secret")

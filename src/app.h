@@ -27,6 +27,7 @@
 #include "log.h"
 #include "replay.h"
 #include "replay_store.h"
+#include "slot_pool.h"
 #include "stats.h"
 #include "voice.h"
 
@@ -62,6 +63,7 @@ struct app {
 	struct replay_store  replay;         /* jti of accepted tokens: sockets and webhooks alike */
 	struct block_table   blocks;         /* blocked addresses (admin API, automatic) */
 	struct block_policy  block_policy;
+	struct slot_pool     pool;           /* the frame slots every call's ring borrows (ws_audio) */
 	struct log_limit     reject_log;     /* refused connections, handshakes, requests */
 	struct log_limit     bad_input_log;  /* malformed text / webhook bodies */
 	struct log_limit     limit_log;      /* calls closed by a per-call limit */

@@ -1,28 +1,35 @@
 /*
- * ring.h -- one call's fixed frame memory: the slot the next message is
- * received into, and the queue of messages waiting to be sent.
+ * ring.h -- one call's frame queue: the message being received, and the
+ * messages waiting to be sent, in slots borrowed from a slot_pool.
  *
  * Frames flow in from the WebSocket receive path into the receive slot
- * (ring_rx_append, one copy, as lws hands the message over in pieces). The
- * voice app (voice.h) then decides: echo it -- ring_rx_commit moves the slot
- * itself onto the send queue, no copy -- or leave it, and the slot is
- * reused for the next message. Audio the app makes and its text commands
- * are copied into a free slot (ring_push). The writeable path peeks the
- * oldest queued slot, writes it and pops it, which frees the slot.
+ * (ring_rx_append, one copy, as lws hands the message over in pieces; the
+ * first piece takes a slot from the pool). The voice app (voice.h) then
+ * decides: echo it -- ring_rx_commit moves the slot itself onto the send
+ * queue, no copy -- or leave it, and the slot goes back to the pool. Audio
+ * the app makes and its text commands are copied into a slot of their own
+ * (ring_push). The writeable path peeks the oldest queued slot, writes it
+ * and pops it, which gives the slot back.
  *
- * Storage is a caller-provided block of ring_storage_size() bytes inside
- * the per-connection data: `slots` queue slots plus the receive slot, and
- * two small index arrays (the queue's order and the free list), so a slot
- * changes role by index, never by copying, and the ring never allocates.
- * The receive slot is always separate from the queue, so a call that is
- * receiving never overwrites audio waiting to be sent, and audio an app
- * queues never overwrites a message being received. Each slot keeps
- * RING_HEADROOM bytes in front of the payload so it can be handed to
- * lws_write() (which needs LWS_PRE bytes before it) in place.
+ * The ring is fixed: it queues at most `slots` messages plus the one being
+ * received, whatever the pool holds, and past that drops the oldest audio
+ * (for live audio a 20 ms gap beats growing latency). The pool has that
+ * many slots for every call, so a ring can always fill; but a call holds
+ * slots only while messages are in them, so a healthy call, echoed within
+ * the event-loop pass its frame arrived in, holds none between frames and
+ * the memory it would need when its reader stalls stays untouched (see
+ * slot_pool.h). Nothing here allocates. The receive slot is always apart
+ * from the queue, so a call that is receiving never overwrites audio
+ * waiting to be sent, and audio an app queues never overwrites a message
+ * being received. Each slot keeps RING_HEADROOM bytes in front of the
+ * payload so it can be handed to lws_write() (which needs LWS_PRE bytes
+ * before it) in place.
  */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+
+#include "slot_pool.h"
 
 #define RING_HEADROOM 16 /* >= LWS_PRE; static_assert'ed in ws_audio.cpp */
 #define RING_SLOTS_MAX 4096
@@ -36,35 +43,48 @@ struct ring_slot {
 };
 
 struct ring {
-	uint8_t  *storage;            /* not owned */
-	uint16_t *order;              /* in storage: queued slot numbers, oldest at tail */
-	uint16_t *freel;              /* in storage: free slot numbers (a stack) */
+	struct slot_pool *pool;       /* where the slots come from (not owned) */
+	uint32_t *order;              /* queued slot numbers, oldest at tail (not owned) */
 	uint32_t  slots;              /* send-queue capacity in messages */
 	uint32_t  slot_bytes;         /* largest message */
-	uint32_t  stride;             /* bytes per slot in storage */
 	uint32_t  head;               /* next free place in order[] */
 	uint32_t  tail;               /* oldest queued message in order[] */
 	uint32_t  count;              /* messages queued */
-	uint32_t  nfree;
-	uint32_t  rx;                 /* the receive slot's number */
+	uint32_t  rx;                 /* the receive slot's number, SLOT_NONE while none is held */
 	uint32_t  rx_len;             /* bytes received into it so far */
-	uint64_t  dropped;            /* audio frames discarded: queue full, or trimmed */
 	uint32_t  now_us;             /* the owner's clock (low 32 bits of µs), stamped on what is queued */
+	uint64_t  dropped;            /* audio frames discarded: queue full, or trimmed */
 };
 
-/* Bytes of storage a ring of this shape needs. 0 if the shape is invalid. */
-size_t ring_storage_size(uint32_t slots, uint32_t slot_bytes);
+/* Bytes one slot of this size takes in a pool (the stride to give it). 0 if slot_bytes is invalid. */
+size_t ring_slot_stride(uint32_t slot_bytes);
+
+/* Bytes of order[] a ring of `slots` needs (8-byte aligned). 0 if slots is invalid. */
+size_t ring_order_size(uint32_t slots);
 
 /*
- * Attach storage (ring_storage_size() bytes, owned by the caller) and empty
- * the ring. Returns 0, or -1 if the shape is invalid (nothing changed).
+ * Attach an empty ring to a pool whose slots are big enough for slot_bytes,
+ * with order (ring_order_size bytes, owned by the caller). Returns 0, or -1
+ * if the shape is invalid (nothing changed).
  */
+int ring_attach(struct ring *r, struct slot_pool *pool, uint32_t *order, uint32_t slots, uint32_t slot_bytes);
+
+/* Give every slot the ring holds back to its pool; the ring is empty after. */
+void ring_detach(struct ring *r);
+
+/*
+ * A ring with a pool of its own, all in one block of caller storage
+ * (ring_storage_size bytes, 8-byte aligned): for tests and tools that want
+ * one ring and no server.
+ */
+size_t ring_storage_size(uint32_t slots, uint32_t slot_bytes);
 int ring_init(struct ring *r, uint8_t *storage, uint32_t slots, uint32_t slot_bytes);
 
 /*
- * Append one piece of the message being received. Returns 0, or -1 when
- * the message would exceed slot_bytes (the receive slot is then emptied;
- * the caller closes the connection anyway).
+ * Append one piece of the message being received (the first piece, even an
+ * empty one, takes the receive slot). Returns 0, or -1 when the message
+ * would exceed slot_bytes or no slot was free (the receive slot is then
+ * given back; the caller closes the connection anyway).
  */
 int ring_rx_append(struct ring *r, const uint8_t *data, size_t len);
 
@@ -72,14 +92,13 @@ int ring_rx_append(struct ring *r, const uint8_t *data, size_t len);
 static inline uint32_t ring_rx_len(const struct ring *r) { return r->rx_len; }
 const uint8_t *ring_rx_data(const struct ring *r);
 
-/* The received message is not to be sent: its slot takes the next message. */
-static inline void ring_rx_reset(struct ring *r) { r->rx_len = 0; }
+/* The received message is not to be sent: its slot goes back to the pool. */
+void ring_rx_reset(struct ring *r);
 
 /*
  * Queue the received message as the newest audio frame, by moving its slot
- * onto the queue; a free slot becomes the receive slot. With the queue full
- * the oldest message is dropped first (counted when it is audio): for live
- * audio a 20 ms gap beats growing latency.
+ * onto the queue. With the queue full the oldest message is dropped first
+ * (counted when it is audio).
  */
 void ring_rx_commit(struct ring *r);
 
@@ -115,6 +134,9 @@ int ring_drop_oldest(struct ring *r);
  * asked for it).
  */
 uint32_t ring_drop_audio(struct ring *r);
+
+/* Slots the ring holds now: the queued messages and the receive slot. */
+static inline uint32_t ring_held(const struct ring *r) { return r->count + (r->rx != SLOT_NONE); }
 
 static inline uint32_t ring_count(const struct ring *r) { return r->count; }
 static inline uint32_t ring_room(const struct ring *r) { return r->slots - r->count; }

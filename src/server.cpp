@@ -291,6 +291,17 @@ static int init_tables(struct app *app)
 											       : "memory";
 	peer_conns_init(app);
 
+	/* a full ring for every call, reserved; calls take slots only while
+	 * frames are in them (slot_pool.h). max_calls * (ring_slots + 1) is at
+	 * most 100000 * 4097, within 32 bits (config's bounds) */
+	char perr[256];
+	if (slot_pool_map(&app->pool, (uint32_t)cfg->max_calls * ((uint32_t)cfg->ring_slots + 1),
+			  ring_slot_stride((uint32_t)cfg->slot_bytes), perr, sizeof perr)) {
+		log_err("cannot start: frame memory for --max-calls %d x (--ring-slots %d + 1): %s", cfg->max_calls,
+			cfg->ring_slots, perr);
+		return -1;
+	}
+
 	app->block_policy.after = (uint32_t)cfg->block_after;
 	app->block_policy.window_s = (uint32_t)cfg->block_window_s;
 	app->block_policy.seconds = (uint32_t)cfg->block_seconds;
@@ -551,9 +562,10 @@ void server_destroy(struct app *app)
 	    block_save(&app->blocks, app->cfg->block_file, time(NULL), err, sizeof err))
 		log_err("blocks not saved: %s", err);
 	replay_store_close(&app->replay);
-	if (!app->ctx)
-		return;
-	lws_sul_cancel(&app->tick);
-	lws_context_destroy(app->ctx);
-	app->ctx = NULL;
+	if (app->ctx) {
+		lws_sul_cancel(&app->tick);
+		lws_context_destroy(app->ctx);   /* closes every call: CLOSED gives its ring back */
+		app->ctx = NULL;
+	}
+	slot_pool_unmap(&app->pool);
 }

@@ -83,7 +83,7 @@ struct audio_pss {
 	struct addr       client;      /* counted in app->guard while opened */
 	lws_dll2_t        tick_link;   /* on vhd->tickers while the app wants ticks */
 	struct voice_call voice;       /* the app's view of the call and its state (voice.h) */
-	alignas(8) uint8_t ring_storage[]; /* ring_storage_size(slots, slot_bytes) */
+	alignas(8) uint32_t ring_order[]; /* ring_order_size(slots); the slots themselves are app->pool's */
 };
 
 /* the sweep walks app->stats' list of open rows and needs their pss back */
@@ -91,7 +91,7 @@ static_assert(offsetof(struct audio_pss, st) == 0, "stats row must open struct a
 
 size_t ws_audio_pss_size(const struct config *cfg)
 {
-	return sizeof(struct audio_pss) + ring_storage_size(cfg->ring_slots, cfg->slot_bytes);
+	return sizeof(struct audio_pss) + ring_order_size(cfg->ring_slots);
 }
 
 size_t ws_audio_rx_buffer_size(const struct config *cfg)
@@ -426,7 +426,7 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	char peer[ADDR_STR_MAX];
 
 	call_open(&pss->call, app->now_s);
-	if (ring_init(&pss->ring, pss->ring_storage, app->cfg->ring_slots, app->cfg->slot_bytes))
+	if (ring_attach(&pss->ring, &app->pool, pss->ring_order, app->cfg->ring_slots, app->cfg->slot_bytes))
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
 	peer_conn_upgraded(wsi);
 	/* the headers are still readable here, X-Forwarded-For included: this is
@@ -660,6 +660,7 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	audio_msg_text_release(&pss->text);
 	lws_dll2_remove(&pss->flush_link);   /* a no-op when not listed */
 	lws_dll2_remove(&pss->tick_link);
+	ring_detach(&pss->ring);   /* CLOSED is the last callback that could reach it */
 	if (!pss->opened)
 		return;
 	voice_close(&pss->voice);

@@ -53,7 +53,7 @@ static const char *const texts[] = {
 
 static void check(const struct voice_call *c, const struct ring *r, const struct fz *z, uint64_t heap)
 {
-	FUZZ_CHECK(r->count + r->nfree == r->slots && r->count <= r->slots);
+	FUZZ_CHECK(r->pool->out == ring_held(r) && r->count <= r->slots);
 	FUZZ_CHECK(ring_rx_len(r) <= r->slot_bytes);
 	for (uint32_t k = 0; k < r->count; k++) {
 		const struct ring_slot *s = ring_queued(r, k);

@@ -120,17 +120,27 @@ static void rx_commit(struct ring *r, const uint8_t *frame, size_t len)
 
 /* --- ring_storage_size / ring_init -------------------------------------- */
 
+/* the one-block layout: the ring's own pool struct, order[], the pool's stack, the slots */
+#define POOL_HDR ((sizeof(struct slot_pool) + 7u) & ~(size_t)7u)
+
 static void test_ring_storage_size_exact_values(void **state)
 {
 	(void)state;
-	/* index arrays (2 x u16 per queue slot, rounded to 8), then slots+1 slots
-	 * of 8-byte header + 16 headroom + payload, each rounded up to 8 */
-	assert_int_equal(ring_storage_size(8, 960), 32 + 9 * 984);
-	assert_int_equal(ring_storage_size(1, 1), 8 + 2 * 32);
-	assert_int_equal(ring_storage_size(2, 4), 8 + 3 * 32);
-	assert_int_equal(ring_storage_size(3, 9), 16 + 4 * 40);
+	/* order[] (u32 per queue place) and the pool's stack (u32 per slot),
+	 * each rounded to 8, then slots+1 slots of 8-byte header + 16 headroom
+	 * + payload, each rounded up to 8 */
+	assert_int_equal(ring_storage_size(8, 960), POOL_HDR + 32 + 40 + 9 * 984);
+	assert_int_equal(ring_storage_size(1, 1), POOL_HDR + 8 + 8 + 2 * 32);
+	assert_int_equal(ring_storage_size(2, 4), POOL_HDR + 8 + 16 + 3 * 32);
+	assert_int_equal(ring_storage_size(3, 9), POOL_HDR + 16 + 16 + 4 * 40);
 	assert_int_equal(ring_storage_size(RING_SLOTS_MAX, RING_SLOT_BYTES_MAX),
-			 (size_t)RING_SLOTS_MAX * 4u + (RING_SLOTS_MAX + 1u) * 65560u);
+			 POOL_HDR + (size_t)RING_SLOTS_MAX * 4u + 16392u + (RING_SLOTS_MAX + 1u) * 65560u);
+	assert_int_equal(ring_slot_stride(960), 984);
+	assert_int_equal(ring_slot_stride(964), 992);
+	assert_int_equal(ring_slot_stride(0), 0);
+	assert_int_equal(ring_order_size(8), 32);
+	assert_int_equal(ring_order_size(3), 16);
+	assert_int_equal(ring_order_size(0), 0);
 }
 
 static void test_ring_storage_size_rejects_bad_shape(void **state)
@@ -170,9 +180,10 @@ static void test_ring_init_starts_empty(void **state)
 	assert_int_equal(ring_room(&f->r), T_SLOTS);
 	assert_int_equal(ring_rx_len(&f->r), 0);
 	assert_null(ring_peek(&f->r));
-	assert_int_equal(f->r.stride, 984);
+	assert_int_equal(f->r.pool->stride, 984);
 	assert_int_equal(f->r.dropped, 0);
-	assert_int_equal(f->r.nfree, T_SLOTS);
+	assert_int_equal(f->r.pool->out, 0);   /* an empty ring holds no slot */
+	assert_int_equal(ring_held(&f->r), 0);
 }
 
 /* --- receive: append, reset, commit ------------------------------------- */
@@ -232,13 +243,17 @@ static void test_ring_rx_reset_reuses_the_slot(void **state)
 	make_frame(frame, 900, 2);
 	rx(&f->r, frame, 900);
 	const uint8_t *where = ring_rx_data(&f->r);
+	assert_int_equal(f->r.pool->out, 1);
 	ring_rx_reset(&f->r);
 	assert_int_equal(ring_rx_len(&f->r), 0);
-	assert_ptr_equal(ring_rx_data(&f->r), where);
 	assert_int_equal(ring_count(&f->r), 0);
-	/* a new message starts from zero, not from the 900 dropped bytes */
+	assert_int_equal(f->r.pool->out, 0);   /* the slot went back to the pool */
+	/* a new message takes the same slot back (last freed first) and starts
+	 * from zero, not from the 900 dropped bytes */
 	make_frame(frame, 960, 3);
-	rx_commit(&f->r, frame, 960);
+	rx(&f->r, frame, 960);
+	assert_ptr_equal(ring_rx_data(&f->r), where);
+	ring_rx_commit(&f->r);
 	assert_frame(ring_peek(&f->r), 960, 3);
 	assert_int_equal(f->r.dropped, 0);
 }
@@ -385,7 +400,7 @@ static void test_ring_pop_empty_is_noop(void **state)
 	ring_pop(&f->r);
 	ring_pop(&f->r);
 	assert_int_equal(ring_count(&f->r), 0);
-	assert_int_equal(f->r.nfree, T_SLOTS);
+	assert_int_equal(f->r.pool->out, 0);
 	assert_int_equal(ring_push(&f->r, frame, sizeof frame, 0), 0);
 	assert_int_equal(ring_peek(&f->r)->len, 4);
 	assert_memory_equal(ring_peek(&f->r)->buf + RING_HEADROOM, frame, 4);
@@ -436,7 +451,7 @@ static void test_ring_mixed_traffic_many_laps(void **state)
 			next_out++;
 		}
 		assert_int_equal(ring_count(&f->r), next_in - next_out);
-		assert_int_equal(ring_count(&f->r) + f->r.nfree, T_SLOTS);
+		assert_int_equal(f->r.pool->out, ring_count(&f->r));   /* nothing half-received here */
 	}
 	assert_true(next_in > 10 * T_SLOTS);
 	assert_int_equal(f->r.dropped, 0);
@@ -479,7 +494,7 @@ static void test_ring_drop_audio_keeps_commands_in_order(void **state)
 	assert_int_equal(ring_drop_audio(&f->r), 4);
 	assert_int_equal(f->r.dropped, 0);   /* asked for, not lost */
 	assert_int_equal(ring_count(&f->r), 2);
-	assert_int_equal(f->r.nfree, T_SLOTS - 2);
+	assert_int_equal(f->r.pool->out, 2);
 	assert_frame(ring_peek(&f->r), 42, 2);
 	ring_pop(&f->r);
 	assert_frame(ring_peek(&f->r), 44, 4);
@@ -566,16 +581,142 @@ static void test_ring_fill_to_capacity_no_overrun_exact_slot(void **state)
 {
 	(void)state;
 	/* 8 + 16 + 960 = 984: no padding, the last slot's last byte abuts the guard page */
-	assert_int_equal(ring_storage_size(5, 960), 24 + 6 * 984);
+	assert_int_equal(ring_storage_size(5, 960), POOL_HDR + 24 + 24 + 6 * 984);
 	fill_guarded_ring(5, 960);
 	fill_guarded_ring(1, 8);
 	fill_guarded_ring(2, 1);
+}
+
+/* --- rings sharing one pool (how the server runs them) ------------------ */
+
+#define SHARED_CALLS 4
+
+struct shared {
+	struct slot_pool pool;
+	uint8_t *storage;
+	struct ring r[SHARED_CALLS];
+	uint32_t order[SHARED_CALLS][T_SLOTS];
+};
+
+static struct shared *shared_new(void)
+{
+	struct shared *sh = (struct shared *)calloc(1, sizeof *sh);
+	uint32_t n = SHARED_CALLS * (T_SLOTS + 1);
+	assert_non_null(sh);
+	sh->storage = (uint8_t *)malloc(slot_pool_storage_size(n, ring_slot_stride(T_SLOT_BYTES)));
+	assert_non_null(sh->storage);
+	assert_int_equal(slot_pool_use(&sh->pool, sh->storage, n, ring_slot_stride(T_SLOT_BYTES)), 0);
+	for (int c = 0; c < SHARED_CALLS; c++)
+		assert_int_equal(ring_attach(&sh->r[c], &sh->pool, sh->order[c], T_SLOTS, T_SLOT_BYTES), 0);
+	return sh;
+}
+
+static void shared_free(struct shared *sh)
+{
+	free(sh->storage);
+	free(sh);
+}
+
+static void test_ring_echoed_calls_hold_no_slot_between_frames(void **state)
+{
+	struct shared *sh = shared_new();
+	uint8_t frame[T_SLOT_BYTES];
+	(void)state;
+
+	/* every call receives a frame, then the pass's end sends them all: the
+	 * steady state of paced calls. Each call holds one slot for part of the
+	 * pass and none between frames, and the same SHARED_CALLS slots are
+	 * used again and again: the rest of the pool is never written */
+	for (uint32_t k = 0; k < 500; k++) {
+		for (int c = 0; c < SHARED_CALLS; c++) {
+			make_frame(frame, T_SLOT_BYTES, k * SHARED_CALLS + c);
+			rx_commit(&sh->r[c], frame, T_SLOT_BYTES);
+			assert_int_equal(ring_held(&sh->r[c]), 1);
+		}
+		for (int c = 0; c < SHARED_CALLS; c++) {
+			assert_frame(ring_peek(&sh->r[c]), T_SLOT_BYTES, k * SHARED_CALLS + c);
+			ring_pop(&sh->r[c]);
+			assert_int_equal(ring_held(&sh->r[c]), 0);
+		}
+		assert_int_equal(sh->pool.out, 0);
+	}
+	assert_int_equal(sh->pool.peak, SHARED_CALLS);
+	assert_int_equal(sh->pool.fresh, SHARED_CALLS);   /* slots beyond these were never handed out */
+	for (int c = 0; c < SHARED_CALLS; c++)
+		assert_int_equal(sh->r[c].dropped, 0);
+	shared_free(sh);
+}
+
+static void test_ring_stalled_reader_fills_its_own_ring_only(void **state)
+{
+	struct shared *sh = shared_new();
+	uint8_t frame[T_SLOT_BYTES];
+	(void)state;
+
+	/* call 0's reader stops: it fills its ring, then drops its oldest frames,
+	 * exactly as a ring with slots of its own did */
+	for (uint32_t i = 0; i < T_SLOTS * 3 + 1; i++) {
+		make_frame(frame, 500, i);
+		rx_commit(&sh->r[0], frame, 500);
+	}
+	assert_int_equal(ring_count(&sh->r[0]), T_SLOTS);
+	assert_int_equal(sh->r[0].dropped, T_SLOTS * 2 + 1);
+	assert_int_equal(sh->pool.out, T_SLOTS);
+	/* meanwhile every other call can still fill its whole ring and receive */
+	for (int c = 1; c < SHARED_CALLS; c++) {
+		for (uint32_t i = 0; i < T_SLOTS; i++) {
+			make_frame(frame, 100, 1000 + i);
+			rx_commit(&sh->r[c], frame, 100);
+		}
+		rx(&sh->r[c], frame, 10);
+		assert_int_equal(sh->r[c].dropped, 0);
+	}
+	assert_int_equal(sh->pool.out, SHARED_CALLS * (T_SLOTS + 1) - 1);
+	rx(&sh->r[0], frame, 10);   /* the last slot: call 0's receive slot */
+	assert_int_equal(sh->pool.out, SHARED_CALLS * (T_SLOTS + 1));
+	/* call 0 kept its newest frames, in order */
+	for (uint32_t i = T_SLOTS * 2 + 1; i < T_SLOTS * 3 + 1; i++) {
+		assert_frame(ring_peek(&sh->r[0]), 500, i);
+		ring_pop(&sh->r[0]);
+	}
+	/* detaching a call gives back everything it held, receive slot included */
+	for (int c = 0; c < SHARED_CALLS; c++)
+		ring_detach(&sh->r[c]);
+	assert_int_equal(sh->pool.out, 0);
+	assert_int_equal(sh->pool.depth, SHARED_CALLS * (T_SLOTS + 1));
+	shared_free(sh);
+}
+
+static void test_ring_attach_rejects_small_pool_slots(void **state)
+{
+	uint8_t storage[4096] __attribute__((aligned(8)));
+	struct slot_pool p;
+	struct ring r;
+	uint32_t order[T_SLOTS];
+	(void)state;
+
+	assert_int_equal(slot_pool_use(&p, storage, 2, ring_slot_stride(100)), 0);
+	assert_int_equal(ring_attach(&r, &p, order, T_SLOTS, 105), -1);   /* 8+16+105 rounds to 136 > 128 */
+	assert_int_equal(ring_attach(&r, &p, order, T_SLOTS, 104), 0);    /* 128: fits */
+	assert_int_equal(ring_attach(&r, &p, order, T_SLOTS, 100), 0);
+	assert_int_equal(ring_attach(&r, NULL, order, T_SLOTS, 100), -1);
+	assert_int_equal(ring_attach(&r, &p, NULL, T_SLOTS, 100), -1);
+	/* the ring asks the pool; a pool with fewer slots than the ring may
+	 * queue refuses app audio instead of overrunning */
+	assert_int_equal(ring_push(&r, storage, 10, 0), 0);
+	assert_int_equal(ring_push(&r, storage, 10, 0), 0);
+	assert_int_equal(ring_push(&r, storage, 10, 0), -1);
+	assert_int_equal(ring_rx_append(&r, storage, 1), -1);
+	assert_int_equal(ring_count(&r), 2);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ring_storage_size_exact_values, setup_ring, teardown_ring),
+		cmocka_unit_test(test_ring_echoed_calls_hold_no_slot_between_frames),
+		cmocka_unit_test(test_ring_stalled_reader_fills_its_own_ring_only),
+		cmocka_unit_test(test_ring_attach_rejects_small_pool_slots),
 		cmocka_unit_test_setup_teardown(test_ring_storage_size_rejects_bad_shape, setup_ring, teardown_ring),
 		cmocka_unit_test_setup_teardown(test_ring_init_rejects_bad_shape_and_null, setup_ring, teardown_ring),
 		cmocka_unit_test_setup_teardown(test_ring_init_starts_empty, setup_ring, teardown_ring),
