@@ -12,7 +12,14 @@ event loop:
     server CPU-second, the fairest single figure of server cost per frame.
   * SERVERS may name caller-echo-tls: the same server over wss, with the
     certificate scripts/gen-certs.sh makes (caller-sim verifies it with
-    --cafile); the rows are labelled so.
+    --cafile); the rows are labelled so. With UWS_ECHO set to a uws-echo
+    binary (bench/uws/build.sh builds one from a uWebSockets snapshot kept
+    outside this tree) SERVERS may also name uws and uws-tls: the same load
+    against uWebSockets, JWT checked at upgrade as ours does.
+  * RSS per call is (RSS with N calls - RSS after a 5-call warm-up) / N:
+    what each call adds. The first calls pull in one-off memory (libcrypto's
+    HMAC code pages for the first JWT, allocator arenas) that is not per
+    call; idle RSS is still measured before them.
 
   * operator view at load (caller-echo, its default loop): VIEW_N calls held
     for WINDOW seconds while nothing, /stats.json (the default view: 50
@@ -26,6 +33,7 @@ Environment knobs (defaults in brackets):
   VIEW_N [2000]  VIEW_HZ [5]  VIEWS [none,healthz,json,json_all,page] (healthz: what any request costs)
   (a list set empty skips its part: SERVERS= VIEWS=json runs only that)
   CALLER_ECHO_BIN [build/caller-echo]: another build to measure (before/after)
+  UWS_ECHO []: a uws-echo binary, for SERVERS uws and uws-tls
   SERVER_ARGS []: more caller-echo options (e.g. "--ring-slots 2")
 Usage: /usr/bin/python3 scripts/bench.py   (after `make all sim bench-bin`)
 """
@@ -64,6 +72,7 @@ VIEW_N = int(os.environ.get("VIEW_N", "2000"))
 VIEW_HZ = float(os.environ.get("VIEW_HZ", "5"))
 VIEWS = env_list("VIEWS", ["none", "healthz", "json", "json_all", "page"])
 CALLER_ECHO_BIN = os.environ.get("CALLER_ECHO_BIN") or os.path.join(BUILD, "caller-echo")
+UWS_ECHO = os.environ.get("UWS_ECHO", "")
 VIEW_PATHS = {"healthz": "/healthz", "json": "/stats.json", "json_all": "/stats.json?calls=all", "page": "/stats"}
 
 
@@ -110,10 +119,15 @@ class Server:
             if kind == "caller-echo-tls":
                 cmd += ["--tls-cert", CERT, "--tls-key", KEY]
                 self.url = f"https://127.0.0.1:{self.port}/webhooks/answer"
+        elif kind in ("uws", "uws-tls"):
+            # its own epoll loop whatever LOOPS says; the secret as ours reads it
+            cmd = [UWS_ECHO, str(self.port), secret_file] + ([CERT, KEY] if kind == "uws-tls" else [])
+            self.url = None
         else:
             cmd = [os.path.join(BUILD, "minimal-echo"), str(self.port), loop]
             self.url = None
-        self.ws = f"ws://127.0.0.1:{self.port}/socket"
+        self.tls = kind.endswith("-tls")
+        self.ws = f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/socket"
         self.log = open(os.path.join(BUILD, "bench", f"{kind}-{loop}.log"), "ab")
         self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE] + cmd, stdout=self.log,
                                      stderr=self.log)
@@ -128,6 +142,16 @@ class Server:
             raise RuntimeError(f"{kind} ({loop}) did not start")
         time.sleep(0.2)
         self.idle_rss = rss_kib(self.proc.pid)
+        self.warm_rss = None
+
+    def warm_up(self, secret_file):
+        """Five short calls, so the one-off memory of the first calls is not
+        counted per call; returns the RSS after them."""
+        subprocess.run(sim_cmd(self, secret_file, ["--calls", "5", "--ramp", "0", "--duration", "1"]),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        time.sleep(0.3)
+        self.warm_rss = rss_kib(self.proc.pid)
+        return self.warm_rss
 
     def stop(self):
         # the minimal echo under libev only listens to SIGINT; SIGKILL after that
@@ -146,7 +170,7 @@ CERT, KEY = os.path.join(ROOT, "certs", "server.crt"), os.path.join(ROOT, "certs
 def sim_cmd(server, secret_file, args):
     base = ["taskset", "-c", SIM_CORE, os.path.join(BUILD, "caller-sim"), "--json", "--quiet",
             "--secret-file", secret_file]
-    if server.url and server.url.startswith("https:"):
+    if server.tls:
         base += ["--cafile", CERT]
     target = [server.url] if server.url else ["--ws-url", server.ws]
     return base + args + target
@@ -166,6 +190,7 @@ def start_paced(srv, n, secret_file):
 
 def paced_run(kind, loop, n, secret_file):
     srv = Server(kind, loop, secret_file)
+    srv.warm_up(secret_file)
     sim, duration = start_paced(srv, n, secret_file)
     c0, t0 = cpu_seconds(srv.proc.pid), time.time()
     time.sleep(WINDOW / 2)
@@ -183,7 +208,8 @@ def paced_run(kind, loop, n, secret_file):
     r["server_cpu_pct"] = 100 * (c1 - c0) / (t1 - t0)
     r["rss_kib"] = rss
     r["idle_rss_kib"] = srv.idle_rss
-    r["rss_per_call_kib"] = (rss - srv.idle_rss) / n
+    r["warm_rss_kib"] = srv.warm_rss
+    r["rss_per_call_kib"] = (rss - srv.warm_rss) / n
     r["held"] = (r.get("connected") == n and r.get("lost") == 0 and r.get("mismatched") == 0
                  and 0 <= r["rtt_ms"]["p99"] <= 20)
     return r
@@ -239,6 +265,41 @@ def view_run(view, secret_file):
     return r
 
 
+def loops_for(kind):
+    """uWebSockets runs its own epoll loop: one row set, whatever LOOPS says."""
+    return ["epoll"] if kind.startswith("uws") else LOOPS
+
+
+def side_by_side(emit, summary, flood):
+    """One column per server: the issue-15 table, from this run's medians
+    (caller-echo on the first loop of LOOPS, its default when LOOPS=libev)."""
+    n = max(NS)
+    cols = [(k, loops_for(k)[0]) for k in SERVERS]
+    emit()
+    emit(f"## Side by side (medians of {RUNS}; every run is in the tables above)")
+    emit()
+    emit("| measure | " + " | ".join(f"{k} ({l})" for k, l in cols) + " |")
+    emit("|---|" + "---|" * len(cols))
+
+    def paced(f, fmt):
+        out = []
+        for k, l in cols:
+            runs = summary.get((k, l, n))
+            out.append(fmt % statistics.median(f(r) for r in runs) + " (" +
+                       " / ".join(fmt % f(r) for r in runs) + ")" if runs else "-")
+        return " | ".join(out)
+    if flood:
+        emit("| flood, 100 calls x 8 in flight: echoes per server CPU-second | " +
+             " | ".join(f"{statistics.median(flood[(k, l)]):.0f} (" +
+                        " / ".join(f"{x / 1000:.0f}k" for x in flood[(k, l)]) + ")" if (k, l) in flood else "-"
+                        for k, l in cols) + " |")
+    emit(f"| {n:,} paced calls: server CPU % | " + paced(lambda r: r["server_cpu_pct"], "%.0f") + " |")
+    emit(f"| {n:,} paced calls: RTT p99 ms | " + paced(lambda r: r["rtt_ms"]["p99"], "%.2f") + " |")
+    emit(f"| {n:,} paced calls: frames lost | " + paced(lambda r: r.get("lost", -1), "%d") + " |")
+    emit(f"| RSS per call at {n:,} calls, KiB | " + paced(lambda r: r["rss_per_call_kib"], "%.1f") + " |")
+    emit(f"| idle RSS MiB | " + paced(lambda r: r["idle_rss_kib"] / 1024, "%.1f") + " |")
+
+
 def fmt_paced(kind, loop, n, i, r):
     return (f"| {kind} | {loop} | {n} | {i} | {r.get('connected')} | {r.get('lost')} | {r.get('mismatched')} | "
             f"{r['rtt_ms']['p50']:.2f} | {r['rtt_ms']['p99']:.2f} | {r['rtt_ms']['max']:.1f} | {r.get('late')} | "
@@ -249,7 +310,9 @@ def fmt_paced(kind, loop, n, i, r):
 def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)   # secret and server logs, whatever OUT is
-    if "caller-echo-tls" in SERVERS:
+    if any(k.startswith("uws") for k in SERVERS) and not (UWS_ECHO and os.access(UWS_ECHO, os.X_OK)):
+        sys.exit("SERVERS names uws: set UWS_ECHO to a uws-echo binary (bench/uws/build.sh)")
+    if any(k.endswith("-tls") for k in SERVERS):
         subprocess.run([os.path.join(ROOT, "scripts", "gen-certs.sh")], check=True)
     secret_file = os.path.join(BUILD, "bench", "secret")
     with open(secret_file, "w") as f:
@@ -274,7 +337,7 @@ def main():
     emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for kind in SERVERS:
-        for loop in LOOPS:
+        for loop in loops_for(kind):
             for n in NS:
                 runs = [paced_run(kind, loop, n, secret_file) for _ in range(RUNS)]
                 for i, r in enumerate(runs, 1):
@@ -286,7 +349,7 @@ def main():
     emit("| server | loop | largest N held | p99 ms at 1000 | server CPU % at 1000 | RSS/call KiB at 1000 | idle RSS MiB |")
     emit("|---|---|---|---|---|---|---|")
     for kind in SERVERS:
-        for loop in LOOPS:
+        for loop in loops_for(kind):
             held = [n for n in NS if sum(r["held"] for r in summary[(kind, loop, n)]) * 2 > RUNS]
             at = summary.get((kind, loop, 1000))
             med = (lambda f: statistics.median(f(r) for r in at)) if at else None
@@ -302,18 +365,21 @@ def main():
     emit("|---|---|---|---|---|---|---|---|---|")
     flood = {}
     for kind in SERVERS:
-        for loop in LOOPS:
+        for loop in loops_for(kind):
             rs = [flood_run(kind, loop, secret_file) for _ in range(RUNS)]
             for i, r in enumerate(rs, 1):
                 emit(f"| {kind} | {loop} | {i} | {r.get('echoed')} | {r.get('lost')} | {r.get('mismatched')} | "
                      f"{r.get('server_cpu_s', 0):.2f} | {r['per_cpu_s']:.0f} | {r.get('cpu_pct', -1):.0f} |")
-            flood[(kind, loop)] = statistics.median(r["per_cpu_s"] for r in rs)
+            flood[(kind, loop)] = [r["per_cpu_s"] for r in rs]
     emit()
+    med = {k: statistics.median(v) for k, v in flood.items()}
     for loop in LOOPS:
-        if ("caller-echo", loop) in flood and ("minimal-echo", loop) in flood and flood[("minimal-echo", loop)]:
-            emit(f"- flood, {loop}: caller-echo {flood[('caller-echo', loop)]:.0f} vs minimal-echo "
-                 f"{flood[('minimal-echo', loop)]:.0f} echoes per server CPU-second: "
-                 f"{flood[('caller-echo', loop)] / flood[('minimal-echo', loop)]:.2f}x")
+        if ("caller-echo", loop) in med and ("minimal-echo", loop) in med and med[("minimal-echo", loop)]:
+            emit(f"- flood, {loop}: caller-echo {med[('caller-echo', loop)]:.0f} vs minimal-echo "
+                 f"{med[('minimal-echo', loop)]:.0f} echoes per server CPU-second: "
+                 f"{med[('caller-echo', loop)] / med[('minimal-echo', loop)]:.2f}x")
+    if len(SERVERS) > 1:
+        side_by_side(emit, summary, flood)
     if VIEWS:
         emit()
         emit(f"## Operator view at load: {VIEW_N} paced calls, one client fetching {VIEW_HZ:g} times a second")
