@@ -79,8 +79,6 @@ struct audio_pss {
 	lws_dll2_t        flush_link;  /* on vhd->flush while frames wait for the pass's end */
 	struct audio_msg_text text;    /* fragmented text message being gathered */
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
-	uint8_t           in_frame;    /* the app is handling a received frame (on_binary) */
-	uint8_t           send_now;    /* ... and queued something: on_binary sends it on return */
 	struct call       call;        /* rate cap, idle, pending close, close counted (call.h) */
 	struct addr       client;      /* counted in app->guard while opened */
 	lws_dll2_t        tick_link;   /* on vhd->tickers while the app wants ticks */
@@ -344,27 +342,23 @@ static void tick_all_cb(lws_sorted_usec_list_t *sul);
 
 /*
  * Something was queued. Steady state: lws holds no unsent bytes for this
- * socket, so the kernel almost surely has room: send without asking for
- * WRITEABLE, whose round trip (epoll interest on, a wakeup, interest off)
- * cost more than the send itself. An echo queued while its frame is being
- * handled goes out as soon as the app returns, still inside lws's RECEIVE
- * (on_binary): one recv and one send per frame and no timer. Anything else
- * an app queues (ticks, commands) goes out at the end of the loop pass
- * (flush_all_cb), together. A socket with bytes stuck in lws, or shutting
- * down, takes the WRITEABLE path, which keeps order and never writes over
- * buffered bytes.
+ * socket, so the kernel almost surely has room. Send at the end of this
+ * loop pass instead of asking for WRITEABLE: that round trip (epoll
+ * interest on, a wakeup, interest off) cost more than the send itself, and
+ * sending after all of the pass's reads lets several frames of one socket
+ * share a segment (docs/benchmarks.md). A socket with bytes stuck in lws,
+ * or shutting down, takes the WRITEABLE path, which keeps order and never
+ * writes over buffered bytes.
  */
 static void tp_kick(void *arg)
 {
 	struct audio_pss *pss = (struct audio_pss *)arg;
 	struct lws *wsi = pss->wsi;
 
-	if (lws_partial_buffered(wsi) || app_from_wsi(wsi)->shutting_down)
-		lws_callback_on_writable(wsi);
-	else if (pss->in_frame)
-		pss->send_now = 1;
-	else
+	if (!lws_partial_buffered(wsi) && !app_from_wsi(wsi)->shutting_down)
 		flush_enqueue(pss);
+	else
+		lws_callback_on_writable(wsi);
 }
 
 static void tp_hangup(void *arg, int code, const char *why)
@@ -558,35 +552,11 @@ static void cork(struct lws *wsi, int on)
 }
 
 /*
- * Send what one connection has queued, oldest first, until lws holds bytes
- * back (then WRITEABLE takes over). Several messages go out corked, in one
- * TCP segment instead of one each. Returns -1 if a write failed (the close
- * is under way).
- */
-static int flush_one(struct audio_pss *pss, uint32_t now_us)
-{
-	struct lws *wsi = pss->wsi;
-	int batch = ring_count(&pss->ring) > 1, rc = 0;
-
-	if (batch)
-		cork(wsi, 1);
-	while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
-		if (send_oldest(wsi, pss, now_us)) {
-			rc = -1;
-			break;
-		}
-	if (batch)
-		cork(wsi, 0);
-	if (!rc && ring_count(&pss->ring))
-		lws_callback_on_writable(wsi);
-	return rc;
-}
-
-/*
  * End of an event-loop pass (a 1 us timer, which lws runs after the I/O it
- * is handling): send what apps queued outside a received frame. A failed
- * write cannot return -1 to lws here, so the connection is closed
- * asynchronously instead.
+ * is handling): send what each listed connection received during the pass.
+ * Several frames for one socket go out corked, in one TCP segment instead
+ * of one each. A failed write cannot return -1 to lws here, so the
+ * connection is closed asynchronously instead.
  */
 static void flush_all_cb(lws_sorted_usec_list_t *sul)
 {
@@ -596,9 +566,20 @@ static void flush_all_cb(lws_sorted_usec_list_t *sul)
 	vhd->flush_scheduled = 0;
 	while (vhd->flush.head) {
 		struct audio_pss *pss = lws_container_of(vhd->flush.head, struct audio_pss, flush_link);
+		struct lws *wsi = pss->wsi;
 		lws_dll2_remove(&pss->flush_link);
-		if (flush_one(pss, now))
-			lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		int batch = ring_count(&pss->ring) > 1;
+		if (batch)
+			cork(wsi, 1);
+		while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
+			if (send_oldest(wsi, pss, now)) {
+				lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+				break;
+			}
+		if (batch)
+			cork(wsi, 0);
+		if (ring_count(&pss->ring))
+			lws_callback_on_writable(wsi);
 	}
 }
 
@@ -629,18 +610,9 @@ static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, siz
 	pss->voice.now_us = (uint64_t)lws_now_usecs();
 	pss->ring.now_us = (uint32_t)pss->voice.now_us;
 	quality_frame(&pss->st.q, pss->voice.now_us, ring_rx_data(&pss->ring), ring_rx_len(&pss->ring));
-	pss->in_frame = 1;
 	voice_frame(&pss->voice);   /* the app echoes it (tp_kick) or uses it */
-	pss->in_frame = 0;
-	int rc = 0;
-	if (pss->send_now) {
-		pss->send_now = 0;
-		/* anything queued earlier in this pass goes first, in order */
-		lws_dll2_remove(&pss->flush_link);
-		rc = flush_one(pss, pss->ring.now_us);
-	}
 	sync_stats(pss);
-	return rc;
+	return 0;
 }
 
 static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, size_t len)
