@@ -33,7 +33,7 @@
 #include "ring.h"
 #include "vonage_msg.h"
 
-#define VOICE_STATE_MAX 256   /* fixed per-call state an app may declare, bytes */
+#define VOICE_STATE_MAX 128   /* fixed per-call state an app may declare, bytes (more: heap_bytes) */
 #define VOICE_FRAME_MS 20
 
 /* The apps' settings, from the command line (config.h). */

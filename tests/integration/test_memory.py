@@ -2,8 +2,9 @@
 test_memory.py -- memory per call, measured on the real server.
 
 Opens FIRST authenticated calls, reads the server's resident set from /proc,
-opens MORE calls, reads it again, and holds the growth per added call to the
-16 KiB budget. Every call sends websocket:connected and echoes a few frames,
+opens MORE calls, reads it again, and holds the growth per added call to a
+6 KiB budget (lws's socket structures ~2.3 KiB, our session data ~1.2 KiB,
+frame slots borrowed from the shared pool only while frames are in them). Every call sends websocket:connected and echoes a few frames,
 so each per-connection buffer is in use. Measuring the step between two
 loads leaves out the one-off growth of the first calls (lws's and libev's
 tables, allocator arenas), which would otherwise dominate at a few hundred
@@ -20,7 +21,7 @@ from test_ws import connected_msg, echo_frames, frame, run, ws_connect
 
 FIRST = 200
 MORE = 400
-BUDGET_KIB = 16
+BUDGET_KIB = 6   # issue 15: 4-5 KiB measured (docs/benchmarks.md); slack for allocator noise
 
 
 def rss_kib(pid):
@@ -59,6 +60,7 @@ class MemoryPerCall(unittest.TestCase):
 
             before, after = run(measure(), timeout=90)
             per_call = (after - before) / MORE
+            print("RSS per added call: %.2f KiB" % per_call)
             self.assertLessEqual(per_call, BUDGET_KIB,
                                  "RSS %d KiB with %d calls, %d KiB with %d: %.1f KiB per added call"
                                  % (before, FIRST, after, FIRST + MORE, per_call))
