@@ -273,15 +273,14 @@ def loops_for(kind):
 def side_by_side(emit, summary, flood):
     """One column per server: the issue-15 table, from this run's medians
     (caller-echo on the first loop of LOOPS, its default when LOOPS=libev)."""
-    n = max(NS)
     cols = [(k, loops_for(k)[0]) for k in SERVERS]
     emit()
-    emit(f"## Side by side (medians of {RUNS}; every run is in the tables above)")
+    emit(f"## Side by side (medians of {RUNS}, each run in brackets; every run is in the tables above)")
     emit()
     emit("| measure | " + " | ".join(f"{k} ({l})" for k, l in cols) + " |")
     emit("|---|" + "---|" * len(cols))
 
-    def paced(f, fmt):
+    def paced(n, f, fmt):
         out = []
         for k, l in cols:
             runs = summary.get((k, l, n))
@@ -290,14 +289,18 @@ def side_by_side(emit, summary, flood):
         return " | ".join(out)
     if flood:
         emit("| flood, 100 calls x 8 in flight: echoes per server CPU-second | " +
-             " | ".join(f"{statistics.median(flood[(k, l)]):.0f} (" +
+             " | ".join(f"{statistics.median(flood[(k, l)]) / 1000:.0f}k (" +
                         " / ".join(f"{x / 1000:.0f}k" for x in flood[(k, l)]) + ")" if (k, l) in flood else "-"
                         for k, l in cols) + " |")
-    emit(f"| {n:,} paced calls: server CPU % | " + paced(lambda r: r["server_cpu_pct"], "%.0f") + " |")
-    emit(f"| {n:,} paced calls: RTT p99 ms | " + paced(lambda r: r["rtt_ms"]["p99"], "%.2f") + " |")
-    emit(f"| {n:,} paced calls: frames lost | " + paced(lambda r: r.get("lost", -1), "%d") + " |")
-    emit(f"| RSS per call at {n:,} calls, KiB | " + paced(lambda r: r["rss_per_call_kib"], "%.1f") + " |")
-    emit(f"| idle RSS MiB | " + paced(lambda r: r["idle_rss_kib"] / 1024, "%.1f") + " |")
+    for n in NS:
+        emit(f"| {n:,} paced calls: server CPU % | " + paced(n, lambda r: r["server_cpu_pct"], "%.0f") + " |")
+        emit(f"| {n:,} paced calls: RTT p99 ms | " + paced(n, lambda r: r["rtt_ms"]["p99"], "%.2f") + " |")
+        emit(f"| {n:,} paced calls: frames lost | " +
+             paced(n, lambda r: r.get("lost", -1), "%d") + " |")
+        emit(f"| {n:,} paced calls: caller-sim CPU % (over ~90: the client is the limit) | " +
+             paced(n, lambda r: r.get("cpu_pct", -1), "%.0f") + " |")
+        emit(f"| RSS per call at {n:,} calls, KiB | " + paced(n, lambda r: r["rss_per_call_kib"], "%.1f") + " |")
+    emit("| idle RSS MiB | " + paced(NS[0], lambda r: r["idle_rss_kib"] / 1024, "%.1f") + " |")
 
 
 def fmt_paced(kind, loop, n, i, r):

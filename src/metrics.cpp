@@ -7,6 +7,7 @@
  * to measure and once into a buffer of exactly that size (sbuf.h).
  */
 #include "metrics.h"
+#include "slot_pool.h"
 
 #include "block.h"
 
@@ -119,6 +120,14 @@ static void render(struct sbuf *o, const void *arg)
 	one(o, "app_heap_max_bytes", "gauge", "--app-memory-max in bytes.", s->app_heap_max);
 	one(o, "apps_refused_total", "counter", "Apps not opened: their buffer did not fit --app-memory-max.",
 	    t.app_refused);
+	const struct slot_pool *fp = s->frame_pool;
+	one(o, "frame_slots_in_use", "gauge", "Frame slots calls hold now (a healthy call holds one only "
+	    "while a frame passes through).", fp ? fp->out : 0);
+	one(o, "frame_slots_peak", "gauge", "The most frame slots ever held at once: what of the pool has become "
+	    "resident.", fp ? fp->peak : 0);
+	one(o, "frame_slots_reserved", "gauge", "Frame slots reserved: --max-calls x (--ring-slots + 1).",
+	    fp ? fp->nslots : 0);
+	one(o, "frame_slot_bytes", "gauge", "Bytes per frame slot.", fp ? (uint64_t)fp->stride : 0);
 	if (s->replay) {
 		const struct replay_store_stats *r = s->replay;
 		one(o, "replay_store_checks_total", "counter", "Accepted tokens checked against the replay store.",

@@ -287,6 +287,7 @@ static int init_tables(struct app *app)
 		replay_store_memory(&app->replay, &app->replay_local, seeds[1]);
 	}
 	app->stats.replay = &app->replay.st;
+	app->stats.frame_pool = &app->pool;
 	app->stats.replay_kind = app->replay.kind == REPLAY_REDIS ? "redis" : app->replay.kind == REPLAY_FILE ? "file"
 											       : "memory";
 	peer_conns_init(app);

@@ -8,6 +8,7 @@
  * at most once per second, per webhook or per close -- never per frame.
  */
 #include "stats.h"
+#include "slot_pool.h"
 
 #include "block.h"
 #include "log.h"
@@ -583,6 +584,18 @@ static int add_draining(cJSON *root, const struct stats *s)
 }
 
 /* where accepted tokens are kept, and how the checks went */
+/* the shared frame slots: in use now, the most ever (what has become resident), reserved */
+static int add_frame_slots(cJSON *root, const struct stats *s)
+{
+	const struct slot_pool *p = s->frame_pool;
+	cJSON *o = cJSON_AddObjectToObject(root, "frame_slots");
+
+	return o && cJSON_AddNumberToObject(o, "in_use", p ? p->out : 0) &&
+	       cJSON_AddNumberToObject(o, "peak", p ? p->peak : 0) &&
+	       cJSON_AddNumberToObject(o, "reserved", p ? p->nslots : 0) &&
+	       cJSON_AddNumberToObject(o, "slot_bytes", p ? (double)p->stride : 0);
+}
+
 static int add_replay_store(cJSON *root, const struct stats *s)
 {
 	const struct replay_store_stats *r = s->replay;
@@ -653,7 +666,8 @@ char *stats_render_json_view(const struct stats *s, const struct block_table *bl
 	     cJSON_AddNumberToObject(t, "connections_total", (double)s->connections_total) &&
 	     add_quality_now(root, s) && add_draining(root, s) &&
 	     add_calls_by_app(root, s) && cJSON_AddNumberToObject(root, "app_heap_bytes", (double)s->app_heap_bytes) &&
-	     cJSON_AddNumberToObject(root, "app_heap_max", (double)s->app_heap_max) && add_replay_store(root, s) &&
+	     cJSON_AddNumberToObject(root, "app_heap_max", (double)s->app_heap_max) && add_frame_slots(root, s) &&
+	     add_replay_store(root, s) &&
 	     (rej = cJSON_AddObjectToObject(root, "rejected"));
 	for (int r = 1; ok && r < REJECT__COUNT; r++)
 		ok = cJSON_AddNumberToObject(rej, stats_reject_str(r), (double)s->rejected[r]) != NULL;

@@ -119,6 +119,8 @@ struct stats_admin_action {
 	char   result[80];     /* "2 call(s) closed with 1000", "until 2026-...Z, 0 call(s) closed" */
 };
 
+struct slot_pool;
+
 struct stats {
 	char     worker[64];              /* --worker-id; "" = not set */
 	long     pid;                     /* with worker: which process these counters are */
@@ -135,6 +137,7 @@ struct stats {
 	uint64_t app_heap_bytes;          /* the apps' heap blocks now (voice.h keeps it) */
 	uint64_t app_heap_max;            /* --app-memory-max in bytes */
 	const struct replay_store_stats *replay;   /* where tokens are kept, and how it went (NULL: not shown) */
+	const struct slot_pool *frame_pool;        /* the frame slots calls borrow (slot_pool.h; NULL: zeros) */
 	time_t   drain_started;           /* SIGTERM: the drain began (0 = serving) */
 	time_t   drain_deadline;          /* ... and calls left then get 1001 */
 	const char *replay_kind;          /* "memory", "file", "redis" */

@@ -16,7 +16,9 @@ cannot see (lws's per-socket structures, allocator overhead).
 import asyncio
 import unittest
 
-from harness import Server, skip_under
+import time
+
+from harness import Server, skip_under, stats
 from test_ws import connected_msg, echo_frames, frame, run, ws_connect
 
 FIRST = 200
@@ -65,6 +67,18 @@ class MemoryPerCall(unittest.TestCase):
                                  "RSS %d KiB with %d calls, %d KiB with %d: %.1f KiB per added call"
                                  % (before, FIRST, after, FIRST + MORE, per_call))
             self.assertGreater(per_call, 1, "RSS did not grow at all: the measurement is broken")
+            # the frame slots: a full ring reserved per call (--max-calls 2000 x
+            # (8 + 1)), only a few ever held at once by calls echoed as they
+            # come, and every one given back when the calls closed
+            deadline = time.monotonic() + 10
+            while stats(srv)["totals"]["connections_open"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            fs = stats(srv)["frame_slots"]
+            self.assertEqual(fs["reserved"], 2000 * 9)
+            self.assertEqual(fs["slot_bytes"], 984)
+            self.assertEqual(fs["in_use"], 0, "slots still held after every call closed: %r" % fs)
+            self.assertGreaterEqual(fs["peak"], 1)
+            self.assertLess(fs["peak"], FIRST + MORE, "calls held slots between frames: %r" % fs)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <string.h>
 
 #include "metrics.h"
+#include "slot_pool.h"
 
 #define T_START 1700000000L
 
@@ -123,8 +124,8 @@ static void test_metrics_render_empty_server(void **state)
 	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
 	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
 	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
-	assert_int_equal(count_lines_starting(m, "# HELP "), 29);
-	assert_int_equal(count_lines_starting(m, "# TYPE "), 29);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 33);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 33);
 	/* the quality histograms, empty: every bucket 0 */
 	assert_line(m, "# TYPE caller_echo_call_jitter_seconds histogram");
 	assert_line(m, "caller_echo_call_jitter_seconds_bucket{le=\"+Inf\"} 0");
@@ -135,6 +136,8 @@ static void test_metrics_render_empty_server(void **state)
 	assert_line(m, "caller_echo_drain_deadline_timestamp_seconds 0");
 	assert_line(m, "caller_echo_app_heap_bytes 0");
 	assert_line(m, "caller_echo_apps_refused_total 0");
+	assert_line(m, "caller_echo_frame_slots_in_use 0");   /* no pool attached: zeros, not missing */
+	assert_line(m, "caller_echo_frame_slots_reserved 0");
 	/* no app names given: the calls-by-app family is there, with no series */
 	assert_line(m, "# TYPE caller_echo_calls_open_by_app gauge");
 	assert_int_equal(count_lines_starting(m, "caller_echo_calls_open_by_app{"), 0);
@@ -258,10 +261,35 @@ static void test_metrics_render_names_the_worker(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_metrics, teardown_metrics)
 
+static void test_metrics_frame_slots(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct slot_pool p;
+	size_t len = 0;
+
+	memset(&p, 0, sizeof p);
+	p.out = 3;
+	p.peak = 41;
+	p.nslots = 18000;
+	p.stride = 984;
+	f->s.frame_pool = &p;
+	char *m = metrics_render(&f->s, NULL, T_START + 1, &len);
+	assert_non_null(m);
+	assert_well_formed(m, len);
+	assert_line(m, "# TYPE caller_echo_frame_slots_in_use gauge");
+	assert_line(m, "caller_echo_frame_slots_in_use 3");
+	assert_line(m, "caller_echo_frame_slots_peak 41");
+	assert_line(m, "caller_echo_frame_slots_reserved 18000");
+	assert_line(m, "caller_echo_frame_slot_bytes 984");
+	free(m);
+	f->s.frame_pool = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_metrics_render_empty_server),
+		T(test_metrics_frame_slots),
 		T(test_metrics_render_counts),
 		T(test_metrics_render_names_the_worker),
 	};

@@ -304,7 +304,7 @@ static void test_stats_render_json_empty(void **state)
 	assert_non_null(root);
 	/* the documented shape (docs/behaviour.md), in its order */
 	assert_string_equal(keys(root), "worker,pid,uptime_s,calls_view,connections,totals,quality,draining,calls_by_app,"
-					"app_heap_bytes,app_heap_max,replay_store,rejected,events_received,version,"
+					"app_heap_bytes,app_heap_max,frame_slots,replay_store,rejected,events_received,version,"
 					"started_at,now,rate,history,events_by_status,recent_events,closes,"
 					"params_truncated,admin");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(root, "draining")));
