@@ -660,10 +660,14 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	audio_msg_text_release(&pss->text);
 	lws_dll2_remove(&pss->flush_link);   /* a no-op when not listed */
 	lws_dll2_remove(&pss->tick_link);
-	ring_detach(&pss->ring);   /* CLOSED is the last callback that could reach it */
-	if (!pss->opened)
+	if (!pss->opened) {
+		ring_detach(&pss->ring);   /* a no-op unless attached */
 		return;
+	}
 	voice_close(&pss->voice);
+	/* after the app's close, which may still queue something; CLOSED is
+	 * the last callback that could reach the ring */
+	ring_detach(&pss->ring);
 	sync_stats(pss);
 	guard_call_close(&app->guard, &pss->client);
 	if (call_count_close(&pss->call))   /* no close frame either way: the TCP connection just ended */

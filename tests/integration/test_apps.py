@@ -27,7 +27,7 @@ import struct
 import time
 import unittest
 
-from harness import Server, curl, make_jwt, stats
+from harness import SANITIZER, Server, curl, make_jwt, stats
 from nodeclient import node_call
 from test_sim import run_json
 from test_ws import FRAME, connected_msg, frame, run, ws_connect
@@ -99,16 +99,23 @@ class EchoBursts(unittest.TestCase):
                 # which 8: the newest still waiting when the budget ran out (those
                 # that had already gone out, on a loop that sends between reads,
                 # are kept): so in order, but not always one run
-                self.assertEqual(len(got), want, got)
+                if SANITIZER and n > ECHO_KEEPS:
+                    # the budget refills one frame per 20 ms of the server's
+                    # clock; the sanitizer build beside the plain suite can
+                    # take longer than that to work through a 150-frame burst
+                    # over TLS, and then rightly echoes one or two more
+                    self.assertTrue(want <= len(got) <= want + 2, got)
+                else:
+                    self.assertEqual(len(got), want, got)
                 self.assertEqual(got, sorted(set(got)), "duplicates or out of order")
                 if n <= ECHO_KEEPS:
                     self.assertEqual(got, list(range(n)))
                 self.assertEqual((other, texts), (0, []))
                 # trimmed frames are counted; the stats are read once the call has closed
                 deadline = time.monotonic() + 2
-                while dropped(srv) - before != n - want and time.monotonic() < deadline:
+                while dropped(srv) - before != n - len(got) and time.monotonic() < deadline:
                     time.sleep(0.05)
-                self.assertEqual(dropped(srv) - before, n - want)
+                self.assertEqual(dropped(srv) - before, n - len(got))
 
     def test_bursts_on_libev_and_poll(self):
         for loop in ("libev", "poll"):
