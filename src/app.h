@@ -31,12 +31,26 @@
 #include "stats.h"
 #include "voice.h"
 
+/* A connection that is not (yet) a call, oldest first (peer.cpp). */
+struct pending_conn {
+	struct lws *wsi;
+	uint32_t    slot;        /* its guard slot (its client's pending count), or GUARD_NO_SLOT */
+	uint32_t    prev, next;  /* indexes in app_conns.pend, PENDING_NONE at the ends */
+	int         evicting;    /* asked to close to make room; not chosen again */
+};
+#define PENDING_NONE 0xffffffffu
+
 /* Connections accepted and not yet destroyed (peer.cpp). */
 struct app_conns {
 	uint32_t slot;       /* guard slot of the connection being accepted */
 	int      counted;    /* ... and it was counted in open */
 	uint32_t open;       /* accepted connections not yet destroyed */
 	uint32_t max;        /* open-file limit minus a reserve */
+	struct pending_conn *pend;   /* max records (calloc'd once); free ones chained by next */
+	uint32_t pend_cap, pend_free, oldest, newest;
+	uint32_t unslotted;  /* pending connections without a guard slot (trusted proxies, exempt) */
+	uint32_t evicting;   /* evictions asked for and not yet destroyed */
+	uint64_t evicted;    /* pending connections closed to make room for a new one */
 };
 
 /* --reuse-port listening sockets of our own (listener.cpp). */
@@ -72,6 +86,7 @@ struct app {
 	const struct voice_app *start_app;   /* --app: where every call starts */
 
 	struct app_conns     conns;
+	time_t               proxy_warned_at; /* peer_note_request()'s last loud line */
 	struct app_listen    listen;
 	void                *tls;            /* the vhost's SSL_CTX (lws owns it), NULL without TLS */
 

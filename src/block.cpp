@@ -179,9 +179,8 @@ int block_strike(struct block_table *t, struct guard *g, const struct block_poli
 	uint32_t n = guard_strike(g, a, now_ms, p->window_s * 1000u);
 	if (!n || n < p->after)
 		return 0;
-	struct cidr net;
-	net.net = *a;
-	net.bits = 128;
+	/* the client the strikes were counted for: an IPv6 /64 is blocked whole */
+	struct cidr net = guard_client(g, a);
 	char why[BLOCK_REASON_MAX];
 	snprintf(why, sizeof why, "%u refusals in %u s, last %s", n, p->window_s, stats_reject_str(reason));
 	if (block_add(t, &net, now, now + (time_t)p->seconds, BLOCK_AUTO, why, "auto") == BLOCK_FULL)

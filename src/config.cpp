@@ -107,6 +107,8 @@ static const struct opt opts[] = {
 	  "upgrades one address may make at once" },
 	{ "max-conns-per-addr", "N", "MAX_CONNS_PER_ADDR", K_INT, F(max_pending_per_addr), 0, 100000, "128", NULL,
 	  "connections per address that are not (yet) calls; more are closed at accept (0 = off)" },
+	{ "ipv6-prefix", "BITS", "IPV6_PREFIX", K_INT, F(ipv6_prefix), 32, 128, "64", NULL,
+	  "an IPv6 client is its /BITS network: per-address limits, strikes and automatic blocks count it whole" },
 	{ "limit-exempt", "CIDR", "LIMIT_EXEMPT", K_CIDRS, F(limit_exempt), 0, CONFIG_EXEMPT_MAX, NULL, "none",
 	  "addresses exempt from the per-address limits and automatic blocks, repeatable" },
 	{ "trusted-proxy", "CIDR", "TRUSTED_PROXIES", K_CIDRS, F(trusted_proxy), 0, CONFIG_PROXIES_MAX, NULL, "none",

@@ -77,6 +77,7 @@ struct config {
 	int      handshake_rate;             /* upgrades per second per address, 0 = off */
 	int      handshake_burst;
 	int      max_pending_per_addr;       /* connections per address that are not calls, 0 = off */
+	int      ipv6_prefix;                /* IPv6 clients are limited and blocked per this prefix */
 	struct cidr limit_exempt[CONFIG_EXEMPT_MAX];   /* skip the per-address limits */
 	int      n_limit_exempt;
 	struct cidr trusted_proxy[CONFIG_PROXIES_MAX]; /* believe X-Forwarded-For from these */

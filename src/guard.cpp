@@ -3,11 +3,41 @@
  * slots starting at a keyed hash of the address. A lookup scans the whole
  * window (entries are removed only by eviction, so there are no tombstones
  * to stop at); a new address takes a free slot in its window, else the
- * least recently refilled entry there that has no open calls.
+ * least recently refilled entry there that has no open calls. Every
+ * public function first turns the address into its client key (an IPv6
+ * address masked to cfg.v6_prefix), so an entry is a client, not an address.
  */
 #include "guard.h"
 
 #include <string.h>
+
+static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static int prefix_of(const struct guard *g, const struct addr *a)
+{
+	if (!memcmp(a->b, v4_mapped, sizeof v4_mapped))
+		return 128;   /* IPv4: the whole address */
+	return g->cfg.v6_prefix ? g->cfg.v6_prefix : 128;
+}
+
+struct cidr guard_client(const struct guard *g, const struct addr *a)
+{
+	struct cidr c;
+	int bits = prefix_of(g, a);
+
+	c.net = *a;
+	c.bits = (uint8_t)bits;
+	for (int i = 0; i < 16; i++) {
+		int keep = bits - i * 8;
+		c.net.b[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+	}
+	return c;
+}
+
+static struct addr key_of(const struct guard *g, const struct addr *a)
+{
+	return guard_client(g, a).net;
+}
 
 static uint32_t slot_of(const struct guard *g, const struct addr *a)
 {
@@ -53,11 +83,13 @@ static struct guard_entry *take(struct guard *g, const struct addr *a, uint32_t 
 {
 	uint32_t s = slot_of(g, a);
 	struct guard_entry *victim = NULL;
+	int fresh = 0;
 
 	for (uint32_t i = 0; i < GUARD_PROBE; i++) {
 		struct guard_entry *e = &g->tab[(s + i) & (GUARD_TABLE_SIZE - 1)];
 		if (!e->used) {
 			victim = e;
+			fresh = 1;
 			g->entries++;
 			break;
 		}
@@ -66,6 +98,8 @@ static struct guard_entry *take(struct guard *g, const struct addr *a, uint32_t 
 	}
 	if (!victim)
 		return NULL;
+	if (!fresh)
+		g->evicted++;
 	victim->a = *a;
 	victim->used = 1;
 	victim->calls = 0;
@@ -73,11 +107,15 @@ static struct guard_entry *take(struct guard *g, const struct addr *a, uint32_t 
 	victim->tokens_milli = g->cfg.burst * 1000u;
 	victim->last_ms = now;
 	victim->strikes = 0;
+	victim->log_ms = now;
+	victim->log_tokens = GUARD_LOG_BURST;
+	victim->log_dropped = 0;
 	return victim;
 }
 
-enum guard_result guard_handshake(struct guard *g, const struct addr *a, uint64_t now_ms)
+enum guard_result guard_handshake(struct guard *g, const struct addr *addr, uint64_t now_ms)
 {
+	const struct addr key = key_of(g, addr), *a = &key;
 	uint32_t now = (uint32_t)(now_ms - g->epoch_ms);
 
 	if (exempt(g, a) || (!g->cfg.rate && !g->cfg.max_calls))
@@ -104,8 +142,9 @@ enum guard_result guard_handshake(struct guard *g, const struct addr *a, uint64_
 	return GUARD_OK;
 }
 
-void guard_call_open(struct guard *g, const struct addr *a)
+void guard_call_open(struct guard *g, const struct addr *addr)
 {
+	const struct addr key = key_of(g, addr), *a = &key;
 	if (exempt(g, a))
 		return;
 	if (!g->cfg.rate && !g->cfg.max_calls)
@@ -119,8 +158,9 @@ void guard_call_open(struct guard *g, const struct addr *a)
 		e->calls++;
 }
 
-void guard_call_close(struct guard *g, const struct addr *a)
+void guard_call_close(struct guard *g, const struct addr *addr)
 {
+	const struct addr key = key_of(g, addr), *a = &key;
 	if (exempt(g, a))
 		return;
 	struct guard_entry *e = find(g, a);
@@ -128,14 +168,16 @@ void guard_call_close(struct guard *g, const struct addr *a)
 		e->calls--;
 }
 
-uint32_t guard_calls(const struct guard *g, const struct addr *a)
+uint32_t guard_calls(const struct guard *g, const struct addr *addr)
 {
+	const struct addr key = key_of(g, addr), *a = &key;
 	struct guard_entry *e = find((struct guard *)g, a);
 	return e && !exempt(g, a) ? e->calls : 0;
 }
 
-enum guard_result guard_conn_open(struct guard *g, const struct addr *a, uint64_t now_ms, uint32_t *slot)
+enum guard_result guard_conn_open(struct guard *g, const struct addr *addr, uint64_t now_ms, uint32_t *slot)
 {
+	const struct addr key = key_of(g, addr), *a = &key;
 	uint32_t now = (uint32_t)(now_ms - g->epoch_ms);
 
 	*slot = GUARD_NO_SLOT;
@@ -157,8 +199,9 @@ void guard_conn_done(struct guard *g, uint32_t slot)
 		g->tab[slot].pending--;
 }
 
-uint32_t guard_strike(struct guard *g, const struct addr *a, uint64_t now_ms, uint32_t window_ms)
+uint32_t guard_strike(struct guard *g, const struct addr *addr, uint64_t now_ms, uint32_t window_ms)
 {
+	const struct addr key = key_of(g, addr), *a = &key;
 	uint32_t now = (uint32_t)(now_ms - g->epoch_ms);
 
 	if (exempt(g, a))
@@ -173,9 +216,36 @@ uint32_t guard_strike(struct guard *g, const struct addr *a, uint64_t now_ms, ui
 	return ++e->strikes;
 }
 
-void guard_strikes_clear(struct guard *g, const struct addr *a)
+void guard_strikes_clear(struct guard *g, const struct addr *addr)
 {
+	const struct addr key = key_of(g, addr), *a = &key;
 	struct guard_entry *e = find(g, a);
 	if (e)
 		e->strikes = 0;
+}
+
+int guard_log_allow(struct guard *g, const struct addr *addr, uint64_t now_ms, uint32_t *dropped)
+{
+	const struct addr key = key_of(g, addr);
+	uint32_t now = (uint32_t)(now_ms - g->epoch_ms);
+	struct guard_entry *e = find(g, &key);
+
+	*dropped = 0;
+	if (!e && !(e = take(g, &key, now)))
+		return 1;
+	uint32_t add = (now - e->log_ms) / GUARD_LOG_EVERY_MS;
+	if (add) {
+		uint32_t level = e->log_tokens + add;
+		e->log_tokens = (uint16_t)(level > GUARD_LOG_BURST ? GUARD_LOG_BURST : level);
+		e->log_ms += add * GUARD_LOG_EVERY_MS;
+	}
+	if (!e->log_tokens) {
+		if (e->log_dropped < 0xffff)
+			e->log_dropped++;
+		return 0;
+	}
+	e->log_tokens--;
+	*dropped = e->log_dropped;
+	e->log_dropped = 0;
+	return 1;
 }

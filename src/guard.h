@@ -15,6 +15,16 @@
  * slowly-sent connections (slowloris). The caller keeps the returned slot
  * and hands it back with guard_conn_done() when the connection becomes a
  * call or closes; such entries are not evicted either.
+ *
+ * A client is an IPv4 address, or an IPv6 prefix (cfg.v6_prefix bits, /64
+ * by default): one host on IPv6 is usually given a whole /64, so counting
+ * each of its 2^64 addresses apart would let it split every limit, its
+ * strikes and its automatic block among as many addresses as it likes.
+ * guard_client() gives the network an address is counted under.
+ *
+ * Each entry also holds the client's share of the refusal log
+ * (guard_log_allow): a small bucket per client, so that one client's flood
+ * cannot use up the lines that would have named another.
  */
 #pragma once
 #include <stdint.h>
@@ -31,6 +41,7 @@ struct guard_cfg {
 	uint32_t           max_pending; /* connections that are not calls, per address; 0 = no limit */
 	const struct cidr *exempt;
 	int                n_exempt;
+	uint8_t            v6_prefix;   /* IPv6 clients are counted per this prefix; 0 = 128 */
 };
 
 struct guard_entry {
@@ -43,6 +54,9 @@ struct guard_entry {
 	uint32_t    used;
 	uint32_t    strikes;      /* refusals charged to a since strike_ms */
 	uint32_t    strike_ms;    /* start of the current strike window */
+	uint32_t    log_ms;       /* last refill of the log bucket */
+	uint16_t    log_tokens;   /* refusal lines this client may still write now */
+	uint16_t    log_dropped;  /* its lines dropped since its last one written */
 };
 
 struct guard {
@@ -51,6 +65,7 @@ struct guard {
 	uint64_t           epoch_ms;
 	uint32_t           entries;  /* slots in use */
 	uint32_t           last_ms;  /* time of the latest handshake */
+	uint64_t           evicted;  /* idle entries given to another client (their strikes forgotten) */
 	struct guard_entry tab[GUARD_TABLE_SIZE];
 };
 
@@ -87,6 +102,20 @@ void guard_call_close(struct guard *g, const struct addr *a);
  */
 uint32_t guard_strike(struct guard *g, const struct addr *a, uint64_t now_ms, uint32_t window_ms);
 void guard_strikes_clear(struct guard *g, const struct addr *a);
+
+/* The network a is counted under: a /32 for IPv4, a cfg.v6_prefix for IPv6. */
+struct cidr guard_client(const struct guard *g, const struct addr *a);
+
+/*
+ * May a refusal line naming client a be written now? Each client has a
+ * bucket of GUARD_LOG_BURST lines, refilled one line per GUARD_LOG_EVERY_MS.
+ * 1 = yes, and *dropped is how many of its lines were held back since its
+ * last one (then reset); 0 = no (counted against it). A client the table
+ * cannot hold is let through: the process-wide cap still bounds the log.
+ */
+#define GUARD_LOG_BURST    10
+#define GUARD_LOG_EVERY_MS 1000
+int guard_log_allow(struct guard *g, const struct addr *a, uint64_t now_ms, uint32_t *dropped);
 
 /* Open calls counted for a (0 if unknown or exempt); for tests and stats. */
 uint32_t guard_calls(const struct guard *g, const struct addr *a);

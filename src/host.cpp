@@ -3,6 +3,7 @@
  */
 #include "host.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -91,6 +92,32 @@ int host_validate(const char *s, size_t len)
 	}
 	/* dotted IPv4 is a subset of the name syntax */
 	return valid_dns_name(s, len) ? 0 : -1;
+}
+
+int host_is_loopback_name(const char *s, size_t len)
+{
+	char h[HOST_MAX + 1];
+	unsigned char a[16];
+
+	if (!s || !len || len > HOST_MAX || host_validate(s, len))
+		return 0;
+	memcpy(h, s, len);
+	h[len] = '\0';
+	if (h[0] == '[') {
+		char *close = strchr(h, ']');   /* host_validate: there is one */
+		*close = '\0';
+		if (inet_pton(AF_INET6, h + 1, a) != 1)
+			return 0;
+		static const unsigned char v6_loop[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+		static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		return !memcmp(a, v6_loop, 16) || (!memcmp(a, v4_mapped, 12) && a[12] == 127);
+	}
+	char *colon = strchr(h, ':');
+	if (colon)
+		*colon = '\0';
+	if (!strcasecmp(h, "localhost") || !strcasecmp(h, "localhost."))
+		return 1;
+	return inet_pton(AF_INET, h, a) == 1 && a[0] == 127;
 }
 
 static int path_char(char c)

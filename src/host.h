@@ -17,6 +17,16 @@
 int host_validate(const char *s, size_t len);
 
 /*
+ * 1 if the Host header value `s` (len bytes) names this machine's loopback
+ * interface: localhost, 127.x.x.x or [::1] (or [::ffff:127.x.x.x]), with
+ * an optional valid :port. A browser sends the name the page was loaded
+ * from, so a page of evil.example whose name now resolves to 127.0.0.1
+ * (DNS rebinding) still says "evil.example": the privileged views ask for
+ * a loopback name as well as a loopback peer.
+ */
+int host_is_loopback_name(const char *s, size_t len);
+
+/*
  * Split a --public-url such as "https://echo.example.com" or
  * "https://example.com:8443/echo" into *secure (1 for https/wss, 0 for
  * http/ws) and base = "authority[/path]" without a trailing slash.

@@ -276,7 +276,7 @@ static int refuse_http(struct lws *wsi, struct http_pss *pss, int reason, unsign
 	peer_refused(app, &client, reason);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
 					LOG_NUM("status", status) };
-	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+	peer_log(app, &app->reject_log, &client, lf, sizeof lf / sizeof lf[0],
 			   "refused %s from %s: %s (HTTP %u)%s%s", route_name(pss->route), peer,
 			   stats_reject_str(reason), status, hint ? " token " : "", hint ? hint : "");
 	return reply_text(wsi, pss, status, why);
@@ -425,55 +425,49 @@ static int bearer_is(struct lws *wsi, const char *token)
 	return n == (int)(7 + tl) && !strncasecmp(authz, "Bearer ", 7) && !CRYPTO_memcmp(authz + 7, token, tl);
 }
 
-/* /stats, /stats.json, /metrics: loopback, or the --stats-token bearer. 1 = allowed. */
-static int stats_allowed(struct lws *wsi, const struct config *cfg, const struct addr *client, int known)
-{
-	return (known && addr_is_loopback(client)) || bearer_is(wsi, cfg->stats_token);
-}
-
-/* Host is a loopback name: 127.x.x.x, [::1] or localhost, with any port. */
-static int host_is_loopback(struct lws *wsi)
+/*
+ * The operator at this host, without a token: the TCP peer itself is
+ * loopback, nothing was forwarded (peer_is_local), and the Host header is a
+ * loopback name. The last part closes DNS rebinding: a web page of
+ * evil.example whose name now points at 127.0.0.1 is a loopback peer in
+ * the browser of anyone on this host (or at the end of an SSH tunnel), but
+ * its requests still say "Host: evil.example".
+ */
+static int operator_here(struct lws *wsi, const struct peer *who)
 {
 	char host[HOST_MAX + 2];
-	struct addr a;
-	int n = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
+	int n;
 
-	if (n <= 0)
+	if (!who->local)
 		return 0;
-	char *end = host + n;
-	if (host[0] == '[') {   /* [v6]:port */
-		char *close = strchr(host, ']');
-		if (!close)
-			return 0;
-		*close = '\0';
-		return !addr_parse(host + 1, &a) && addr_is_loopback(&a);
-	}
-	char *colon = strchr(host, ':');
-	if (colon)
-		end = colon;
-	*end = '\0';
-	return !strcasecmp(host, "localhost") || (!addr_parse(host, &a) && addr_is_loopback(&a));
+	n = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
+	return n > 0 && host_is_loopback_name(host, (size_t)n);
+}
+
+/* /stats, /stats.json, /metrics: the operator here, or the --stats-token bearer. 1 = allowed. */
+static int stats_allowed(struct lws *wsi, const struct config *cfg, const struct peer *who)
+{
+	return operator_here(wsi, who) || bearer_is(wsi, cfg->stats_token);
 }
 
 /*
  * /admin/: the --admin-token bearer from anywhere (the stats token never
- * opens it), or a loopback client without one. The loopback way is closed
- * to browsers: a request with an Origin header, or whose Host is not a
- * loopback name (DNS rebinding: a page of evil.example whose name now
- * points at 127.0.0.1), needs the token like any other -- so no web page a
- * browser on this host shows can act for it. 0 = allowed, else why not.
+ * opens it), or the operator here without one (operator_here). That way is
+ * also closed to any request with an Origin header: no web page a browser
+ * on this host shows can act for it. 0 = allowed, else why not.
  */
-static const char *admin_refusal(struct lws *wsi, const struct config *cfg, const struct addr *client, int known,
-				 int *loopback)
+static const char *admin_refusal(struct lws *wsi, const struct config *cfg, const struct peer *who, int *loopback)
 {
 	*loopback = 0;
 	if (bearer_is(wsi, cfg->admin_token))
 		return NULL;
-	if (!known || !addr_is_loopback(client))
-		return cfg->admin_token[0] ? "admin token required" : "admin API is for loopback clients only";
+	if (!who->local)
+		return cfg->admin_token[0] ? "admin token required"
+		       : who->proxied ? "admin API is for loopback clients only, never through a proxy"
+				      : "admin API is for loopback clients only";
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0)
 		return "request from a web page (Origin): send the admin token";
-	if (!host_is_loopback(wsi))
+	if (!operator_here(wsi, who))
 		return "Host is not a loopback name: send the admin token";
 	*loopback = 1;
 	return NULL;
@@ -648,7 +642,7 @@ static void body_deadline(lws_sorted_usec_list_t *sul)
 	peer_addr(wsi, peer, sizeof peer, &client);
 	peer_refused(app, &client, REJECT_BODY_TIMEOUT);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", "body_timeout"), LOG_NUM("status", 408) };
-	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+	peer_log(app, &app->reject_log, &client, lf, sizeof lf / sizeof lf[0],
 			   "refused %s from %s: body_timeout (HTTP 408, %zu of %zu bytes in %d s)",
 			   route_name(pss->route), peer, pss->body_len, pss->body_expect, app->cfg->body_timeout_s);
 	memcpy(&buf[LWS_PRE], resp, sizeof resp - 1);
@@ -744,7 +738,11 @@ static int render_stats(struct lws *wsi, struct http_pss *pss)
 			return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, msg);
 		}
 	}
-	const char *ctype = pss->route == R_STATS_JSON ? JSON
+	/* counters their owners keep, read now */
+	app->stats.log_suppressed = app->reject_log.suppressed_total + app->limit_log.suppressed_total;
+	app->stats.pending_evicted = app->conns.evicted;
+	app->stats.clients_evicted = app->guard.evicted;
+		const char *ctype = pss->route == R_STATS_JSON ? JSON
 			    : pss->route == R_METRICS  ? METRICS_CONTENT_TYPE
 			    : pss->route == R_ADMIN_BLOCKS ? JSON
 						       : "text/html; charset=utf-8";
@@ -760,15 +758,17 @@ static int render_stats(struct lws *wsi, struct http_pss *pss)
 static int on_http(struct lws *wsi, struct http_pss *pss)
 {
 	struct app *app = app_from_wsi(wsi);
-	char *uri, peer[ADDR_STR_MAX];
+	char *uri;
 	int ulen, m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	size_t i;
-	struct addr client;
 
 	body_deadline_cancel(pss);   /* a keep-alive connection's previous request */
 	memset(pss, 0, sizeof *pss);
 	if (m < 0)
 		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "bad request\n");
+	struct peer who;
+	peer_identify(wsi, &who);
+	peer_note_request(app, &who);
 	/* a request we refuse may still have a body on the wire that we will
 	 * not read: then the connection cannot be reused for another request */
 	int has_body = m == LWSHUMETH_POST || m == LWSHUMETH_PUT || m == LWSHUMETH_PATCH;
@@ -791,11 +791,11 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 	for (i = 0; i < sizeof routes / sizeof routes[0]; i++)
 		if ((size_t)ulen == strlen(routes[i].path) && !memcmp(uri, routes[i].path, (size_t)ulen))
 			break;
-	int known = !peer_addr(wsi, peer, sizeof peer, &client);
 	/* a blocked loopback or proxied client (others never get this far):
-	 * everything but /admin/ from loopback, so the operator can unblock */
-	if (app->blocks.n && peer_blocked(app, &client) &&
-	    !(i < sizeof routes / sizeof routes[0] && is_admin(routes[i].route) && known && addr_is_loopback(&client))) {
+	 * everything but /admin/ from the operator's own host, so the operator
+	 * can unblock */
+	if (app->blocks.n && peer_blocked(app, &who.client) &&
+	    !(i < sizeof routes / sizeof routes[0] && is_admin(routes[i].route) && who.local)) {
 		pss->close_after = has_body;
 		return refuse_http(wsi, pss, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, "forbidden\n", NULL);
 	}
@@ -816,10 +816,10 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 		pss->spend_jti = m == LWSHUMETH_POST;
 	}
 	if ((pss->route == R_STATS || pss->route == R_STATS_JSON || pss->route == R_METRICS) &&
-	    !stats_allowed(wsi, app->cfg, &client, known))
+	    !stats_allowed(wsi, app->cfg, &who))
 		return refuse_http(wsi, pss, REJECT_STATS_ACCESS, HTTP_STATUS_FORBIDDEN, "forbidden\n", NULL);
 	if (is_admin(pss->route)) {
-		const char *why = admin_refusal(wsi, app->cfg, &client, known, &pss->admin_loopback);
+		const char *why = admin_refusal(wsi, app->cfg, &who, &pss->admin_loopback);
 		char ct[64];
 		if (why) {
 			pss->close_after = has_body;

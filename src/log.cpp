@@ -285,8 +285,9 @@ static int limit_pass(struct log_limit *lim, time_t now)
 		lim->in_window = 0;
 		lim->suppressed = 0;
 	}
-	if (lim->in_window >= LOG_LIMIT_BURST) {
+	if (lim->in_window >= (lim->burst ? lim->burst : LOG_LIMIT_BURST)) {
 		lim->suppressed++;
+		lim->suppressed_total++;
 		return 0;
 	}
 	lim->in_window++;
@@ -307,19 +308,24 @@ int log_limited(struct log_limit *lim, time_t now, const char *fmt, ...)
 	return 1;
 }
 
+int log_limited_fieldsv(struct log_limit *lim, time_t now, const struct log_field *f, size_t n, const char *fmt,
+			va_list ap)
+{
+	if (!limit_pass(lim, now))
+		return 0;
+	if (LOG_WARN <= log_threshold)
+		vlog(LOG_WARN, lim->event ? lim->event : "security", f, n, fmt, ap);
+	return 1;
+}
+
 int log_limited_fields(struct log_limit *lim, time_t now, const struct log_field *f, size_t n,
 		       const char *fmt, ...)
 {
 	va_list ap;
-
-	if (!limit_pass(lim, now))
-		return 0;
-	if (LOG_WARN > log_threshold)
-		return 1;
 	va_start(ap, fmt);
-	vlog(LOG_WARN, lim->event ? lim->event : "security", f, n, fmt, ap);
+	int r = log_limited_fieldsv(lim, now, f, n, fmt, ap);
 	va_end(ap);
-	return 1;
+	return r;
 }
 
 void log_token_hint(const char *s, size_t len, char out[9])

@@ -23,6 +23,7 @@
  * (LOG_FIELDS) that appear next to msg in JSON; plain lines ignore them.
  */
 #pragma once
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -83,6 +84,8 @@ struct log_limit {
 	uint32_t in_window;   /* lines written in that second */
 	uint32_t suppressed;  /* lines dropped since the last one written */
 	const char *event;    /* event name of these lines; NULL = "security" */
+	uint32_t burst;       /* lines a second; 0 = LOG_LIMIT_BURST */
+	uint64_t suppressed_total;   /* every line this limiter ever dropped */
 };
 #define LOG_LIMIT_BURST 10
 
@@ -100,6 +103,8 @@ int log_limited(struct log_limit *lim, time_t now, const char *fmt, ...) __attri
  */
 int log_limited_fields(struct log_limit *lim, time_t now, const struct log_field *f, size_t n,
 		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int log_limited_fieldsv(struct log_limit *lim, time_t now, const struct log_field *f, size_t n, const char *fmt,
+			va_list ap) __attribute__((format(printf, 5, 0)));
 
 /*
  * One line of libwebsockets' own log (server.cpp's lws emit callback, which

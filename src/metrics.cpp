@@ -177,6 +177,16 @@ static void render(struct sbuf *o, const void *arg)
 		sbuf_printf(o, "caller_echo_admin_actions_total{action=\"%s\"} %llu\n", stats_admin_op_str(i),
 		    (unsigned long long)s->admin_actions[i]);
 	one(o, "auto_blocks_total", "counter", "Addresses blocked automatically (--block-after).", s->auto_blocks);
+	one(o, "proxy_headers_untrusted_total", "counter",
+	    "Requests with proxy headers from a peer that is not a --trusted-proxy.", s->proxy_untrusted);
+	one(o, "log_lines_held_back_total", "counter",
+	    "Refusal log lines held back because their client had used its own share.", s->log_held_back);
+	one(o, "log_lines_suppressed_total", "counter",
+	    "Refusal log lines dropped by the process-wide cap.", s->log_suppressed);
+	one(o, "pending_connections_evicted_total", "counter",
+	    "Connections that were not yet calls, closed to make room for a new one.", s->pending_evicted);
+	one(o, "client_table_evictions_total", "counter",
+	    "Idle clients forgotten by the per-address table to make room (their strikes too).", s->clients_evicted);
 	uint32_t manual = 0, aut = 0;
 	for (uint32_t i = 0; b && i < b->n; i++) {
 		if (b->e[i].expires && b->e[i].expires <= now)

@@ -13,7 +13,9 @@
  */
 #include "peer.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -51,38 +53,128 @@ int peer_resolve(const struct addr *tcp, const char *xff, size_t len, const stru
 	return -1;
 }
 
-int peer_addr(struct lws *wsi, char *buf, size_t len, struct addr *out)
+int peer_is_local(const struct addr *tcp, int proxied)
+{
+	return !proxied && addr_is_loopback(tcp);
+}
+
+/*
+ * Headers a proxy adds about the client it forwards. Any one of them means
+ * the TCP peer is not where the request began, trusted or not.
+ */
+static int has_proxy_headers(struct lws *wsi)
+{
+	/* lws 4.1.6 parses X-Forwarded-For, X-Real-IP and Via itself (Debian
+	 * builds it with LWS_WITH_HTTP_UNCOMMON_HEADERS); the rest arrive as
+	 * custom headers */
+	static const enum lws_token_indexes known[] = { WSI_TOKEN_X_FORWARDED_FOR, WSI_TOKEN_HTTP_X_REAL_IP,
+							 WSI_TOKEN_HTTP_VIA };
+	static const struct { const char *name; int len; } custom[] = {
+		{ "forwarded:", 10 }, { "x-forwarded-proto:", 18 }, { "x-forwarded-host:", 17 },
+	};
+
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (lws_hdr_total_length(wsi, known[i]) > 0)
+			return 1;
+	for (size_t i = 0; i < sizeof custom / sizeof custom[0]; i++)
+		if (lws_hdr_custom_length(wsi, custom[i].name, custom[i].len) >= 0)
+			return 1;
+	return 0;
+}
+
+int peer_identify(struct lws *wsi, struct peer *p)
 {
 	const struct config *cfg = app_from_wsi(wsi)->cfg;
 	static char xff[PEER_XFF_MAX + 1];   /* one thread; too big for the stack of every callback */
 	char tcp_text[ADDR_STR_MAX + 8];
-	struct addr tcp, a;
+	struct addr tcp;
 	const char *h = NULL;
 	size_t n = 0;
 	int r = -1;
 
+	memset(p, 0, sizeof *p);
 	/* lws gives IPv4 peers on a dual-stack socket as ::ffff:a.b.c.d; addr
 	 * maps both to one form */
 	if (lws_get_peer_simple(wsi, tcp_text, sizeof tcp_text) && !addr_parse(tcp_text, &tcp)) {
-		if (cfg->n_trusted_proxy && lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) > 0) {
+		p->proxied = has_proxy_headers(wsi);
+		int trusted = cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &tcp);
+		p->untrusted_proxy = p->proxied && !trusted;
+		if (trusted && lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) > 0) {
 			int c = lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR);
 			h = xff;
 			n = c > 0 ? (size_t)c : PEER_XFF_MAX + 1;   /* did not fit: unknown */
 		}
-		r = peer_resolve(&tcp, h, n, cfg->trusted_proxy, cfg->n_trusted_proxy, &a);
+		r = peer_resolve(&tcp, h, n, cfg->trusted_proxy, cfg->n_trusted_proxy, &p->client);
+		p->local = peer_is_local(&tcp, p->proxied);
 	}
 	if (r) {
-		memset(&a, 0, sizeof a);
-		snprintf(buf, len, "?");
-	} else {
-		addr_format(&a, buf, len);
+		memset(&p->client, 0, sizeof p->client);
+		snprintf(p->text, sizeof p->text, "?");
+		p->local = 0;
+		return -1;
 	}
+	p->known = 1;
+	addr_format(&p->client, p->text, sizeof p->text);
+	return 0;
+}
+
+int peer_addr(struct lws *wsi, char *buf, size_t len, struct addr *out)
+{
+	struct peer p;
+	int r = peer_identify(wsi, &p);
+
+	snprintf(buf, len, "%s", p.text);
 	if (out)
-		*out = a;
+		*out = p.client;
 	return r;
 }
 
+#define PROXY_WARN_EVERY_S 3600
+
+void peer_note_request(struct app *app, const struct peer *p)
+{
+	time_t now = time(NULL);
+
+	if (!p->untrusted_proxy)
+		return;
+	app->stats.proxy_untrusted++;
+	if (app->proxy_warned_at && now - app->proxy_warned_at < PROXY_WARN_EVERY_S)
+		return;
+	app->proxy_warned_at = now;
+	const struct log_field lf[] = { LOG_STR("remote", p->text), LOG_NUM("count", app->stats.proxy_untrusted) };
+	LOG_FIELDS(LOG_ERROR, "untrusted_proxy", lf,
+		   "requests from %s carry proxy headers (X-Forwarded-For, Forwarded, X-Real-IP, X-Forwarded-*) but it "
+		   "is not a --trusted-proxy (%llu so far): every client behind it looks like %s, so per-address "
+		   "limits, blocks and fail2ban cannot tell them apart, and none of them is treated as this host. If "
+		   "it is your proxy, list it: --trusted-proxy %s (TRUSTED_PROXIES in the environment file)",
+		   p->text, (unsigned long long)app->stats.proxy_untrusted, p->text, p->text);
+}
+
 /* ---- refusals -------------------------------------------------------------- */
+
+int peer_log(struct app *app, struct log_limit *lim, const struct addr *a, const struct log_field *f, size_t n,
+	     const char *fmt, ...)
+{
+	struct log_field all[9];
+	uint32_t held = 0;
+	va_list ap;
+
+	if (a && !guard_log_allow(&app->guard, a, (uint64_t)(lws_now_usecs() / 1000), &held)) {
+		app->stats.log_held_back++;
+		return 0;
+	}
+	if (n > 8)
+		n = 8;
+	memcpy(all, f, n * sizeof *f);
+	if (held) {
+		const struct log_field h = LOG_NUM("held_back", held);
+		all[n++] = h;
+	}
+	va_start(ap, fmt);
+	int r = log_limited_fieldsv(lim, time(NULL), all, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
 
 void peer_refused(struct app *app, const struct addr *a, int reason)
 {
@@ -92,8 +184,13 @@ void peer_refused(struct app *app, const struct addr *a, int reason)
 	if (!a || !block_strike(&app->blocks, &app->guard, &app->block_policy, a, reason, now,
 				(uint64_t)(lws_now_usecs() / 1000)))
 		return;
-	char peer[ADDR_STR_MAX], until[32], result[80];
-	addr_format(a, peer, sizeof peer);
+	/* what was blocked: the client's network (an IPv6 /64), not just this address */
+	char peer[CIDR_STR_MAX], until[32], result[80];
+	struct cidr net = guard_client(&app->guard, a);
+	if (net.bits == 128)
+		addr_format(a, peer, sizeof peer);
+	else
+		cidr_format(&net, peer, sizeof peer);
 	stats_iso8601(now + app->block_policy.seconds, until, sizeof until);
 	snprintf(result, sizeof result, "until %s", until);
 	stats_admin_record(&app->stats, now, -1, "auto_block", peer, "auto", result);
@@ -112,6 +209,22 @@ int peer_blocked(struct app *app, const struct addr *a)
 
 /* ---- connection accounting ------------------------------------------------ */
 
+/*
+ * Pending connections (accepted, not calls) are kept in one list, oldest
+ * first, in a table of records allocated once. When every descriptor the
+ * server may use is taken, a new connection does not get refused: the
+ * oldest pending connection of the client holding the most is closed
+ * instead (make_room). So a few addresses trickling request bodies can no
+ * longer take every slot and starve new calls and health checks for the
+ * body timeout; they only ever push out their own connections.
+ *
+ * A connection's opaque user pointer says what it holds: NULL nothing,
+ * COUNTED_ONLY a descriptor in conns.open (a call, or a pending connection
+ * that got no record), else its record.
+ */
+#define COUNTED_ONLY ((void *)1)
+#define EVICTING_MAX (CONNS_RESERVE / 2)   /* descriptors evictions may borrow from the reserve */
+
 void peer_conns_init(struct app *app)
 {
 	/* accepted connections stop CONNS_RESERVE short of the open-file limit
@@ -121,8 +234,90 @@ void peer_conns_init(struct app *app)
 	rlim_t lim = getrlimit(RLIMIT_NOFILE, &rl) ? 1024 : rl.rlim_cur;
 	if (lim > (1u << 20))
 		lim = 1u << 20;
-	app->conns.max = lim > CONNS_RESERVE ? (uint32_t)(lim - CONNS_RESERVE) : 1;
-	app->conns.slot = GUARD_NO_SLOT;
+	struct app_conns *c = &app->conns;
+	c->max = lim > CONNS_RESERVE ? (uint32_t)(lim - CONNS_RESERVE) : 1;
+	c->slot = GUARD_NO_SLOT;
+	c->oldest = c->newest = c->pend_free = PENDING_NONE;
+	/* calloc: pages of records never used are never resident */
+	c->pend = (struct pending_conn *)calloc(c->max, sizeof *c->pend);
+	c->pend_cap = c->pend ? c->max : 0;
+	for (uint32_t i = c->pend_cap; i > 0; i--) {
+		c->pend[i - 1].next = c->pend_free;
+		c->pend_free = i - 1;
+	}
+}
+
+void peer_conns_free(struct app *app)
+{
+	free(app->conns.pend);
+	app->conns.pend = NULL;
+	app->conns.pend_cap = 0;
+	app->conns.pend_free = PENDING_NONE;
+}
+
+static void pending_unlink(struct app_conns *c, struct pending_conn *p)
+{
+	uint32_t i = (uint32_t)(p - c->pend);
+
+	if (p->prev != PENDING_NONE)
+		c->pend[p->prev].next = p->next;
+	else
+		c->oldest = p->next;
+	if (p->next != PENDING_NONE)
+		c->pend[p->next].prev = p->prev;
+	else
+		c->newest = p->prev;
+	if (p->slot == GUARD_NO_SLOT && c->unslotted)
+		c->unslotted--;
+	if (p->evicting && c->evicting)
+		c->evicting--;
+	memset(p, 0, sizeof *p);
+	p->next = c->pend_free;
+	c->pend_free = i;
+}
+
+/* How many pending connections p's client holds. */
+static uint32_t pending_of(const struct app *app, const struct pending_conn *p)
+{
+	return p->slot == GUARD_NO_SLOT ? app->conns.unslotted : app->guard.tab[p->slot].pending;
+}
+
+/*
+ * Every descriptor is taken: ask the oldest pending connection of the
+ * client holding the most to close (lws closes it on its next pass, so the
+ * new connection borrows a descriptor from the reserve meanwhile). 1 if
+ * one was found.
+ */
+static int make_room(struct app *app)
+{
+	struct app_conns *c = &app->conns;
+	struct pending_conn *victim = NULL;
+	uint32_t most = 0;
+
+	if (c->evicting >= EVICTING_MAX)
+		return 0;
+	for (uint32_t i = c->oldest; i != PENDING_NONE; i = c->pend[i].next) {
+		struct pending_conn *p = &c->pend[i];
+		uint32_t n = pending_of(app, p);
+		if (!p->evicting && n > most) {   /* strictly more: the oldest of the top client wins */
+			most = n;
+			victim = p;
+		}
+	}
+	if (!victim)
+		return 0;
+	victim->evicting = 1;
+	c->evicting++;
+	c->evicted++;
+	char peer[ADDR_STR_MAX];
+	struct addr a;
+	peer_addr(victim->wsi, peer, sizeof peer, &a);
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", "pending_evicted"),
+					LOG_NUM("pending", most) };
+	peer_log(app, &app->reject_log, &a, lf, sizeof lf / sizeof lf[0],
+		 "closed the oldest of %u pending connections from %s: every descriptor was taken", most, peer);
+	lws_set_timeout(victim->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	return 1;
 }
 
 static void release_accept(struct app *app)
@@ -143,8 +338,8 @@ static int refuse_at_accept(struct app *app, const struct addr *a, int reason)
 	if (a)
 		addr_format(a, peer, sizeof peer);
 	const struct log_field lf[] = { LOG_STR("remote", a ? peer : "?"), LOG_STR("reason", stats_reject_str(reason)) };
-	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
-			   "refused connection from %s: %s (closed at accept)", a ? peer : "?", stats_reject_str(reason));
+	peer_log(app, &app->reject_log, a, lf, sizeof lf / sizeof lf[0],
+		 "refused connection from %s: %s (closed at accept)", a ? peer : "?", stats_reject_str(reason));
 	return 1;   /* lws closes the socket; nothing was read from it */
 }
 
@@ -170,10 +365,11 @@ int peer_conn_filter(struct app *app, const void *filter_args)
 		return refuse_at_accept(app, &a, REJECT_BLOCKED);
 	/*
 	 * Never let accept() run out of descriptors: lws 4.1.6 then leaves the
-	 * listening socket readable and spins, logging each failure. Closing
-	 * the newest connection at once keeps a margin free for the process.
+	 * listening socket readable and spins, logging each failure. Past the
+	 * limit a pending connection makes room (make_room), else the newest
+	 * is closed at once, keeping a margin free for the process.
 	 */
-	if (app->conns.open >= app->conns.max)
+	if (app->conns.open >= app->conns.max && !make_room(app))
 		return refuse_at_accept(app, have_addr ? &a : NULL, REJECT_CONNS_FULL);
 	app->conns.open++;
 	app->conns.counted = 1;
@@ -192,21 +388,50 @@ int peer_conn_filter(struct app *app, const void *filter_args)
 void peer_conn_created(struct lws *wsi)
 {
 	struct app *app = app_from_wsi(wsi);
-	if (app->conns.slot == GUARD_NO_SLOT && !app->conns.counted)
+	struct app_conns *c = &app->conns;
+
+	if (!c->counted) {
+		guard_conn_done(&app->guard, c->slot);   /* not ours to keep (should not happen) */
+		c->slot = GUARD_NO_SLOT;
 		return;
-	uintptr_t slot = app->conns.slot == GUARD_NO_SLOT ? 0 : (uintptr_t)app->conns.slot + 1;
-	lws_set_opaque_user_data(wsi, (void *)(slot << 1 | (uintptr_t)app->conns.counted));
-	app->conns.slot = GUARD_NO_SLOT;
-	app->conns.counted = 0;
+	}
+	void *v = COUNTED_ONLY;
+	if (c->pend_free != PENDING_NONE) {
+		uint32_t i = c->pend_free;
+		struct pending_conn *p = &c->pend[i];
+		c->pend_free = p->next;
+		p->wsi = wsi;
+		p->slot = c->slot;
+		p->evicting = 0;
+		p->next = PENDING_NONE;
+		p->prev = c->newest;
+		if (c->newest != PENDING_NONE)
+			c->pend[c->newest].next = i;
+		else
+			c->oldest = i;
+		c->newest = i;
+		if (p->slot == GUARD_NO_SLOT)
+			c->unslotted++;
+		v = p;
+	} else {
+		guard_conn_done(&app->guard, c->slot);   /* untracked: no per-address count to keep */
+	}
+	lws_set_opaque_user_data(wsi, v);
+	c->slot = GUARD_NO_SLOT;
+	c->counted = 0;
 }
 
 void peer_conn_upgraded(struct lws *wsi)
 {
-	uintptr_t v = (uintptr_t)lws_get_opaque_user_data(wsi);
-	if (!(v >> 1))
+	struct app *app = app_from_wsi(wsi);
+	void *v = lws_get_opaque_user_data(wsi);
+
+	if (!v || v == COUNTED_ONLY)
 		return;
-	guard_conn_done(&app_from_wsi(wsi)->guard, (uint32_t)((v >> 1) - 1));
-	lws_set_opaque_user_data(wsi, (void *)(v & 1));   /* still an open descriptor */
+	struct pending_conn *p = (struct pending_conn *)v;
+	guard_conn_done(&app->guard, p->slot);
+	pending_unlink(&app->conns, p);
+	lws_set_opaque_user_data(wsi, COUNTED_ONLY);   /* still an open descriptor */
 }
 
 void peer_conn_destroyed(struct lws *wsi)
@@ -214,7 +439,7 @@ void peer_conn_destroyed(struct lws *wsi)
 	struct app *app = app_from_wsi(wsi);
 
 	peer_conn_upgraded(wsi);
-	if ((uintptr_t)lws_get_opaque_user_data(wsi) & 1 && app->conns.open)
+	if (lws_get_opaque_user_data(wsi) == COUNTED_ONLY && app->conns.open)
 		app->conns.open--;
 	lws_set_opaque_user_data(wsi, NULL);
 }

@@ -3,7 +3,11 @@
  *
  * The client address: the TCP peer, or, behind a --trusted-proxy, the
  * right-most X-Forwarded-For entry that proxy added (peer_resolve() is the
- * rule, pure; peer_addr() applies it to a connection). Connection
+ * rule, pure; peer_identify() applies it to a request). Who is the
+ * operator: only the TCP peer itself may be loopback, and only on a request
+ * that no proxy forwarded (peer_is_local(): a forwarded 127.0.0.1, or a
+ * local nginx passing an internet client's request on, is never the
+ * operator's own host). Connection
  * accounting: from accept (peer_conn_filter: refuse a blocked address, one
  * over --max-conns-per-addr, or one that would run the process out of
  * descriptors) through to the upgrade or the close. Refusals: every one is
@@ -16,6 +20,7 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "log.h"
 
 struct app;
 
@@ -35,11 +40,39 @@ int peer_resolve(const struct addr *tcp, const char *xff, size_t len, const stru
 		 struct addr *out);
 
 /*
- * peer_resolve() for a connection: its TCP peer and its X-Forwarded-For.
- * Text into buf ("?" when unknown; no reverse DNS); *out too if not NULL.
+ * 1 if a request from TCP peer `tcp` is the operator's own host: the peer
+ * is loopback and the request carries no proxy header (`proxied`). Whatever
+ * a proxy forwards, even "127.0.0.1", came from somewhere else.
+ */
+int peer_is_local(const struct addr *tcp, int proxied);
+
+/* Who sent a request, as far as the server may believe it. */
+struct peer {
+	struct addr client;              /* limits, blocks, strikes, logs */
+	char        text[ADDR_STR_MAX];  /* client as text, "?" when unknown (no reverse DNS) */
+	int         known;               /* client is an address, not the shared unknown one */
+	int         proxied;             /* the request carries a proxy header (X-Forwarded-For, ...) */
+	int         untrusted_proxy;     /* ... from a TCP peer that is not a --trusted-proxy */
+	int         local;               /* peer_is_local(): the operator's own host */
+};
+
+/* peer_resolve() and peer_is_local() for a request on wsi. 0, or -1 when the client is unknown. */
+int peer_identify(struct lws *wsi, struct peer *p);
+
+/*
+ * peer_identify()'s client only: text into buf, *out too if not NULL.
  * Returns 0, or -1 when unknown.
  */
 int peer_addr(struct lws *wsi, char *buf, size_t len, struct addr *out);
+
+/*
+ * Once per request (the HTTP callback, the upgrade): a request with proxy
+ * headers from a peer that is not a --trusted-proxy is counted, and said
+ * loudly the first time (then once an hour): the deployment forwards
+ * through a proxy the server was not told about, so every client looks
+ * like the proxy, and limits, blocks and the log cannot tell them apart.
+ */
+void peer_note_request(struct app *app, const struct peer *p);
 
 /*
  * A request or connection from client a (NULL: not known yet) was refused
@@ -48,6 +81,17 @@ int peer_addr(struct lws *wsi, char *buf, size_t len, struct addr *out);
  * the refusal itself.
  */
 void peer_refused(struct app *app, const struct addr *a, int reason);
+
+/*
+ * Write a refusal line about client a (NULL: not known) through lim: first
+ * out of a's own share of the log (guard_log_allow), then under lim's
+ * process-wide cap. One client's flood thus spends only its own lines and
+ * can no longer hide another's refusals from the log (and from fail2ban).
+ * A line written after some of the client's were held back says how many
+ * (field "held_back"). f holds at most 8 fields. Returns 1 if written.
+ */
+int peer_log(struct app *app, struct log_limit *lim, const struct addr *a, const struct log_field *f, size_t n,
+	     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* 1 if client a is blocked now (the block's hits count it). */
 int peer_blocked(struct app *app, const struct addr *a);
@@ -64,5 +108,6 @@ void peer_conn_created(struct lws *wsi);
 void peer_conn_upgraded(struct lws *wsi);
 void peer_conn_destroyed(struct lws *wsi);
 
-/* The accept accounting's limit: the open-file limit minus a reserve. */
+/* The accept accounting's limit (the open-file limit minus a reserve) and its records; freed after the context. */
 void peer_conns_init(struct app *app);
+void peer_conns_free(struct app *app);

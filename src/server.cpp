@@ -253,6 +253,10 @@ static int init_tables(struct app *app)
 	snprintf(app->stats.worker, sizeof app->stats.worker, "%s", cfg->worker_id);
 	app->stats.pid = (long)getpid();
 	app->reject_log.event = "handshake_refused";
+	/* each client has its own small share first (peer_log): this cap only
+	 * bounds the whole log when very many clients are refused at once */
+	app->reject_log.burst = 100;
+	app->limit_log.burst = 100;
 	app->bad_input_log.event = "bad_input";
 	app->limit_log.event = "call_limit";
 	app->block_log.event = "auto_block";
@@ -268,7 +272,7 @@ static int init_tables(struct app *app)
 	}
 	struct guard_cfg gc = { (uint32_t)cfg->max_calls_per_addr, (uint32_t)cfg->handshake_rate,
 				(uint32_t)cfg->handshake_burst, (uint32_t)cfg->max_pending_per_addr,
-				cfg->limit_exempt, cfg->n_limit_exempt };
+				cfg->limit_exempt, cfg->n_limit_exempt, (uint8_t)cfg->ipv6_prefix };
 	guard_init(&app->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
 	char rerr[512];
 	if (cfg->replay_file[0]) {
@@ -569,4 +573,5 @@ void server_destroy(struct app *app)
 		app->ctx = NULL;
 	}
 	slot_pool_unmap(&app->pool);
+	peer_conns_free(app);
 }

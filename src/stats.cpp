@@ -488,6 +488,17 @@ static int add_recent_events(cJSON *root, const struct stats *s)
 }
 
 /* operator actions (newest first) and the live blocks */
+/* What the defences did besides refusing (stats.h: proxy_untrusted and the fields after it). */
+static int add_security(cJSON *root, const struct stats *s)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, "security");
+	return o && cJSON_AddNumberToObject(o, "proxy_headers_untrusted", (double)s->proxy_untrusted) &&
+	       cJSON_AddNumberToObject(o, "log_lines_held_back", (double)s->log_held_back) &&
+	       cJSON_AddNumberToObject(o, "log_lines_suppressed", (double)s->log_suppressed) &&
+	       cJSON_AddNumberToObject(o, "pending_evicted", (double)s->pending_evicted) &&
+	       cJSON_AddNumberToObject(o, "clients_evicted", (double)s->clients_evicted);
+}
+
 static int add_admin(cJSON *root, const struct stats *s, const struct block_table *blocks, time_t now)
 {
 	cJSON *a = cJSON_AddObjectToObject(root, "admin"), *by, *arr;
@@ -674,6 +685,7 @@ char *stats_render_json_view(const struct stats *s, const struct block_table *bl
 	ok = ok && cJSON_AddNumberToObject(root, "events_received", (double)s->events_received) &&
 	     add_operator_view(root, s, now) &&
 	     cJSON_AddNumberToObject(root, "params_truncated", (double)s->params_truncated) &&
+	     add_security(root, s) &&
 	     add_admin(root, s, blocks, now);
 	if (ok)
 		out = cJSON_PrintUnformatted(root);

@@ -147,6 +147,12 @@ struct stats {
 	uint32_t recent_head, recent_len;
 	uint64_t closes[CLOSE__SIDES][CC__COUNT];
 	uint64_t params_truncated;        /* answer-webhook values cut to fit (NCCO headers) */
+	uint64_t proxy_untrusted;         /* requests with proxy headers from a peer not a --trusted-proxy */
+	uint64_t log_held_back;           /* refusal lines held back by their client's own share (peer_log) */
+	/* copied in from their owners just before a render (http.cpp render_stats) */
+	uint64_t log_suppressed;          /* refusal lines over the process-wide cap */
+	uint64_t pending_evicted;         /* pending connections closed to make room (peer.cpp) */
+	uint64_t clients_evicted;         /* idle clients forgotten by the per-address table (guard.h) */
 	struct quality_totals quality;    /* closed calls' figures, for /metrics */
 
 	/* intervening: operator actions (admin API) and automatic blocks */

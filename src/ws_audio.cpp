@@ -148,12 +148,13 @@ static int refuse(struct lws *wsi, struct app *app, const struct addr *client, i
 		  const char *hint)
 {
 	char peer[ADDR_STR_MAX];
+	struct addr who;
 
 	peer_refused(app, client, reason);
-	peer_addr(wsi, peer, sizeof peer, NULL);
+	peer_addr(wsi, peer, sizeof peer, &who);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
 					LOG_NUM("status", status) };
-	log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+	peer_log(app, &app->reject_log, client ? client : &who, lf, sizeof lf / sizeof lf[0],
 			   "refused WebSocket from %s: %s (HTTP %u)%s%s", peer, stats_reject_str(reason), status,
 			   hint ? " token " : "", hint ? hint : "");
 	return send_refusal(wsi, status);
@@ -214,7 +215,6 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	struct app *app = app_from_wsi(wsi);
 	const struct config *cfg = app->cfg;
 	char path[64], authz[AUTH_TOKEN_MAX + 64], hint[9], origin[CONFIG_ORIGIN_LEN + 1];
-	char peer[ADDR_STR_MAX];
 	struct addr client;
 	int n;
 
@@ -238,7 +238,10 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 		return refuse(wsi, app, NULL, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
 	/* an unknown address (unusable X-Forwarded-For) is limited as one shared address */
-	peer_addr(wsi, peer, sizeof peer, &client);
+	struct peer who;
+	peer_identify(wsi, &who);
+	peer_note_request(app, &who);
+	client = who.client;
 	if (peer_blocked(app, &client))
 		return refuse(wsi, app, NULL, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, NULL);
 	switch (guard_handshake(&app->guard, &client, (uint64_t)(lws_now_usecs() / 1000))) {
@@ -626,7 +629,7 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 		peer_refused(app, &pss->client, REJECT_MSG_RATE);
 		const struct log_field lf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "msg_rate"),
 						LOG_NUM("call", pss->st.id) };
-		log_limited_fields(&app->limit_log, app->now_s, lf, sizeof lf / sizeof lf[0],
+		peer_log(app, &app->limit_log, &pss->client, lf, sizeof lf / sizeof lf[0],
 				   "call %llu from %s: more than %d messages in a second, closing 1008",
 				   (unsigned long long)pss->st.id, pss->st.remote, app->cfg->max_msg_rate);
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_POLICY_VIOLATION, "message rate limit");
@@ -726,7 +729,7 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 		peer_refused(app, &pss->client, REJECT_BAD_CLOSE);
 		const struct log_field rf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "bad_close"),
 						LOG_NUM("call", pss->st.id) };
-		log_limited_fields(&app->limit_log, app->now_s, rf, sizeof rf / sizeof rf[0],
+		peer_log(app, &app->limit_log, &pss->client, rf, sizeof rf / sizeof rf[0],
 				   "call %llu from %s: invalid close frame (%s), closing 1002",
 				   (unsigned long long)pss->st.id, pss->st.remote, len == 1 ? "1-byte payload" : "bad code");
 		buf[LWS_PRE] = LWS_CLOSE_STATUS_PROTOCOL_ERR >> 8;
@@ -770,7 +773,7 @@ void ws_audio_sweep(struct app *app)
 		peer_refused(app, &pss->client, REJECT_IDLE);
 		const struct log_field lf[] = { LOG_STR("remote", c->remote), LOG_STR("reason", "idle"),
 						LOG_NUM("call", c->id) };
-		log_limited_fields(&app->limit_log, app->now_s, lf, sizeof lf / sizeof lf[0],
+		peer_log(app, &app->limit_log, &pss->client, lf, sizeof lf / sizeof lf[0],
 				   "call %llu from %s: no message for %d s, closing 1001",
 				   (unsigned long long)c->id, c->remote, cfg->idle_timeout_s);
 		ask_close(pss);

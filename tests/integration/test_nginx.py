@@ -48,8 +48,10 @@ def site_for_test(port, upstreams, cert, key):
     subs = [(r"(?m)^(\s*)listen 443 ssl;", r"\1listen 127.0.0.1:%d ssl;" % port),
             (r"(?m)^(\s*ssl_certificate)\s+\S+;", r"\1 %s;" % cert),
             (r"(?m)^(\s*ssl_certificate_key)\s+\S+;", r"\1 %s;" % key),
-            (r"(?m)^(\s*)server 127\.0\.0\.1:8081\b", r"\g<1>server 127.0.0.1:%d" % upstreams[0]),
-            (r"(?m)^(\s*)server 127\.0\.0\.1:8082\b", r"\g<1>server 127.0.0.1:%d" % upstreams[1])]
+            # the shipped upstream is the one instance of the environment file;
+            # least_conn is tested over two
+            (r"(?m)^(\s*)server 127\.0\.0\.1:8080( .*)$",
+             r"\g<1>server 127.0.0.1:%d\2\n\1server 127.0.0.1:%d\2" % tuple(upstreams))]
     for pattern, repl in subs:
         text, n = re.subn(pattern, repl, text)
         if n != 1:

@@ -124,8 +124,8 @@ static void test_metrics_render_empty_server(void **state)
 	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
 	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
 	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
-	assert_int_equal(count_lines_starting(m, "# HELP "), 33);
-	assert_int_equal(count_lines_starting(m, "# TYPE "), 33);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 38);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 38);
 	/* the quality histograms, empty: every bucket 0 */
 	assert_line(m, "# TYPE caller_echo_call_jitter_seconds histogram");
 	assert_line(m, "caller_echo_call_jitter_seconds_bucket{le=\"+Inf\"} 0");

@@ -306,7 +306,7 @@ static void test_stats_render_json_empty(void **state)
 	assert_string_equal(keys(root), "worker,pid,uptime_s,calls_view,connections,totals,quality,draining,calls_by_app,"
 					"app_heap_bytes,app_heap_max,frame_slots,replay_store,rejected,events_received,version,"
 					"started_at,now,rate,history,events_by_status,recent_events,closes,"
-					"params_truncated,admin");
+					"params_truncated,security,admin");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(root, "draining")));
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "calls_by_app")), 0);   /* no apps named */
 	assert_string_equal(cJSON_GetObjectItem(root, "worker")->valuestring, "");
