@@ -82,6 +82,7 @@ struct app {
 	struct log_limit     bad_input_log;  /* malformed text / webhook bodies */
 	struct log_limit     limit_log;      /* calls closed by a per-call limit */
 	struct log_limit     block_log;      /* automatic blocks */
+	struct log_limit     evict_log;      /* pending connections closed to make room */
 	struct voice_opts    voice;          /* the apps' settings, from cfg */
 	const struct voice_app *start_app;   /* --app: where every call starts */
 

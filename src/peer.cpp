@@ -309,13 +309,12 @@ static int make_room(struct app *app)
 	victim->evicting = 1;
 	c->evicting++;
 	c->evicted++;
+	/* not the client's fault, so no strike and not in the refusal log */
 	char peer[ADDR_STR_MAX];
-	struct addr a;
-	peer_addr(victim->wsi, peer, sizeof peer, &a);
-	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", "pending_evicted"),
-					LOG_NUM("pending", most) };
-	peer_log(app, &app->reject_log, &a, lf, sizeof lf / sizeof lf[0],
-		 "closed the oldest of %u pending connections from %s: every descriptor was taken", most, peer);
+	peer_addr(victim->wsi, peer, sizeof peer, NULL);
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_NUM("pending", most) };
+	log_limited_fields(&app->evict_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+			   "closed the oldest of %u pending connections from %s: every descriptor was taken", most, peer);
 	lws_set_timeout(victim->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	return 1;
 }

@@ -260,6 +260,7 @@ static int init_tables(struct app *app)
 	app->bad_input_log.event = "bad_input";
 	app->limit_log.event = "call_limit";
 	app->block_log.event = "auto_block";
+	app->evict_log.event = "connection_evicted";
 	app->now_s = time(NULL);
 
 	/* keyed hashes: clients cannot pick addresses or jtis that collide;

@@ -380,8 +380,7 @@ class SlowBodies(HandshakeCase):
                 self.assertGreater(d["security"]["pending_evicted"], 0)
                 self.assertEqual(d["rejected"]["conns_full"], 0)
                 # the connections closed were the tricklers', oldest first
-                ev = [l["fields"] for l in log_lines(srv, "handshake_refused")
-                      if l["fields"].get("reason") == "pending_evicted"]
+                ev = [l["fields"] for l in log_lines(srv, "connection_evicted")]
                 self.assertTrue(ev and all(f["remote"] in ("127.0.0.2", "127.0.0.3") for f in ev), ev)
                 closed = 0
                 for s in socks:

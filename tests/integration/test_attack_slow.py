@@ -300,8 +300,8 @@ class Flood(HandshakeCase):
         """Silent TCP connections from many addresses (one each: the
         per-address cap does not apply) past the server's descriptor limit
         (--max-calls 10 gives it 266): the server stops accepting 64 short of
-        the limit and closes the rest at accept (rejected.conns_full) instead
-        of spinning on EMFILE; the log stays bounded, the call already
+        the limit, closing the oldest silent connection for each newcomer (or
+        the newcomer, rejected.conns_full) instead of spinning on EMFILE; the log stays bounded, the call already
         running loses nothing, and once the handshake timeout has reaped the
         silent sockets the server answers again."""
         with Server(args=["--max-calls", "10", "--handshake-timeout", "2"]) as srv:
@@ -324,9 +324,13 @@ class Flood(HandshakeCase):
                 for s in socks:
                     s.close()
             got = delta(before, rejected(srv))
-            self.assertEqual(set(got), {"conns_full"}, got)
+            # past the limit each new connection closes the oldest pending one
+            # of the client holding the most (issue 19, finding 10): silent
+            # sockets make room, and only when none can is a newcomer refused
+            self.assertLessEqual(set(got), {"conns_full"}, got)
+            made_room = stats(srv)["security"]["pending_evicted"]
             # 266 descriptors - 64 kept back - the listener, the call, stdio...
-            self.assertGreaterEqual(got["conns_full"], 320 - (266 - 64))
+            self.assertGreaterEqual(got.get("conns_full", 0) + made_room, 320 - (266 - 64))
             call.assert_clean(self)
             lines = flood_log.splitlines()
             self.assertLessEqual(len(lines), 100, "%d log lines in 1 s of flood, e.g.\n%s" % (

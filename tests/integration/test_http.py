@@ -366,7 +366,9 @@ STATS_KEYS = {"worker", "pid", "uptime_s", "connections", "totals", "rejected", 
               # issue 14: the open calls' quality, and which calls are listed
               "quality", "calls_view",
               # issue 15: the shared frame slots
-              "frame_slots"}
+              "frame_slots",
+              # issue 19: what the defences did besides refusing
+              "security"}
 TOTALS_KEYS = {"packets_received", "bytes_received", "packets_sent", "bytes_sent", "frames_dropped",
                "connections_open", "connections_total", "clear_sent", "notify_sent", "cleared", "notified",
                "app_refused"}
