@@ -34,7 +34,7 @@ import time
 import unittest
 
 from attack import delta, healthy, rejected, upgrade
-from harness import HERE, REPO, Server, clean_env, curl, make_jwt, stats
+from harness import HERE, REPO, Server, clean_env, curl, make_jwt, stats, tmp_root
 from honest import HonestCall
 from test_admin import admin
 from test_attack_handshake import HandshakeCase, wait_open
@@ -330,16 +330,15 @@ class LogShare(HandshakeCase):
         regex = shutil.which("fail2ban-regex")
         if not regex:
             self.fail("fail2ban-regex missing: scripts/deps.sh test installs fail2ban")
-        log = os.path.join(srv.tmpdir if hasattr(srv, "tmpdir") else "/tmp", "f2b-%d.log" % os.getpid())
+        log = os.path.join(tmp_root(), "f2b-share-%d.log" % os.getpid())
         with open(log, "w") as fh:
             fh.write(srv.stderr_text())
         flt = os.path.join(REPO, "scripts", "fail2ban", "filter.d", "caller-echo.conf")
-        p = subprocess.run([regex, "--print-all-matched", "--raw", log, flt], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=120)
+        p = subprocess.run([regex, "-o", "ip", log, flt], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=120)
         os.unlink(log)
-        out = p.stdout.decode()
-        matched = [l for l in out.splitlines() if '"remote":"%s"' % victim in l]
-        self.assertGreaterEqual(len(matched), 10, out[-3000:])
+        ips = p.stdout.decode().split()   # what fail2ban would count, and ban
+        self.assertGreaterEqual(ips.count(victim), 10, p.stdout.decode()[-2000:])
 
 
 class SlowBodies(HandshakeCase):
