@@ -501,6 +501,23 @@ static int create_context(struct app *app, struct lws_context_creation_info *inf
 	return 0;
 }
 
+/*
+ * Plain HTTP on loopback only, while the NCCO says https: that is a TLS
+ * proxy in front of us. Without --trusted-proxy every caller would look
+ * like the proxy (issue 19): say so before the first call, not after.
+ */
+static void warn_if_proxied_unknowingly(const struct config *cfg)
+{
+	struct addr a;
+
+	if (cfg->n_trusted_proxy || cfg->tls_cert[0] || !cfg->public_secure || !cfg->listen[0])
+		return;
+	if (strcmp(cfg->listen, "localhost") && (addr_parse(cfg->listen, &a) || !addr_is_loopback(&a)))
+		return;
+	log_warn_ev("untrusted_proxy", "listening on %s without TLS behind an https --public-url: a proxy in front? "
+		    "Then list it with --trusted-proxy (TRUSTED_PROXIES), or every caller looks like it", cfg->listen);
+}
+
 int server_create(struct app *app, const struct config *cfg)
 {
 	struct lws_context_creation_info info;
@@ -547,6 +564,7 @@ int server_create(struct app *app, const struct config *cfg)
 		 loop_name(app->loop),
 		 cfg->public_base[0] ? cfg->public_url : "Host header", cfg->rate, cfg->ring_slots,
 		 cfg->slot_bytes, cfg->max_calls, cfg->secret_source);
+	warn_if_proxied_unknowingly(cfg);
 	return 0;
 }
 

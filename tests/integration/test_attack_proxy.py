@@ -100,6 +100,17 @@ class UndeclaredProxy(HandshakeCase):
             self.assertIn("caller_echo_proxy_headers_untrusted_total %d\n" % (5 * n), m)
             call.assert_clean(self)
 
+    def test_said_at_start_when_it_looks_proxied(self):
+        """Plain HTTP on loopback behind an https --public-url is a TLS proxy
+        in front: without --trusted-proxy the first line says so."""
+        with Server(args=["--log-format", "json", "--public-url", "https://echo.example.com"]) as srv:
+            warn = log_lines(srv, "untrusted_proxy")
+            self.assertEqual(len(warn), 1, srv.stderr_text())
+            self.assertIn("--trusted-proxy", warn[0]["fields"]["msg"])
+        with Server(args=["--log-format", "json", "--public-url", "https://echo.example.com",
+                          "--trusted-proxy", "127.0.0.1"]) as srv:
+            self.assertEqual(log_lines(srv, "untrusted_proxy"), [])
+
     def test_a_declared_proxy_is_not_counted(self):
         with Server(args=["--trusted-proxy", "127.0.0.1"]) as srv:
             self.assertEqual(get(srv, "/healthz", [("X-Forwarded-For", "203.0.113.9")])[0], 200)

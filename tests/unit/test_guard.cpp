@@ -281,6 +281,83 @@ static void test_guard_strikes(void **state)
 	assert_int_equal(guard_strike(g, &ex, T0, 1000), 0);
 }
 
+static void init_v6(struct guard *g, uint8_t prefix)
+{
+	struct guard_cfg c = { 0, 0, 1, 0, NULL, 0, prefix };
+	memset(g, 0, sizeof *g);
+	guard_init(g, &c, 0x1234, T0);
+}
+
+static void test_guard_ipv6_client_is_its_prefix(void **state)
+{
+	struct guard *g = (struct guard *)*state;
+	struct addr a = A("2001:db8:7:1::1"), b = A("2001:db8:7:1:ffff:ffff:ffff:ffff"), c = A("2001:db8:7:2::1");
+	struct addr v4 = A("192.0.2.1"), v4b = A("192.0.2.2");
+
+	init_v6(g, 64);
+	for (int i = 0; i < 5; i++)
+		guard_strike(g, i % 2 ? &a : &b, T0, 60000);
+	assert_int_equal(guard_strike(g, &b, T0, 60000), 6);   /* one client: the /64 */
+	assert_int_equal(guard_strike(g, &c, T0, 60000), 1);   /* the next /64 is another */
+	assert_int_equal(guard_strike(g, &v4, T0, 60000), 1);  /* IPv4: the whole address */
+	assert_int_equal(guard_strike(g, &v4b, T0, 60000), 1);
+	struct cidr n = guard_client(g, &b);
+	char s[CIDR_STR_MAX];
+	cidr_format(&n, s, sizeof s);
+	assert_string_equal(s, "2001:db8:7:1::/64");
+	n = guard_client(g, &v4);
+	cidr_format(&n, s, sizeof s);
+	assert_string_equal(s, "192.0.2.1/32");
+	/* other prefixes, and 0 = the whole address */
+	init_v6(g, 48);
+	n = guard_client(g, &c);
+	cidr_format(&n, s, sizeof s);
+	assert_string_equal(s, "2001:db8:7::/48");
+	init_v6(g, 0);
+	assert_int_equal(guard_strike(g, &a, T0, 60000), 1);
+	assert_int_equal(guard_strike(g, &b, T0, 60000), 1);
+	n = guard_client(g, &a);
+	assert_int_equal(n.bits, 128);
+	/* the per-address call cap is per client too */
+	struct guard_cfg cc = { 2, 0, 1, 0, NULL, 0, 64 };
+	memset(g, 0, sizeof *g);
+	guard_init(g, &cc, 1, T0);
+	assert_int_equal(guard_handshake(g, &a, T0), GUARD_OK);
+	guard_call_open(g, &a);
+	assert_int_equal(guard_handshake(g, &b, T0), GUARD_OK);
+	guard_call_open(g, &b);
+	assert_int_equal(guard_handshake(g, &b, T0), GUARD_CALLS);
+	assert_int_equal(guard_calls(g, &a), 2);
+}
+
+static void test_guard_log_share(void **state)
+{
+	struct guard *g = (struct guard *)*state;
+	struct addr a = A("203.0.113.1"), b = A("203.0.113.2");
+	uint32_t dropped;
+
+	init_v6(g, 64);
+	for (int i = 0; i < GUARD_LOG_BURST; i++) {
+		assert_int_equal(guard_log_allow(g, &a, T0, &dropped), 1);
+		assert_int_equal(dropped, 0);
+	}
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(guard_log_allow(g, &a, T0 + 999, &dropped), 0);   /* a's share is spent */
+	assert_int_equal(guard_log_allow(g, &b, T0 + 999, &dropped), 1);       /* b's is its own */
+	assert_int_equal(dropped, 0);
+	/* one line a second refills; the first written reports what was held back */
+	assert_int_equal(guard_log_allow(g, &a, T0 + GUARD_LOG_EVERY_MS, &dropped), 1);
+	assert_int_equal(dropped, 7);
+	assert_int_equal(guard_log_allow(g, &a, T0 + GUARD_LOG_EVERY_MS, &dropped), 0);
+	assert_int_equal(guard_log_allow(g, &a, T0 + 2 * GUARD_LOG_EVERY_MS + 1, &dropped), 1);
+	assert_int_equal(dropped, 1);
+	/* a long quiet spell refills to the burst, no more */
+	int n = 0;
+	while (guard_log_allow(g, &a, T0 + 3600000, &dropped))
+		n++;
+	assert_int_equal(n, GUARD_LOG_BURST);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -296,6 +373,8 @@ int main(void)
 		T(test_guard_pending_exempt_and_off),
 		T(test_guard_pending_not_evicted),
 		T(test_guard_strikes),
+		T(test_guard_ipv6_client_is_its_prefix),
+		T(test_guard_log_share),
 	};
 	return cmocka_run_group_tests_name("guard", tests, NULL, NULL);
 }

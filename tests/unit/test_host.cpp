@@ -379,6 +379,32 @@ static void test_host_parse_public_url_too_small_cap(void **state)
 	assert_int_equal(host_parse_public_url("http://example.com", &f->secure, small, 0), -1);
 }
 
+static int loop_name(const char *s)
+{
+	return host_is_loopback_name(s, strlen(s));
+}
+
+static void test_host_loopback_names(void **state)
+{
+	(void)state;
+	static const char *const yes[] = { "localhost", "LocalHost", "localhost.", "localhost:8080", "127.0.0.1",
+					   "127.1.2.3:1", "127.255.255.255", "[::1]", "[::1]:80", "[0:0:0:0:0:0:0:1]",
+					   "[::ffff:127.0.0.1]:8080" };
+	/* what a page of another name says, whatever it resolves to (DNS rebinding) */
+	static const char *const no[] = { "evil.example", "evil.example:8080", "localhost.evil.example",
+					  "127.0.0.1.nip.io", "0x7f.1", "0177.0.0.1", "2130706433", "127.1", "[::2]",
+					  "[::ffff:10.0.0.1]", "128.0.0.1", "10.0.0.1:8080", "localhost:", "localhost:0",
+					  "localhost:99999", "[::1", "", "local host", "127.0.0.1 ", "[fe80::1%lo]" };
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		assert_true(loop_name(yes[i]));
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+		assert_false(loop_name(no[i]));
+	assert_false(host_is_loopback_name(NULL, 0));
+	/* length-bounded: the bytes after len are not looked at */
+	assert_true(host_is_loopback_name("localhost.evil.example", 9));
+	assert_false(host_is_loopback_name("127.0.0.1", 8));   /* "127.0.0." */
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_host, teardown_host)
 
 int main(void)
@@ -393,6 +419,7 @@ int main(void)
 		T(test_host_validate_rejects_bad_ipv6),
 		T(test_host_validate_rejects_empty_and_null),
 		T(test_host_validate_every_prefix_without_overread),
+		T(test_host_loopback_names),
 		T(test_host_parse_public_url_schemes),
 		T(test_host_parse_public_url_port_and_path),
 		T(test_host_parse_public_url_strips_trailing_slash),

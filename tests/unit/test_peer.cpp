@@ -86,9 +86,27 @@ static void test_peer_unusable_entry_is_unknown(void **state)
 	free(big);
 }
 
+static void test_peer_local_is_the_tcp_peer_unproxied(void **state)
+{
+	(void)state;
+	struct addr a;
+	assert_int_equal(addr_parse("127.0.0.1", &a), 0);
+	assert_true(peer_is_local(&a, 0));
+	assert_false(peer_is_local(&a, 1));   /* a local proxy passing someone else's request on */
+	assert_int_equal(addr_parse("::1", &a), 0);
+	assert_true(peer_is_local(&a, 0));
+	assert_false(peer_is_local(&a, 1));
+	assert_int_equal(addr_parse("::ffff:127.9.9.9", &a), 0);
+	assert_true(peer_is_local(&a, 0));
+	assert_int_equal(addr_parse("203.0.113.9", &a), 0);
+	assert_false(peer_is_local(&a, 0));
+	assert_false(peer_is_local(&a, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_peer_local_is_the_tcp_peer_unproxied),
 		cmocka_unit_test(test_peer_not_a_proxy),
 		cmocka_unit_test(test_peer_behind_the_proxy),
 		cmocka_unit_test(test_peer_unusable_entry_is_unknown),
