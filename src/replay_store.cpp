@@ -288,6 +288,9 @@ int replay_store_redis(struct replay_store *s, const char *hostport, int timeout
 		return r == REDIS_CLIENT_AUTH || r == REDIS_CLIENT_TLS ? REPLAY_STORE_BAD_CONFIG : -1;
 	}
 	s->was_up = 1;
+	log_info_ev("replay_store", "replay store: Redis at %s:%d (%s)%s%s%s%s answers", s->host, s->port, host,
+		    o->tls ? ", TLS verified" : "", o->password ? ", AUTH" : "",
+		    o->password && o->user && o->user[0] ? " as " : "", o->password && o->user ? o->user : "");
 	return 0;
 }
 
