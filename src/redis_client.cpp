@@ -284,6 +284,8 @@ static int tls_handshake(struct redis_client *c, uint64_t deadline)
 			return tls_failed(c, "setup");
 	} else if (!SSL_set_tlsext_host_name(c->ssl, c->name) || !SSL_set1_host(c->ssl, c->name)) {
 		return tls_failed(c, "setup");
+	} else {
+		SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	}
 	for (;;) {
 		ERR_clear_error();
