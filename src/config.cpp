@@ -95,7 +95,7 @@ static const struct opt opts[] = {
 	{ "replay-redis", "HOST:PORT", "REPLAY_REDIS", K_STR, F(replay_redis), 0, 0, NULL, "none",
 	  "keep them in Redis instead, for servers on several machines" },
 	{ "replay-redis-timeout", "MS", "REPLAY_REDIS_TIMEOUT", K_INT, F(replay_redis_timeout_ms), 1, 5000, "50", NULL,
-	  "longest a Redis round trip may hold a handshake (and the event loop)" },
+	  "longest a whole Redis round trip (a reconnect, TLS, AUTH and the SET) may hold a handshake (and the event loop)" },
 	{ "replay-redis-down", "MODE", "REPLAY_REDIS_DOWN", K_STR, F(replay_redis_down), 0, 0, "refuse", NULL,
 	  "when Redis does not answer: refuse (503) or local (check in this process only)" },
 	{ "replay-redis-tls", NULL, "REPLAY_REDIS_TLS", K_BOOL, F(replay_redis_tls), 0, 1, "0", NULL,
@@ -104,7 +104,7 @@ static const struct opt opts[] = {
 	  "PEM CA certificate(s) Redis's certificate must chain to" },
 	{ "replay-redis-password-file", "FILE", "REPLAY_REDIS_PASSWORD_FILE", K_STR, F(replay_redis_password_file), 0, 0,
 	  NULL, "no AUTH", "file holding the Redis password (AUTH); not readable by others, not writable by the group" },
-	{ "replay-redis-user", "NAME", "REPLAY_REDIS_USER", K_STR, F(replay_redis_user), 0, 0, NULL, "default",
+	{ "replay-redis-user", "NAME", "REPLAY_REDIS_USER", K_STR, F(replay_redis_user), 0, 0, NULL, "Redis's default user",
 	  "Redis 6+ ACL user to AUTH as, with the password" },
 	/* abuse limits; list options repeat (env: comma-separated) */
 	{ "allow-origin", "ORIGIN", "ALLOW_ORIGINS", K_ORIGINS, F(allow_origin), 0, CONFIG_ORIGINS_MAX, NULL, "none",
