@@ -280,8 +280,10 @@ int replay_store_redis(struct replay_store *s, const char *hostport, int timeout
 					     redis_client_now_us() + (uint64_t)timeout_ms * 1000u);
 	redisFreeCommand(ping);
 	if (r != REDIS_CLIENT_OK) {
+		char tmo[48];
+		snprintf(tmo, sizeof tmo, "--replay-redis-timeout %d ms", timeout_ms);
 		fail(err, errlen, "Redis at %s:%d: %s (%s)", s->host, s->port, s->redis->why,
-		     r == REDIS_CLIENT_TIMEOUT ? "within --replay-redis-timeout" : redis_client_result_str(r));
+		     r == REDIS_CLIENT_TIMEOUT ? tmo : redis_client_result_str(r));
 		redis_client_free(s->redis);
 		free(s->redis);
 		s->redis = NULL;
