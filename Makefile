@@ -47,7 +47,7 @@ endif
 # --- what there is ------------------------------------------------------------
 MODULES := config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
            secret addr guard replay block admin peer tls_server listener call sbuf voice apps \
-           app_echo app_delay app_parrot app_robot tone replay_store quality slot_pool
+           app_echo app_delay app_parrot app_robot tone replay_store redis_client quality slot_pool
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS    := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
@@ -77,10 +77,11 @@ UT_DEPS_metrics    := metrics stats quality log auth_jwt block addr guard sbuf
 UT_DEPS_addr       := addr
 UT_DEPS_guard      := guard addr
 UT_DEPS_replay     := replay
-UT_DEPS_replay_store := replay_store replay log
+UT_DEPS_replay_store := replay_store redis_client replay log
+UT_DEPS_redis_client := redis_client
 UT_DEPS_block      := block addr guard stats quality log sbuf auth_jwt
 UT_DEPS_admin      := admin addr vonage_msg
-UT_DEPS_ws_audio   := ws_audio audio_msg stats quality log sbuf auth_jwt addr guard replay replay_store block peer call config host secret \
+UT_DEPS_ws_audio   := ws_audio audio_msg stats quality log sbuf auth_jwt addr guard replay replay_store redis_client block peer call config host secret \
                       $(APPS_DEPS)
 UT_DEPS_call       := call
 UT_DEPS_voice      := voice ring slot_pool vonage_msg log

@@ -7,12 +7,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "apps.h"
@@ -93,9 +95,17 @@ static const struct opt opts[] = {
 	{ "replay-redis", "HOST:PORT", "REPLAY_REDIS", K_STR, F(replay_redis), 0, 0, NULL, "none",
 	  "keep them in Redis instead, for servers on several machines" },
 	{ "replay-redis-timeout", "MS", "REPLAY_REDIS_TIMEOUT", K_INT, F(replay_redis_timeout_ms), 1, 5000, "50", NULL,
-	  "longest a Redis round trip may hold a handshake (and the event loop)" },
+	  "longest a whole Redis round trip (a reconnect, TLS, AUTH and the SET) may hold a handshake (and the event loop)" },
 	{ "replay-redis-down", "MODE", "REPLAY_REDIS_DOWN", K_STR, F(replay_redis_down), 0, 0, "refuse", NULL,
 	  "when Redis does not answer: refuse (503) or local (check in this process only)" },
+	{ "replay-redis-tls", NULL, "REPLAY_REDIS_TLS", K_BOOL, F(replay_redis_tls), 0, 1, "0", NULL,
+	  "TLS to Redis, its certificate verified for the HOST given (needed, with a password, unless Redis is on loopback)" },
+	{ "replay-redis-ca", "FILE", "REPLAY_REDIS_CA", K_STR, F(replay_redis_ca), 0, 0, NULL, "the system trust store",
+	  "PEM CA certificate(s) Redis's certificate must chain to" },
+	{ "replay-redis-password-file", "FILE", "REPLAY_REDIS_PASSWORD_FILE", K_STR, F(replay_redis_password_file), 0, 0,
+	  NULL, "no AUTH", "file holding the Redis password (AUTH); not readable by others, not writable by the group" },
+	{ "replay-redis-user", "NAME", "REPLAY_REDIS_USER", K_STR, F(replay_redis_user), 0, 0, NULL, "Redis's default user",
+	  "Redis 6+ ACL user to AUTH as, with the password" },
 	/* abuse limits; list options repeat (env: comma-separated) */
 	{ "allow-origin", "ORIGIN", "ALLOW_ORIGINS", K_ORIGINS, F(allow_origin), 0, CONFIG_ORIGINS_MAX, NULL, "none",
 	  "an Origin allowed to open /socket, repeatable; others get 403 (Vonage sends none)" },
@@ -247,6 +257,84 @@ static int read_secret_file(struct config *c, const char *path, char *err, size_
 	return 0;
 }
 
+/*
+ * A file holding a secret that no other user may read or replace: owned by
+ * this user or root, not group- or world-writable, not world-readable
+ * (group-readable is fine: root:caller-echo 0640 is how a package ships
+ * one). Checked on the open descriptor, so what is checked is what is read.
+ * Kept small and local on purpose: the state files' owner and mode check
+ * (--replay-file, --block-file) is the general one.
+ */
+static int check_private_file(int fd, const char *what, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		fail(err, errlen, "%s: cannot stat '%s': %s", what, path, strerror(errno));
+		return -1;
+	}
+	unsigned mode = (unsigned)st.st_mode & 07777;
+	if (!S_ISREG(st.st_mode))
+		fail(err, errlen, "%s: '%s' is not a regular file", what, path);
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		fail(err, errlen, "%s: '%s' is owned by uid %u, not by this user (uid %u) or root", what, path,
+		     (unsigned)st.st_uid, (unsigned)geteuid());
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		fail(err, errlen, "%s: '%s' is writable by %s (mode %04o): chmod 600 it", what, path,
+		     st.st_mode & S_IWOTH ? "every user" : "its group", mode);
+	else if (st.st_mode & S_IROTH)
+		fail(err, errlen, "%s: '%s' is readable by every user (mode %04o): chmod 600 it", what, path, mode);
+	else
+		return 0;
+	return -1;
+}
+
+/* The Redis password: the file's bytes minus one line ending (secret.h's rule). */
+static int read_redis_password(struct config *c, char *err, size_t errlen)
+{
+	const char *what = "--replay-redis-password-file", *path = c->replay_redis_password_file;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		fail(err, errlen, "%s: cannot open '%s': %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (check_private_file(fd, what, path, err, errlen)) {
+		close(fd);
+		return -1;
+	}
+	char *buf = c->replay_redis_password;
+	size_t cap = sizeof c->replay_redis_password, n = 0;
+	ssize_t r;
+	while (n < cap && (r = read(fd, buf + n, cap - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fail(err, errlen, "%s: cannot read '%s': %s", what, path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n && buf[n - 1] == '\n') {
+		n--;
+		if (n && buf[n - 1] == '\r')
+			n--;
+	}
+	if (n >= cap - 2) {
+		explicit_bzero(buf, cap);
+		fail(err, errlen, "%s: '%s' holds more than %zu bytes", what, path, cap - 3);
+		return -1;
+	}
+	if (!n) {
+		fail(err, errlen, "%s: '%s' is empty", what, path);
+		return -1;
+	}
+	c->replay_redis_password_len = n;
+	return 0;
+}
+
 static int set_value(struct config *c, const struct opt *o, const char *v, const char *origin,
 		     char *err, size_t errlen)
 {
@@ -375,6 +463,28 @@ static int validate(struct config *c, char *err, size_t errlen)
 		fail(err, errlen, "--replay-file and --replay-redis: choose one place for the tokens");
 		return -1;
 	}
+	if (!c->replay_redis[0] && (c->replay_redis_tls || c->replay_redis_ca[0] || c->replay_redis_user[0] ||
+				    c->replay_redis_password_file[0])) {
+		fail(err, errlen, "%s needs --replay-redis",
+		     c->replay_redis_tls ? "--replay-redis-tls" : c->replay_redis_ca[0] ? "--replay-redis-ca"
+								 : c->replay_redis_user[0] ? "--replay-redis-user"
+											   : "--replay-redis-password-file");
+		return -1;
+	}
+	if (c->replay_redis_ca[0] && !c->replay_redis_tls) {
+		fail(err, errlen, "--replay-redis-ca needs --replay-redis-tls");
+		return -1;
+	}
+	if (c->replay_redis_ca[0] && access(c->replay_redis_ca, R_OK)) {
+		fail(err, errlen, "--replay-redis-ca: cannot read '%s': %s", c->replay_redis_ca, strerror(errno));
+		return -1;
+	}
+	if (c->replay_redis_user[0] && !c->replay_redis_password_file[0]) {
+		fail(err, errlen, "--replay-redis-user needs --replay-redis-password-file");
+		return -1;
+	}
+	if (c->replay_redis_password_file[0] && read_redis_password(c, err, errlen))
+		return -1;
 	if (!!c->tls_cert[0] != !!c->tls_key[0]) {
 		fail(err, errlen, "%s", c->tls_cert[0] ? "--tls-cert needs --tls-key" : "--tls-key needs --tls-cert");
 		return -1;

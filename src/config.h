@@ -69,6 +69,12 @@ struct config {
 	char     replay_redis[256];          /* HOST:PORT, "" = none */
 	int      replay_redis_timeout_ms;
 	char     replay_redis_down[8];       /* "refuse" or "local" */
+	int      replay_redis_tls;           /* TLS to Redis, verified */
+	char     replay_redis_ca[CONFIG_PATH_MAX];   /* "" = the system trust store */
+	char     replay_redis_user[128];     /* ACL user, "" = AUTH <password> only */
+	char     replay_redis_password_file[CONFIG_PATH_MAX];   /* "" = no AUTH */
+	char     replay_redis_password[CONFIG_SECRET_MAX];      /* read from it, never logged */
+	size_t   replay_redis_password_len;
 
 	/* abuse limits (SECURITY.md says what each one stops) */
 	char     allow_origin[CONFIG_ORIGINS_MAX][CONFIG_ORIGIN_LEN]; /* Origins allowed to open audio */

@@ -137,6 +137,13 @@ static void render(struct sbuf *o, const void *arg)
 		    r->errors);
 		one(o, "replay_store_fallbacks_total", "counter",
 		    "... of those checked in this process instead (--replay-redis-down local).", r->fallbacks);
+		static const char *const why[REPLAY_REDIS_ERRORS] = REPLAY_REDIS_ERROR_NAMES;
+		family(o, "replay_store_redis_errors_total", "counter",
+		       "Redis replay checks without an answer, by why: timeout, oversized or unexpected reply, auth, tls, "
+		       "connection, backoff (not tried within a second of a failure).");
+		for (int i = 0; i < REPLAY_REDIS_ERRORS; i++)
+			sbuf_printf(o, "caller_echo_replay_store_redis_errors_total{reason=\"%s\"} %llu\n", why[i],
+				    (unsigned long long)r->redis_errors[i]);
 		family(o, "replay_store_rtt_seconds", "summary", "Round trip of a Redis replay check.");
 		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_sum %.6f\n", (double)r->rtt_us_sum / 1e6);
 		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_count %llu\n",

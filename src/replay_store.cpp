@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "redis_client.h"
 
 #define RS_MAGIC 0x3156524c50594543ull   /* "CEYPLRV1" */
 #define RS_VERSION 1
@@ -177,49 +178,33 @@ static int check_file(struct replay_store *s, const char *jti, size_t len, time_
 
 /* ---- redis ---------------------------------------------------------------- */
 
-static uint64_t mono_us(void)
+/* Where the Redis traffic cannot leave this host. */
+static int is_loopback(const struct sockaddr *a)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	if (a->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+	if (a->sa_family != AF_INET6)
+		return 0;
+	const struct in6_addr *v6 = &((const struct sockaddr_in6 *)a)->sin6_addr;
+	return IN6_IS_ADDR_LOOPBACK(v6) || (IN6_IS_ADDR_V4MAPPED(v6) && v6->s6_addr[12] == 127);
 }
 
-static struct timeval tv_ms(int ms)
+static enum replay_redis_error why_index(int r)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	return tv;
-}
-
-/* Connect and PING, within the timeout each. NULL with err on failure. */
-static redisContext *redis_connect(const struct replay_store *s, char *err, size_t errlen)
-{
-	redisContext *c = redisConnectWithTimeout(s->host, s->port, tv_ms(s->timeout_ms));
-
-	if (!c || c->err) {
-		fail(err, errlen, "%s", c ? c->errstr : "out of memory");
-		redisFree(c);
-		return NULL;
+	switch (r) {
+	case REDIS_CLIENT_TIMEOUT: return REPLAY_REDIS_TIMEOUT;
+	case REDIS_CLIENT_OVERSIZED: return REPLAY_REDIS_OVERSIZED;
+	case REDIS_CLIENT_AUTH: return REPLAY_REDIS_AUTH;
+	case REDIS_CLIENT_TLS: return REPLAY_REDIS_TLS;
+	case REDIS_CLIENT_CONNECTION: return REPLAY_REDIS_CONNECTION;
+	case REDIS_CLIENT_UNEXPECTED:
+	default: return REPLAY_REDIS_UNEXPECTED;
 	}
-	if (redisSetTimeout(c, tv_ms(s->timeout_ms)) != REDIS_OK) {
-		fail(err, errlen, "cannot set its timeout");
-		redisFree(c);
-		return NULL;
-	}
-	redisEnableKeepAlive(c);
-	redisReply *r = (redisReply *)redisCommand(c, "PING");
-	int ok = r && (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING);
-	if (!ok)
-		fail(err, errlen, "%s", r && r->type == REDIS_REPLY_ERROR ? r->str : c->err ? c->errstr : "no PING reply");
-	freeReplyObject(r);
-	if (!ok) {
-		redisFree(c);
-		return NULL;
-	}
-	return c;
 }
 
 int replay_store_redis(struct replay_store *s, const char *hostport, int timeout_ms, int fallback_local,
-		       struct replay *local, uint64_t seed, char *err, size_t errlen)
+		       const struct redis_client_opts *o, struct replay *local, uint64_t seed, char *err,
+		       size_t errlen)
 {
 	char host[256];
 	const char *colon = strrchr(hostport, ':');
@@ -256,76 +241,112 @@ int replay_store_redis(struct replay_store *s, const char *hostport, int timeout
 		fail(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(g));
 		return -1;
 	}
-	const void *a = ai->ai_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
-						  : (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-	inet_ntop(ai->ai_family, a, s->host, sizeof s->host);
+	struct sockaddr_storage sa;
+	socklen_t salen = ai->ai_addrlen <= sizeof sa ? ai->ai_addrlen : (socklen_t)sizeof sa;
+	memcpy(&sa, ai->ai_addr, salen);
 	freeaddrinfo(ai);
-	char why[256];
-	s->redis = redis_connect(s, why, sizeof why);
+	if (sa.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)port);
+	const void *a = sa.ss_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&sa)->sin6_addr
+						 : (const void *)&((struct sockaddr_in *)&sa)->sin_addr;
+	inet_ntop(sa.ss_family, a, s->host, sizeof s->host);
+	/* the store decides whether a token is spent: across a network it must
+	 * be the real one (TLS, verified) and take only our writes (a password) */
+	if (!is_loopback((const struct sockaddr *)&sa) && !(o->tls && o->password)) {
+		fail(err, errlen, "Redis at %s (%s) is not on this host: it needs --replay-redis-tls and "
+				  "--replay-redis-password-file", host, s->host);
+		return REPLAY_STORE_BAD_CONFIG;
+	}
+	s->redis = (struct redis_client *)calloc(1, sizeof *s->redis);
 	if (!s->redis) {
-		fail(err, errlen, "Redis at %s:%d: %s", s->host, s->port, why);
+		fail(err, errlen, "out of memory");
 		return -1;
 	}
+	char why[REDIS_CLIENT_WHY + 64];
+	if (redis_client_init(s->redis, host, (const struct sockaddr *)&sa, salen, o, why, sizeof why)) {
+		fail(err, errlen, "Redis at %s:%d: %s", s->host, s->port, why);
+		free(s->redis);
+		s->redis = NULL;
+		return REPLAY_STORE_BAD_CONFIG;
+	}
+	/* AUTH (ahead of it, if any) and PING within the timeout the loop will
+	 * have: a store that cannot answer that fast now will not later */
+	char *ping = NULL;
+	int n = redisFormatCommand(&ping, "PING");
+	int r = n < 0 ? REDIS_CLIENT_CONNECTION
+		      : redis_client_command(s->redis, ping, (size_t)n, REDIS_EXPECT_PONG,
+					     redis_client_now_us() + (uint64_t)timeout_ms * 1000u);
+	redisFreeCommand(ping);
+	if (r != REDIS_CLIENT_OK) {
+		char tmo[48];
+		snprintf(tmo, sizeof tmo, "--replay-redis-timeout %d ms", timeout_ms);
+		fail(err, errlen, "Redis at %s:%d: %s (%s)", s->host, s->port, s->redis->why,
+		     r == REDIS_CLIENT_TIMEOUT ? tmo : redis_client_result_str(r));
+		redis_client_free(s->redis);
+		free(s->redis);
+		s->redis = NULL;
+		return r == REDIS_CLIENT_AUTH || r == REDIS_CLIENT_TLS ? REPLAY_STORE_BAD_CONFIG : -1;
+	}
 	s->was_up = 1;
+	log_info_ev("replay_store", "replay store: Redis at %s:%d (%s)%s%s%s%s answers", s->host, s->port, host,
+		    o->tls ? ", TLS verified" : "", o->password ? ", AUTH" : "",
+		    o->password && o->user && o->user[0] ? " as " : "", o->password && o->user ? o->user : "");
 	return 0;
 }
 
 /* The store cannot answer: this process's table, or a refusal. */
-static int redis_unavailable(struct replay_store *s, const char *jti, size_t len, time_t now, time_t expires)
+static int redis_unavailable(struct replay_store *s, enum replay_redis_error why, const char *jti, size_t len,
+			     time_t now, time_t expires)
 {
 	s->st.errors++;
+	s->st.redis_errors[why]++;
 	if (!s->fallback_local)
 		return REPLAY_UNAVAILABLE;
 	s->st.fallbacks++;
 	return replay_check_insert(s->local, jti, len, now, expires);
 }
 
-static void redis_down(struct replay_store *s, time_t now, const char *why)
+static void redis_down(struct replay_store *s, time_t now, int r)
 {
-	if (s->redis)
-		redisFree(s->redis);
-	s->redis = NULL;
 	s->retry_at = now + 1;
 	if (s->was_up)
-		log_warn("replay store: Redis at %s:%d is not answering (%s): %s until it does", s->host, s->port, why,
+		log_warn("replay store: Redis at %s:%d is not answering (%s: %s): %s until it does", s->host, s->port,
+			 redis_client_result_str(r), s->redis->why,
 			 s->fallback_local ? "tokens are checked in this process only" : "handshakes are refused (503)");
 	s->was_up = 0;
 }
 
 static int check_redis(struct replay_store *s, const char *jti, size_t len, time_t now, time_t expires)
 {
-	char why[256];
-
-	if (!s->redis) {
-		if (now < s->retry_at)
-			return redis_unavailable(s, jti, len, now, expires);
-		s->redis = redis_connect(s, why, sizeof why);
-		if (!s->redis) {
-			s->retry_at = now + 1;
-			return redis_unavailable(s, jti, len, now, expires);
-		}
-		s->st.reconnects++;
-		log_info("replay store: Redis at %s:%d answers again", s->host, s->port);
-		s->was_up = 1;
-	}
+	if (!redis_client_connected(s->redis) && now < s->retry_at)
+		return redis_unavailable(s, REPLAY_REDIS_BACKOFF, jti, len, now, expires);
 	long long ttl = (long long)(expires - now);
-	uint64_t t0 = mono_us();
-	redisReply *r = (redisReply *)redisCommand(s->redis, "SET " REDIS_PREFIX "%b 1 NX EX %lld", jti, len,
-						   ttl > 0 ? ttl : 1);
-	uint32_t us = (uint32_t)(mono_us() - t0);
-	if (!r || r->type == REDIS_REPLY_ERROR) {
-		snprintf(why, sizeof why, "%s", r ? r->str : s->redis->err ? s->redis->errstr : "no reply");
-		freeReplyObject(r);
-		redis_down(s, now, why);
-		return redis_unavailable(s, jti, len, now, expires);
+	char *cmd = NULL;
+	int n = redisFormatCommand(&cmd, "SET " REDIS_PREFIX "%b 1 NX EX %lld", jti, len, ttl > 0 ? ttl : 1);
+	if (n < 0)
+		return redis_unavailable(s, REPLAY_REDIS_CONNECTION, jti, len, now, expires);
+	/* one deadline for all of it: a reconnect, TLS, AUTH and the SET */
+	uint64_t t0 = redis_client_now_us();
+	uint32_t connects = s->redis->connects;
+	int r = redis_client_command(s->redis, cmd, (size_t)n, REDIS_EXPECT_SET_NX, t0 + (uint64_t)s->timeout_ms * 1000u);
+	uint32_t us = (uint32_t)(redis_client_now_us() - t0);
+	redisFreeCommand(cmd);
+	if (s->redis->connects != connects)
+		s->st.reconnects++;
+	if (r != REDIS_CLIENT_OK && r != REDIS_CLIENT_NIL) {
+		redis_down(s, now, r);
+		return redis_unavailable(s, why_index(r), jti, len, now, expires);
 	}
-	int res = r->type == REDIS_REPLY_NIL ? REPLAY_SEEN : REPLAY_NEW;   /* NX: nil = the key was there */
-	freeReplyObject(r);
+	if (!s->was_up)
+		log_info("replay store: Redis at %s:%d answers again", s->host, s->port);
+	s->was_up = 1;
 	s->st.checks++;
 	s->st.rtt_us_sum += us;
 	if (us > s->st.rtt_us_max)
 		s->st.rtt_us_max = us;
-	return res;
+	return r == REDIS_CLIENT_NIL ? REPLAY_SEEN : REPLAY_NEW;   /* NX: nil = the key was there */
 }
 
 /* ---- all ------------------------------------------------------------------ */
@@ -347,7 +368,8 @@ int replay_store_check(struct replay_store *s, const char *jti, size_t len, time
 const char *replay_store_describe(const struct replay_store *s, char *buf, size_t cap)
 {
 	if (s->kind == REPLAY_REDIS)
-		snprintf(buf, cap, "redis %s:%d%s", s->host, s->port, s->fallback_local ? " (local when down)" : "");
+		snprintf(buf, cap, "redis %s:%d%s%s%s", s->host, s->port, s->redis && s->redis->ctx ? ", TLS" : "",
+			 s->redis && s->redis->auth_cmd ? ", AUTH" : "", s->fallback_local ? " (local when down)" : "");
 	else if (s->kind == REPLAY_FILE)
 		snprintf(buf, cap, "a shared file");
 	else
@@ -357,8 +379,10 @@ const char *replay_store_describe(const struct replay_store *s, char *buf, size_
 
 void replay_store_close(struct replay_store *s)
 {
-	if (s->redis)
-		redisFree(s->redis);
+	if (s->redis) {
+		redis_client_free(s->redis);
+		free(s->redis);
+	}
 	s->redis = NULL;
 	if (s->shared)
 		munmap(s->shared, s->map_len);

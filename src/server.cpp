@@ -32,6 +32,7 @@
 #include "http.h"
 #include "listener.h"
 #include "peer.h"
+#include "redis_client.h"
 #include "tls_server.h"
 #include "ws_audio.h"
 
@@ -282,11 +283,15 @@ static int init_tables(struct app *app)
 			return -1;
 		}
 	} else if (cfg->replay_redis[0]) {
-		if (replay_store_redis(&app->replay, cfg->replay_redis, cfg->replay_redis_timeout_ms,
-				       !strcmp(cfg->replay_redis_down, "local"), &app->replay_local, seeds[1], rerr,
-				       sizeof rerr)) {
+		struct redis_client_opts ro = { cfg->replay_redis_tls, cfg->replay_redis_ca, cfg->replay_redis_user,
+						cfg->replay_redis_password_len ? cfg->replay_redis_password : NULL,
+						cfg->replay_redis_password_len };
+		int r = replay_store_redis(&app->replay, cfg->replay_redis, cfg->replay_redis_timeout_ms,
+					   !strcmp(cfg->replay_redis_down, "local"), &ro, &app->replay_local, seeds[1],
+					   rerr, sizeof rerr);
+		if (r) {
 			log_err("cannot start: --replay-redis: %s", rerr);
-			return -1;
+			return r == REPLAY_STORE_BAD_CONFIG ? SERVER_BAD_CONFIG : -1;
 		}
 	} else {
 		replay_store_memory(&app->replay, &app->replay_local, seeds[1]);
@@ -524,8 +529,9 @@ int server_create(struct app *app, const struct config *cfg)
 
 	app->cfg = cfg;
 	app->listen.fd = app->listen.worker_fd = -1;
-	if (init_tables(app))
-		return -1;
+	int rc = init_tables(app);
+	if (rc)
+		return rc;
 	lws_set_log_level(LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0), lws_emit);
 	fill_protocols(app);
 	if (cfg->reuse_port && listener_open(app))

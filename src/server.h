@@ -11,7 +11,15 @@
 
 #include "app.h"
 
-/* Create the context and start listening. Returns 0, or -1 (logged). */
+/* server_create(): the configuration cannot work, found by trying it (exit 2) */
+#define SERVER_BAD_CONFIG (-2)
+
+/*
+ * Create the context and start listening. Returns 0, -1 (logged), or
+ * SERVER_BAD_CONFIG (logged): what the options name refuses us -- Redis
+ * refused the password or its certificate did not verify, or is not on
+ * this host and the options leave it unprotected.
+ */
 int server_create(struct app *app, const struct config *cfg);
 
 /*

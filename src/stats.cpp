@@ -607,6 +607,18 @@ static int add_frame_slots(cJSON *root, const struct stats *s)
 	       cJSON_AddNumberToObject(o, "slot_bytes", p ? (double)p->stride : 0);
 }
 
+/* why Redis checks got no answer (replay_store.h); they add up to errors */
+static int add_redis_errors(cJSON *o, const struct replay_store_stats *r)
+{
+	static const char *const why[REPLAY_REDIS_ERRORS] = REPLAY_REDIS_ERROR_NAMES;
+	cJSON *e = cJSON_AddObjectToObject(o, "redis_errors");
+
+	for (int i = 0; e && i < REPLAY_REDIS_ERRORS; i++)
+		if (!cJSON_AddNumberToObject(e, why[i], (double)r->redis_errors[i]))
+			return 0;
+	return e != NULL;
+}
+
 static int add_replay_store(cJSON *root, const struct stats *s)
 {
 	const struct replay_store_stats *r = s->replay;
@@ -622,7 +634,7 @@ static int add_replay_store(cJSON *root, const struct stats *s)
 	       cJSON_AddNumberToObject(o, "fallbacks", (double)r->fallbacks) &&
 	       cJSON_AddNumberToObject(o, "reconnects", r->reconnects) &&
 	       cJSON_AddNumberToObject(o, "rtt_us_avg", r->checks ? (double)(r->rtt_us_sum / r->checks) : 0) &&
-	       cJSON_AddNumberToObject(o, "rtt_us_max", r->rtt_us_max);
+	       cJSON_AddNumberToObject(o, "rtt_us_max", r->rtt_us_max) && add_redis_errors(o, r);
 }
 
 /* open calls by app, every known app listed (0 included) */

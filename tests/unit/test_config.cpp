@@ -699,6 +699,106 @@ static void test_config_load_secret_file_errors(void **state)
 	EXPECT_ERR(f, "VONAGE_SIGNATURE_SECRET", "--secret-file", p, NULL);
 }
 
+/* --- Redis: TLS, AUTH and the password file ------------------------------- */
+
+static const char *private_file(struct fixture *f, const char *name, const char *content, mode_t mode)
+{
+	const char *p = write_file(f, name, content, strlen(content));
+	assert_int_equal(chmod(p, mode), 0);
+	return p;
+}
+
+static void test_config_load_redis_password_file(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char path[256];
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	snprintf(path, sizeof path, "%s", private_file(f, "pw", "s3cret\n", 0600));
+	assert_int_equal(load(f, "--replay-redis", "127.0.0.1:6379", "--replay-redis-password-file", path, NULL),
+			 CONFIG_OK);
+	assert_int_equal(f->c.replay_redis_password_len, 6);
+	assert_memory_equal(f->c.replay_redis_password, "s3cret", 6);
+	/* group-readable is how a package ships it; 0400 too */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(load(f, "--replay-redis", "127.0.0.1:6379", "--replay-redis-password-file", path, NULL),
+			 CONFIG_OK);
+	assert_int_equal(chmod(path, 0400), 0);
+	assert_int_equal(load(f, "--replay-redis", "127.0.0.1:6379", "--replay-redis-password-file", path, NULL),
+			 CONFIG_OK);
+	/* what another user could read or replace */
+	static const struct { mode_t mode; const char *why; } bad[] = {
+		{ 0644, "is readable by every user (mode 0644)" }, { 0604, "is readable by every user (mode 0604)" },
+		{ 0660, "is writable by its group (mode 0660)" },  { 0620, "is writable by its group (mode 0620)" },
+		{ 0602, "is writable by every user (mode 0602)" }, { 0666, "is writable by every user (mode 0666)" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(chmod(path, bad[i].mode), 0);
+		EXPECT_ERR(f, bad[i].why, "--replay-redis", "127.0.0.1:6379", "--replay-redis-password-file", path, NULL);
+		assert_err_mentions(f, "--replay-redis-password-file");
+		assert_null(strstr(f->err, "s3cret"));
+	}
+	/* owned by someone else (the tests run as root: give it away) */
+	assert_int_equal(chmod(path, 0600), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 12345, 12345), 0);
+		EXPECT_ERR(f, "is owned by uid 12345, not by this user (uid 0) or root", "--replay-redis",
+			   "127.0.0.1:6379", "--replay-redis-password-file", path, NULL);
+	}
+	/* not there, a directory, empty, only a newline, too long */
+	char missing[300];
+	snprintf(missing, sizeof missing, "%s/none", f->dir);
+	EXPECT_ERR(f, "cannot open", "--replay-redis", "h:1", "--replay-redis-password-file", missing, NULL);
+	EXPECT_ERR(f, "is not a regular file", "--replay-redis", "h:1", "--replay-redis-password-file", f->dir, NULL);
+	EXPECT_ERR(f, "is empty", "--replay-redis", "h:1", "--replay-redis-password-file",
+		   private_file(f, "empty", "", 0600), NULL);
+	EXPECT_ERR(f, "is empty", "--replay-redis", "h:1", "--replay-redis-password-file",
+		   private_file(f, "nl", "\r\n", 0600), NULL);
+	char big[600];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	EXPECT_ERR(f, "holds more than 509 bytes", "--replay-redis", "h:1", "--replay-redis-password-file",
+		   private_file(f, "big", big, 0600), NULL);
+	big[509] = '\0';
+	assert_int_equal(load(f, "--replay-redis", "h:1", "--replay-redis-password-file",
+			      private_file(f, "max", big, 0600), NULL), CONFIG_OK);
+	assert_int_equal(f->c.replay_redis_password_len, 509);
+	/* from the environment too */
+	setenv("REPLAY_REDIS_PASSWORD_FILE", private_file(f, "env", "from-env", 0600), 1);
+	assert_int_equal(load(f, "--replay-redis", "h:1", NULL), CONFIG_OK);
+	assert_memory_equal(f->c.replay_redis_password, "from-env", 8);
+	unsetenv("REPLAY_REDIS_PASSWORD_FILE");
+}
+
+static void test_config_load_redis_options_need_each_other(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char ca[256], pw[256];
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	snprintf(ca, sizeof ca, "%s", write_file(f, "ca.pem", "CA\n", 3));
+	snprintf(pw, sizeof pw, "%s", private_file(f, "pw", "pw", 0600));
+	EXPECT_ERR(f, "--replay-redis-tls needs --replay-redis", "--replay-redis-tls", NULL);
+	EXPECT_ERR(f, "--replay-redis-ca needs --replay-redis", "--replay-redis-ca", ca, NULL);
+	EXPECT_ERR(f, "--replay-redis-user needs --replay-redis", "--replay-redis-user", "u", NULL);
+	EXPECT_ERR(f, "--replay-redis-password-file needs --replay-redis", "--replay-redis-password-file", pw, NULL);
+	EXPECT_ERR(f, "--replay-redis-ca needs --replay-redis-tls", "--replay-redis", "h:1", "--replay-redis-ca", ca,
+		   NULL);
+	EXPECT_ERR(f, "--replay-redis-ca: cannot read", "--replay-redis", "h:1", "--replay-redis-tls",
+		   "--replay-redis-ca", "/nonexistent/ca.pem", NULL);
+	EXPECT_ERR(f, "--replay-redis-user needs --replay-redis-password-file", "--replay-redis", "h:1",
+		   "--replay-redis-user", "u", NULL);
+	assert_int_equal(load(f, "--replay-redis", "h:1", "--replay-redis-tls", "--replay-redis-ca", ca,
+			      "--replay-redis-user", "alice", "--replay-redis-password-file", pw, NULL), CONFIG_OK);
+	assert_int_equal(f->c.replay_redis_tls, 1);
+	assert_string_equal(f->c.replay_redis_ca, ca);
+	assert_string_equal(f->c.replay_redis_user, "alice");
+	/* the defaults: no TLS, no AUTH */
+	assert_int_equal(load(f, "--replay-redis", "h:1", NULL), CONFIG_OK);
+	assert_int_equal(f->c.replay_redis_tls, 0);
+	assert_int_equal(f->c.replay_redis_password_len, 0);
+}
+
 /* --- TLS and the public URL --------------------------------------------- */
 
 static void test_config_load_tls_needs_both(void **state)
@@ -853,6 +953,8 @@ int main(void)
 		T(test_config_load_secret_from_file),
 		T(test_config_load_secret_file_overrides_env),
 		T(test_config_load_secret_file_errors),
+		T(test_config_load_redis_password_file),
+		T(test_config_load_redis_options_need_each_other),
 		T(test_config_load_tls_needs_both),
 		T(test_config_load_tls_unreadable),
 		T(test_config_load_public_url),

@@ -285,11 +285,44 @@ static void test_metrics_frame_slots(void **state)
 	f->s.frame_pool = NULL;
 }
 
+static void test_metrics_replay_store_redis_errors(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct replay_store_stats r;
+	size_t len = 0;
+
+	memset(&r, 0, sizeof r);
+	r.checks = 10;
+	r.errors = 9;
+	r.redis_errors[REPLAY_REDIS_TIMEOUT] = 1;
+	r.redis_errors[REPLAY_REDIS_OVERSIZED] = 2;
+	r.redis_errors[REPLAY_REDIS_UNEXPECTED] = 3;
+	r.redis_errors[REPLAY_REDIS_BACKOFF] = 3;
+	f->s.replay = &r;
+	f->s.replay_kind = "redis";
+	char *m = metrics_render(&f->s, NULL, T_START + 1, &len);
+	assert_non_null(m);
+	assert_well_formed(m, len);
+	assert_line(m, "# TYPE caller_echo_replay_store_redis_errors_total counter");
+	assert_line(m, "caller_echo_replay_store_redis_errors_total{reason=\"timeout\"} 1");
+	assert_line(m, "caller_echo_replay_store_redis_errors_total{reason=\"oversized\"} 2");
+	assert_line(m, "caller_echo_replay_store_redis_errors_total{reason=\"unexpected\"} 3");
+	assert_line(m, "caller_echo_replay_store_redis_errors_total{reason=\"auth\"} 0");
+	assert_line(m, "caller_echo_replay_store_redis_errors_total{reason=\"tls\"} 0");
+	assert_line(m, "caller_echo_replay_store_redis_errors_total{reason=\"connection\"} 0");
+	assert_line(m, "caller_echo_replay_store_redis_errors_total{reason=\"backoff\"} 3");
+	assert_line(m, "caller_echo_replay_store_errors_total 9");
+	free(m);
+	f->s.replay = NULL;
+	f->s.replay_kind = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_metrics_render_empty_server),
 		T(test_metrics_frame_slots),
+		T(test_metrics_replay_store_redis_errors),
 		T(test_metrics_render_counts),
 		T(test_metrics_render_names_the_worker),
 	};

@@ -5,7 +5,9 @@
  * concurrent openers, refused when it is not a replay file, and still
  * usable after a process died holding its lock (a real child process).
  * Redis is tested against a real redis-server in
- * tests/integration/test_replay.py; here only its argument checks.
+ * tests/integration/test_replay.py and test_attack_redis.py (and the
+ * client itself in test_redis_client.cpp); here its argument checks and
+ * the rule that a Redis off this host needs TLS and a password.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +27,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "redis_client.h"
 #include "replay_store.h"
 
 #define NOW 1700000000
@@ -234,18 +237,53 @@ static void test_redis_arguments(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	struct replay_store s;
+	struct redis_client_opts plain = { 0, NULL, NULL, NULL, 0 };
 	char err[256];
 
-	assert_int_equal(replay_store_redis(&s, "localhost", 50, 0, &f->local, 1, err, sizeof err), -1);
+	assert_int_equal(replay_store_redis(&s, "localhost", 50, 0, &plain, &f->local, 1, err, sizeof err), -1);
 	assert_non_null(strstr(err, "is not HOST:PORT"));
-	assert_int_equal(replay_store_redis(&s, "127.0.0.1:0", 50, 0, &f->local, 1, err, sizeof err), -1);
-	assert_int_equal(replay_store_redis(&s, ":6379", 50, 0, &f->local, 1, err, sizeof err), -1);
-	assert_int_equal(replay_store_redis(&s, "127.0.0.1:x", 50, 0, &f->local, 1, err, sizeof err), -1);
+	assert_int_equal(replay_store_redis(&s, "127.0.0.1:0", 50, 0, &plain, &f->local, 1, err, sizeof err), -1);
+	assert_int_equal(replay_store_redis(&s, ":6379", 50, 0, &plain, &f->local, 1, err, sizeof err), -1);
+	assert_int_equal(replay_store_redis(&s, "127.0.0.1:x", 50, 0, &plain, &f->local, 1, err, sizeof err), -1);
 	/* nothing listens on port 1: a clear refusal, within the timeout */
-	assert_int_equal(replay_store_redis(&s, "127.0.0.1:1", 50, 0, &f->local, 1, err, sizeof err), -1);
+	assert_int_equal(replay_store_redis(&s, "127.0.0.1:1", 50, 0, &plain, &f->local, 1, err, sizeof err), -1);
 	assert_non_null(strstr(err, "Redis at 127.0.0.1:1"));
-	assert_int_equal(replay_store_redis(&s, "[::1]:1", 50, 0, &f->local, 1, err, sizeof err), -1);
+	assert_int_equal(replay_store_redis(&s, "[::1]:1", 50, 0, &plain, &f->local, 1, err, sizeof err), -1);
 	assert_non_null(strstr(err, "Redis at ::1:1"));
+	replay_store_close(&s);
+}
+
+/* A store across a network must be the real one and take only our writes:
+ * without TLS and a password it is refused before anything is sent. */
+static void test_redis_off_host_needs_tls_and_a_password(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct replay_store s;
+	struct redis_client_opts plain = { 0, NULL, NULL, NULL, 0 };
+	struct redis_client_opts tls_only = { 1, NULL, NULL, NULL, 0 };
+	struct redis_client_opts pw_only = { 0, NULL, NULL, "pw", 2 };
+	struct redis_client_opts both = { 1, NULL, NULL, "pw", 2 };
+	char err[256];
+
+	/* 192.0.2.1 (TEST-NET-1) is never reached: the refusal comes first */
+	const struct redis_client_opts *bad[] = { &plain, &tls_only, &pw_only };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(replay_store_redis(&s, "192.0.2.1:6379", 50, 0, bad[i], &f->local, 1, err, sizeof err),
+				 REPLAY_STORE_BAD_CONFIG);
+		assert_non_null(strstr(err, "is not on this host"));
+		assert_null(strstr(err, "pw"));
+	}
+	/* loopback in every spelling is on this host: tried (nothing listens) */
+	const char *local[] = { "127.0.0.1:1", "127.8.9.10:1", "[::1]:1", "[::ffff:127.0.0.1]:1" };
+	for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+		assert_int_equal(replay_store_redis(&s, local[i], 50, 0, &plain, &f->local, 1, err, sizeof err), -1);
+		assert_null(strstr(err, "is not on this host"));
+		replay_store_close(&s);
+	}
+	/* with both it is tried: no answer within 50 ms is exit 1, not 2 */
+	assert_int_equal(replay_store_redis(&s, "192.0.2.1:6379", 50, 0, &both, &f->local, 1, err, sizeof err), -1);
+	assert_null(strstr(err, "is not on this host"));
+	replay_store_close(&s);
 }
 
 int main(void)
@@ -259,6 +297,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_that_is_not_a_replay_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_of_the_right_size_but_foreign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redis_arguments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redis_off_host_needs_tls_and_a_password, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("replay_store", tests, NULL, NULL);
 }

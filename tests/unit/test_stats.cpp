@@ -633,6 +633,36 @@ static void test_stats_render_names_the_worker(void **state)
 	free(j);
 }
 
+static void test_stats_render_replay_store_redis_errors(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct replay_store_stats r;
+	size_t len = 0;
+
+	memset(&r, 0, sizeof r);
+	r.errors = 7;
+	r.redis_errors[REPLAY_REDIS_AUTH] = 2;
+	r.redis_errors[REPLAY_REDIS_TLS] = 1;
+	r.redis_errors[REPLAY_REDIS_CONNECTION] = 4;
+	f->s.replay = &r;
+	f->s.replay_kind = "redis";
+	char *j = stats_render_json(&f->s, NULL, T_START, &len);
+	assert_non_null(j);
+	cJSON *root = cJSON_Parse(j);
+	const cJSON *st = cJSON_GetObjectItem(root, "replay_store");
+	assert_string_equal(keys(st), "kind,checks,errors,fallbacks,reconnects,rtt_us_avg,rtt_us_max,redis_errors");
+	const cJSON *e = cJSON_GetObjectItem(st, "redis_errors");
+	assert_string_equal(keys(e), "timeout,oversized,unexpected,auth,tls,connection,backoff");
+	assert_int_equal(cJSON_GetObjectItem(e, "auth")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItem(e, "tls")->valueint, 1);
+	assert_int_equal(cJSON_GetObjectItem(e, "connection")->valueint, 4);
+	assert_int_equal(cJSON_GetObjectItem(e, "timeout")->valueint, 0);
+	cJSON_Delete(root);
+	free(j);
+	f->s.replay = NULL;
+	f->s.replay_kind = NULL;
+}
+
 static void test_stats_sample_spreads_a_gap_and_keeps_history_bounded(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
@@ -865,6 +895,7 @@ int main(void)
 		T(test_stats_view_args),
 		T(test_stats_select_worst_first),
 		T(test_stats_render_names_the_worker),
+		T(test_stats_render_replay_store_redis_errors),
 	};
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }
