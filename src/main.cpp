@@ -5,7 +5,8 @@
  * SIGTERM drains (no new connections; open calls go on until they end or
  * --drain-timeout), a second SIGTERM or SIGINT stops at once (calls get 1001).
  * Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server
- * could not start, 2 for a bad option or a missing secret.
+ * could not start, 2 for a bad option, a missing secret, or a state file
+ * refused at start (someone else could write it, or it is not whole).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -85,8 +86,9 @@ int main(int argc, char **argv)
 
 	install_signals();
 	set_fd_limit(cfg.max_calls);
-	if (server_create(&app, &cfg))
-		return 1;
+	int rc = server_create(&app, &cfg);
+	if (rc)
+		return rc == SERVER_REFUSED ? 2 : 1;
 	server_run(&app, &stop);
 	server_destroy(&app);
 	log_info_ev("stopped", "stopped");

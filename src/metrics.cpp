@@ -137,6 +137,16 @@ static void render(struct sbuf *o, const void *arg)
 		    r->errors);
 		one(o, "replay_store_fallbacks_total", "counter",
 		    "... of those checked in this process instead (--replay-redis-down local).", r->fallbacks);
+		const struct replay *jt = s->replay_table;
+		one(o, "replay_table_slots", "gauge", "Slots of the jti table (sized from the configuration, or a "
+		    "shared file's own).", jt ? jt->slots : 0);
+		one(o, "replay_table_live", "gauge", "Entries in the jti table not yet seen expired.", jt ? jt->live : 0);
+		one(o, "replay_table_bytes", "gauge", "Bytes reserved for the jti table (resident only as it is used).",
+		    jt ? (uint64_t)replay_bytes(jt->slots) : 0);
+		one(o, "replay_table_design_live", "gauge", "Live tokens the jti table is sized for.",
+		    s->replay_design_live);
+		one(o, "replay_table_full_total", "counter",
+		    "Tokens refused (503) because their window of the jti table held only live tokens.", r->full);
 		family(o, "replay_store_rtt_seconds", "summary", "Round trip of a Redis replay check.");
 		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_sum %.6f\n", (double)r->rtt_us_sum / 1e6);
 		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_count %llu\n",

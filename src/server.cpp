@@ -270,23 +270,38 @@ static int init_tables(struct app *app)
 				(uint32_t)cfg->handshake_burst, (uint32_t)cfg->max_pending_per_addr,
 				cfg->limit_exempt, cfg->n_limit_exempt };
 	guard_init(&app->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
-	char rerr[512];
+	char rerr[640];
+	if (config_replay_sizing(cfg, &app->replay_size)) {
+		log_err("cannot start: the jti table is too big");   /* config_load refused it already */
+		return -1;
+	}
+	uint32_t slots = (uint32_t)app->replay_size.slots;
 	if (cfg->replay_file[0]) {
-		if (replay_store_file(&app->replay, cfg->replay_file, rerr, sizeof rerr)) {
+		int rc = replay_store_file(&app->replay, cfg->replay_file, slots, rerr, sizeof rerr);
+		if (rc) {
 			log_err("cannot start: --replay-file: %s", rerr);
+			return rc == REPLAY_STORE_REFUSED ? SERVER_REFUSED : -1;
+		}
+	} else {
+		/* this process's table: the memory store, or Redis's fallback */
+		app->replay_local = replay_create(slots);
+		if (!app->replay_local) {
+			log_err("cannot start: no memory for a jti table of %u slots (%.1f MiB): %s", slots,
+				(double)app->replay_size.bytes / (1 << 20), strerror(errno));
 			return -1;
 		}
-	} else if (cfg->replay_redis[0]) {
-		if (replay_store_redis(&app->replay, cfg->replay_redis, cfg->replay_redis_timeout_ms,
-				       !strcmp(cfg->replay_redis_down, "local"), &app->replay_local, seeds[1], rerr,
-				       sizeof rerr)) {
+		if (!cfg->replay_redis[0]) {
+			replay_store_memory(&app->replay, app->replay_local, seeds[1]);
+		} else if (replay_store_redis(&app->replay, cfg->replay_redis, cfg->replay_redis_timeout_ms,
+					      !strcmp(cfg->replay_redis_down, "local"), app->replay_local, seeds[1], rerr,
+					      sizeof rerr)) {
 			log_err("cannot start: --replay-redis: %s", rerr);
 			return -1;
 		}
-	} else {
-		replay_store_memory(&app->replay, &app->replay_local, seeds[1]);
 	}
 	app->stats.replay = &app->replay.st;
+	app->stats.replay_table = replay_store_table(&app->replay);
+	app->stats.replay_design_live = app->replay_size.live;
 	app->stats.frame_pool = &app->pool;
 	app->stats.replay_kind = app->replay.kind == REPLAY_REDIS ? "redis" : app->replay.kind == REPLAY_FILE ? "file"
 											       : "memory";
@@ -310,7 +325,7 @@ static int init_tables(struct app *app)
 		char err[640];
 		if (block_load(&app->blocks, cfg->block_file, time(NULL), err, sizeof err)) {
 			log_err("cannot start: %s", err);
-			return -1;
+			return SERVER_REFUSED;   /* the operator must look at it: a restart would not help */
 		}
 		if (app->blocks.n)
 			log_info_ev("blocks_loaded", "%u block(s) loaded from %s", app->blocks.n, cfg->block_file);
@@ -502,8 +517,9 @@ int server_create(struct app *app, const struct config *cfg)
 
 	app->cfg = cfg;
 	app->listen.fd = app->listen.worker_fd = -1;
-	if (init_tables(app))
-		return -1;
+	int rc = init_tables(app);
+	if (rc)
+		return rc;
 	lws_set_log_level(LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0), lws_emit);
 	fill_protocols(app);
 	if (cfg->reuse_port && listener_open(app))
@@ -536,12 +552,20 @@ int server_create(struct app *app, const struct config *cfg)
 	if (cfg->reuse_port)
 		snprintf(shared, sizeof shared, " shared (SO_REUSEPORT)%s%.0d", cfg->worker_port ? ", own port " : "",
 			 cfg->worker_port);
-	log_info_ev("listening", "caller-echo " CALLER_ECHO_VERSION " listening on %s:%d%s (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
+	const struct replay *jt = replay_store_table(&app->replay);
+	const struct replay_sizing *rz = &app->replay_size;
+	char jwhere[64];
+	log_info_ev("listening", "caller-echo " CALLER_ECHO_VERSION " listening on %s:%d%s (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s, "
+		 "jti table %u slots (%.1f MiB, resident as used) in %s, for %llu live tokens (%u calls/s x %u x %u s)",
 		 cfg->listen[0] ? cfg->listen : "*", cfg->port, shared,
 		 cfg->tls_cert[0] ? "https/wss" : "http/ws",
 		 loop_name(app->loop),
 		 cfg->public_base[0] ? cfg->public_url : "Host header", cfg->rate, cfg->ring_slots,
-		 cfg->slot_bytes, cfg->max_calls, cfg->secret_source);
+		 cfg->slot_bytes, cfg->max_calls, cfg->secret_source, jt ? jt->slots : 0,
+		 jt ? (double)replay_bytes(jt->slots) / (1 << 20) : 0.0,
+		 app->replay.kind == REPLAY_REDIS ? "this process (Redis's fallback)"
+						  : replay_store_describe(&app->replay, jwhere, sizeof jwhere),
+		 (unsigned long long)rz->live, rz->call_rate, rz->tokens_per_call, rz->lifetime_s);
 	return 0;
 }
 
@@ -563,6 +587,8 @@ void server_destroy(struct app *app)
 	    block_save(&app->blocks, app->cfg->block_file, time(NULL), err, sizeof err))
 		log_err("blocks not saved: %s", err);
 	replay_store_close(&app->replay);
+	replay_destroy(app->replay_local);
+	app->replay_local = NULL;
 	if (app->ctx) {
 		lws_sul_cancel(&app->tick);
 		lws_context_destroy(app->ctx);   /* closes every call: CLOSED gives its ring back */

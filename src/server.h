@@ -11,7 +11,11 @@
 
 #include "app.h"
 
-/* Create the context and start listening. Returns 0, or -1 (logged). */
+/* server_create(): a state file or what the configuration asks is refused
+ * (logged): a restart cannot help, main() exits 2 */
+#define SERVER_REFUSED 2
+
+/* Create the context and start listening. Returns 0, SERVER_REFUSED, or -1 (logged). */
 int server_create(struct app *app, const struct config *cfg);
 
 /*

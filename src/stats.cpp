@@ -583,7 +583,6 @@ static int add_draining(cJSON *root, const struct stats *s)
 	       cJSON_AddNumberToObject(o, "calls_left", s->connections_open);
 }
 
-/* where accepted tokens are kept, and how the checks went */
 /* the shared frame slots: in use now, the most ever (what has become resident), reserved */
 static int add_frame_slots(cJSON *root, const struct stats *s)
 {
@@ -596,6 +595,7 @@ static int add_frame_slots(cJSON *root, const struct stats *s)
 	       cJSON_AddNumberToObject(o, "slot_bytes", p ? (double)p->stride : 0);
 }
 
+/* where accepted tokens are kept, and how the checks went */
 static int add_replay_store(cJSON *root, const struct stats *s)
 {
 	const struct replay_store_stats *r = s->replay;
@@ -605,7 +605,15 @@ static int add_replay_store(cJSON *root, const struct stats *s)
 		return 0;
 	if (!r)
 		return cJSON_AddStringToObject(o, "kind", "memory") != NULL;
+	const struct replay *t = s->replay_table;
+	/* the table: its size (from the configuration, or a shared file's own),
+	 * entries not yet seen expired, the bytes reserved (resident as used) */
 	return cJSON_AddStringToObject(o, "kind", s->replay_kind ? s->replay_kind : "memory") &&
+	       cJSON_AddNumberToObject(o, "slots", t ? t->slots : 0) &&
+	       cJSON_AddNumberToObject(o, "live", t ? t->live : 0) &&
+	       cJSON_AddNumberToObject(o, "memory_bytes", t ? (double)replay_bytes(t->slots) : 0) &&
+	       cJSON_AddNumberToObject(o, "design_live", (double)s->replay_design_live) &&
+	       cJSON_AddNumberToObject(o, "full", (double)r->full) &&
 	       cJSON_AddNumberToObject(o, "checks", (double)r->checks) &&
 	       cJSON_AddNumberToObject(o, "errors", (double)r->errors) &&
 	       cJSON_AddNumberToObject(o, "fallbacks", (double)r->fallbacks) &&
