@@ -64,6 +64,7 @@ struct app {
 	struct replay_store  replay;         /* jti of accepted tokens: sockets and webhooks alike */
 	struct block_table   blocks;         /* blocked addresses (admin API, automatic) */
 	struct block_policy  block_policy;
+	struct { uint64_t evicted, full; } blocks_said;   /* the block table's losses already logged */
 	struct slot_pool     pool;           /* the frame slots every call's ring borrows (ws_audio) */
 	struct log_limit     reject_log;     /* refused connections, handshakes, requests */
 	struct log_limit     bad_input_log;  /* malformed text / webhook bodies */

@@ -187,6 +187,12 @@ static void render(struct sbuf *o, const void *arg)
 		sbuf_printf(o, "caller_echo_admin_actions_total{action=\"%s\"} %llu\n", stats_admin_op_str(i),
 		    (unsigned long long)s->admin_actions[i]);
 	one(o, "auto_blocks_total", "counter", "Addresses blocked automatically (--block-after).", s->auto_blocks);
+	one(o, "auto_blocks_evicted_total", "counter",
+	    "Automatic blocks ended before their time to make room in the full block table.", b ? b->evicted : 0);
+	one(o, "blocks_full_total", "counter", "Blocks not made: the block table held only the operator's.",
+	    b ? b->full : 0);
+	one(o, "block_file_refused_total", "counter",
+	    "Block-file saves refused: its directory became writable by another user.", b ? b->save_refused : 0);
 	uint32_t manual = 0, aut = 0;
 	for (uint32_t i = 0; b && i < b->n; i++) {
 		if (b->e[i].expires && b->e[i].expires <= now)

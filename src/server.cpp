@@ -93,14 +93,28 @@ static int stop_level(void)
  * (a flood of automatic blocks costs one write a second, not one each). */
 static void blocks_tick(struct app *app)
 {
+	struct block_table *b = &app->blocks;
 	char err[640];
 
-	block_expire(&app->blocks, app->now_s);
-	if (!app->blocks.dirty || !app->cfg->block_file[0])
+	/* a full table is a flood from BLOCK_MAX addresses at once: say what
+	 * it cost, once a second at most */
+	if (b->evicted != app->blocks_said.evicted || b->full != app->blocks_said.full) {
+		log_warn_ev("block_table_full", "block table full (%d entries): %llu automatic block(s) ended early to "
+			    "make room, %llu block(s) not made (the operator's fill it); %llu and %llu since start",
+			    BLOCK_MAX, (unsigned long long)(b->evicted - app->blocks_said.evicted),
+			    (unsigned long long)(b->full - app->blocks_said.full), (unsigned long long)b->evicted,
+			    (unsigned long long)b->full);
+		app->blocks_said.evicted = b->evicted;
+		app->blocks_said.full = b->full;
+	}
+	block_expire(b, app->now_s);
+	if (!b->dirty || !app->cfg->block_file[0])
 		return;
-	if (block_save(&app->blocks, app->cfg->block_file, app->now_s, err, sizeof err)) {
-		app->blocks.dirty = 0;   /* tried; the next change tries again */
-		log_limited(&app->bad_input_log, app->now_s, "blocks not saved: %s", err);
+	int rc = block_save(b, app->cfg->block_file, app->now_s, err, sizeof err);
+	if (rc) {
+		b->dirty = 0;   /* tried; the next change tries again */
+		log_limited(&app->bad_input_log, app->now_s, "blocks not saved%s: %s",
+			    rc == BLOCK_FILE_REFUSED ? " (refused)" : "", err);
 	}
 }
 
@@ -329,6 +343,9 @@ static int init_tables(struct app *app)
 		}
 		if (app->blocks.n)
 			log_info_ev("blocks_loaded", "%u block(s) loaded from %s", app->blocks.n, cfg->block_file);
+		if (app->blocks.full)
+			log_warn_ev("block_table_full", "%s holds more blocks than the table's %d: %llu not loaded",
+				    cfg->block_file, BLOCK_MAX, (unsigned long long)app->blocks.full);
 	}
 	return 0;
 }

@@ -498,7 +498,11 @@ static int add_admin(cJSON *root, const struct stats *s, const struct block_tabl
 	for (int i = 0; i < STATS_ADMIN_OPS; i++)
 		if (!cJSON_AddNumberToObject(by, admin_names[i], (double)s->admin_actions[i]))
 			return 0;
+	/* what the fixed block table lost under a flood, and block-file saves refused */
 	if (!cJSON_AddNumberToObject(a, "auto_blocks", (double)s->auto_blocks) ||
+	    !cJSON_AddNumberToObject(a, "auto_blocks_evicted", blocks ? (double)blocks->evicted : 0) ||
+	    !cJSON_AddNumberToObject(a, "blocks_full", blocks ? (double)blocks->full : 0) ||
+	    !cJSON_AddNumberToObject(a, "block_file_refused", blocks ? (double)blocks->save_refused : 0) ||
 	    !(arr = cJSON_AddArrayToObject(a, "recent")))
 		return 0;
 	for (uint32_t i = 0; i < s->admin_len; i++) {
