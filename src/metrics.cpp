@@ -147,6 +147,8 @@ static void render(struct sbuf *o, const void *arg)
 		    s->replay_design_live);
 		one(o, "replay_table_full_total", "counter",
 		    "Tokens refused (503) because their window of the jti table held only live tokens.", r->full);
+		one(o, "replay_file_unsafe_seconds_total", "counter",
+		    "Seconds the mapped --replay-file was writable by another user (checked once a second).", r->unsafe);
 		family(o, "replay_store_rtt_seconds", "summary", "Round trip of a Redis replay check.");
 		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_sum %.6f\n", (double)r->rtt_us_sum / 1e6);
 		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_count %llu\n",

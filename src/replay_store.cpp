@@ -368,6 +368,21 @@ int replay_store_file(struct replay_store *s, const char *path, uint32_t slots, 
 	return -1;
 }
 
+int replay_store_recheck(struct replay_store *s, char *err, size_t errlen)
+{
+	struct stat st;
+	char why[320];
+
+	if (s->kind != REPLAY_FILE || s->fd < 0)
+		return 0;
+	if (fstat(s->fd, &st) || fileperm_check_stat(&st, geteuid(), 0, why, sizeof why)) {
+		s->st.unsafe++;
+		fail(err, errlen, "the replay file %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The lock is held for one table lookup (microseconds). A holder that is
  * stopped rather than dead (SIGSTOP, a debugger) would otherwise freeze

@@ -52,6 +52,7 @@ struct replay_store_stats {
 	uint64_t checks;        /* round trips to the store (file: lock + table) */
 	uint64_t errors;        /* checks the store could not answer */
 	uint64_t full;          /* checks answered REPLAY_FULL: a token's window all live (refused, 503) */
+	uint64_t unsafe;        /* file: rechecks that found it writable by someone else */
 	uint64_t fallbacks;     /* ... answered by this process's table instead (redis, --replay-redis-down local) */
 	uint64_t rtt_us_sum;    /* redis: total round-trip time of successful checks */
 	uint32_t rtt_us_max;
@@ -127,6 +128,14 @@ int replay_store_redis(struct replay_store *s, const char *hostport, int timeout
  * store did not answer within the timeout: refuse with 503).
  */
 int replay_store_check(struct replay_store *s, const char *jti, size_t len, time_t now, time_t expires);
+
+/*
+ * File: is the mapped file still one no one else could write (an operator's
+ * chmod after the start)? 0, or -1 with the reason in err, counted in
+ * st.unsafe. The mapping is kept either way -- nothing else could be done
+ * without dropping every token -- so the caller says it loudly.
+ */
+int replay_store_recheck(struct replay_store *s, char *err, size_t errlen);
 
 /* The table a check uses (memory, file) or falls back to (redis); NULL if none. */
 const struct replay *replay_store_table(const struct replay_store *s);

@@ -107,6 +107,12 @@ static void blocks_tick(struct app *app)
 		app->blocks_said.evicted = b->evicted;
 		app->blocks_said.full = b->full;
 	}
+	/* the replay file was checked at open; a chmod since would let another
+	 * user fill it or plant a lock owner: say so while it lasts */
+	char why[400];
+	if (replay_store_recheck(&app->replay, why, sizeof why) && app->replay.st.unsafe % 60 == 1)
+		log_err_ev("replay_file_unsafe", "%s: another user can write it now (fill it, plant a lock owner, "
+			   "zero its header); chmod it back (0600)", why);   /* then once a minute while it lasts */
 	block_expire(b, app->now_s);
 	if (!b->dirty || !app->cfg->block_file[0])
 		return;

@@ -618,6 +618,7 @@ static int add_replay_store(cJSON *root, const struct stats *s)
 	       cJSON_AddNumberToObject(o, "memory_bytes", t ? (double)replay_bytes(t->slots) : 0) &&
 	       cJSON_AddNumberToObject(o, "design_live", (double)s->replay_design_live) &&
 	       cJSON_AddNumberToObject(o, "full", (double)r->full) &&
+	       cJSON_AddNumberToObject(o, "file_unsafe", (double)r->unsafe) &&
 	       cJSON_AddNumberToObject(o, "checks", (double)r->checks) &&
 	       cJSON_AddNumberToObject(o, "errors", (double)r->errors) &&
 	       cJSON_AddNumberToObject(o, "fallbacks", (double)r->fallbacks) &&

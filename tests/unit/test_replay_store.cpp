@@ -323,6 +323,14 @@ static void test_file_others_could_write_is_refused(void **state)
 	char err[512], link[160];
 
 	assert_int_equal(replay_store_file(&s, f->path, SLOTS, err, sizeof err), 0);
+	/* opened up while mapped: the once-a-second recheck says so */
+	assert_int_equal(replay_store_recheck(&s, err, sizeof err), 0);
+	assert_int_equal(chmod(f->path, 0606), 0);
+	assert_int_equal(replay_store_recheck(&s, err, sizeof err), -1);
+	assert_non_null(strstr(err, "the replay file is owned by "));
+	assert_int_equal(s.st.unsafe, 1);
+	assert_int_equal(chmod(f->path, 0600), 0);
+	assert_int_equal(replay_store_recheck(&s, err, sizeof err), 0);
 	replay_store_close(&s);
 	assert_int_equal(chmod(f->path, 0666), 0);
 	assert_int_equal(replay_store_file(&s, f->path, SLOTS, err, sizeof err), REPLAY_STORE_REFUSED);

@@ -465,7 +465,7 @@ static void test_stats_render_json_replay_store(void **state)
 	char *j = stats_render_json(&f->s, NULL, T_START, &len);
 	cJSON *root = cJSON_Parse(j);
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "replay_store");
-	assert_string_equal(keys(r), "kind,slots,live,memory_bytes,design_live,full,checks,errors,fallbacks,reconnects,"
+	assert_string_equal(keys(r), "kind,slots,live,memory_bytes,design_live,full,file_unsafe,checks,errors,fallbacks,reconnects,"
 				     "rtt_us_avg,rtt_us_max");
 	assert_str(r, "kind", "file");
 	assert_num(r, "slots", REPLAY_SLOTS_MIN);
