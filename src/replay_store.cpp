@@ -115,10 +115,12 @@ static int alone_with(int fd)
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGIO, &ign, &old);
 	int alone = fcntl(fd, F_SETLEASE, F_WRLCK) == 0;
+	int e = errno;
 	if (alone)
 		fcntl(fd, F_SETLEASE, F_UNLCK);
 	sigaction(SIGIO, &old, NULL);
-	return alone;
+	errno = e;
+	return alone;   /* 0 with errno EAGAIN: open elsewhere; another errno: cannot tell */
 }
 
 /*
@@ -213,10 +215,15 @@ static int migrate_v1(int fd, const char *path, uint32_t slots, off_t size, time
 		return refuse(err, errlen, "%s says it is a replay file of format 1, but its size (%lld bytes) is not "
 					   "that format's; delete it if forgetting the tokens in it is meant",
 			      path, (long long)size);
-	if (!alone_with(fd))
+	if (!alone_with(fd)) {
+		if (errno != EAGAIN && errno != EBUSY)
+			return refuse(err, errlen, "%s was made by an older caller-echo (format 1); whether another "
+						   "process has it open cannot be told here (a file lease: %s), so it is not "
+						   "moved: stop every caller-echo using it and delete it", path, strerror(errno));
 		return refuse(err, errlen, "%s was made by an older caller-echo (format 1) and is open in another "
 					   "process: stop every caller-echo using it, then start again to move its "
 					   "tokens into the new format (or delete it)", path);
+	}
 	void *map = mmap(NULL, sizeof(struct replay_v1), PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
 		fail(err, errlen, "cannot map %s: %s", path, strerror(errno));
@@ -278,7 +285,10 @@ static int open_existing(struct replay_store *s, int fd, const char *path, uint3
 	if (h.version != REPLAY_FILE_VERSION)
 		return refuse(err, errlen, "%s is a replay file of format %u; this caller-echo reads format %d", path,
 			      h.version, REPLAY_FILE_VERSION);
-	if (got != (ssize_t)sizeof h || h.header != sizeof h)
+	if (got != (ssize_t)sizeof h)
+		return refuse(err, errlen, "%s is cut short (%lld bytes, less than its header); delete it if "
+					   "forgetting the tokens in it is meant", path, (long long)st.st_size);
+	if (h.header != sizeof h)
 		return refuse(err, errlen, "%s was made by a build whose header is %llu bytes, not %zu (another "
 					   "architecture?)", path, (unsigned long long)h.header, sizeof h);
 	if (h.slots < REPLAY_SLOTS_MIN || h.slots > REPLAY_SLOTS_MAX || h.size != file_bytes(h.slots) ||
