@@ -73,10 +73,12 @@ struct app {
 	struct auth_cfg      auth;           /* the JWT rules, from cfg */
 	struct stats         stats;
 	struct guard         guard;          /* per-address limits and strikes */
-	struct replay        replay_local;   /* this process's jti table (replay_store's memory backend) */
+	struct replay       *replay_local;   /* this process's jti table (memory store, Redis's fallback; NULL with a file) */
+	struct replay_sizing replay_size;    /* what the configuration asks of the jti table */
 	struct replay_store  replay;         /* jti of accepted tokens: sockets and webhooks alike */
 	struct block_table   blocks;         /* blocked addresses (admin API, automatic) */
 	struct block_policy  block_policy;
+	struct { uint64_t evicted, full; } blocks_said;   /* the block table's losses already logged */
 	struct slot_pool     pool;           /* the frame slots every call's ring borrows (ws_audio) */
 	struct log_limit     reject_log;     /* refused connections, handshakes, requests */
 	struct log_limit     bad_input_log;  /* malformed text / webhook bodies */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileperm.h"
 #include "stats.h"
 
 /* printable ASCII only: these strings reach logs, JSON and the stats page */
@@ -68,8 +69,12 @@ enum block_add_result block_add(struct block_table *t, const struct cidr *net, t
 	if (!e) {
 		if (t->n == BLOCK_MAX) {
 			int v = victim(t, now);
-			if (v < 0)
+			if (v < 0) {
+				t->full++;
 				return BLOCK_FULL;
+			}
+			if (live(&t->e[v], now))
+				t->evicted++;   /* an automatic block ends early: the caller says so */
 			remove_at(t, (uint32_t)v);
 		}
 		e = &t->e[t->n++];
@@ -236,41 +241,43 @@ static void fail(char *err, size_t errlen, const char *what, const char *path)
 
 int block_save(struct block_table *t, const char *path, time_t now, char *err, size_t errlen)
 {
-	char tmp[600];
+	char tmp[640];
 	size_t len;
-	char *s = block_render_json(t, now, &len);
-	int fd = -1, ok = 0;
+	int fd, ok = 0;
 
-	errno = 0;
+	/* the directory may have been opened up since the start: a file we
+	 * then wrote could be swapped by someone else before the next load */
+	if (fileperm_check_dirs(path, geteuid(), err, errlen)) {
+		t->save_refused++;
+		return BLOCK_FILE_REFUSED;
+	}
+	char *s = block_render_json(t, now, &len);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-		snprintf(err, errlen, "block file path too long");
+	fd = fileperm_create_temp(path, O_WRONLY, tmp, sizeof tmp, err, errlen);
+	if (fd < 0) {
 		free(s);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd >= 0) {
-		size_t off = 0;
-		while (off < len) {
-			ssize_t w = write(fd, s + off, len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
-		/* the new table is on disk before it replaces the old one */
-		ok = off == len && write(fd, "\n", 1) == 1 && !fsync(fd);
-		ok = !close(fd) && ok;
-		ok = ok && !rename(tmp, path);
+	errno = 0;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, s + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
 	}
+	/* the new table is on disk before it replaces the old one */
+	ok = off == len && write(fd, "\n", 1) == 1 && !fsync(fd);
+	ok = !close(fd) && ok;
+	ok = ok && !rename(tmp, path);
 	if (!ok) {
-		fail(err, errlen, "cannot write", fd < 0 ? tmp : path);
-		if (fd >= 0)
-			unlink(tmp);
+		fail(err, errlen, "cannot write", path);
+		unlink(tmp);
 	}
 	free(s);
 	if (ok)
@@ -289,10 +296,19 @@ int block_load(struct block_table *t, const char *path, time_t now, char *err, s
 	t->n = 0;
 	t->dirty = 0;
 	errno = 0;
-	FILE *f = fopen(path, "re");
+	/* a block list someone else could write could shut out everyone
+	 * (0.0.0.0/0), /healthz included: refused, never loaded */
+	char refusal[600];
+	int fd = fileperm_open(path, O_RDONLY, geteuid(), refusal, sizeof refusal);
+	if (fd == FILEPERM_ABSENT)
+		return 0;   /* first start: nothing saved yet */
+	if (fd < 0) {
+		snprintf(err, errlen, "--block-file: %s", refusal);
+		return BLOCK_FILE_REFUSED;
+	}
+	FILE *f = fdopen(fd, "r");
 	if (!f) {
-		if (errno == ENOENT)
-			return 0;   /* first start: nothing saved yet */
+		close(fd);
 		fail(err, errlen, "cannot read", path);
 		return -1;
 	}
@@ -329,7 +345,7 @@ int block_load(struct block_table *t, const char *path, time_t now, char *err, s
 		enum block_source s = src && !strcmp(src->valuestring, "auto") ? BLOCK_AUTO : BLOCK_MANUAL;
 		if (block_add(t, &net, now, expires, s, cJSON_IsString(why) ? why->valuestring : "",
 			      cJSON_IsString(by) ? by->valuestring : "") == BLOCK_FULL)
-			break;
+			continue;   /* counted in t->full; the caller says so */
 		if (cJSON_IsNumber(cr) && isfinite(cr->valuedouble) && cr->valuedouble > 0 && cr->valuedouble < 1e15)
 			find(t, &net)->created = (time_t)cr->valuedouble;
 	}

@@ -14,10 +14,16 @@
  * are never blocked automatically: the provider's media servers, and a
  * local proxy that was not declared with --trusted-proxy, would take every
  * call down with them.
- * When full, a new block replaces the automatic one that expires first;
+ * When full (BLOCK_MAX: honest traffic earns no automatic block, so only a
+ * flood from that many addresses at once reaches it), a new block replaces
+ * the automatic one that expires first -- counted in `evicted` and logged
+ * by the caller, for that address is served again before its time -- and
  * the operator's own blocks are only ever removed by the operator or by
- * their expiry. With --block-file the table is saved (at most once a
- * second, written to a temporary file and renamed) and loaded at start.
+ * their expiry; a table full of those refuses a new block (`full`). With
+ * --block-file the table is saved (at most once a second, written to a
+ * new file of an unguessable name and renamed over the old) and loaded at
+ * start; the file and its directories must pass fileperm.h's owner and
+ * mode rule, or the start is refused.
  * Pure: no sockets, no lws; file I/O only in block_save/block_load.
  */
 #pragma once
@@ -46,6 +52,9 @@ struct block_entry {
 struct block_table {
 	uint32_t           n;
 	uint32_t           dirty;     /* changed since the last block_save() */
+	uint64_t           evicted;   /* automatic blocks dropped before their expiry to make room */
+	uint64_t           full;      /* blocks not made: the table held only the operator's */
+	uint64_t           save_refused; /* saves refused: the file's directory became writable by others */
 	struct block_entry e[BLOCK_MAX];
 };
 
@@ -99,9 +108,14 @@ typedef struct cJSON cJSON;
 cJSON *block_to_json(const struct block_table *t, time_t now);
 
 /*
- * Save the live entries to path (mode 0600, via path.tmp and rename) /
- * load them, replacing the table; expired entries are skipped. A missing
- * file loads as empty. 0, or -1 with a one-line reason in err.
+ * Save the live entries to path: a new file made exclusively next to it
+ * (fileperm_create_temp: mode 0600, owned by us, a name no one can guess)
+ * is written, synced and renamed over path, so a file someone else left
+ * at any name is never written through. Load them, replacing the table;
+ * expired entries are skipped. A missing file loads as empty. 0, or -1
+ * with a one-line reason in err; BLOCK_FILE_REFUSED when path or its
+ * directories fail fileperm's rule (someone else could write them).
  */
+#define BLOCK_FILE_REFUSED (-2)
 int block_save(struct block_table *t, const char *path, time_t now, char *err, size_t errlen);
 int block_load(struct block_table *t, const char *path, time_t now, char *err, size_t errlen);

@@ -19,6 +19,7 @@
 
 #include "apps.h"
 #include "host.h"
+#include "replay.h"
 #include "secret.h"
 
 enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE, K_ORIGINS, K_CIDRS, K_BOOL, K_LOG_FORMAT, K_APP,
@@ -65,6 +66,9 @@ static const struct opt opts[] = {
 	  "concurrent audio sockets; more get 503" },
 	{ "jwt-max-age", "S", NULL, K_INT, F(jwt_max_age_s), 1, 86400, "300", NULL, "oldest JWT iat accepted, seconds" },
 	{ "jwt-leeway", "S", NULL, K_INT, F(jwt_leeway_s), 0, 300, "30", NULL, "clock skew allowed on exp/nbf/iat, seconds" },
+	{ "call-rate", "N", "CALL_RATE", K_INT, F(call_rate), 1, 100000, NULL, "--max-calls / 180, rounded up",
+	  "new calls a second the jti table is sized for (a call spends 1 token, 6 with --verify-webhooks, each kept "
+	  "--jwt-max-age + --jwt-leeway s)" },
 	{ "ping-interval", "S", NULL, K_INT, F(ping_s), 5, 3600, "30", NULL,
 	  "WebSocket ping interval; no pong for 2xS+10 s hangs up" },
 	{ "log-level", "L", "LOG_LEVEL", K_LEVEL, F(log_level), 0, 0, "info", NULL, "error, warn, info or debug" },
@@ -519,6 +523,15 @@ static int validate(struct config *c, char *err, size_t errlen)
 		fail(err, errlen, "--admin-token: must differ from --stats-token");
 		return -1;
 	}
+	struct replay_sizing rz;
+	if (config_replay_sizing(c, &rz)) {
+		fail(err, errlen, "the jti table for %u new calls/s x %u token(s) x %u s (%llu live tokens) would take "
+				  "%llu slots, more than %u (%u GiB): lower --call-rate (or --max-calls), --jwt-max-age or "
+				  "--jwt-leeway, or keep tokens in Redis", rz.call_rate, rz.tokens_per_call, rz.lifetime_s,
+		     (unsigned long long)rz.live, (unsigned long long)rz.slots, REPLAY_SLOTS_MAX,
+		     (unsigned)((uint64_t)REPLAY_SLOTS_MAX * REPLAY_SLOT_BYTES >> 30));
+		return -1;
+	}
 	uint32_t frame = (uint32_t)c->rate / 50u * 2u;   /* 20 ms of 16-bit mono */
 	if (c->slot_bytes < frame) {
 		fail(err, errlen, "--slot-bytes: %u is smaller than one 20 ms frame at %d Hz (%u bytes)",
@@ -526,6 +539,15 @@ static int validate(struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+int config_replay_sizing(const struct config *c, struct replay_sizing *out)
+{
+	/* a call lasts about three minutes: --max-calls of them open means
+	 * max_calls / 180 new ones a second (SECURITY.md "Defaults") */
+	uint32_t rate = c->call_rate ? (uint32_t)c->call_rate : ((uint32_t)c->max_calls + 179) / 180;
+	uint32_t tokens = REPLAY_TOKENS_SOCKET + (c->verify_webhooks ? REPLAY_TOKENS_WEBHOOKS : 0);
+	return replay_size(rate, tokens, (uint32_t)(c->jwt_max_age_s + c->jwt_leeway_s), out);
 }
 
 int config_load(struct config *c, int argc, char **argv, char *err, size_t errlen)

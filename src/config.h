@@ -44,6 +44,7 @@ struct config {
 	int      max_calls;                  /* concurrent audio sockets */
 	long     jwt_max_age_s;
 	long     jwt_leeway_s;
+	int      call_rate;                  /* new calls a second the jti table is sized for, 0 = from max_calls */
 	char     application_id[128];        /* optional: must match the JWT claim */
 	unsigned char secret[CONFIG_SECRET_MAX];
 	size_t   secret_len;
@@ -115,6 +116,14 @@ enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERR = -1, CONFIG_HELP_MARKDOWN = 2
  * reason naming the bad option in err.
  */
 int config_load(struct config *c, int argc, char **argv, char *err, size_t errlen);
+
+/*
+ * What the jti table must hold (replay.h): --call-rate (or --max-calls /
+ * 180), tokens a call (--verify-webhooks), --jwt-max-age + --jwt-leeway.
+ * 0, or -1 when that is past REPLAY_SLOTS_MAX (config_load refuses it).
+ */
+struct replay_sizing;
+int config_replay_sizing(const struct config *c, struct replay_sizing *out);
 
 /* The --help text. */
 const char *config_usage(void);

@@ -5,8 +5,9 @@
  * SIGTERM drains (no new connections; open calls go on until they end or
  * --drain-timeout), a second SIGTERM or SIGINT stops at once (calls get 1001).
  * Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server
- * could not start, 2 for a bad option or a missing secret (or one that
- * only trying shows: Redis refused the password or the certificate).
+ * could not start, 2 for a bad option, a missing secret, a state file
+ * refused at start (someone else could write it, or it is not whole), or
+ * what only trying shows (Redis refused the password or the certificate).
  */
 #include <signal.h>
 #include <stdio.h>

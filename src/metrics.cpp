@@ -144,6 +144,18 @@ static void render(struct sbuf *o, const void *arg)
 		for (int i = 0; i < REPLAY_REDIS_ERRORS; i++)
 			sbuf_printf(o, "caller_echo_replay_store_redis_errors_total{reason=\"%s\"} %llu\n", why[i],
 				    (unsigned long long)r->redis_errors[i]);
+		const struct replay *jt = s->replay_table;
+		one(o, "replay_table_slots", "gauge", "Slots of the jti table (sized from the configuration, or a "
+		    "shared file's own).", jt ? jt->slots : 0);
+		one(o, "replay_table_live", "gauge", "Entries in the jti table not yet seen expired.", jt ? jt->live : 0);
+		one(o, "replay_table_bytes", "gauge", "Bytes reserved for the jti table (resident only as it is used).",
+		    jt ? (uint64_t)replay_bytes(jt->slots) : 0);
+		one(o, "replay_table_design_live", "gauge", "Live tokens the jti table is sized for.",
+		    s->replay_design_live);
+		one(o, "replay_table_full_total", "counter",
+		    "Tokens refused (503) because their window of the jti table held only live tokens.", r->full);
+		one(o, "replay_file_unsafe_seconds_total", "counter",
+		    "Seconds the mapped --replay-file was writable by another user (checked once a second).", r->unsafe);
 		family(o, "replay_store_rtt_seconds", "summary", "Round trip of a Redis replay check.");
 		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_sum %.6f\n", (double)r->rtt_us_sum / 1e6);
 		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_count %llu\n",
@@ -194,6 +206,12 @@ static void render(struct sbuf *o, const void *arg)
 	    "Connections that were not yet calls, closed to make room for a new one.", s->pending_evicted);
 	one(o, "client_table_evictions_total", "counter",
 	    "Idle clients forgotten by the per-address table to make room (their strikes too).", s->clients_evicted);
+	one(o, "auto_blocks_evicted_total", "counter",
+	    "Automatic blocks ended before their time to make room in the full block table.", b ? b->evicted : 0);
+	one(o, "blocks_full_total", "counter", "Blocks not made: the block table held only the operator's.",
+	    b ? b->full : 0);
+	one(o, "block_file_refused_total", "counter",
+	    "Block-file saves refused: its directory became writable by another user.", b ? b->save_refused : 0);
 	uint32_t manual = 0, aut = 0;
 	for (uint32_t i = 0; b && i < b->n; i++) {
 		if (b->e[i].expires && b->e[i].expires <= now)

@@ -1,18 +1,27 @@
 /*
  * replay_store.cpp -- the three places a jti can be kept; see replay_store.h.
  *
- * The file is a header and a struct replay (replay.h: flat, no pointers),
- * so mapping it is all it takes to share it. Creation is serialised with
- * flock() so two workers starting together do not both initialise it; the
- * header's magic is written last. The table itself is guarded by a robust,
- * process-shared mutex: a worker that dies holding it leaves it to the next
- * locker, who marks it consistent (at worst one half-written entry: a
- * token that can be used once more, never one refused wrongly).
+ * The file is a header and a struct replay with its arrays (replay.h: flat,
+ * no pointers), so mapping it is all it takes to share it. A new file, and
+ * a bigger one that replaces a file too small for the configuration, is
+ * built whole under an unguessable temporary name (fileperm.h) -- lock,
+ * seed, entries, the magic last, synced -- and only then given the name:
+ * link() for a new one (two workers starting together: one wins, the
+ * other opens it), rename() for a bigger one. So a file at PATH either is
+ * whole or was damaged by something else, and then it is refused, never
+ * re-created. Every process that maps the file holds a shared flock() on
+ * it for as long; one that gets it exclusive knows nobody else maps it,
+ * and only then grows the file or resets its lock. The table is guarded
+ * by a robust, process-shared mutex: a worker that dies holding it leaves
+ * it to the next locker, who marks it consistent (at worst one
+ * half-written entry: a token that can be used once more, never one
+ * refused wrongly).
  */
 #include "replay_store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -27,11 +36,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileperm.h"
 #include "log.h"
 #include "redis_client.h"
 
-#define RS_MAGIC 0x3156524c50594543ull   /* "CEYPLRV1" */
-#define RS_VERSION 1
+#define RS_MAGIC 0x3156524c50594543ull   /* "CEYPLRV1" (the version is its own field) */
 #define REDIS_PREFIX "caller-echo:jti:"
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -47,95 +56,342 @@ void replay_store_memory(struct replay_store *s, struct replay *local, uint64_t 
 {
 	memset(s, 0, sizeof *s);
 	s->kind = REPLAY_MEMORY;
+	s->fd = -1;
 	replay_init(local, seed);
 	s->table = s->local = local;
 }
 
 /* ---- file ----------------------------------------------------------------- */
 
-static int init_shared(struct replay_shared *m, char *err, size_t errlen)
-{
-	pthread_mutexattr_t a;
-	uint64_t seed;
+/* Format 1 (before the table was sized from the configuration): read only,
+ * to move its entries into a new file. Same build, same layout. */
+#define RS_V1_SLOTS 16384
+struct replay_v1 {
+	uint64_t        magic;
+	uint32_t        version;
+	uint32_t        slots;
+	uint64_t        size;       /* sizeof(struct replay_v1) */
+	pthread_mutex_t lock;
+	struct {
+		uint64_t seed;
+		uint32_t live;
+		uint64_t hash[RS_V1_SLOTS];
+		uint32_t expires[RS_V1_SLOTS];
+	} table;
+};
 
-	if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
-		fail(err, errlen, "no random seed: %s", strerror(errno));
-		return -1;
-	}
-	if (pthread_mutexattr_init(&a) || pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
-	    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) || pthread_mutex_init(&m->lock, &a)) {
-		fail(err, errlen, "cannot set up the shared lock");
-		return -1;
-	}
-	pthread_mutexattr_destroy(&a);
-	m->version = RS_VERSION;
-	m->slots = REPLAY_SLOTS;
-	m->size = sizeof *m;
-	replay_init(&m->table, seed);
-	__atomic_store_n(&m->magic, RS_MAGIC, __ATOMIC_RELEASE);
-	return 0;
+#define RS_RETRY 1   /* what is at PATH changed under us: open it again */
+
+static size_t file_bytes(uint32_t slots)
+{
+	return sizeof(struct replay_shared) + (size_t)slots * REPLAY_SLOT_BYTES;
 }
 
-int replay_store_file(struct replay_store *s, const char *path, char *err, size_t errlen)
+static int init_lock(pthread_mutex_t *m)
 {
-	struct stat st;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), rc = -1;
-	void *map = MAP_FAILED;
+	pthread_mutexattr_t a;
+	int bad = pthread_mutexattr_init(&a) || pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
+		  pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) || pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return bad ? -1 : 0;
+}
 
-	memset(s, 0, sizeof *s);
-	if (fd < 0) {
-		fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+/* fd and PATH name the same file (not one a process that grew it renamed in since) */
+static int same_file(int fd, const char *path)
+{
+	struct stat a, b;
+	return !fstat(fd, &a) && !lstat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
+ * 1 when no other open file or mapping of this inode exists anywhere: only
+ * then does the kernel grant a write lease. It is released at once; SIGIO,
+ * which an open elsewhere in that instant would send (and which kills by
+ * default), is ignored meanwhile.
+ */
+static int alone_with(int fd)
+{
+	struct sigaction ign, old;
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGIO, &ign, &old);
+	int alone = fcntl(fd, F_SETLEASE, F_WRLCK) == 0;
+	int e = errno;
+	if (alone)
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+	sigaction(SIGIO, &old, NULL);
+	errno = e;
+	return alone;   /* 0 with errno EAGAIN: open elsewhere; another errno: cannot tell */
+}
+
+/*
+ * Build a whole file of `slots` next to path under a temporary name -- the
+ * lock, the seed, the entries of `from` (or of a format-1 file) that are
+ * live at now, the magic last, on disk -- then put it at path: link() when
+ * there is none (another process that got there first wins: RS_RETRY),
+ * rename() over the one being grown. 0, RS_RETRY, or -1 with err.
+ */
+static int build_file(const char *path, uint32_t slots, uint64_t seed, const struct replay *from,
+		      const struct replay_v1 *v1, time_t now, int replace, long *moved, char *err, size_t errlen)
+{
+	char tmp[640];   /* a --replay-file path (512) and the temporary suffix */
+	size_t len = file_bytes(slots);
+	void *map = MAP_FAILED;
+	int rc = -1;
+	int fd = fileperm_create_temp(path, O_RDWR, tmp, sizeof tmp, err, errlen);
+
+	*moved = 0;
+	if (fd < 0)
 		return -1;
-	}
-	if (flock(fd, LOCK_EX) || fstat(fd, &st)) {
-		fail(err, errlen, "cannot lock %s: %s", path, strerror(errno));
+	if (ftruncate(fd, (off_t)len)) {   /* sparse: the table's pages cost nothing until used */
+		fail(err, errlen, "cannot size %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (st.st_size != 0 && st.st_size != (off_t)sizeof(struct replay_shared)) {
-		fail(err, errlen, "%s is not a replay file of this version (%lld bytes, expected %zu)", path,
-		     (long long)st.st_size, sizeof(struct replay_shared));
-		goto out;
-	}
-	if (!st.st_size && ftruncate(fd, (off_t)sizeof(struct replay_shared))) {
-		fail(err, errlen, "cannot size %s: %s", path, strerror(errno));
-		goto out;
-	}
-	map = mmap(NULL, sizeof(struct replay_shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
-		fail(err, errlen, "cannot map %s: %s", path, strerror(errno));
+		fail(err, errlen, "cannot map %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	{
 		struct replay_shared *m = (struct replay_shared *)map;
-		uint64_t magic = __atomic_load_n(&m->magic, __ATOMIC_ACQUIRE);
-		if (!magic) {
-			/* new, or a creation that died half-way (the flock makes that
-			 * the only other case): start it afresh */
-			memset(m, 0, sizeof *m);
-			if (init_shared(m, err, errlen))
-				goto out;
-		} else if (magic != RS_MAGIC) {
-			fail(err, errlen, "%s is not a replay file", path);
-			goto out;
-		} else if (m->version != RS_VERSION || m->slots != REPLAY_SLOTS || m->size != sizeof *m) {
-			fail(err, errlen, "%s was made by another version (%u, %u slots)", path, m->version, m->slots);
+		if (init_lock(&m->lock)) {
+			fail(err, errlen, "cannot set up the shared lock");
 			goto out;
 		}
-		s->kind = REPLAY_FILE;
-		s->shared = m;
-		s->table = &m->table;
-		s->map_len = sizeof *m;
-		map = MAP_FAILED;   /* kept */
-		rc = 0;
+		m->version = REPLAY_FILE_VERSION;
+		m->slots = slots;
+		m->size = len;
+		m->header = sizeof *m;
+		replay_format(&m->table, slots, seed);
+		if (from)
+			*moved = replay_copy_live(&m->table, from, now);
+		for (uint32_t k = 0; v1 && k < RS_V1_SLOTS && *moved >= 0; k++) {
+			uint32_t e = v1->table.expires[k];
+			if (e && (int32_t)(e - (uint32_t)now) >= 0)
+				*moved = replay_insert_hash(&m->table, v1->table.hash[k], e, now) == REPLAY_FULL ? -1
+														  : *moved + 1;
+		}
+		if (*moved < 0) {
+			fail(err, errlen, "the live entries did not fit into %u slots", slots);
+			goto out;
+		}
+		__atomic_store_n(&m->magic, RS_MAGIC, __ATOMIC_RELEASE);
 	}
+	/* on disk before it has the name: a crash then leaves the old file, or a whole new one */
+	if (msync(map, len, MS_SYNC) || fsync(fd)) {
+		fail(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (replace ? rename(tmp, path) : link(tmp, path)) {
+		if (!replace && errno == EEXIST)
+			rc = RS_RETRY;
+		else
+			fail(err, errlen, "cannot put %s in place: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
 out:
 	if (map != MAP_FAILED)
-		munmap(map, sizeof(struct replay_shared));
-	/* explicitly: the mapping holds the open file, so closing fd alone
-	 * would keep the lock for as long as we stay mapped */
-	flock(fd, LOCK_UN);
+		munmap(map, len);
+	if (rc || !replace)
+		unlink(tmp);   /* after link() the file is at path; after a failure it is litter */
 	close(fd);
 	return rc;
+}
+
+static int refuse(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return REPLAY_STORE_BAD_CONFIG;
+}
+
+/* A format-1 file: move it into a new one, if no process has it open. */
+static int migrate_v1(int fd, const char *path, uint32_t slots, off_t size, time_t now, char *err, size_t errlen)
+{
+	if (size != (off_t)sizeof(struct replay_v1))
+		return refuse(err, errlen, "%s says it is a replay file of format 1, but its size (%lld bytes) is not "
+					   "that format's; delete it if forgetting the tokens in it is meant",
+			      path, (long long)size);
+	if (!alone_with(fd)) {
+		if (errno != EAGAIN && errno != EBUSY)
+			return refuse(err, errlen, "%s was made by an older caller-echo (format 1); whether another "
+						   "process has it open cannot be told here (a file lease: %s), so it is not "
+						   "moved: stop every caller-echo using it and delete it", path, strerror(errno));
+		return refuse(err, errlen, "%s was made by an older caller-echo (format 1) and is open in another "
+					   "process: stop every caller-echo using it, then start again to move its "
+					   "tokens into the new format (or delete it)", path);
+	}
+	void *map = mmap(NULL, sizeof(struct replay_v1), PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		fail(err, errlen, "cannot map %s: %s", path, strerror(errno));
+		return -1;
+	}
+	const struct replay_v1 *v1 = (const struct replay_v1 *)map;
+	long moved;
+	int rc = v1->slots != RS_V1_SLOTS || v1->size != sizeof *v1
+			 ? refuse(err, errlen, "%s has a format-1 header that does not match its size", path)
+			 : build_file(path, slots, v1->table.seed, NULL, v1, now, 1, &moved, err, errlen);
+	munmap(map, sizeof(struct replay_v1));
+	if (rc)
+		return rc;
+	log_info_ev("replay_file", "replay file %s: moved from format 1 (%u slots) to %d (%u slots), %ld live token(s) kept",
+		    path, RS_V1_SLOTS, REPLAY_FILE_VERSION, slots, moved);
+	return RS_RETRY;
+}
+
+/*
+ * fd is PATH, checked by fileperm. Hold a flock: exclusive (no other
+ * process maps it -- each that does holds it shared) or, failing that,
+ * shared. Check the header; grow or migrate when exclusive; map it.
+ */
+static int open_existing(struct replay_store *s, int fd, const char *path, uint32_t slots, char *err,
+			 size_t errlen)
+{
+	struct replay_shared h;
+	struct stat st;
+	int exclusive = !flock(fd, LOCK_EX | LOCK_NB);
+	time_t now = time(NULL);
+
+	if (!exclusive && (errno != EWOULDBLOCK || flock(fd, LOCK_SH))) {
+		fail(err, errlen, "cannot lock %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!same_file(fd, path))
+		return RS_RETRY;
+	if (fstat(fd, &st)) {
+		fail(err, errlen, "cannot look at %s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(&h, 0, sizeof h);
+	ssize_t got = pread(fd, &h, sizeof h, 0);
+	if (got < (ssize_t)(sizeof h.magic + sizeof h.version))
+		return refuse(err, errlen, "%s is not a replay file (%lld bytes, no caller-echo header); delete it if "
+					   "it is not needed", path, (long long)st.st_size);
+	if (h.magic == 0)
+		return refuse(err, errlen, "%s is not a replay file: its header is zero (damaged, or never finished); "
+					   "it is left as it is -- delete it if forgetting the tokens in it is meant",
+			      path);
+	if (h.magic != RS_MAGIC)
+		return refuse(err, errlen, "%s is not a replay file (no caller-echo header); delete it if it is not "
+					   "needed", path);
+	if (h.version == 1) {
+		if (!exclusive)
+			return refuse(err, errlen, "%s is of format 1 and locked by another process", path);
+		return migrate_v1(fd, path, slots, st.st_size, now, err, errlen);
+	}
+	if (h.version != REPLAY_FILE_VERSION)
+		return refuse(err, errlen, "%s is a replay file of format %u; this caller-echo reads format %d", path,
+			      h.version, REPLAY_FILE_VERSION);
+	if (got != (ssize_t)sizeof h)
+		return refuse(err, errlen, "%s is cut short (%lld bytes, less than its header); delete it if "
+					   "forgetting the tokens in it is meant", path, (long long)st.st_size);
+	if (h.header != sizeof h)
+		return refuse(err, errlen, "%s was made by a build whose header is %llu bytes, not %zu (another "
+					   "architecture?)", path, (unsigned long long)h.header, sizeof h);
+	if (h.slots < REPLAY_SLOTS_MIN || h.slots > REPLAY_SLOTS_MAX || h.size != file_bytes(h.slots) ||
+	    st.st_size != (off_t)h.size || h.table.slots != h.slots)
+		return refuse(err, errlen, "%s: its size (%lld bytes) does not match its header (%u slots); delete it "
+					   "if forgetting the tokens in it is meant", path, (long long)st.st_size, h.slots);
+	void *map = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		fail(err, errlen, "cannot map %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct replay_shared *m = (struct replay_shared *)map;
+	if (m->slots < slots) {
+		int rc;
+		long moved = 0;
+		if (!exclusive)
+			rc = refuse(err, errlen, "%s holds %u slots and this configuration needs %u, but other processes "
+						 "have it mapped, so it cannot be grown now: give every process the same "
+						 "sizing options (--max-calls, --call-rate, --jwt-max-age, --jwt-leeway, "
+						 "--verify-webhooks), or stop them all and start again", path, m->slots, slots);
+		else
+			rc = build_file(path, slots, m->table.seed, &m->table, NULL, now, 1, &moved, err, errlen);
+		if (!rc)
+			log_info_ev("replay_file", "replay file %s grown from %u to %u slots, %ld live token(s) kept", path,
+				    m->slots, slots, moved);
+		munmap(map, h.size);
+		return rc ? rc : RS_RETRY;
+	}
+	if (exclusive) {
+		/* no other process maps the file, so no one can hold its lock:
+		 * whatever owner it names (a process that died, or one that never
+		 * existed) is stale; start it afresh */
+		if (init_lock(&m->lock)) {
+			munmap(map, h.size);
+			fail(err, errlen, "cannot set up the shared lock");
+			return -1;
+		}
+		/* the conversion lets go for an instant: a process that grew the
+		 * file meanwhile shows in same_file() below */
+		if (flock(fd, LOCK_SH)) {
+			munmap(map, h.size);
+			fail(err, errlen, "cannot lock %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (!same_file(fd, path)) {
+			munmap(map, h.size);
+			return RS_RETRY;
+		}
+	}
+	s->kind = REPLAY_FILE;
+	s->shared = m;
+	s->table = &m->table;
+	s->map_len = h.size;
+	s->fd = fd;
+	return 0;
+}
+
+int replay_store_file(struct replay_store *s, const char *path, uint32_t slots, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+	s->full_log.event = "replay_table_full";
+	for (int attempt = 0; attempt < 8; attempt++) {
+		int fd = fileperm_open(path, O_RDWR, geteuid(), err, errlen);
+		if (fd == FILEPERM_ABSENT) {
+			uint64_t seed;
+			long moved;
+			if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
+				fail(err, errlen, "no random seed: %s", strerror(errno));
+				return -1;
+			}
+			int rc = build_file(path, slots, seed, NULL, NULL, time(NULL), 0, &moved, err, errlen);
+			if (rc < 0)
+				return rc;
+			continue;   /* ours, or another process's that got there first: open it */
+		}
+		if (fd < 0)
+			return REPLAY_STORE_BAD_CONFIG;
+		int rc = open_existing(s, fd, path, slots, err, errlen);
+		if (rc == 0)
+			return 0;
+		close(fd);   /* and with it the flock */
+		if (rc != RS_RETRY)
+			return rc;
+	}
+	fail(err, errlen, "%s kept changing while it was opened", path);
+	return -1;
+}
+
+int replay_store_recheck(struct replay_store *s, char *err, size_t errlen)
+{
+	struct stat st;
+	char why[320];
+
+	if (s->kind != REPLAY_FILE || s->fd < 0)
+		return 0;
+	if (fstat(s->fd, &st) || fileperm_check_stat(&st, geteuid(), 0, why, sizeof why)) {
+		s->st.unsafe++;
+		fail(err, errlen, "the replay file %s", why);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -351,7 +607,7 @@ static int check_redis(struct replay_store *s, const char *jti, size_t len, time
 
 /* ---- all ------------------------------------------------------------------ */
 
-int replay_store_check(struct replay_store *s, const char *jti, size_t len, time_t now, time_t expires)
+static int check_any(struct replay_store *s, const char *jti, size_t len, time_t now, time_t expires)
 {
 	switch (s->kind) {
 	case REPLAY_FILE:
@@ -365,13 +621,35 @@ int replay_store_check(struct replay_store *s, const char *jti, size_t len, time
 	}
 }
 
+int replay_store_check(struct replay_store *s, const char *jti, size_t len, time_t now, time_t expires)
+{
+	int r = check_any(s, jti, len, now, expires);
+	if (r == REPLAY_FULL) {
+		/* never at the design load (replay.h): a load far past it, or a
+		 * configuration that understates it (--call-rate) */
+		const struct replay *t = replay_store_table(s);
+		s->st.full++;
+		if (!s->full_log.event)
+			s->full_log.event = "replay_table_full";
+		log_limited(&s->full_log, now, "replay table full: a token's %d slots all hold live tokens (%u live of %u "
+			    "slots): refused with 503; the table is sized for the configuration's load (--call-rate)",
+			    REPLAY_PROBE, t ? t->live : 0, t ? t->slots : 0);
+	}
+	return r;
+}
+
+const struct replay *replay_store_table(const struct replay_store *s)
+{
+	return s->table ? s->table : s->local;
+}
+
 const char *replay_store_describe(const struct replay_store *s, char *buf, size_t cap)
 {
 	if (s->kind == REPLAY_REDIS)
 		snprintf(buf, cap, "redis %s:%d%s%s%s", s->host, s->port, s->redis && s->redis->ctx ? ", TLS" : "",
 			 s->redis && s->redis->auth_cmd ? ", AUTH" : "", s->fallback_local ? " (local when down)" : "");
 	else if (s->kind == REPLAY_FILE)
-		snprintf(buf, cap, "a shared file");
+		snprintf(buf, cap, "a shared file");   /* its path is in the configuration */
 	else
 		snprintf(buf, cap, "this process");
 	return buf;
@@ -387,4 +665,7 @@ void replay_store_close(struct replay_store *s)
 	if (s->shared)
 		munmap(s->shared, s->map_len);
 	s->shared = NULL;
+	if (s->kind == REPLAY_FILE && s->fd >= 0)
+		close(s->fd);   /* and with it our shared flock */
+	s->fd = -1;
 }

@@ -94,14 +94,34 @@ static int stop_level(void)
  * (a flood of automatic blocks costs one write a second, not one each). */
 static void blocks_tick(struct app *app)
 {
+	struct block_table *b = &app->blocks;
 	char err[640];
 
-	block_expire(&app->blocks, app->now_s);
-	if (!app->blocks.dirty || !app->cfg->block_file[0])
+	/* a full table is a flood from BLOCK_MAX addresses at once: say what
+	 * it cost, once a second at most */
+	if (b->evicted != app->blocks_said.evicted || b->full != app->blocks_said.full) {
+		log_warn_ev("block_table_full", "block table full (%d entries): %llu automatic block(s) ended early to "
+			    "make room, %llu block(s) not made (the operator's fill it); %llu and %llu since start",
+			    BLOCK_MAX, (unsigned long long)(b->evicted - app->blocks_said.evicted),
+			    (unsigned long long)(b->full - app->blocks_said.full), (unsigned long long)b->evicted,
+			    (unsigned long long)b->full);
+		app->blocks_said.evicted = b->evicted;
+		app->blocks_said.full = b->full;
+	}
+	/* the replay file was checked at open; a chmod since would let another
+	 * user fill it or plant a lock owner: say so while it lasts */
+	char why[400];
+	if (replay_store_recheck(&app->replay, why, sizeof why) && app->replay.st.unsafe % 60 == 1)
+		log_err_ev("replay_file_unsafe", "%s: another user can write it now (fill it, plant a lock owner, "
+			   "zero its header); chmod it back (0600)", why);   /* then once a minute while it lasts */
+	block_expire(b, app->now_s);
+	if (!b->dirty || !app->cfg->block_file[0])
 		return;
-	if (block_save(&app->blocks, app->cfg->block_file, app->now_s, err, sizeof err)) {
-		app->blocks.dirty = 0;   /* tried; the next change tries again */
-		log_limited(&app->bad_input_log, app->now_s, "blocks not saved: %s", err);
+	int rc = block_save(b, app->cfg->block_file, app->now_s, err, sizeof err);
+	if (rc) {
+		b->dirty = 0;   /* tried; the next change tries again */
+		log_limited(&app->bad_input_log, app->now_s, "blocks not saved%s: %s",
+			    rc == BLOCK_FILE_REFUSED ? " (refused)" : "", err);
 	}
 }
 
@@ -276,27 +296,44 @@ static int init_tables(struct app *app)
 				(uint32_t)cfg->handshake_burst, (uint32_t)cfg->max_pending_per_addr,
 				cfg->limit_exempt, cfg->n_limit_exempt, (uint8_t)cfg->ipv6_prefix };
 	guard_init(&app->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
-	char rerr[512];
+	char rerr[640];
+	if (config_replay_sizing(cfg, &app->replay_size)) {
+		log_err("cannot start: the jti table is too big");   /* config_load refused it already */
+		return -1;
+	}
+	uint32_t slots = (uint32_t)app->replay_size.slots;
 	if (cfg->replay_file[0]) {
-		if (replay_store_file(&app->replay, cfg->replay_file, rerr, sizeof rerr)) {
+		int rc = replay_store_file(&app->replay, cfg->replay_file, slots, rerr, sizeof rerr);
+		if (rc) {
 			log_err("cannot start: --replay-file: %s", rerr);
-			return -1;
-		}
-	} else if (cfg->replay_redis[0]) {
-		struct redis_client_opts ro = { cfg->replay_redis_tls, cfg->replay_redis_ca, cfg->replay_redis_user,
-						cfg->replay_redis_password_len ? cfg->replay_redis_password : NULL,
-						cfg->replay_redis_password_len };
-		int r = replay_store_redis(&app->replay, cfg->replay_redis, cfg->replay_redis_timeout_ms,
-					   !strcmp(cfg->replay_redis_down, "local"), &ro, &app->replay_local, seeds[1],
-					   rerr, sizeof rerr);
-		if (r) {
-			log_err("cannot start: --replay-redis: %s", rerr);
-			return r == REPLAY_STORE_BAD_CONFIG ? SERVER_BAD_CONFIG : -1;
+			return rc == REPLAY_STORE_BAD_CONFIG ? SERVER_BAD_CONFIG : -1;
 		}
 	} else {
-		replay_store_memory(&app->replay, &app->replay_local, seeds[1]);
+		/* this process's table: the memory store, or Redis's fallback */
+		app->replay_local = replay_create(slots);
+		if (!app->replay_local) {
+			log_err("cannot start: no memory for a jti table of %u slots (%.1f MiB): %s", slots,
+				(double)app->replay_size.bytes / (1 << 20), strerror(errno));
+			return -1;
+		}
+		if (!cfg->replay_redis[0]) {
+			replay_store_memory(&app->replay, app->replay_local, seeds[1]);
+		} else {
+			struct redis_client_opts ro = { cfg->replay_redis_tls, cfg->replay_redis_ca, cfg->replay_redis_user,
+							cfg->replay_redis_password_len ? cfg->replay_redis_password : NULL,
+							cfg->replay_redis_password_len };
+			int r = replay_store_redis(&app->replay, cfg->replay_redis, cfg->replay_redis_timeout_ms,
+						   !strcmp(cfg->replay_redis_down, "local"), &ro, app->replay_local,
+						   seeds[1], rerr, sizeof rerr);
+			if (r) {
+				log_err("cannot start: --replay-redis: %s", rerr);
+				return r == REPLAY_STORE_BAD_CONFIG ? SERVER_BAD_CONFIG : -1;
+			}
+		}
 	}
 	app->stats.replay = &app->replay.st;
+	app->stats.replay_table = replay_store_table(&app->replay);
+	app->stats.replay_design_live = app->replay_size.live;
 	app->stats.frame_pool = &app->pool;
 	app->stats.replay_kind = app->replay.kind == REPLAY_REDIS ? "redis" : app->replay.kind == REPLAY_FILE ? "file"
 											       : "memory";
@@ -320,10 +357,13 @@ static int init_tables(struct app *app)
 		char err[640];
 		if (block_load(&app->blocks, cfg->block_file, time(NULL), err, sizeof err)) {
 			log_err("cannot start: %s", err);
-			return -1;
+			return SERVER_BAD_CONFIG;   /* the operator must look at it: a restart would not help */
 		}
 		if (app->blocks.n)
 			log_info_ev("blocks_loaded", "%u block(s) loaded from %s", app->blocks.n, cfg->block_file);
+		if (app->blocks.full)
+			log_warn_ev("block_table_full", "%s holds more blocks than the table's %d: %llu not loaded",
+				    cfg->block_file, BLOCK_MAX, (unsigned long long)app->blocks.full);
 	}
 	return 0;
 }
@@ -564,12 +604,20 @@ int server_create(struct app *app, const struct config *cfg)
 	if (cfg->reuse_port)
 		snprintf(shared, sizeof shared, " shared (SO_REUSEPORT)%s%.0d", cfg->worker_port ? ", own port " : "",
 			 cfg->worker_port);
-	log_info_ev("listening", "caller-echo " CALLER_ECHO_VERSION " listening on %s:%d%s (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s",
+	const struct replay *jt = replay_store_table(&app->replay);
+	const struct replay_sizing *rz = &app->replay_size;
+	char jwhere[64];
+	log_info_ev("listening", "caller-echo " CALLER_ECHO_VERSION " listening on %s:%d%s (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s, "
+		 "jti table %u slots (%.1f MiB, resident as used) in %s, for %llu live tokens (%u calls/s x %u x %u s)",
 		 cfg->listen[0] ? cfg->listen : "*", cfg->port, shared,
 		 cfg->tls_cert[0] ? "https/wss" : "http/ws",
 		 loop_name(app->loop),
 		 cfg->public_base[0] ? cfg->public_url : "Host header", cfg->rate, cfg->ring_slots,
-		 cfg->slot_bytes, cfg->max_calls, cfg->secret_source);
+		 cfg->slot_bytes, cfg->max_calls, cfg->secret_source, jt ? jt->slots : 0,
+		 jt ? (double)replay_bytes(jt->slots) / (1 << 20) : 0.0,
+		 app->replay.kind == REPLAY_REDIS ? "this process (Redis's fallback)"
+						  : replay_store_describe(&app->replay, jwhere, sizeof jwhere),
+		 (unsigned long long)rz->live, rz->call_rate, rz->tokens_per_call, rz->lifetime_s);
 	warn_if_proxied_unknowingly(cfg);
 	return 0;
 }
@@ -592,6 +640,8 @@ void server_destroy(struct app *app)
 	    block_save(&app->blocks, app->cfg->block_file, time(NULL), err, sizeof err))
 		log_err("blocks not saved: %s", err);
 	replay_store_close(&app->replay);
+	replay_destroy(app->replay_local);
+	app->replay_local = NULL;
 	if (app->ctx) {
 		lws_sul_cancel(&app->tick);
 		lws_context_destroy(app->ctx);   /* closes every call: CLOSED gives its ring back */

@@ -16,9 +16,10 @@
 
 /*
  * Create the context and start listening. Returns 0, -1 (logged), or
- * SERVER_BAD_CONFIG (logged): what the options name refuses us -- Redis
- * refused the password or its certificate did not verify, or is not on
- * this host and the options leave it unprotected.
+ * SERVER_BAD_CONFIG (logged): a restart cannot help -- a state file another
+ * user could write or that is not whole, a jti table too big, or what the
+ * options name refuses us (Redis refused the password, its certificate did
+ * not verify, or it is not on this host and the options leave it unprotected).
  */
 int server_create(struct app *app, const struct config *cfg);
 

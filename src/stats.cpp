@@ -509,7 +509,11 @@ static int add_admin(cJSON *root, const struct stats *s, const struct block_tabl
 	for (int i = 0; i < STATS_ADMIN_OPS; i++)
 		if (!cJSON_AddNumberToObject(by, admin_names[i], (double)s->admin_actions[i]))
 			return 0;
+	/* what the fixed block table lost under a flood, and block-file saves refused */
 	if (!cJSON_AddNumberToObject(a, "auto_blocks", (double)s->auto_blocks) ||
+	    !cJSON_AddNumberToObject(a, "auto_blocks_evicted", blocks ? (double)blocks->evicted : 0) ||
+	    !cJSON_AddNumberToObject(a, "blocks_full", blocks ? (double)blocks->full : 0) ||
+	    !cJSON_AddNumberToObject(a, "block_file_refused", blocks ? (double)blocks->save_refused : 0) ||
 	    !(arr = cJSON_AddArrayToObject(a, "recent")))
 		return 0;
 	for (uint32_t i = 0; i < s->admin_len; i++) {
@@ -594,7 +598,6 @@ static int add_draining(cJSON *root, const struct stats *s)
 	       cJSON_AddNumberToObject(o, "calls_left", s->connections_open);
 }
 
-/* where accepted tokens are kept, and how the checks went */
 /* the shared frame slots: in use now, the most ever (what has become resident), reserved */
 static int add_frame_slots(cJSON *root, const struct stats *s)
 {
@@ -619,6 +622,7 @@ static int add_redis_errors(cJSON *o, const struct replay_store_stats *r)
 	return e != NULL;
 }
 
+/* where accepted tokens are kept, and how the checks went */
 static int add_replay_store(cJSON *root, const struct stats *s)
 {
 	const struct replay_store_stats *r = s->replay;
@@ -628,7 +632,16 @@ static int add_replay_store(cJSON *root, const struct stats *s)
 		return 0;
 	if (!r)
 		return cJSON_AddStringToObject(o, "kind", "memory") != NULL;
+	const struct replay *t = s->replay_table;
+	/* the table: its size (from the configuration, or a shared file's own),
+	 * entries not yet seen expired, the bytes reserved (resident as used) */
 	return cJSON_AddStringToObject(o, "kind", s->replay_kind ? s->replay_kind : "memory") &&
+	       cJSON_AddNumberToObject(o, "slots", t ? t->slots : 0) &&
+	       cJSON_AddNumberToObject(o, "live", t ? t->live : 0) &&
+	       cJSON_AddNumberToObject(o, "memory_bytes", t ? (double)replay_bytes(t->slots) : 0) &&
+	       cJSON_AddNumberToObject(o, "design_live", (double)s->replay_design_live) &&
+	       cJSON_AddNumberToObject(o, "full", (double)r->full) &&
+	       cJSON_AddNumberToObject(o, "file_unsafe", (double)r->unsafe) &&
 	       cJSON_AddNumberToObject(o, "checks", (double)r->checks) &&
 	       cJSON_AddNumberToObject(o, "errors", (double)r->errors) &&
 	       cJSON_AddNumberToObject(o, "fallbacks", (double)r->fallbacks) &&

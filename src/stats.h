@@ -141,6 +141,8 @@ struct stats {
 	time_t   drain_started;           /* SIGTERM: the drain began (0 = serving) */
 	time_t   drain_deadline;          /* ... and calls left then get 1001 */
 	const char *replay_kind;          /* "memory", "file", "redis" */
+	const struct replay *replay_table; /* the jti table in use (redis: its fallback); NULL: not shown */
+	uint64_t replay_design_live;      /* the live tokens it is sized for */
 
 	uint64_t events_by_status[EV__COUNT];
 	struct stats_event recent[STATS_RECENT_EVENTS]; /* ring, newest at recent_head - 1 */

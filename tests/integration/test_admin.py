@@ -334,7 +334,9 @@ class Persistence(HandshakeCase):
         srv = Server(args=["--block-file", path])
         with self.assertRaises(Exception):
             srv.start()
-        self.assertEqual(srv.proc.returncode, 1)
+        # exit 2 (issue 19): a refused state file is the configuration's
+        # problem, and the unit's RestartPreventExitStatus=2 does not loop on it
+        self.assertEqual(srv.proc.returncode, 2)
         self.assertIn("cannot start: block file %s is not a block list" % path, srv.stderr_text())
 
 

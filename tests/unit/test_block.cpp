@@ -3,7 +3,11 @@
  * removing blocks, expiry, the fixed table when full (automatic blocks
  * give way, the operator's never do), the strike policy of automatic
  * blocking (which reasons count, loopback and exempt never blocked, the
- * window), and the block file (round trip, atomic replace, bad content).
+ * window), and the block file (round trip, atomic replace, bad content);
+ * what the full table loses is counted (automatic blocks ended early,
+ * blocks not made); the file is refused when someone else could write it
+ * or its directory, or it is a link, and a save never writes through a
+ * file planted at the old temporary name.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +18,8 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 }
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,10 +159,13 @@ static void test_full_table(void **state)
 				 BLOCK_ADDED);
 	}
 	assert_int_equal(f->t.n, BLOCK_MAX);
-	/* a new block takes the automatic one that ends first (i = 0) */
+	assert_int_equal(f->t.evicted, 0);
+	/* a new block takes the automatic one that ends first (i = 0), which
+	 * had not ended: counted */
 	struct cidr n1 = C("192.0.2.1");
 	assert_int_equal(block_add(&f->t, &n1, NOW, NOW + 5, BLOCK_AUTO, "new", "auto"), BLOCK_ADDED);
 	assert_int_equal(f->t.n, BLOCK_MAX);
+	assert_int_equal(f->t.evicted, 1);
 	struct addr first = A("2001:db8::"), second = A("2001:db8::2");
 	assert_null(block_match(&f->t, &first, NOW));
 	assert_non_null(block_match(&f->t, &second, NOW));
@@ -172,13 +181,16 @@ static void test_full_table(void **state)
 	assert_null(block_match(&f->t, &n1a, NOW));
 	for (uint32_t i = 0; i < f->t.n; i++)
 		assert_int_equal(f->t.e[i].source, BLOCK_MANUAL);
+	assert_int_equal(f->t.evicted, 1 + BLOCK_MAX / 2);   /* n1 and the 255 other automatic ones */
 	struct cidr n2 = C("192.0.2.2");
 	assert_int_equal(block_add(&f->t, &n2, NOW, 0, BLOCK_MANUAL, "m", "b"), BLOCK_FULL);
 	assert_int_equal(block_add(&f->t, &n2, NOW, NOW + 9, BLOCK_AUTO, "a", "auto"), BLOCK_FULL);
-	/* an expired entry makes room again */
+	assert_int_equal(f->t.full, 2);
+	/* an expired entry makes room again, and dropping it costs nothing */
 	struct addr mid = A("2001:db8::1");
 	assert_non_null(block_match(&f->t, &mid, NOW + 1000));
 	assert_int_equal(block_add(&f->t, &n2, NOW + 5000, 0, BLOCK_MANUAL, "m", "b"), BLOCK_ADDED);
+	assert_int_equal(f->t.evicted, 1 + BLOCK_MAX / 2);
 }
 
 static void test_strings_sanitised(void **state)
@@ -349,14 +361,109 @@ static void test_load_missing_and_bad(void **state)
 		assert_int_equal(f->t.n, 0);   /* nothing half-loaded */
 	}
 	/* a directory where the file should be */
-	assert_int_equal(block_load(&f->t, f->dir, NOW, err, sizeof err), -1);
-	/* unwritable place to save */
+	assert_int_equal(block_load(&f->t, f->dir, NOW, err, sizeof err), BLOCK_FILE_REFUSED);
+	assert_non_null(strstr(err, "is not a regular file"));
+	/* no place to save */
 	char nodir[160];
 	snprintf(nodir, sizeof nodir, "%s/missing/dir/blocks.json", f->dir);
 	block_add(&f->t, &a, NOW, 0, BLOCK_MANUAL, "x", "y");
-	assert_int_equal(block_save(&f->t, nodir, NOW, err, sizeof err), -1);
-	assert_non_null(strstr(err, "cannot write"));
+	assert_int_equal(block_save(&f->t, nodir, NOW, err, sizeof err), BLOCK_FILE_REFUSED);
+	assert_non_null(strstr(err, "cannot look at"));
 	assert_int_equal(f->t.dirty, 1);
+}
+
+static int names_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	while (d && (e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* issue 19, finding 6: a file left at PATH.tmp (the old fixed name) by
+ * someone else used to be written through and renamed into place: the
+ * block file then was theirs, mode 0666 */
+static void test_save_never_writes_through_a_planted_file(void **state)
+{
+	struct fx *f = (struct fx *)*state;
+	struct cidr a = C("203.0.113.0/24");
+	char path[128], tmp[140], err[256];
+	struct stat st;
+
+	path_in(f, path, sizeof path, "blocks.json");
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	write_file(tmp, "planted");
+	assert_int_equal(chmod(tmp, 0666), 0);
+	if (geteuid() == 0)
+		assert_int_equal(chown(tmp, 65534, 65534), 0);
+	block_add(&f->t, &a, NOW, 0, BLOCK_MANUAL, "x", "y");
+	mode_t old = umask(0);
+	assert_int_equal(block_save(&f->t, path, NOW, err, sizeof err), 0);
+	umask(old);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_uid, geteuid());
+	/* the planted file is as it was, and no temporary file is left */
+	assert_int_equal(stat(tmp, &st), 0);
+	assert_int_equal(st.st_size, 7);
+	assert_int_equal(st.st_mode & 0777, 0666);
+	assert_int_equal(names_in(f->dir), 2);
+	/* a link planted at the old name does not matter either */
+	assert_int_equal(unlink(tmp), 0);
+	assert_int_equal(symlink("/etc/passwd", tmp), 0);
+	block_add(&f->t, &a, NOW + 1, 0, BLOCK_MANUAL, "again", "y");
+	assert_int_equal(block_save(&f->t, path, NOW + 1, err, sizeof err), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+}
+
+static void test_file_others_could_write_is_refused(void **state)
+{
+	struct fx *f = (struct fx *)*state;
+	static struct block_table back;
+	struct cidr a = C("192.0.2.0/24");
+	char path[128], link[140], err[600];
+
+	path_in(f, path, sizeof path, "blocks.json");
+	block_add(&f->t, &a, NOW, 0, BLOCK_MANUAL, "x", "y");
+	assert_int_equal(block_save(&f->t, path, NOW, err, sizeof err), 0);
+	/* world-writable: refused, never loaded (0.0.0.0/0 in it would shut
+	 * out everyone) */
+	write_file(path, "{\"blocks\":[{\"cidr\":\"0.0.0.0/0\",\"expires\":0}]}");
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(block_load(&back, path, NOW, err, sizeof err), BLOCK_FILE_REFUSED);
+	assert_non_null(strstr(err, "--block-file: "));
+	assert_non_null(strstr(err, "with mode 0666; needed:"));
+	assert_int_equal(back.n, 0);
+	assert_int_equal(chmod(path, 0620), 0);   /* group-writable too */
+	assert_int_equal(block_load(&back, path, NOW, err, sizeof err), BLOCK_FILE_REFUSED);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(block_load(&back, path, NOW, err, sizeof err), 0);
+	assert_int_equal(back.n, 1);
+	/* through a link: refused */
+	snprintf(link, sizeof link, "%s/link.json", f->dir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(block_load(&back, link, NOW, err, sizeof err), BLOCK_FILE_REFUSED);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	/* its directory opened up: the load and every save refused, counted */
+	assert_int_equal(chmod(f->dir, 0777), 0);
+	assert_int_equal(block_load(&back, path, NOW, err, sizeof err), BLOCK_FILE_REFUSED);
+	assert_non_null(strstr(err, "directory "));
+	assert_int_equal(block_save(&f->t, path, NOW, err, sizeof err), BLOCK_FILE_REFUSED);
+	assert_int_equal(f->t.save_refused, 1);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+	if (geteuid() != 0) {
+		printf("  (skipped: another user's file needs root)\n");
+		return;
+	}
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(block_load(&back, path, NOW, err, sizeof err), BLOCK_FILE_REFUSED);
+	assert_non_null(strstr(err, "is owned by uid 65534 (nobody)"));
 }
 
 static void test_render_json(void **state)
@@ -399,6 +506,8 @@ int main(void)
 		T(test_strike_never_blocks),
 		T(test_save_load_round_trip),
 		T(test_load_missing_and_bad),
+		T(test_save_never_writes_through_a_planted_file),
+		T(test_file_others_could_write_is_refused),
 		T(test_render_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

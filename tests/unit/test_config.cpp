@@ -22,6 +22,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <unistd.h>
 
 #include "config.h"
+#include "replay.h"
 
 #define DEV_SECRET "dev-secret-0123456789"
 
@@ -359,7 +360,8 @@ static void test_config_load_every_flag(void **state)
 	assert_int_equal(load(f, "--listen", "::1", "--from-number=15550001111", "--application-id", "app-2",
 			      "--talk-text", "Hello there", "--rate", "8000", "--ring-slots", "2", "--slot-bytes",
 			      "320", "--max-calls", "100000", "--jwt-max-age", "86400", "--jwt-leeway", "0",
-			      "--ping-interval", "3600", "--log-level", "WARN", "--event-loop", "poll", NULL),
+			      "--ping-interval", "3600", "--log-level", "WARN", "--event-loop", "poll", "--call-rate", "40",
+			      NULL),
 			 CONFIG_OK);
 	assert_string_equal(f->c.listen, "::1");
 	assert_string_equal(f->c.from_number, "15550001111");
@@ -374,10 +376,44 @@ static void test_config_load_every_flag(void **state)
 	assert_int_equal(f->c.ping_s, 3600);
 	assert_int_equal(f->c.log_level, LOG_WARN);
 	assert_int_equal(f->c.loop, LOOP_POLL);
+	assert_int_equal(f->c.call_rate, 40);
 	/* the upper ends of the slot ranges */
 	assert_int_equal(load(f, "--ring-slots", "4096", "--slot-bytes", "65536", NULL), CONFIG_OK);
 	assert_int_equal(f->c.ring_slots, RING_SLOTS_MAX);
 	assert_int_equal(f->c.slot_bytes, 65536);
+}
+
+/* The jti table is sized from --call-rate (or --max-calls / 180), the
+ * tokens a call spends and their lifetime; a configuration past its bound
+ * is refused at start with what it asked. */
+static void test_config_replay_sizing(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct replay_sizing z;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_int_equal(config_replay_sizing(&f->c, &z), 0);
+	assert_int_equal(z.call_rate, 12);         /* 2000 / 180, rounded up */
+	assert_int_equal(z.tokens_per_call, 1);
+	assert_int_equal(z.lifetime_s, 330);
+	assert_int_equal(load(f, "--verify-webhooks", NULL), CONFIG_OK);
+	assert_int_equal(config_replay_sizing(&f->c, &z), 0);
+	assert_int_equal(z.tokens_per_call, 6);
+	assert_int_equal(z.live, 23760);
+	assert_int_equal(load(f, "--max-calls", "10", "--call-rate", "50", "--jwt-max-age", "20", "--jwt-leeway", "0",
+			      NULL), CONFIG_OK);
+	assert_int_equal(config_replay_sizing(&f->c, &z), 0);
+	assert_int_equal(z.call_rate, 50);
+	assert_int_equal(z.live, 1000);
+	assert_int_equal(z.slots, REPLAY_SLOTS_MIN);
+	assert_int_equal(load(f, "--max-calls", "1", NULL), CONFIG_OK);
+	assert_int_equal(config_replay_sizing(&f->c, &z), 0);
+	assert_int_equal(z.call_rate, 1);
+	EXPECT_ERR(f, "the jti table for 556 new calls/s x 6 token(s) x 86400 s", "--max-calls", "100000",
+		   "--verify-webhooks", "--jwt-max-age", "86400", "--jwt-leeway", "0", NULL);
+	assert_err_mentions(f, "lower --call-rate");
+	EXPECT_ERR(f, "--call-rate", "--call-rate", "0", NULL);
 }
 
 /* --- bad values --------------------------------------------------------- */
@@ -936,6 +972,7 @@ int main(void)
 		T(test_config_load_flag_overrides_env),
 		T(test_config_load_reads_every_env_name),
 		T(test_config_load_every_flag),
+		T(test_config_replay_sizing),
 		T(test_config_load_rejects_bad_port),
 		T(test_config_load_rejects_bad_rate),
 		T(test_config_load_rejects_bad_log_level),

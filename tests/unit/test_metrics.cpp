@@ -19,7 +19,9 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <stdlib.h>
 #include <string.h>
 
+#include "block.h"
 #include "metrics.h"
+#include "replay.h"
 #include "slot_pool.h"
 
 #define T_START 1700000000L
@@ -124,8 +126,13 @@ static void test_metrics_render_empty_server(void **state)
 	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
 	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
 	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
-	assert_int_equal(count_lines_starting(m, "# HELP "), 38);
-	assert_int_equal(count_lines_starting(m, "# TYPE "), 38);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 41);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 41);
+	/* what the fixed block table lost, and block-file saves refused */
+	assert_line(m, "# TYPE caller_echo_auto_blocks_evicted_total counter");
+	assert_line(m, "caller_echo_auto_blocks_evicted_total 0");
+	assert_line(m, "caller_echo_blocks_full_total 0");
+	assert_line(m, "caller_echo_block_file_refused_total 0");
 	/* the quality histograms, empty: every bucket 0 */
 	assert_line(m, "# TYPE caller_echo_call_jitter_seconds histogram");
 	assert_line(m, "caller_echo_call_jitter_seconds_bucket{le=\"+Inf\"} 0");
@@ -317,10 +324,53 @@ static void test_metrics_replay_store_redis_errors(void **state)
 	f->s.replay_kind = NULL;
 }
 
+/* the jti table (sized from the configuration) and the block table's losses */
+static void test_metrics_replay_table_and_blocks(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct replay_store_stats rs;
+	static struct block_table b;
+	struct replay *t = replay_create(REPLAY_SLOTS_MIN * 2);
+	size_t len = 0;
+
+	assert_non_null(t);
+	replay_init(t, 1);
+	assert_int_equal(replay_check_insert(t, "a", 1, T_START, T_START + 330), REPLAY_NEW);
+	memset(&rs, 0, sizeof rs);
+	rs.full = 4;
+	f->s.replay = &rs;
+	f->s.replay_kind = "memory";
+	f->s.replay_table = t;
+	f->s.replay_design_live = 3960;
+	b.evicted = 7;
+	b.full = 2;
+	b.save_refused = 1;
+	char *m = metrics_render(&f->s, &b, T_START + 1, &len);
+	assert_non_null(m);
+	assert_well_formed(m, len);
+	assert_line(m, "# TYPE caller_echo_replay_table_slots gauge");
+	assert_line(m, "caller_echo_replay_table_slots 32768");
+	assert_line(m, "caller_echo_replay_table_live 1");
+	char want[96];
+	snprintf(want, sizeof want, "caller_echo_replay_table_bytes %zu", replay_bytes(REPLAY_SLOTS_MIN * 2));
+	assert_line(m, want);
+	assert_line(m, "caller_echo_replay_table_design_live 3960");
+	assert_line(m, "# TYPE caller_echo_replay_table_full_total counter");
+	assert_line(m, "caller_echo_replay_table_full_total 4");
+	assert_line(m, "caller_echo_auto_blocks_evicted_total 7");
+	assert_line(m, "caller_echo_blocks_full_total 2");
+	assert_line(m, "caller_echo_block_file_refused_total 1");
+	free(m);
+	f->s.replay = NULL;
+	f->s.replay_table = NULL;
+	replay_destroy(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_metrics_render_empty_server),
+		T(test_metrics_replay_table_and_blocks),
 		T(test_metrics_frame_slots),
 		T(test_metrics_replay_store_redis_errors),
 		T(test_metrics_render_counts),

@@ -20,6 +20,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <stdlib.h>
 #include <string.h>
 
+#include "replay.h"
 #include "stats.h"
 
 #define T_START 1700000000L   /* 2023-11-14T22:13:20Z */
@@ -332,7 +333,7 @@ static void test_stats_render_json_empty(void **state)
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(hist, "frames_in_per_s")), 0);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "recent_events")), 0);
 	const cJSON *adm = cJSON_GetObjectItem(root, "admin");
-	assert_string_equal(keys(adm), "actions,auto_blocks,recent,blocks");
+	assert_string_equal(keys(adm), "actions,auto_blocks,auto_blocks_evicted,blocks_full,block_file_refused,recent,blocks");
 	assert_all_zero(adm, "admin");
 	cJSON_Delete(root);
 	free(j);
@@ -440,6 +441,44 @@ static void test_stats_render_json_draining(void **state)
 	assert_num(d, "calls_left", 2);
 	cJSON_Delete(root);
 	free(j);
+}
+
+/* the jti table: its size, entries, memory, the load it is sized for, refusals */
+static void test_stats_render_json_replay_store(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	struct replay_store_stats rs;
+	struct replay *t = replay_create(REPLAY_SLOTS_MIN);
+	size_t len;
+
+	assert_non_null(t);
+	replay_init(t, 3);
+	assert_int_equal(replay_check_insert(t, "a", 1, T_START, T_START + 330), REPLAY_NEW);
+	assert_int_equal(replay_check_insert(t, "b", 1, T_START, T_START + 330), REPLAY_NEW);
+	memset(&rs, 0, sizeof rs);
+	rs.checks = 2;
+	rs.full = 1;
+	f->s.replay = &rs;
+	f->s.replay_kind = "file";
+	f->s.replay_table = t;
+	f->s.replay_design_live = 1000;
+	char *j = stats_render_json(&f->s, NULL, T_START, &len);
+	cJSON *root = cJSON_Parse(j);
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "replay_store");
+	assert_string_equal(keys(r), "kind,slots,live,memory_bytes,design_live,full,file_unsafe,checks,errors,fallbacks,reconnects,"
+				     "rtt_us_avg,rtt_us_max");
+	assert_str(r, "kind", "file");
+	assert_num(r, "slots", REPLAY_SLOTS_MIN);
+	assert_num(r, "live", 2);
+	assert_num(r, "memory_bytes", (double)replay_bytes(REPLAY_SLOTS_MIN));
+	assert_num(r, "design_live", 1000);
+	assert_num(r, "full", 1);
+	assert_num(r, "checks", 2);
+	cJSON_Delete(root);
+	free(j);
+	f->s.replay = NULL;
+	f->s.replay_table = NULL;
+	replay_destroy(t);
 }
 
 static void test_stats_render_json_totals_include_closed(void **state)
@@ -882,6 +921,7 @@ int main(void)
 		T(test_stats_render_json_empty),
 		T(test_stats_render_json_one_connection),
 		T(test_stats_render_json_draining),
+		T(test_stats_render_json_replay_store),
 		T(test_stats_render_json_totals_include_closed),
 		T(test_stats_render_json_escapes_strings),
 		T(test_stats_sample_one_per_second),
