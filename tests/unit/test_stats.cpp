@@ -466,7 +466,7 @@ static void test_stats_render_json_replay_store(void **state)
 	cJSON *root = cJSON_Parse(j);
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "replay_store");
 	assert_string_equal(keys(r), "kind,slots,live,memory_bytes,design_live,full,file_unsafe,checks,errors,fallbacks,reconnects,"
-				     "rtt_us_avg,rtt_us_max");
+				     "rtt_us_avg,rtt_us_max,redis_errors");
 	assert_str(r, "kind", "file");
 	assert_num(r, "slots", REPLAY_SLOTS_MIN);
 	assert_num(r, "live", 2);
@@ -689,7 +689,7 @@ static void test_stats_render_replay_store_redis_errors(void **state)
 	assert_non_null(j);
 	cJSON *root = cJSON_Parse(j);
 	const cJSON *st = cJSON_GetObjectItem(root, "replay_store");
-	assert_string_equal(keys(st), "kind,checks,errors,fallbacks,reconnects,rtt_us_avg,rtt_us_max,redis_errors");
+	assert_string_equal(keys(st), "kind,slots,live,memory_bytes,design_live,full,file_unsafe,checks,errors,fallbacks,reconnects,rtt_us_avg,rtt_us_max,redis_errors");
 	const cJSON *e = cJSON_GetObjectItem(st, "redis_errors");
 	assert_string_equal(keys(e), "timeout,oversized,unexpected,auth,tls,connection,backoff");
 	assert_int_equal(cJSON_GetObjectItem(e, "auth")->valueint, 2);
