@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "apps.h"
+#include "fileperm.h"
 #include "host.h"
 #include "replay.h"
 #include "secret.h"
@@ -262,35 +263,31 @@ static int read_secret_file(struct config *c, const char *path, char *err, size_
 }
 
 /*
- * A file holding a secret that no other user may read or replace: owned by
- * this user or root, not group- or world-writable, not world-readable
- * (group-readable is fine: root:caller-echo 0640 is how a package ships
- * one). Checked on the open descriptor, so what is checked is what is read.
- * Kept small and local on purpose: the state files' owner and mode check
- * (--replay-file, --block-file) is the general one.
+ * A file holding a secret: the state files' rule (fileperm.h: ours or
+ * root's, writable by no one else) and, since it is a secret, not readable
+ * by every user either (group-readable is fine: root:caller-echo 0640 is
+ * how a package ships one). Checked on the open descriptor, so what is
+ * checked is what is read.
  */
 static int check_private_file(int fd, const char *what, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
+	char why[160];
 
 	if (fstat(fd, &st)) {
 		fail(err, errlen, "%s: cannot stat '%s': %s", what, path, strerror(errno));
 		return -1;
 	}
-	unsigned mode = (unsigned)st.st_mode & 07777;
-	if (!S_ISREG(st.st_mode))
-		fail(err, errlen, "%s: '%s' is not a regular file", what, path);
-	else if (st.st_uid != geteuid() && st.st_uid != 0)
-		fail(err, errlen, "%s: '%s' is owned by uid %u, not by this user (uid %u) or root", what, path,
-		     (unsigned)st.st_uid, (unsigned)geteuid());
-	else if (st.st_mode & (S_IWGRP | S_IWOTH))
-		fail(err, errlen, "%s: '%s' is writable by %s (mode %04o): chmod 600 it", what, path,
-		     st.st_mode & S_IWOTH ? "every user" : "its group", mode);
-	else if (st.st_mode & S_IROTH)
-		fail(err, errlen, "%s: '%s' is readable by every user (mode %04o): chmod 600 it", what, path, mode);
-	else
-		return 0;
-	return -1;
+	if (fileperm_check_stat(&st, geteuid(), 0, why, sizeof why)) {
+		fail(err, errlen, "%s: '%s' %s (chmod 600 it)", what, path, why);
+		return -1;
+	}
+	if (st.st_mode & S_IROTH) {
+		fail(err, errlen, "%s: '%s' is readable by every user (mode %04o): chmod 600 it", what, path,
+		     (unsigned)st.st_mode & 07777);
+		return -1;
+	}
+	return 0;
 }
 
 /* The Redis password: the file's bytes minus one line ending (secret.h's rule). */

@@ -496,16 +496,17 @@ class Auth(unittest.TestCase):
         self.assert_no_password(err)
 
     def test_password_file_others_can_read_or_write(self):
-        for mode, why in ((0o644, "readable by every user (mode 0644)"),
-                          (0o604, "readable by every user (mode 0604)"),
-                          (0o620, "writable by its group (mode 0620)"),
-                          (0o602, "writable by every user (mode 0602)"),
-                          (0o666, "writable by every user (mode 0666)")):
+        # the rule of the state files (fileperm.h), and not readable by every user
+        for mode, why in ((0o644, "is readable by every user (mode 0644)"),
+                          (0o604, "is readable by every user (mode 0604)"),
+                          (0o620, "is owned by uid 0 (root) with mode 0620; needed:"),
+                          (0o602, "is owned by uid 0 (root) with mode 0602; needed:"),
+                          (0o666, "is owned by uid 0 (root) with mode 0666; needed:")):
             with self.subTest(mode=oct(mode)):
                 path = secret_file(self.dir, "pw-%o" % mode, PASSWORD, mode)
                 rc, err = start_fails(self, self.args + ["--replay-redis-password-file", path])
                 self.assertEqual(rc, 2, err)
-                self.assertIn("caller-echo: --replay-redis-password-file: '%s' is %s" % (path, why), err)
+                self.assertIn("caller-echo: --replay-redis-password-file: '%s' %s" % (path, why), err)
                 self.assert_no_password(err)
         # group-readable is how a package ships it (root:caller-echo 0640)
         path = secret_file(self.dir, "pw-640", PASSWORD, 0o640)

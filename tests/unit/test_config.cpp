@@ -765,8 +765,8 @@ static void test_config_load_redis_password_file(void **state)
 	/* what another user could read or replace */
 	static const struct { mode_t mode; const char *why; } bad[] = {
 		{ 0644, "is readable by every user (mode 0644)" }, { 0604, "is readable by every user (mode 0604)" },
-		{ 0660, "is writable by its group (mode 0660)" },  { 0620, "is writable by its group (mode 0620)" },
-		{ 0602, "is writable by every user (mode 0602)" }, { 0666, "is writable by every user (mode 0666)" },
+		{ 0660, "with mode 0660; needed:" },  { 0620, "with mode 0620; needed:" },
+		{ 0602, "with mode 0602; needed:" }, { 0666, "with mode 0666; needed:" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		assert_int_equal(chmod(path, bad[i].mode), 0);
@@ -778,7 +778,7 @@ static void test_config_load_redis_password_file(void **state)
 	assert_int_equal(chmod(path, 0600), 0);
 	if (geteuid() == 0) {
 		assert_int_equal(chown(path, 12345, 12345), 0);
-		EXPECT_ERR(f, "is owned by uid 12345, not by this user (uid 0) or root", "--replay-redis",
+		EXPECT_ERR(f, "is owned by uid 12345 with mode 0600; needed:", "--replay-redis",
 			   "127.0.0.1:6379", "--replay-redis-password-file", path, NULL);
 	}
 	/* not there, a directory, empty, only a newline, too long */
