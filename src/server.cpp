@@ -243,6 +243,7 @@ static int init_tables(struct app *app)
 	app->voice.slot_bytes = cfg->slot_bytes;
 	app->voice.heap_max = (uint64_t)cfg->app_memory_max_mb << 20;
 	app->voice.heap_in_use = &app->stats.app_heap_bytes;
+	app->voice.log_suppressed = &app->stats.call_log_suppressed;
 	app->start_app = apps_find(cfg->app);
 	if (!app->start_app)
 		return -1;   /* config checked the name */

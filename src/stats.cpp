@@ -427,7 +427,7 @@ static void render_conns(struct sbuf *b, const void *arg)
 			    (unsigned long long)k->notify_sent, (unsigned long long)k->cleared,
 			    (unsigned long long)k->notified, (unsigned long long)k->app_refused, c->dtmf_count);
 		json_str(b, "last_dtmf", digit);
-		sbuf_printf(b, "\"invalid_messages\":%u,", c->invalid_messages);
+		sbuf_printf(b, "\"invalid_messages\":%u,\"log_suppressed\":%u,", c->invalid_messages, c->log_suppressed);
 		json_str(b, "from", c->from);
 		json_str(b, "app", c->app ? c->app : "");
 		sbuf_printf(b, "\"duration_s\":%lld,\"quality\":{\"mos\":%.2f,\"jitter_ms\":%.2f,\"gaps\":%u,"
@@ -664,6 +664,7 @@ char *stats_render_json_view(const struct stats *s, const struct block_table *bl
 	ok = ok && (t = cJSON_AddObjectToObject(root, "totals")) && add_counters(t, &tot) &&
 	     cJSON_AddNumberToObject(t, "connections_open", s->connections_open) &&
 	     cJSON_AddNumberToObject(t, "connections_total", (double)s->connections_total) &&
+	     cJSON_AddNumberToObject(t, "log_suppressed", (double)s->call_log_suppressed) &&
 	     add_quality_now(root, s) && add_draining(root, s) &&
 	     add_calls_by_app(root, s) && cJSON_AddNumberToObject(root, "app_heap_bytes", (double)s->app_heap_bytes) &&
 	     cJSON_AddNumberToObject(root, "app_heap_max", (double)s->app_heap_max) && add_frame_slots(root, s) &&

@@ -46,6 +46,7 @@ struct stats_conn {
 	uint32_t dtmf_count;
 	uint32_t invalid_messages;
 	char     last_dtmf;                /* 0 = none yet */
+	uint32_t log_suppressed;           /* lines about it its log budget left out (voice.h) */
 	const char *app;                   /* the voice app the call is in now (a static name) */
 	struct quality q;                  /* media figures, measured per frame (quality.h) */
 };
@@ -147,6 +148,7 @@ struct stats {
 	uint32_t recent_head, recent_len;
 	uint64_t closes[CLOSE__SIDES][CC__COUNT];
 	uint64_t params_truncated;        /* answer-webhook values cut to fit (NCCO headers) */
+	uint64_t call_log_suppressed;     /* lines about calls their log budgets left out, all calls (voice.h) */
 	struct quality_totals quality;    /* closed calls' figures, for /metrics */
 
 	/* intervening: operator actions (admin API) and automatic blocks */

@@ -369,7 +369,9 @@ STATS_KEYS = {"worker", "pid", "uptime_s", "connections", "totals", "rejected", 
               "frame_slots"}
 TOTALS_KEYS = {"packets_received", "bytes_received", "packets_sent", "bytes_sent", "frames_dropped",
                "connections_open", "connections_total", "clear_sent", "notify_sent", "cleared", "notified",
-               "app_refused"}
+               "app_refused",
+               # issue 19: log lines about calls their budgets left out
+               "log_suppressed"}
 REJECTED_KEYS = {"missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",
                  "not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application",
                  "bad_issuer", "bad_path", "origin", "capacity", "shutting_down", "addr_calls", "addr_rate",

@@ -124,8 +124,8 @@ static void test_metrics_render_empty_server(void **state)
 	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
 	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
 	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
-	assert_int_equal(count_lines_starting(m, "# HELP "), 33);
-	assert_int_equal(count_lines_starting(m, "# TYPE "), 33);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 34);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 34);
 	/* the quality histograms, empty: every bucket 0 */
 	assert_line(m, "# TYPE caller_echo_call_jitter_seconds histogram");
 	assert_line(m, "caller_echo_call_jitter_seconds_bucket{le=\"+Inf\"} 0");
@@ -136,6 +136,8 @@ static void test_metrics_render_empty_server(void **state)
 	assert_line(m, "caller_echo_drain_deadline_timestamp_seconds 0");
 	assert_line(m, "caller_echo_app_heap_bytes 0");
 	assert_line(m, "caller_echo_apps_refused_total 0");
+	assert_line(m, "# TYPE caller_echo_call_log_lines_suppressed_total counter");
+	assert_line(m, "caller_echo_call_log_lines_suppressed_total 0");
 	assert_line(m, "caller_echo_frame_slots_in_use 0");   /* no pool attached: zeros, not missing */
 	assert_line(m, "caller_echo_frame_slots_reserved 0");
 	/* no app names given: the calls-by-app family is there, with no series */
@@ -187,6 +189,7 @@ static void test_metrics_render_counts(void **state)
 	stats_event_record(&f->s, T_START, "answered", "u");
 	stats_event_record(&f->s, T_START, "<evil\"\\\nstatus>", "u");   /* -> "other", never a label */
 	f->s.events_received = 3;
+	f->s.call_log_suppressed = 1234;
 	stats_close_record(&f->s, CLOSE_BY_SERVER, 1009);
 	stats_close_record(&f->s, CLOSE_BY_PEER, 1000);
 	stats_close_record(&f->s, CLOSE_BY_PEER, 4321);
@@ -203,6 +206,7 @@ static void test_metrics_render_counts(void **state)
 	assert_line(m, "caller_echo_sent_bytes_total 259200");
 	assert_line(m, "caller_echo_frames_dropped_total 3");
 	assert_line(m, "caller_echo_events_received_total 3");
+	assert_line(m, "caller_echo_call_log_lines_suppressed_total 1234");
 	assert_line(m, "caller_echo_handshakes_refused_total{reason=\"missing\"} 2");
 	assert_line(m, "caller_echo_handshakes_refused_total{reason=\"origin\"} 1");
 	assert_line(m, "caller_echo_handshakes_refused_total{reason=\"capacity\"} 0");

@@ -352,6 +352,8 @@ static void test_stats_render_json_one_connection(void **state)
 	c->dtmf_count = 2;
 	c->last_dtmf = '#';
 	c->invalid_messages = 1;
+	c->log_suppressed = 3;
+	f->s.call_log_suppressed = 5;   /* this call's 3 and a closed one's 2 */
 	f->s.rejected[AUTH_BAD_SIGNATURE] = 4;
 	f->s.rejected[REJECT_CAPACITY] = 9;
 	f->s.events_received = 6;
@@ -369,7 +371,8 @@ static void test_stats_render_json_one_connection(void **state)
 	const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "connections"), 0);
 	assert_string_equal(keys(row), "id,remote,uuid,content_type,connected_at,packets_received,bytes_received,"
 				       "packets_sent,bytes_sent,frames_dropped,clear_sent,notify_sent,cleared,"
-				       "notified,app_refused,dtmf_count,last_dtmf,invalid_messages,from,app,duration_s,"
+				       "notified,app_refused,dtmf_count,last_dtmf,invalid_messages,log_suppressed,from,app,"
+				       "duration_s,"
 				       "quality");
 	assert_string_equal(keys(cJSON_GetObjectItem(row, "quality")),
 			    "mos,jitter_ms,gaps,gap_frames,longest_gap_ms,burst_frames,behind_frames,dwell_p50_ms,"
@@ -387,6 +390,7 @@ static void test_stats_render_json_one_connection(void **state)
 	assert_num(row, "dtmf_count", 2);
 	assert_str(row, "last_dtmf", "#");
 	assert_num(row, "invalid_messages", 1);
+	assert_num(row, "log_suppressed", 3);
 	assert_str(row, "from", "447700900001");
 	assert_str(row, "app", "delay");
 	assert_num(row, "duration_s", 60);
@@ -395,6 +399,7 @@ static void test_stats_render_json_one_connection(void **state)
 	for (int i = 0; i < 10; i++)
 		assert_num(tot, counters[i], 11 + i);
 	f->s.app_heap_bytes = 0;
+	assert_num(tot, "log_suppressed", 5);
 	assert_num(tot, "connections_open", 1);
 	assert_num(tot, "connections_total", 1);
 	/* calls by app: every app named, 0 included */
