@@ -37,12 +37,14 @@
 
 #define TICK_US (100 * LWS_US_PER_MS)
 #define SHUTDOWN_GRACE_US (1500 * LWS_US_PER_MS)
+#define STALL_S 2                       /* a tick this late means the loop did not run */
 
 /* the signal flags: the only process-wide state (set from handlers);
  * stop levels: 1 = drain (SIGTERM), 2 = stop now (SIGINT, SIGTERM again) */
 static volatile const sig_atomic_t *stop_flag;
 static volatile sig_atomic_t evlib_stop;
 static volatile sig_atomic_t reload_requested;
+static volatile sig_atomic_t signal_seen[65];   /* by number (Linux: 1..64); see server_note_signal */
 
 /* Make "audio" the vhost default: upgrades without a subprotocol bind to it. */
 static const struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
@@ -63,6 +65,76 @@ static void lws_emit(int level, const char *line)
 void server_request_reload(void)
 {
 	reload_requested = 1;
+}
+
+void server_note_signal(int sig)
+{
+	if (sig > 0 && sig < (int)(sizeof signal_seen / sizeof signal_seen[0]))
+		signal_seen[sig] = 1;
+}
+
+/* As kill -l names them: SIGUSR1, SIGIO, SIGRTMIN+3, SIGRTMAX. */
+static void signal_name(int sig, char *out, size_t cap)
+{
+	const char *abbrev = sig == SIGIO ? "IO" : sigabbrev_np(sig);   /* glibc says POLL */
+
+	if (abbrev)
+		snprintf(out, cap, "SIG%s", abbrev);
+	else if (sig == SIGRTMIN || sig == SIGRTMAX)
+		snprintf(out, cap, "%s", sig == SIGRTMIN ? "SIGRTMIN" : "SIGRTMAX");
+	else if (sig > SIGRTMIN && sig < SIGRTMAX)
+		snprintf(out, cap, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(out, cap, "signal %d", sig);
+}
+
+void server_log_status(struct app *app, const char *why)
+{
+	const struct stats *st = &app->stats;
+	char apps[160] = "", state[128];
+	size_t n = 0;
+
+	for (int i = 0; i < st->n_app_names && n < sizeof apps; i++) {
+		int w = snprintf(apps + n, sizeof apps - n, "%s%s %u", i ? ", " : "", st->app_names[i],
+				 stats_calls_in_app(st, st->app_names[i]));
+		n += w > 0 ? (size_t)w : 0;
+	}
+	if (app->shutting_down)
+		snprintf(state, sizeof state, "shutting down");
+	else if (app->draining)
+		snprintf(state, sizeof state, "draining for %ld s, %ld s to the deadline",
+			 (long)(app->now_s - st->drain_started), (long)(st->drain_deadline - app->now_s));
+	else
+		snprintf(state, sizeof state, "serving");
+	const struct log_field lf[] = { LOG_NUM("calls_open", st->connections_open),
+					LOG_NUM("draining", app->draining), LOG_NUM("shutting_down", app->shutting_down),
+					LOG_NUM("connections", app->conns.open), LOG_NUM("connections_max", app->conns.max),
+					LOG_NUM("uptime_s", app->now_s - st->started), LOG_STR("signal", why) };
+	/* asked for: written whatever --log-level says, not rate-limited (the tick coalesces) */
+	log_write_fields(LOG_INFO, "status", lf, sizeof lf / sizeof lf[0],
+			 "status (%s): %u call(s) open (%s), %s; %u connection(s) of %u allowed; app memory %llu of "
+			 "%llu KiB; %llu log line(s) about calls not written; up %ld s",
+			 why, st->connections_open, apps, state, app->conns.open, app->conns.max,
+			 (unsigned long long)(st->app_heap_bytes / 1024), (unsigned long long)(st->app_heap_max / 1024),
+			 (unsigned long long)st->call_log_suppressed, (long)(app->now_s - st->started));
+}
+
+/* Once a tick: answer the signals that came since the last one. */
+static void signals_tick(struct app *app)
+{
+	char name[32];
+
+	for (int sig = 1; sig < (int)(sizeof signal_seen / sizeof signal_seen[0]); sig++) {
+		if (!signal_seen[sig])
+			continue;
+		signal_seen[sig] = 0;
+		signal_name(sig, name, sizeof name);
+		if (sig == SIGUSR1 || sig == SIGUSR2)
+			server_log_status(app, name);
+		else
+			log_warn_ev("signal", "%s received: ignored (caller-echo gives it no meaning; README \"Signals\")",
+				    name);
+	}
 }
 
 /*
@@ -183,8 +255,20 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct app *app = lws_container_of(sul, struct app, tick);
 
+	time_t was = app->now_s;
 	app->now_s = time(NULL);
-	if (++app->ticks % 10 == 0 && !app->shutting_down) {
+	/* a tick seconds late: the process was stopped (SIGTSTP, a debugger) or
+	 * starved; the callers were not silent, we were not listening */
+	int stalled = app->now_s - was >= STALL_S;
+	if (stalled && !app->shutting_down) {
+		log_warn("the event loop did not run for %ld s (stopped, or starved of CPU): the calls' idle clocks "
+			 "restart now", (long)(app->now_s - was));
+		ws_audio_resume(app);
+	}
+	signals_tick(app);
+	/* after a stall the rate windows keep spanning it: what the peers sent
+	 * meanwhile is arriving now (call_rx) */
+	if (++app->ticks % 10 == 0 && !app->shutting_down && !stalled) {
 		ws_audio_sweep(app);   /* once a second: idle calls, message-rate windows */
 		blocks_tick(app);
 	}
@@ -476,8 +560,20 @@ static int create_context(struct app *app, struct lws_context_creation_info *inf
 	 * lws_context_destroy() after a failed lws_create_vhost() frees all.
 	 */
 	info->options |= LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	/*
+	 * lws's libuv loop also watches SIGSEGV and SIGFPE and hands them to
+	 * signal_cb like the others: a real fault then returned into the
+	 * faulting instruction again and again (a crash became a busy hang, and
+	 * ASan's report never came). The faults get back what they had.
+	 */
+	static const int faults[] = { SIGSEGV, SIGFPE };
+	struct sigaction fault_sa[2];
+	for (int i = 0; i < 2; i++)
+		sigaction(faults[i], NULL, &fault_sa[i]);
 	log_lws_hold();
 	app->ctx = lws_create_context(info);
+	for (int i = 0; i < 2 && app->ctx && app->loop == LOOP_LIBUV; i++)
+		sigaction(faults[i], &fault_sa[i], NULL);
 	if (!app->ctx) {
 		log_lws_release(1);
 		log_err("cannot start: libwebsockets context creation failed (see the lws lines above)");

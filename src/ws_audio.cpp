@@ -637,8 +637,12 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 	int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
 	struct app *app = app_from_wsi(wsi);
 
-	/* every WebSocket frame counts against the rate cap once, at its last byte */
-	if (call_rx(&pss->call, app->now_s, !lws_remaining_packet_payload(wsi), app->cfg->max_msg_rate)) {
+	/* every WebSocket frame counts against the rate cap once, at its last byte;
+	 * over it by the tick's clock, ask a fresh one: after a stall of the loop
+	 * (SIGTSTP, a starved machine) the peer's queued frames arrive before the
+	 * tick has seen the time */
+	if (call_rx(&pss->call, app->now_s, !lws_remaining_packet_payload(wsi), app->cfg->max_msg_rate) &&
+	    call_rate_over(&pss->call, time(NULL), app->cfg->max_msg_rate)) {
 		peer_refused(app, &pss->client, REJECT_MSG_RATE);
 		const struct log_field lf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "msg_rate"),
 						LOG_NUM("call", pss->st.id) };
@@ -796,6 +800,12 @@ void ws_audio_sweep(struct app *app)
 				   (unsigned long long)c->id, c->remote, cfg->idle_timeout_s);
 		ask_close(pss);
 	}
+}
+
+void ws_audio_resume(struct app *app)
+{
+	for (struct stats_conn *c = app->stats.head; c; c = c->next)
+		call_resume(&((struct audio_pss *)c)->call, app->now_s);
 }
 
 int ws_audio_hangup(struct app *app, uint64_t id, const char *uuid, const struct cidr *net, int code,
