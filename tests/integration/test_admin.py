@@ -216,7 +216,69 @@ class AdminAccess(HandshakeCase):
             d = stats(srv)
             self.assertEqual(d["admin"]["actions"], {"hangup": 0, "block": 0, "unblock": 0})
             self.assertEqual(d["admin"]["blocks"], [])
+            # every 400, 413 and 415 is counted (never a strike: only the operator gets there)
+            self.assertEqual(d["rejected"]["admin_bad_request"], 6)
             self.assertTrue(healthy(srv))
+
+
+def post_raw(srv, action, body):
+    """POST raw bytes (a NUL byte included) as JSON; returns (status, parsed JSON or raw bytes)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+    try:
+        c.request("POST", "/admin/" + action, body=body, headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        out = r.read()
+    finally:
+        c.close()
+    try:
+        return r.status, json.loads(out)
+    except ValueError:
+        return r.status, out
+
+
+class CjsonEdges(HandshakeCase):
+    """Issue 19: what cJSON alone let through. "192.0.2.12\\u0000junk" blocked
+    192.0.2.12 (cJSON's C string ends at the NUL), "seconds": -0 blocked until
+    unblocked (-0.0 passed the whole-number check, and 0 means forever)."""
+
+    NUMBER = ("numbers must be whole numbers written as plain digits (no fraction, exponent, leading zero or -0)")
+
+    def test_nul_and_odd_numbers_are_refused(self):
+        with Server() as srv:
+            call = self.start_honest(srv, seconds=2.5)
+            cases = [
+                ("block", rb'{"cidr":"192.0.2.12\u0000junk"}', "a string holds \\u0000 (NUL)"),
+                ("block", b'{"cidr":"192.0.2.12\x00junk"}', "the body holds a NUL byte"),
+                ("block", rb'{"cidr":"192.0.2.12","reason":"x\u0000"}', "a string holds \\u0000 (NUL)"),
+                ("unblock", rb'{"cidr":"192.0.2.0/24\u0000"}', "a string holds \\u0000 (NUL)"),
+                ("hangup", rb'{"uuid":"call\u0000x"}', "a string holds \\u0000 (NUL)"),
+                ("block", rb'{"cidr":"192.0.2.12","seconds":-0}', self.NUMBER),
+                ("block", rb'{"cidr":"192.0.2.12","seconds":0.0}', self.NUMBER),
+                ("block", rb'{"cidr":"192.0.2.12","seconds":1e3}', self.NUMBER),
+                ("block", rb'{"cidr":"192.0.2.12","seconds":3600.0000000000001}', self.NUMBER),
+                ("block", rb'{"cidr":"192.0.2.12","seconds":1e400}', self.NUMBER),
+                ("hangup", rb'{"call":1,"code":01000}', self.NUMBER),
+                ("hangup", rb'{"call":1.0}', self.NUMBER),
+                ("block", rb'{"cidr":"192.0.2.12","cidr":"0.0.0.0/0"}',
+                 "unknown or repeated member (expected cidr, seconds, reason, hangup)"),
+            ]
+            for action, body, why in cases:
+                with self.subTest(body=body):
+                    self.assertEqual(post_raw(srv, action, body), (400, {"error": why}))
+            # nothing was blocked, nothing hung up; each refusal counted, on both views
+            self.assertEqual(admin(srv, "blocks"), (200, {"blocks": []}))
+            d = stats(srv)
+            self.assertEqual(d["admin"]["actions"], {"hangup": 0, "block": 0, "unblock": 0})
+            self.assertEqual(d["rejected"]["admin_bad_request"], len(cases))
+            _, _, m = curl([srv.base + "/metrics"])
+            self.assertIn('caller_echo_handshakes_refused_total{reason="admin_bad_request"} %d' % len(cases),
+                          m.decode())
+            # the plain spellings still work: 0 is "until unblocked", and says so
+            status, out = admin(srv, "block", {"cidr": "192.0.2.12", "seconds": 0})
+            self.assertEqual((status, out["expires"]), (200, 0))
+            self.assertEqual(admin(srv, "unblock", {"cidr": "192.0.2.12/32"})[0], 200)
+            call.assert_clean(self)
 
     def test_tokens_must_differ(self):
         p = subprocess.run([Server().binary, "--stats-token", "same-0123456789",

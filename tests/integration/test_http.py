@@ -378,7 +378,9 @@ REJECTED_KEYS = {"missing", "not_bearer", "malformed", "bad_alg", "bad_signature
                  "addr_table_full", "addr_conns", "conns_full", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
                  "webhook_auth", "payload_hash", "stats_access", "body_timeout", "subprotocol",
                  "missing_payload_hash", "transfer_encoding", "bad_close", "blocked", "admin_access",
-                 "replay_store_down"}
+                 "replay_store_down",
+                 # issue 19: refused admin bodies and stats queries
+                 "admin_bad_request", "stats_bad_query"}
 
 
 class StatsHealthRouting(HttpCase):
