@@ -126,6 +126,14 @@ int main(int argc, char **argv)
 	log_set_tag(cfg.worker_id);
 	if (cfg.secret_len < 32)
 		log_warn("the signature secret is only %zu bytes; use at least 32 random bytes", cfg.secret_len);
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? "admin-token" : "stats-token", *env = k ? "ADMIN_TOKEN" : "STATS_TOKEN";
+		if (cfg.tokens_in_argv & (k ? CONFIG_ARGV_ADMIN_TOKEN : CONFIG_ARGV_STATS_TOKEN))
+			log_warn("--%s was given on the command line, where every local user can read it (ps, "
+				 "/proc/PID/cmdline; blanked there now, but it was there at start): use --%s-file FILE "
+				 "or %s in the environment", name, name, env);
+	}
+	config_scrub_argv(argc, argv);
 
 	install_signals();
 	set_fd_limit(cfg.max_calls);

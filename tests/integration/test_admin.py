@@ -288,6 +288,95 @@ class CjsonEdges(HandshakeCase):
         self.assertIn(b"--admin-token: must differ from --stats-token", p.stderr)
 
 
+class TokenFiles(HandshakeCase):
+    """Issue 19: --admin-token on the command line is in /proc/PID/cmdline for
+    every local user. The tokens can come from files (--admin-token-file,
+    --stats-token-file; ADMIN_TOKEN_FILE, STATS_TOKEN_FILE), the flag form
+    warns at start and is blanked in the process's argv, the environment
+    form still works."""
+
+    def token_file(self, name, text):
+        d = os.path.join(tmp_root(), "tokens")
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def outside(self, srv, token, action="blocks", body=None):
+        hdr = [("X-Forwarded-For", OUTSIDE)] + ([("Authorization", "Bearer " + token)] if token else [])
+        return admin(srv, action, body, headers=hdr)[0]
+
+    def cmdline(self, srv):
+        with open("/proc/%d/cmdline" % srv.proc.pid, "rb") as f:
+            return f.read()
+
+    def test_tokens_from_files(self):
+        admin_tok, stats_tok = "adm-file-" + "4f" * 12, "sts-file-" + "9c" * 12
+        a, st = self.token_file("admin", admin_tok), self.token_file("stats", stats_tok)
+        with Server(args=["--trusted-proxy", "127.0.0.1", "--admin-token-file", a, "--stats-token-file", st]) as srv:
+            call = self.start_honest(srv, seconds=2.0)
+            self.assertEqual(self.outside(srv, admin_tok), 200)
+            self.assertEqual(self.outside(srv, admin_tok + "x"), 403)
+            self.assertEqual(self.outside(srv, stats_tok), 403)          # the stats token never opens /admin/
+            self.assertEqual(curl(["-H", "X-Forwarded-For: " + OUTSIDE, "-H", "Authorization: Bearer " + stats_tok,
+                                   srv.base + "/stats.json"])[0], 200)
+            cmd = self.cmdline(srv)
+            call.assert_clean(self)
+            log = srv.stderr_text()
+        self.assertNotIn(admin_tok.encode(), cmd)
+        self.assertNotIn(stats_tok.encode(), cmd)
+        self.assertNotIn("command line", log)
+        self.assertNotIn(admin_tok, log)
+
+    def test_environment_names(self):
+        admin_tok = "adm-env-file-" + "12" * 10
+        a = self.token_file("admin-env", admin_tok)
+        with Server(args=["--trusted-proxy", "127.0.0.1"], env={"ADMIN_TOKEN_FILE": a}) as srv:
+            self.assertEqual(self.outside(srv, admin_tok), 200)
+            self.assertEqual(self.outside(srv, None), 403)
+        with Server(args=["--trusted-proxy", "127.0.0.1"], env={"ADMIN_TOKEN": admin_tok}) as srv:
+            self.assertEqual(self.outside(srv, admin_tok), 200)
+            self.assertNotIn("command line", srv.stderr_text())
+
+    def test_flag_warns_and_is_blanked(self):
+        admin_tok = "adm-flag-" + "7e" * 12
+        with Server(args=["--trusted-proxy", "127.0.0.1", "--admin-token", admin_tok]) as srv:
+            self.assertEqual(self.outside(srv, admin_tok), 200)   # it still works
+            cmd = self.cmdline(srv)
+            log = srv.stderr_text()
+        self.assertNotIn(admin_tok.encode(), cmd)
+        self.assertIn(b"--admin-token\0" + b"x" * len(admin_tok) + b"\0", cmd)
+        self.assertIn("--admin-token was given on the command line, where every local user can read it", log)
+        self.assertIn("use --admin-token-file FILE or ADMIN_TOKEN in the environment", log)
+        self.assertNotIn(admin_tok, log)
+
+    def test_bad_token_files_refuse_to_start(self):
+        good = self.token_file("good", "tok-0123456789")
+        empty = self.token_file("empty", "")
+        spaced = self.token_file("spaced", "two words")
+        cases = [
+            (["--admin-token-file", empty], {}, "--admin-token-file: '%s' is empty" % empty),
+            (["--stats-token-file", spaced], {},
+             "--stats-token-file: a token is printable ASCII without spaces or control characters"),
+            (["--admin-token-file", "/nonexistent/token"], {}, "--admin-token-file: secret file '/nonexistent/token'"),
+            (["--admin-token", "tok-x-123456", "--admin-token-file", good], {},
+             "--admin-token and --admin-token-file: give the token one way"),
+            ([], {"ADMIN_TOKEN": "tok-y-123456", "ADMIN_TOKEN_FILE": good},
+             "ADMIN_TOKEN and ADMIN_TOKEN_FILE: give the token one way"),
+            (["--admin-token-file", good, "--stats-token-file", good], {}, "--admin-token: must differ from --stats-token"),
+        ]
+        for args, env, want in cases:
+            with self.subTest(args=args, env=env):
+                p = subprocess.run([Server().binary] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=clean_env(dict(env, VONAGE_SIGNATURE_SECRET="s" * 40)), timeout=10)
+                self.assertEqual(p.returncode, 2)
+                lines = p.stderr.decode().splitlines()
+                self.assertEqual(len(lines), 1, p.stderr)
+                self.assertIn(want, lines[0])
+
+
 class AutoBlock(HandshakeCase):
     """N refusals a client earned within T seconds block it for B seconds."""
 
