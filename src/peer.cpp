@@ -112,17 +112,33 @@ int peer_blocked(struct app *app, const struct addr *a)
 
 /* ---- connection accounting ------------------------------------------------ */
 
+static uint32_t fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t lim = getrlimit(RLIMIT_NOFILE, &rl) ? 1024 : rl.rlim_cur;
+	return lim > (1u << 20) ? 1u << 20 : (uint32_t)lim;
+}
+
 void peer_conns_init(struct app *app)
 {
 	/* accepted connections stop CONNS_RESERVE short of the open-file limit
 	 * (main() sets it to --max-calls + 256): listeners, logs, certificate
 	 * files and the event library keep the rest */
-	struct rlimit rl;
-	rlim_t lim = getrlimit(RLIMIT_NOFILE, &rl) ? 1024 : rl.rlim_cur;
-	if (lim > (1u << 20))
-		lim = 1u << 20;
-	app->conns.max = lim > CONNS_RESERVE ? (uint32_t)(lim - CONNS_RESERVE) : 1;
+	app->conns.limit_start = app->conns.limit = fd_limit();
+	app->conns.max = app->conns.limit > CONNS_RESERVE ? app->conns.limit - CONNS_RESERVE : 1;
 	app->conns.slot = GUARD_NO_SLOT;
+}
+
+void peer_conns_follow_limit(struct app *app)
+{
+	uint32_t lim = fd_limit();
+	if (lim == app->conns.limit)
+		return;
+	uint32_t use = lim < app->conns.limit_start ? lim : app->conns.limit_start;
+	app->conns.limit = lim;
+	app->conns.max = use > CONNS_RESERVE ? use - CONNS_RESERVE : 1;
+	log_warn("open-file limit now %u: at most %u connections (%u open)%s", lim, app->conns.max, app->conns.open,
+		 lim > app->conns.limit_start ? "; lws's tables keep the size the limit at start gave them" : "");
 }
 
 static void release_accept(struct app *app)

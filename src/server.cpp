@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -45,6 +46,9 @@ static volatile const sig_atomic_t *stop_flag;
 static volatile sig_atomic_t evlib_stop;
 static volatile sig_atomic_t reload_requested;
 static volatile sig_atomic_t signal_seen[65];   /* by number (Linux: 1..64); see server_note_signal */
+/* for lws's log callback, which gets no context: a failed accept must be
+ * answered before lws's loop turns again (listener.h) */
+static struct app *emit_app;
 
 /* Make "audio" the vhost default: upgrades without a subprotocol bind to it. */
 static const struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
@@ -58,6 +62,12 @@ static const char *loop_name(enum event_loop l)
 /* lws's own log lines, folded into ours (log.cpp caps their rate). */
 static void lws_emit(int level, const char *line)
 {
+	/* lws 4.1.6's listener on a failed accept (ops-listen.c), the only sign
+	 * we get: out of descriptors, the connection stays queued and the loop
+	 * spins on it unless we take it off the queue now */
+	const char *acc = level & LLL_ERR ? strstr(line, "accept: errno ") : NULL;
+	if (acc)
+		listener_lws_accept_failed(emit_app, atoi(acc + 14));
 	log_lws_line(level & LLL_ERR ? LOG_ERROR : level & LLL_WARN ? LOG_WARN
 		     : level & (LLL_NOTICE | LLL_USER) ? LOG_INFO : LOG_DEBUG, line);
 }
@@ -271,6 +281,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	if (++app->ticks % 10 == 0 && !app->shutting_down && !stalled) {
 		ws_audio_sweep(app);   /* once a second: idle calls, message-rate windows */
 		blocks_tick(app);
+		peer_conns_follow_limit(app);   /* prlimit(1) may have moved it */
 	}
 	check_stop(app);
 	if (app->draining && !app->shutting_down)
@@ -598,7 +609,9 @@ int server_create(struct app *app, const struct config *cfg)
 	struct lws_context_creation_info info;
 
 	app->cfg = cfg;
-	app->listen.fd = app->listen.worker_fd = -1;
+	app->listen.fd = app->listen.worker_fd = app->listen.lws_fd = -1;
+	listener_spare_open(app);   /* first: the lowest number, below any limit set later */
+	emit_app = app;
 	if (init_tables(app))
 		return -1;
 	lws_set_log_level(LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0), lws_emit);
@@ -615,6 +628,7 @@ int server_create(struct app *app, const struct config *cfg)
 		server_destroy(app);
 		return -1;
 	}
+	listener_find_lws_socket(app);
 	/*
 	 * With an event library, lws 4.1 runs the protocol init from inside its
 	 * loop, when the listening socket already accepts: an upgrade arriving
@@ -666,4 +680,6 @@ void server_destroy(struct app *app)
 		app->ctx = NULL;
 	}
 	slot_pool_unmap(&app->pool);
+	listener_spare_close(app);
+	emit_app = NULL;
 }
