@@ -119,12 +119,13 @@ void server_log_status(struct app *app, const char *why)
 	const struct log_field lf[] = { LOG_NUM("calls_open", st->connections_open),
 					LOG_NUM("draining", app->draining), LOG_NUM("shutting_down", app->shutting_down),
 					LOG_NUM("connections", app->conns.open), LOG_NUM("connections_max", app->conns.max),
+					LOG_NUM("fd_limit", app->conns.limit),
 					LOG_NUM("uptime_s", app->now_s - st->started), LOG_STR("signal", why) };
 	/* asked for: written whatever --log-level says, not rate-limited (the tick coalesces) */
 	log_write_fields(LOG_INFO, "status", lf, sizeof lf / sizeof lf[0],
-			 "status (%s): %u call(s) open (%s), %s; %u connection(s) of %u allowed; app memory %llu of "
-			 "%llu KiB; %llu log line(s) about calls not written; up %ld s",
-			 why, st->connections_open, apps, state, app->conns.open, app->conns.max,
+			 "status (%s): %u call(s) open (%s), %s; %u connection(s) of %u allowed (open-file limit %u); "
+			 "app memory %llu of %llu KiB; %llu log line(s) about calls not written; up %ld s",
+			 why, st->connections_open, apps, state, app->conns.open, app->conns.max, app->conns.limit,
 			 (unsigned long long)(st->app_heap_bytes / 1024), (unsigned long long)(st->app_heap_max / 1024),
 			 (unsigned long long)st->call_log_suppressed, (long)(app->now_s - st->started));
 }
