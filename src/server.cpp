@@ -6,8 +6,11 @@
  * the protocols table, the creation info, the context (with the event
  * library if its plugin is there), the --reuse-port listener, the
  * protocols' init. Then a 100 ms timer (tick) drives everything periodic:
- * the once-a-second sweep of calls and blocks, the stats history, a
- * requested TLS reload, the drain and shutdown. The first SIGTERM starts a
+ * the once-a-second sweep of calls and blocks and a look at the open-file
+ * limit, the stats history, a requested TLS reload, the answers to other
+ * signals (main.cpp: SIGUSR1's status line), the drain and shutdown. A tick
+ * seconds late means the loop did not run (SIGTSTP, a starved machine):
+ * the calls' idle clocks restart rather than blame the callers. The first SIGTERM starts a
  * drain: the listener is closed (or, with --reuse-port, the shared port
  * left to the other processes), open calls go on, and when the last one
  * ends -- or --drain-timeout passes -- shutdown follows. Shutdown (SIGINT,

@@ -198,6 +198,20 @@ class KeptDispositions(unittest.TestCase):
         self.assertEqual([o["fields"]["signal"] for o in objs if o["event"] == "status"], ["SIGUSR2"])
 
 
+class StatusLine(unittest.TestCase):
+    """Asked for, so written whatever --log-level says."""
+
+    def test_status_line_at_log_level_error(self):
+        with Server(args=["--log-level", "error", "--event-loop", "poll"]) as srv:
+            os.kill(srv.proc.pid, signal.SIGUSR1)
+            deadline = time.monotonic() + 3
+            while "status (SIGUSR1)" not in srv.stderr_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            log = srv.stderr_text()
+        self.assertIn("status (SIGUSR1): 0 call(s) open (echo 0, delay 0, parrot 0, robot 0), serving", log)
+        self.assertNotIn(" info  caller-echo", log)   # the level still holds for everything else
+
+
 @skip_under("asan", "valgrind", reason="both catch SIGSEGV themselves (a report, then their own exit)")
 class FaultsStillEndTheProcess(unittest.TestCase):
     """lws's libuv loop watched SIGSEGV and SIGFPE and handed them to our signal
