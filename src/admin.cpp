@@ -42,16 +42,69 @@ static int get_int(const cJSON *o, const char *k, double lo, double hi, double *
 	return 1;
 }
 
+/* 1 if every member is one of keys, once (cJSON keeps both of a repeated
+ * member and reads the first: a log and a proxy might read the other). */
 static int allowed_keys(const cJSON *o, const char *const *keys)
 {
 	for (const cJSON *m = o->child; m; m = m->next) {
 		int known = 0;
 		for (const char *const *k = keys; *k; k++)
 			known |= m->string && !strcmp(m->string, *k);
+		for (const cJSON *p = o->child; known && p != m; p = p->next)
+			known = strcmp(p->string, m->string) != 0;
 		if (!known)
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * What cJSON lets through but an operator's request must not carry, found
+ * in the raw text (cJSON keeps neither a string's length nor a number's
+ * spelling): a NUL byte or a \u0000 escape, where cJSON's C string ends --
+ * "192.0.2.12\u0000junk" was taken for 192.0.2.12; a raw control character
+ * in a string (not JSON); and a number that is not a plain whole number:
+ * cJSON reads -0, 1e3, 3600.0, 007 and 3600.0000000000001 as doubles that
+ * pass the integer check, and "seconds": -0 meant "until unblocked".
+ * NULL when the text is clean, else what is wrong.
+ */
+static const char *text_problem(const char *b, size_t len)
+{
+	static const char bad_number[] =
+		"numbers must be whole numbers written as plain digits (no fraction, exponent, leading zero or -0)";
+	int in_string = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)b[i];
+		if (!ch)
+			return "the body holds a NUL byte";
+		if (in_string) {
+			if (ch == '"')
+				in_string = 0;
+			else if (ch < 0x20)
+				return "a string holds a raw control character";
+			else if (ch == '\\' && i + 1 < len) {
+				i++;   /* the escaped character: \" does not end the string */
+				if (b[i] == 'u' && len - i > 4 && !memcmp(b + i + 1, "0000", 4))
+					return "a string holds \\u0000 (NUL)";
+			}
+			continue;
+		}
+		if (ch == '"') {
+			in_string = 1;
+		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+			size_t j = i + (ch == '-');
+			if (j >= len || b[j] < '0' || b[j] > '9' ||
+			    (b[j] == '0' && (ch == '-' || (j + 1 < len && b[j + 1] >= '0' && b[j + 1] <= '9'))))
+				return bad_number;
+			while (j < len && b[j] >= '0' && b[j] <= '9')
+				j++;
+			if (j < len && (b[j] == '.' || b[j] == 'e' || b[j] == 'E'))
+				return bad_number;
+			i = j - 1;
+		}
+	}
+	return NULL;
 }
 
 static int parse(enum admin_op op, const cJSON *o, struct admin_req *r, char *err, size_t errlen)
@@ -63,9 +116,9 @@ static int parse(enum admin_op op, const cJSON *o, struct admin_req *r, char *er
 	double v;
 
 	if (!allowed_keys(o, op == ADMIN_HANGUP ? hangup_keys : op == ADMIN_BLOCK ? block_keys : unblock_keys))
-		return fail(err, errlen, op == ADMIN_HANGUP ? "unknown member (expected call or uuid, code, reason)"
-					 : op == ADMIN_BLOCK ? "unknown member (expected cidr, seconds, reason, hangup)"
-							     : "unknown member (expected cidr)");
+		return fail(err, errlen, op == ADMIN_HANGUP ? "unknown or repeated member (expected call or uuid, code, reason)"
+					 : op == ADMIN_BLOCK ? "unknown or repeated member (expected cidr, seconds, reason, hangup)"
+							     : "unknown or repeated member (expected cidr)");
 	if (reason) {
 		if (!cJSON_IsString(reason))
 			return fail(err, errlen, "'reason' must be a string");
@@ -121,6 +174,9 @@ int admin_parse(enum admin_op op, const char *body, size_t len, struct admin_req
 		return fail(err, errlen, "unknown action");
 	if (len > ADMIN_BODY_MAX)
 		return fail(err, errlen, "body too large");
+	const char *problem = text_problem(body, len);
+	if (problem)
+		return fail(err, errlen, problem);
 	cJSON *o = cJSON_ParseWithLengthOpts(body, len, &end, 0);
 	if (!cJSON_IsObject(o) || end != body + len) {
 		/* trailing whitespace after the object is fine */

@@ -51,6 +51,8 @@ struct app_conns {
 	uint32_t unslotted;  /* pending connections without a guard slot (trusted proxies, exempt) */
 	uint32_t evicting;   /* evictions asked for and not yet destroyed */
 	uint64_t evicted;    /* pending connections closed to make room for a new one */
+	uint32_t limit_start; /* the open-file limit at start (lws sized its tables from it) */
+	uint32_t limit;      /* ... as last read (once a second: peer_conns_follow_limit) */
 };
 
 /* --reuse-port listening sockets of our own (listener.cpp). */
@@ -58,6 +60,8 @@ struct app_listen {
 	int         fd;      /* the shared port, else -1 */
 	struct lws *wsi;     /* lws's handle on it, until shutdown closes it */
 	int         worker_fd; /* --worker-port: this process's own one, else -1 */
+	int         lws_fd;    /* lws's own listening socket (no --reuse-port), else -1 */
+	int         spare_fd;  /* kept for listener_shed (out of descriptors), else -1 */
 };
 
 enum { APP_PROTO_HTTP = 0, APP_PROTO_AUDIO, APP_PROTO_LISTENER, APP_PROTOS };

@@ -166,7 +166,9 @@ int block_reason_strikes(int reason)
 	 * Vonage and us would otherwise block Vonage), "server busy" answers
 	 * (capacity, shutting down, full tables, the replay store down, the
 	 * open-call cap), idle calls
-	 * (a network stall) and refusals of an address already blocked.
+	 * (a network stall), refusals of an address already blocked, and a
+	 * refused admin body or stats query (only the operator or a stats
+	 * reader gets that far: a typo, not an attack).
 	 */
 	default:
 		return 0;

@@ -9,6 +9,18 @@ void call_open(struct call *c, time_t now)
 {
 	memset(c, 0, sizeof *c);
 	c->last_rx_s = now;
+	c->window_s = (uint32_t)now;
+}
+
+int call_rate_over(const struct call *c, time_t now, int max_rate)
+{
+	uint32_t secs = (uint32_t)now - c->window_s;   /* 32-bit seconds: wraps cleanly */
+
+	if (max_rate <= 0)
+		return 0;
+	if (secs < 1 || secs > 3600)
+		secs = 1;   /* within its first second, or a clock that went back */
+	return c->msgs_window > (uint64_t)max_rate * secs;
 }
 
 int call_rx(struct call *c, time_t now, int frame_end, int max_rate)
@@ -16,12 +28,18 @@ int call_rx(struct call *c, time_t now, int frame_end, int max_rate)
 	c->last_rx_s = now;
 	/* a flood of tiny fragments is no cheaper for the sender than a flood
 	 * of whole frames, but a frame that arrives in two reads is still one */
-	return frame_end && ++c->msgs_window > (uint32_t)max_rate && max_rate > 0;
+	return frame_end && ++c->msgs_window > (uint32_t)max_rate && call_rate_over(c, now, max_rate);
+}
+
+void call_resume(struct call *c, time_t now)
+{
+	c->last_rx_s = now;
 }
 
 int call_sweep(struct call *c, time_t now, int idle_s)
 {
 	c->msgs_window = 0;
+	c->window_s = (uint32_t)now;
 	/* whole seconds, stamped by the tick (up to 100 ms late): "more than S"
 	 * is silent for at least S seconds, at most S + 1.1 */
 	if (idle_s <= 0 || c->pending_close || c->closing || now - c->last_rx_s <= idle_s)

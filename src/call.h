@@ -15,6 +15,7 @@
 
 struct call {
 	uint32_t    msgs_window;    /* frames since the sweep began this window (rate cap) */
+	uint32_t    window_s;       /* ... and the second it began (the padding here: no bytes added) */
 	time_t      last_rx_s;      /* second of the last data (idle timeout) */
 	uint16_t    pending_close;  /* a close code asked for, not yet sent */
 	const char *pending_why;    /* ... and why (a static string) */
@@ -28,9 +29,24 @@ void call_open(struct call *c, time_t now);
 /*
  * Data arrived at `now`; frame_end says it is a frame's last byte (a frame
  * counts once, however lws splits it into reads). Returns 1 when this frame
- * is one more than max_rate in the current window (0 = no cap): close 1008.
+ * takes the window past max_rate per second of it (0 = no cap): close 1008
+ * -- but ask call_rate_over() with a fresh clock first. A window normally
+ * lasts a second (the sweep begins the next); one that lasted longer means
+ * the loop did not run (the process was stopped, or starved), and what the
+ * peer sent meanwhile arrives at once: it is allowed max_rate for every
+ * second the window lasted, so our stall is never the peer's flood.
  */
 int call_rx(struct call *c, time_t now, int frame_end, int max_rate);
+
+/* The same verdict, counting nothing, with the clock at `now`: 1 = over the cap. */
+int call_rate_over(const struct call *c, time_t now, int max_rate);
+
+/*
+ * The loop did not run for a while (the tick saw its clock jump): a
+ * silence of ours is not the peer's, so the idle clock restarts at now.
+ * The rate window is left to span the stall (see call_rx).
+ */
+void call_resume(struct call *c, time_t now);
 
 /*
  * Once a second: a new message-rate window. Returns 1 when the call has had

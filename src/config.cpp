@@ -24,7 +24,7 @@
 #include "secret.h"
 
 enum kind { K_INT, K_STR, K_RATE, K_LEVEL, K_LOOP, K_SECRET_FILE, K_ORIGINS, K_CIDRS, K_BOOL, K_LOG_FORMAT, K_APP,
-	    K_TALK };
+	    K_TALK, K_TOKEN, K_TOKEN_FILE };
 
 struct opt {
 	const char *flag;     /* without the leading "--" */
@@ -140,10 +140,16 @@ static const struct opt opts[] = {
 	  "4096", NULL, "largest request header block" },
 	{ "verify-webhooks", NULL, "VERIFY_WEBHOOKS", K_BOOL, F(verify_webhooks), 0, 1, "0", NULL,
 	  "answer/event webhooks need Vonage's signed JWT, used once, bound to the body" },
-	{ "stats-token", "T", "STATS_TOKEN", K_STR, F(stats_token), 0, 0, NULL, "loopback only",
-	  "bearer token that lets other clients read /stats, /stats.json, /metrics" },
-	{ "admin-token", "T", "ADMIN_TOKEN", K_STR, F(admin_token), 0, 0, NULL, "loopback only",
-	  "bearer token that lets other clients use /admin/ (must differ from the stats token)" },
+	{ "stats-token", "T", "STATS_TOKEN", K_TOKEN, F(stats_token), 0, 0, NULL, "loopback only",
+	  "bearer token that lets other clients read /stats, /stats.json, /metrics (as a flag ps shows it: "
+	  "prefer the file or the environment)" },
+	{ "stats-token-file", "FILE", "STATS_TOKEN_FILE", K_TOKEN_FILE, F(stats_token), 0, 0, NULL, "none",
+	  "read the stats token from FILE (one trailing newline dropped, like --secret-file)" },
+	{ "admin-token", "T", "ADMIN_TOKEN", K_TOKEN, F(admin_token), 0, 0, NULL, "loopback only",
+	  "bearer token that lets other clients use /admin/ (must differ from the stats token; as a flag ps "
+	  "shows it: prefer the file or the environment)" },
+	{ "admin-token-file", "FILE", "ADMIN_TOKEN_FILE", K_TOKEN_FILE, F(admin_token), 0, 0, NULL, "none",
+	  "read the admin token from FILE (one trailing newline dropped, like --secret-file)" },
 	{ "block-after", "N", "BLOCK_AFTER", K_INT, F(block_after), 0, 100000, "20", NULL,
 	  "refusals within --block-window that block an address automatically (0 = off)" },
 	{ "block-window", "S", "BLOCK_WINDOW", K_INT, F(block_window_s), 1, 86400, "60", NULL,
@@ -336,12 +342,59 @@ static int read_redis_password(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A bearer token, from a flag, the environment or a file: what a client
+ * can send in one Authorization header, so printable ASCII without spaces
+ * (a NUL from a file would cut it short unseen).
+ */
+static int set_token(char *field, size_t size, const char *v, size_t n, const char *origin, char *err,
+		     size_t errlen)
+{
+	if (n >= size) {
+		fail(err, errlen, "%s: token too long (max %zu bytes)", origin, size - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f) {
+			fail(err, errlen, "%s: a token is printable ASCII without spaces or control characters", origin);
+			return -1;
+		}
+	memcpy(field, v, n);
+	field[n] = '\0';
+	return 0;
+}
+
+/* The token file rule is the secret file's (secret.h): one trailing newline dropped. */
+static int read_token_file(char *field, size_t size, const char *path, const char *origin, char *err,
+			   size_t errlen)
+{
+	unsigned char buf[CONFIG_TOKEN_MAX];
+	char why[CONFIG_PATH_MAX + 96];
+	int n = secret_read_file(path, buf, sizeof buf, why, sizeof why);
+
+	if (n < 0) {
+		fail(err, errlen, "%s: %s", origin, why);
+		return -1;
+	}
+	if (!n) {
+		fail(err, errlen, "%s: '%s' is empty (no file means no token: loopback only)", origin, path);
+		return -1;
+	}
+	int r = set_token(field, size, (const char *)buf, (size_t)n, origin, err, errlen);
+	memset(buf, 0, sizeof buf);
+	return r;
+}
+
 static int set_value(struct config *c, const struct opt *o, const char *v, const char *origin,
 		     char *err, size_t errlen)
 {
 	char *field = (char *)c + o->off;
 
 	switch (o->kind) {
+	case K_TOKEN:
+		return set_token(field, o->size, v, strlen(v), origin, err, errlen);
+	case K_TOKEN_FILE:
+		return read_token_file(field, o->size, v, origin, err, errlen);
 	case K_STR: {
 		size_t n = strlen(v);
 		if (n >= o->size) {
@@ -568,15 +621,27 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 		c->secret_len = n;
 		snprintf(c->secret_source, sizeof c->secret_source, "environment");
 	}
+	/* a token and a file for it from one source: which was meant? */
+	static const char *const pairs[][2] = { { "STATS_TOKEN", "STATS_TOKEN_FILE" }, { "ADMIN_TOKEN", "ADMIN_TOKEN_FILE" } };
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		const char *a = getenv(pairs[i][0]), *b = getenv(pairs[i][1]);
+		if (a && *a && b && *b) {
+			fail(err, errlen, "%s and %s: give the token one way", pairs[i][0], pairs[i][1]);
+			return CONFIG_ERR;
+		}
+	}
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
 		if (!opts[i].env || !(s = getenv(opts[i].env)))
 			continue;
+		if (opts[i].kind == K_TOKEN_FILE && !*s)
+			continue;   /* STATS_TOKEN_FILE= (empty): not set */
 		snprintf(origin, sizeof origin, "%s", opts[i].env);
 		if (set_value(c, &opts[i], s, origin, err, errlen))
 			return CONFIG_ERR;
 	}
 
 	uint64_t listed = 0;   /* list options already given as flags: later ones append */
+	int token_flags[2][2] = { { 0, 0 }, { 0, 0 } };   /* [stats, admin][value, file] */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h"))
@@ -605,6 +670,17 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 			return CONFIG_ERR;
 		}
 		snprintf(origin, sizeof origin, "--%s", o->flag);
+		if (o->kind == K_TOKEN || o->kind == K_TOKEN_FILE) {
+			int admin = o->off == offsetof(struct config, admin_token);
+			token_flags[admin][o->kind == K_TOKEN_FILE] = 1;
+			if (token_flags[admin][0] && token_flags[admin][1]) {
+				fail(err, errlen, "--%s and --%s-file: give the token one way", admin ? "admin-token" : "stats-token",
+				     admin ? "admin-token" : "stats-token");
+				return CONFIG_ERR;
+			}
+			if (o->kind == K_TOKEN && *v)
+				c->tokens_in_argv |= admin ? CONFIG_ARGV_ADMIN_TOKEN : CONFIG_ARGV_STATS_TOKEN;
+		}
 		if (o->kind == K_ORIGINS || o->kind == K_CIDRS) {
 			/* flags replace the environment's list, then accumulate */
 			uint64_t bit = 1ull << (unsigned)(o - opts);
@@ -617,6 +693,30 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 			return CONFIG_ERR;
 	}
 	return validate(c, err, errlen) ? CONFIG_ERR : CONFIG_OK;
+}
+
+int config_scrub_argv(int argc, char **argv)
+{
+	int n = 0;
+
+	/* the same walk as config_load's: a value is never taken for a flag */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2))
+			continue;
+		const char *eq = strchr(a + 2, '=');
+		const struct opt *o = find_flag(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		char *v = eq ? argv[i] + (eq - a) + 1 : NULL;
+		if (!o)
+			continue;
+		if (!eq && o->kind != K_BOOL && i + 1 < argc)
+			v = argv[++i];
+		if (o->kind == K_TOKEN && v && *v) {
+			memset(v, 'x', strlen(v));
+			n++;
+		}
+	}
+	return n;
 }
 
 /* The default as the docs show it: "8080", "off", or what unset means. */

@@ -19,6 +19,7 @@
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_SECRET_MAX 512
+#define CONFIG_TOKEN_MAX 128    /* the stats and admin bearer tokens, with the NUL */
 #define CONFIG_ORIGINS_MAX 16
 #define CONFIG_ORIGIN_LEN 128
 #define CONFIG_EXEMPT_MAX 32
@@ -94,14 +95,15 @@ struct config {
 	int      handshake_timeout_s;        /* headers + upgrade must finish in this */
 	int      max_header_bytes;           /* lws header buffer: longer requests are refused */
 	int      verify_webhooks;            /* answer/event webhooks need Vonage's signed JWT */
-	char     stats_token[128];           /* bearer for /stats from non-loopback, "" = none */
+	char     stats_token[CONFIG_TOKEN_MAX]; /* bearer for /stats from non-loopback, "" = none */
 	char     worker_id[64];              /* names this process in stats and logs; "" = none */
 	int      reuse_port;                 /* 1: share the port with other processes (SO_REUSEPORT) */
 	int      worker_port;                /* with reuse_port: a port of this process alone, 0 = none */
 	int      body_timeout_s;             /* a request body must be complete this long after its headers */
 
 	/* intervening (SECURITY.md "Intervene"): admin API and blocks */
-	char     admin_token[128];           /* bearer for /admin/ from non-loopback, "" = loopback only */
+	char     admin_token[CONFIG_TOKEN_MAX]; /* bearer for /admin/ from non-loopback, "" = loopback only */
+	int      tokens_in_argv;             /* CONFIG_ARGV_*: a token given as a flag (main warns) */
 	int      block_after;                /* refusals that block an address automatically, 0 = off */
 	int      block_window_s;             /* ... counted within this many seconds */
 	int      block_seconds;              /* how long an automatic block lasts */
@@ -109,6 +111,7 @@ struct config {
 };
 
 enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERR = -1, CONFIG_HELP_MARKDOWN = 2 };
+enum { CONFIG_ARGV_STATS_TOKEN = 1, CONFIG_ARGV_ADMIN_TOKEN = 2 };
 
 /*
  * Fill *c from defaults, environment and argv. Returns CONFIG_OK,
@@ -124,6 +127,15 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
  */
 struct replay_sizing;
 int config_replay_sizing(const struct config *c, struct replay_sizing *out);
+
+/*
+ * Blank the values of --stats-token and --admin-token in argv (after
+ * config_load has copied them), so /proc/PID/cmdline and ps stop showing
+ * them. Someone who looked before this ran has seen them: hence main's
+ * warning, and the file and environment forms. argv must be writable
+ * (main's own). Returns how many values were blanked.
+ */
+int config_scrub_argv(int argc, char **argv);
 
 /* The --help text. */
 const char *config_usage(void);

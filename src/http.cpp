@@ -473,11 +473,16 @@ static const char *admin_refusal(struct lws *wsi, const struct config *cfg, cons
 	return NULL;
 }
 
-/* 400/404/503 from an admin action: {"error": why}. */
+/* 400/404/413/415/503 from an admin action: {"error": why}. */
 static int admin_error(struct lws *wsi, struct http_pss *pss, unsigned status, const char *why)
 {
 	char *out = NULL;
 	cJSON *o = cJSON_CreateObject();
+
+	/* a request refused for what it is (not a strike: only the operator gets this far) */
+	if (status == HTTP_STATUS_BAD_REQUEST || status == HTTP_STATUS_REQ_ENTITY_TOO_LARGE ||
+	    status == HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE)
+		app_from_wsi(wsi)->stats.rejected[REJECT_ADMIN_BAD_REQUEST]++;
 
 	if (o && cJSON_AddStringToObject(o, "error", why))
 		out = cJSON_PrintUnformatted(o);
@@ -731,6 +736,7 @@ static int render_stats(struct lws *wsi, struct http_pss *pss)
 				break;
 		if (why) {
 			char msg[160], peer[ADDR_STR_MAX];
+			app->stats.rejected[REJECT_STATS_BAD_QUERY]++;   /* not a strike: a stats reader's typo */
 			peer_addr(wsi, peer, sizeof peer, NULL);
 			log_limited(&app->bad_input_log, time(NULL), "%s from %s: %s",
 				    pss->route == R_STATS ? "/stats" : "/stats.json", peer, why);

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -79,9 +80,11 @@ int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		filt.accept_fd = accept4(lfd, (struct sockaddr *)&filt.cli_addr, &filt.clilen,
 					 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (filt.accept_fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_limited(&app->bad_input_log, time(NULL), "accept: %s", strerror(errno));
+			int e = errno;
+			if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR && e != ECONNABORTED)
+				log_limited(&app->bad_input_log, time(NULL), "accept: %s", strerror(e));
+			if (e == EMFILE || e == ENFILE)
+				listener_shed(app, lfd);   /* else it stays readable and we spin */
 			break;
 		}
 		setsockopt(filt.accept_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -95,6 +98,89 @@ int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 					   LWS_ADOPT_ALLOW_SSL), d, NULL, NULL);
 	}
 	return 0;
+}
+
+/* ---- out of descriptors ----------------------------------------------------- */
+
+void listener_spare_open(struct app *app)
+{
+	app->listen.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (app->listen.spare_fd < 0)
+		log_warn("no spare descriptor (/dev/null: %s): out of descriptors, a queued connection would make "
+			 "the loop spin", strerror(errno));
+}
+
+void listener_spare_close(struct app *app)
+{
+	if (app->listen.spare_fd >= 0)
+		close(app->listen.spare_fd);
+	app->listen.spare_fd = -1;
+}
+
+/* lws does not say which socket it listens on: the one bound to our port, in listen state. */
+void listener_find_lws_socket(struct app *app)
+{
+	app->listen.lws_fd = -1;
+	if (app->listen.fd >= 0 || !app->vhost)
+		return;   /* --reuse-port: lws has no listener of its own */
+	int port = lws_get_vhost_listen_port(app->vhost);
+	for (int fd = 0; fd < 1024; fd++) {   /* lws opened it moments ago: a low number */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		int on = 0;
+		socklen_t ol = sizeof on;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) || !on ||
+		    getsockname(fd, (struct sockaddr *)&ss, &sl))
+			continue;
+		int p = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+			: ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : -1;
+		if (p == port) {
+			app->listen.lws_fd = fd;
+			return;
+		}
+	}
+	log_warn("cannot find lws's listening socket: out of descriptors, a queued connection would make the "
+		 "loop spin");
+}
+
+int listener_shed(struct app *app, int lfd)
+{
+	int n = 0;
+
+	if (lfd < 0)
+		return 0;
+	/* the spare's number is below the limit (it was taken at start): the
+	 * accept gets it, and gets it again after each close */
+	listener_spare_close(app);
+	for (; n < 1024; n++) {   /* bounded per wakeup, like an accept loop */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		struct addr a;
+		char peer[ADDR_STR_MAX];
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			break;   /* drained (EAGAIN), or not even the spare helps */
+		close(fd);
+		int have = !addr_from_sockaddr((const struct sockaddr *)&ss, &a);
+		peer_refused(app, have ? &a : NULL, REJECT_CONNS_FULL);
+		if (have)
+			addr_format(&a, peer, sizeof peer);
+		const struct log_field lf[] = { LOG_STR("remote", have ? peer : "?"), LOG_STR("reason", "conns_full") };
+		log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+				   "refused connection from %s: conns_full (no descriptor free: closed at accept)",
+				   have ? peer : "?");
+	}
+	app->listen.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (app->listen.spare_fd < 0)
+		log_limited(&app->bad_input_log, time(NULL), "no spare descriptor any more (%s): the open-file limit "
+			    "is below it", strerror(errno));
+	return n;
+}
+
+void listener_lws_accept_failed(struct app *app, int err)
+{
+	if (app && (err == EMFILE || err == ENFILE))
+		listener_shed(app, app->listen.lws_fd);
 }
 
 /* Put a listening socket of ours into lws's loop (any event library) as a raw descriptor. */

@@ -10,6 +10,15 @@
  * accept-time checks, as lws would run them. --worker-port adds a second,
  * unshared socket: that process's own, for reading its /stats.json alone.
  * On shutdown listener_leave() closes the shared one at once.
+ *
+ * Out of descriptors (the open-file limit lowered under a running server,
+ * or the host's file table full), accept() fails with EMFILE and leaves
+ * the connection queued: the listening socket stays readable and the loop
+ * spins -- ours and lws 4.1.6's alike (ops-listen.c logs "accept: errno 24"
+ * and returns). listener_shed() is the way out, for both: give back a spare
+ * descriptor kept for this, accept what is queued and close it at once
+ * (conns_full), take the spare again. Clients then fail fast instead of the
+ * loop burning a core, and the calls already open go on.
  */
 #pragma once
 #include <libwebsockets.h>
@@ -27,6 +36,25 @@ void listener_leave(struct app *app);
 
 /* Close sockets lws never adopted (a start that failed before listener_attach). */
 void listener_close(struct app *app);
+
+/* At start, before lws opens anything: the spare descriptor listener_shed gives back. */
+void listener_spare_open(struct app *app);
+
+/* After the vhost exists: find lws's own listening socket (without --reuse-port), for listener_shed. */
+void listener_find_lws_socket(struct app *app);
+
+/*
+ * accept() on lfd failed for want of a descriptor (EMFILE, ENFILE): close
+ * everything queued on it, each counted and logged as conns_full, using the
+ * spare. Returns how many were closed. lfd -1: nothing to do.
+ */
+int listener_shed(struct app *app, int lfd);
+
+/* lws logged a failed accept on its own listener (server.cpp's lws log callback). */
+void listener_lws_accept_failed(struct app *app, int err);
+
+/* Close the spare (server_destroy). */
+void listener_spare_close(struct app *app);
 
 /* Protocol callback of the "listener" protocol (raw descriptors). */
 int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);

@@ -110,6 +110,9 @@ static void render(struct sbuf *o, const void *arg)
 	    "Frames dropped: the caller did not read, or the app trimmed a burst (oldest first).",
 	    t.frames_dropped);
 	one(o, "events_received_total", "counter", "Event webhooks accepted.", s->events_received);
+	one(o, "call_log_lines_suppressed_total", "counter",
+	    "Log lines about calls not written: past a call's own budget (DTMF, app switches, events).",
+	    s->call_log_suppressed);
 
 	family(o, "calls_open_by_app", "gauge", "Audio WebSockets open now, by the voice app they are in.");
 	for (int i = 0; i < s->n_app_names; i++)

@@ -209,6 +209,13 @@ int peer_blocked(struct app *app, const struct addr *a)
 
 /* ---- connection accounting ------------------------------------------------ */
 
+static uint32_t fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t lim = getrlimit(RLIMIT_NOFILE, &rl) ? 1024 : rl.rlim_cur;
+	return lim > (1u << 20) ? 1u << 20 : (uint32_t)lim;
+}
+
 /*
  * Pending connections (accepted, not calls) are kept in one list, oldest
  * first, in a table of records allocated once. When every descriptor the
@@ -230,12 +237,9 @@ void peer_conns_init(struct app *app)
 	/* accepted connections stop CONNS_RESERVE short of the open-file limit
 	 * (main() sets it to --max-calls + 256): listeners, logs, certificate
 	 * files and the event library keep the rest */
-	struct rlimit rl;
-	rlim_t lim = getrlimit(RLIMIT_NOFILE, &rl) ? 1024 : rl.rlim_cur;
-	if (lim > (1u << 20))
-		lim = 1u << 20;
 	struct app_conns *c = &app->conns;
-	c->max = lim > CONNS_RESERVE ? (uint32_t)(lim - CONNS_RESERVE) : 1;
+	c->limit_start = c->limit = fd_limit();
+	c->max = c->limit > CONNS_RESERVE ? c->limit - CONNS_RESERVE : 1;
 	c->slot = GUARD_NO_SLOT;
 	c->oldest = c->newest = c->pend_free = PENDING_NONE;
 	/* calloc: pages of records never used are never resident */
@@ -317,6 +321,18 @@ static int make_room(struct app *app)
 			   "closed the oldest of %u pending connections from %s: every descriptor was taken", most, peer);
 	lws_set_timeout(victim->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	return 1;
+}
+
+void peer_conns_follow_limit(struct app *app)
+{
+	uint32_t lim = fd_limit();
+	if (lim == app->conns.limit)
+		return;
+	uint32_t use = lim < app->conns.limit_start ? lim : app->conns.limit_start;
+	app->conns.limit = lim;
+	app->conns.max = use > CONNS_RESERVE ? use - CONNS_RESERVE : 1;
+	log_warn("open-file limit now %u: at most %u connections (%u open)%s", lim, app->conns.max, app->conns.open,
+		 lim > app->conns.limit_start ? "; lws's tables keep the size the limit at start gave them" : "");
 }
 
 static void release_accept(struct app *app)

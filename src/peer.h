@@ -111,3 +111,10 @@ void peer_conn_destroyed(struct lws *wsi);
 /* The accept accounting's limit (the open-file limit minus a reserve) and its records; freed after the context. */
 void peer_conns_init(struct app *app);
 void peer_conns_free(struct app *app);
+
+/*
+ * Once a second: read the open-file limit again (prlimit(1) can change it
+ * under a running process) and follow it, never past the limit at start
+ * (lws's descriptor tables were sized from it). Logs a change.
+ */
+void peer_conns_follow_limit(struct app *app);

@@ -6,8 +6,11 @@
  * the protocols table, the creation info, the context (with the event
  * library if its plugin is there), the --reuse-port listener, the
  * protocols' init. Then a 100 ms timer (tick) drives everything periodic:
- * the once-a-second sweep of calls and blocks, the stats history, a
- * requested TLS reload, the drain and shutdown. The first SIGTERM starts a
+ * the once-a-second sweep of calls and blocks and a look at the open-file
+ * limit, the stats history, a requested TLS reload, the answers to other
+ * signals (main.cpp: SIGUSR1's status line), the drain and shutdown. A tick
+ * seconds late means the loop did not run (SIGTSTP, a starved machine):
+ * the calls' idle clocks restart rather than blame the callers. The first SIGTERM starts a
  * drain: the listener is closed (or, with --reuse-port, the shared port
  * left to the other processes), open calls go on, and when the last one
  * ends -- or --drain-timeout passes -- shutdown follows. Shutdown (SIGINT,
@@ -23,6 +26,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -38,12 +42,17 @@
 
 #define TICK_US (100 * LWS_US_PER_MS)
 #define SHUTDOWN_GRACE_US (1500 * LWS_US_PER_MS)
+#define STALL_S 2                       /* a tick this late means the loop did not run */
 
 /* the signal flags: the only process-wide state (set from handlers);
  * stop levels: 1 = drain (SIGTERM), 2 = stop now (SIGINT, SIGTERM again) */
 static volatile const sig_atomic_t *stop_flag;
 static volatile sig_atomic_t evlib_stop;
 static volatile sig_atomic_t reload_requested;
+static volatile sig_atomic_t signal_seen[65];   /* by number (Linux: 1..64); see server_note_signal */
+/* for lws's log callback, which gets no context: a failed accept must be
+ * answered before lws's loop turns again (listener.h) */
+static struct app *emit_app;
 
 /* Make "audio" the vhost default: upgrades without a subprotocol bind to it. */
 static const struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
@@ -57,6 +66,12 @@ static const char *loop_name(enum event_loop l)
 /* lws's own log lines, folded into ours (log.cpp caps their rate). */
 static void lws_emit(int level, const char *line)
 {
+	/* lws 4.1.6's listener on a failed accept (ops-listen.c), the only sign
+	 * we get: out of descriptors, the connection stays queued and the loop
+	 * spins on it unless we take it off the queue now */
+	const char *acc = level & LLL_ERR ? strstr(line, "accept: errno ") : NULL;
+	if (acc)
+		listener_lws_accept_failed(emit_app, atoi(acc + 14));
 	log_lws_line(level & LLL_ERR ? LOG_ERROR : level & LLL_WARN ? LOG_WARN
 		     : level & (LLL_NOTICE | LLL_USER) ? LOG_INFO : LOG_DEBUG, line);
 }
@@ -64,6 +79,77 @@ static void lws_emit(int level, const char *line)
 void server_request_reload(void)
 {
 	reload_requested = 1;
+}
+
+void server_note_signal(int sig)
+{
+	if (sig > 0 && sig < (int)(sizeof signal_seen / sizeof signal_seen[0]))
+		signal_seen[sig] = 1;
+}
+
+/* As kill -l names them: SIGUSR1, SIGIO, SIGRTMIN+3, SIGRTMAX. */
+static void signal_name(int sig, char *out, size_t cap)
+{
+	const char *abbrev = sig == SIGIO ? "IO" : sigabbrev_np(sig);   /* glibc says POLL */
+
+	if (abbrev)
+		snprintf(out, cap, "SIG%s", abbrev);
+	else if (sig == SIGRTMIN || sig == SIGRTMAX)
+		snprintf(out, cap, "%s", sig == SIGRTMIN ? "SIGRTMIN" : "SIGRTMAX");
+	else if (sig > SIGRTMIN && sig < SIGRTMAX)
+		snprintf(out, cap, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(out, cap, "signal %d", sig);
+}
+
+void server_log_status(struct app *app, const char *why)
+{
+	const struct stats *st = &app->stats;
+	char apps[160] = "", state[128];
+	size_t n = 0;
+
+	for (int i = 0; i < st->n_app_names && n < sizeof apps; i++) {
+		int w = snprintf(apps + n, sizeof apps - n, "%s%s %u", i ? ", " : "", st->app_names[i],
+				 stats_calls_in_app(st, st->app_names[i]));
+		n += w > 0 ? (size_t)w : 0;
+	}
+	if (app->shutting_down)
+		snprintf(state, sizeof state, "shutting down");
+	else if (app->draining)
+		snprintf(state, sizeof state, "draining for %ld s, %ld s to the deadline",
+			 (long)(app->now_s - st->drain_started), (long)(st->drain_deadline - app->now_s));
+	else
+		snprintf(state, sizeof state, "serving");
+	const struct log_field lf[] = { LOG_NUM("calls_open", st->connections_open),
+					LOG_NUM("draining", app->draining), LOG_NUM("shutting_down", app->shutting_down),
+					LOG_NUM("connections", app->conns.open), LOG_NUM("connections_max", app->conns.max),
+					LOG_NUM("fd_limit", app->conns.limit),
+					LOG_NUM("uptime_s", app->now_s - st->started), LOG_STR("signal", why) };
+	/* asked for: written whatever --log-level says, not rate-limited (the tick coalesces) */
+	log_write_fields(LOG_INFO, "status", lf, sizeof lf / sizeof lf[0],
+			 "status (%s): %u call(s) open (%s), %s; %u connection(s) of %u allowed (open-file limit %u); "
+			 "app memory %llu of %llu KiB; %llu log line(s) about calls not written; up %ld s",
+			 why, st->connections_open, apps, state, app->conns.open, app->conns.max, app->conns.limit,
+			 (unsigned long long)(st->app_heap_bytes / 1024), (unsigned long long)(st->app_heap_max / 1024),
+			 (unsigned long long)st->call_log_suppressed, (long)(app->now_s - st->started));
+}
+
+/* Once a tick: answer the signals that came since the last one. */
+static void signals_tick(struct app *app)
+{
+	char name[32];
+
+	for (int sig = 1; sig < (int)(sizeof signal_seen / sizeof signal_seen[0]); sig++) {
+		if (!signal_seen[sig])
+			continue;
+		signal_seen[sig] = 0;
+		signal_name(sig, name, sizeof name);
+		if (sig == SIGUSR1 || sig == SIGUSR2)
+			server_log_status(app, name);
+		else
+			log_warn_ev("signal", "%s received: ignored (caller-echo gives it no meaning; README \"Signals\")",
+				    name);
+	}
 }
 
 /*
@@ -204,10 +290,23 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct app *app = lws_container_of(sul, struct app, tick);
 
+	time_t was = app->now_s;
 	app->now_s = time(NULL);
-	if (++app->ticks % 10 == 0 && !app->shutting_down) {
+	/* a tick seconds late: the process was stopped (SIGTSTP, a debugger) or
+	 * starved; the callers were not silent, we were not listening */
+	int stalled = app->now_s - was >= STALL_S;
+	if (stalled && !app->shutting_down) {
+		log_warn("the event loop did not run for %ld s (stopped, or starved of CPU): the calls' idle clocks "
+			 "restart now", (long)(app->now_s - was));
+		ws_audio_resume(app);
+	}
+	signals_tick(app);
+	/* after a stall the rate windows keep spanning it: what the peers sent
+	 * meanwhile is arriving now (call_rx) */
+	if (++app->ticks % 10 == 0 && !app->shutting_down && !stalled) {
 		ws_audio_sweep(app);   /* once a second: idle calls, message-rate windows */
 		blocks_tick(app);
+		peer_conns_follow_limit(app);   /* prlimit(1) may have moved it */
 	}
 	check_stop(app);
 	if (app->draining && !app->shutting_down)
@@ -264,6 +363,7 @@ static int init_tables(struct app *app)
 	app->voice.slot_bytes = cfg->slot_bytes;
 	app->voice.heap_max = (uint64_t)cfg->app_memory_max_mb << 20;
 	app->voice.heap_in_use = &app->stats.app_heap_bytes;
+	app->voice.log_suppressed = &app->stats.call_log_suppressed;
 	app->start_app = apps_find(cfg->app);
 	if (!app->start_app)
 		return -1;   /* config checked the name */
@@ -525,8 +625,20 @@ static int create_context(struct app *app, struct lws_context_creation_info *inf
 	 * lws_context_destroy() after a failed lws_create_vhost() frees all.
 	 */
 	info->options |= LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	/*
+	 * lws's libuv loop also watches SIGSEGV and SIGFPE and hands them to
+	 * signal_cb like the others: a real fault then returned into the
+	 * faulting instruction again and again (a crash became a busy hang, and
+	 * ASan's report never came). The faults get back what they had.
+	 */
+	static const int faults[] = { SIGSEGV, SIGFPE };
+	struct sigaction fault_sa[2];
+	for (int i = 0; i < 2; i++)
+		sigaction(faults[i], NULL, &fault_sa[i]);
 	log_lws_hold();
 	app->ctx = lws_create_context(info);
+	for (int i = 0; i < 2 && app->ctx && app->loop == LOOP_LIBUV; i++)
+		sigaction(faults[i], &fault_sa[i], NULL);
 	if (!app->ctx) {
 		log_lws_release(1);
 		log_err("cannot start: libwebsockets context creation failed (see the lws lines above)");
@@ -568,7 +680,9 @@ int server_create(struct app *app, const struct config *cfg)
 	struct lws_context_creation_info info;
 
 	app->cfg = cfg;
-	app->listen.fd = app->listen.worker_fd = -1;
+	app->listen.fd = app->listen.worker_fd = app->listen.lws_fd = -1;
+	listener_spare_open(app);   /* first: the lowest number, below any limit set later */
+	emit_app = app;
 	int rc = init_tables(app);
 	if (rc)
 		return rc;
@@ -586,6 +700,7 @@ int server_create(struct app *app, const struct config *cfg)
 		server_destroy(app);
 		return -1;
 	}
+	listener_find_lws_socket(app);
 	/*
 	 * With an event library, lws 4.1 runs the protocol init from inside its
 	 * loop, when the listening socket already accepts: an upgrade arriving
@@ -649,4 +764,6 @@ void server_destroy(struct app *app)
 	}
 	slot_pool_unmap(&app->pool);
 	peer_conns_free(app);
+	listener_spare_close(app);
+	emit_app = NULL;
 }

@@ -29,6 +29,17 @@ int server_create(struct app *app, const struct config *cfg);
  */
 void server_request_reload(void);
 
+/*
+ * A signal with no stop or reload meaning arrived (main.cpp's handler);
+ * async-signal-safe. The tick answers it within 100 ms: SIGUSR1 and SIGUSR2
+ * write the status line (server_log_status), any other one a line saying
+ * it was ignored. Several of one kind before the tick count as one.
+ */
+void server_note_signal(int sig);
+
+/* One line in the log, whatever --log-level: calls open, serving or draining, connections, limits. */
+void server_log_status(struct app *app, const char *why);
+
 /* Service until the shutdown is over; starts it when *stop is set. */
 void server_run(struct app *app, volatile const sig_atomic_t *stop);
 

@@ -224,6 +224,8 @@ const char *stats_reject_str(int reason)
 	case REJECT_MISSING_JTI:   return "missing_jti";
 	case REJECT_REPLAY_FULL:   return "replay_table_full";
 	case REJECT_REPLAY_UNAVAILABLE: return "replay_store_down";
+	case REJECT_ADMIN_BAD_REQUEST: return "admin_bad_request";
+	case REJECT_STATS_BAD_QUERY: return "stats_bad_query";
 	case REJECT_MSG_RATE:      return "msg_rate";
 	case REJECT_IDLE:          return "idle";
 	case REJECT_WEBHOOK_AUTH:  return "webhook_auth";
@@ -270,6 +272,48 @@ static double round_to(double v, double step)
 	return (double)(long long)(k + (k < 0 ? -0.5 : 0.5)) * step;
 }
 
+/*
+ * 1 when s (n bytes) is UTF-8 text: well-formed sequences only (no overlong
+ * forms, surrogates or code points past U+10FFFF) and no control characters.
+ * The match text is echoed in /stats.json and on the page; cJSON prints a
+ * string's bytes as they are, so ?match=%FF made JSON that is not UTF-8.
+ */
+static int utf8_text(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i];
+		size_t k;
+		unsigned cp, min;
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			k = 1, cp = c & 0x1f, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			k = 2, cp = c & 0x0f, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			k = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return 0;   /* a continuation byte, 0xc0/0xc1 or past 0xf4 */
+		if (n - i <= k)
+			return 0;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+			return 0;   /* overlong, too big, a surrogate, a C1 control */
+		i += k + 1;
+	}
+	return 1;
+}
+
 void stats_view_default(struct stats_view *v)
 {
 	memset(v, 0, sizeof *v);
@@ -297,6 +341,8 @@ int stats_view_arg(struct stats_view *v, const char *arg, size_t len, const char
 	} else if (len >= 6 && !memcmp(arg, "match=", 6)) {
 		if (len - 6 >= sizeof v->match)
 			return (*why = "match= is at most 63 bytes (a uuid or a phone number, or part of one)", -1);
+		if (!utf8_text(arg + 6, len - 6))
+			return (*why = "match= must be UTF-8 text without control characters", -1);
 		memcpy(v->match, arg + 6, len - 6);
 		v->match[len - 6] = '\0';
 	}
@@ -427,7 +473,7 @@ static void render_conns(struct sbuf *b, const void *arg)
 			    (unsigned long long)k->notify_sent, (unsigned long long)k->cleared,
 			    (unsigned long long)k->notified, (unsigned long long)k->app_refused, c->dtmf_count);
 		json_str(b, "last_dtmf", digit);
-		sbuf_printf(b, "\"invalid_messages\":%u,", c->invalid_messages);
+		sbuf_printf(b, "\"invalid_messages\":%u,\"log_suppressed\":%u,", c->invalid_messages, c->log_suppressed);
 		json_str(b, "from", c->from);
 		json_str(b, "app", c->app ? c->app : "");
 		sbuf_printf(b, "\"duration_s\":%lld,\"quality\":{\"mos\":%.2f,\"jitter_ms\":%.2f,\"gaps\":%u,"
@@ -700,6 +746,7 @@ char *stats_render_json_view(const struct stats *s, const struct block_table *bl
 	ok = ok && (t = cJSON_AddObjectToObject(root, "totals")) && add_counters(t, &tot) &&
 	     cJSON_AddNumberToObject(t, "connections_open", s->connections_open) &&
 	     cJSON_AddNumberToObject(t, "connections_total", (double)s->connections_total) &&
+	     cJSON_AddNumberToObject(t, "log_suppressed", (double)s->call_log_suppressed) &&
 	     add_quality_now(root, s) && add_draining(root, s) &&
 	     add_calls_by_app(root, s) && cJSON_AddNumberToObject(root, "app_heap_bytes", (double)s->app_heap_bytes) &&
 	     cJSON_AddNumberToObject(root, "app_heap_max", (double)s->app_heap_max) && add_frame_slots(root, s) &&

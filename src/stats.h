@@ -46,6 +46,7 @@ struct stats_conn {
 	uint32_t dtmf_count;
 	uint32_t invalid_messages;
 	char     last_dtmf;                /* 0 = none yet */
+	uint32_t log_suppressed;           /* lines about it its log budget left out (voice.h) */
 	const char *app;                   /* the voice app the call is in now (a static name) */
 	struct quality q;                  /* media figures, measured per frame (quality.h) */
 };
@@ -81,6 +82,8 @@ enum reject_reason {
 	REJECT_BLOCKED,          /* address blocked by the operator or automatically (403 / at accept) */
 	REJECT_ADMIN_ACCESS,     /* /admin/ without loopback or the admin token, or cross-site (403) */
 	REJECT_REPLAY_UNAVAILABLE, /* the replay store (Redis) did not answer in time (503) */
+	REJECT_ADMIN_BAD_REQUEST,/* an admin action's body refused: bad JSON, member, value, a NUL (400) */
+	REJECT_STATS_BAD_QUERY,  /* /stats, /stats.json with a ?calls= or ?match= refused (400) */
 	REJECT__COUNT
 };
 
@@ -155,6 +158,7 @@ struct stats {
 	uint64_t log_suppressed;          /* refusal lines over the process-wide cap */
 	uint64_t pending_evicted;         /* pending connections closed to make room (peer.cpp) */
 	uint64_t clients_evicted;         /* idle clients forgotten by the per-address table (guard.h) */
+	uint64_t call_log_suppressed;     /* lines about calls their log budgets left out, all calls (voice.h) */
 	struct quality_totals quality;    /* closed calls' figures, for /metrics */
 
 	/* intervening: operator actions (admin API) and automatic blocks */
@@ -232,8 +236,9 @@ void stats_view_default(struct stats_view *v);
 
 /*
  * One query argument ("name=value", as lws decoded it) into v: calls=N
- * (1..100000) or calls=all, match=TEXT (up to 63 bytes). Other names are
- * ignored. Returns 0, or -1 with a reason for a 400 in *why.
+ * (1..100000) or calls=all, match=TEXT (up to 63 bytes of UTF-8 text, no
+ * control characters: it is echoed in the JSON and the page). Other names
+ * are ignored. Returns 0, or -1 with a reason for a 400 in *why.
  */
 int stats_view_arg(struct stats_view *v, const char *arg, size_t len, const char **why);
 

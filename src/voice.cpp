@@ -54,11 +54,43 @@ static int heap_fits(const struct voice_call *c, size_t want)
 	return !want || !o->heap_in_use || *o->heap_in_use + want <= o->heap_max;
 }
 
+int voice_log_ok(struct voice_call *c, int lvl)
+{
+	struct voice_log *l = &c->log;
+	uint32_t now = (uint32_t)(c->now_us / 1000000u);
+
+	if (lvl > (int)log_threshold)
+		return 0;
+	if (now - l->window_s >= VOICE_LOG_WINDOW_S) {
+		/* a new window; say what the last one left out, once */
+		if (l->tries > VOICE_LOG_BURST) {
+			uint32_t lost = l->tries - VOICE_LOG_BURST;
+			const struct log_field lf[] = { LOG_NUM("call", c->id), LOG_NUM("suppressed", lost) };
+			LOG_FIELDS((enum log_level)lvl, "call_log_suppressed", lf,
+				   "call %llu: %u more line(s) about this call were not logged (at most %d per %d s "
+				   "per call; %u in all)", (unsigned long long)c->id, lost, VOICE_LOG_BURST,
+				   VOICE_LOG_WINDOW_S, c->log_suppressed);
+		}
+		l->window_s = now;
+		l->tries = 0;
+	}
+	if (l->tries < UINT32_MAX)
+		l->tries++;
+	if (l->tries <= VOICE_LOG_BURST)
+		return 1;
+	c->log_suppressed++;
+	if (c->opts->log_suppressed)
+		(*c->opts->log_suppressed)++;
+	return 0;
+}
+
 static void log_no_room(struct voice_call *c, const struct voice_app *a, size_t want, const char *what)
 {
 	const struct voice_opts *o = c->opts;
 
 	c->n.refused++;
+	if (!voice_log_ok(c, LOG_WARN))
+		return;
 	log_warn("call %llu: the %s app needs %zu KiB and --app-memory-max has %llu of %llu KiB left: %s",
 		 (unsigned long long)c->id, a->name, want / 1024,
 		 (unsigned long long)((o->heap_max - *o->heap_in_use) / 1024), (unsigned long long)(o->heap_max / 1024),
@@ -315,7 +347,8 @@ int voice_switch(struct voice_call *c, const struct voice_app *app)
 	close_app(c);
 	c->app = app;
 	c->n.switches++;
-	log_info("call %llu: switched from the %s app to %s", (unsigned long long)c->id, was, app->name);
+	if (voice_log_ok(c, LOG_INFO))
+		log_info("call %llu: switched from the %s app to %s", (unsigned long long)c->id, was, app->name);
 	if (open_app(c)) {
 		c->hung_up = 1;
 		return -1;

@@ -50,6 +50,9 @@ struct voice_opts {
 	 * process's memory. heap_in_use is shared by all calls (NULL: no limit). */
 	uint64_t  heap_max;
 	uint64_t *heap_in_use;
+	/* lines about calls the per-call log budget left out, all calls
+	 * together (voice_log_ok; NULL: not counted) */
+	uint64_t *log_suppressed;
 };
 
 /* What an app is told about its call; filled at open. */
@@ -114,6 +117,19 @@ struct voice_counters {
 	uint32_t refused;        /* apps not opened: their heap block did not fit --app-memory-max */
 };
 
+/*
+ * A call's own log budget: a caller can press keys, switch apps and send
+ * events as fast as --max-msg-rate lets it, and each of those writes a line.
+ * At most VOICE_LOG_BURST such lines per VOICE_LOG_WINDOW_S seconds per call
+ * are written; the rest are counted (voice_log_ok).
+ */
+#define VOICE_LOG_BURST    10
+#define VOICE_LOG_WINDOW_S 10
+struct voice_log {
+	uint32_t window_s;    /* second the current window began (from now_us) */
+	uint32_t tries;       /* lines asked for in it, written or not */
+};
+
 struct voice_call {
 	struct ring                  *ring;      /* not owned */
 	const struct voice_transport *tp;
@@ -131,7 +147,9 @@ struct voice_call {
 	uint8_t                       in_frame;  /* inside app->frame(): voice_echo is allowed */
 	uint8_t                       decided;   /* this frame was echoed or dropped */
 	uint8_t                       hung_up;
+	uint32_t                      log_suppressed; /* lines about this call left out (voice_log_ok) */
 	struct voice_counters         n;
+	struct voice_log              log;       /* (the padding before state: no bytes added) */
 	alignas(16) uint8_t           state[VOICE_STATE_MAX];
 };
 
@@ -212,6 +230,20 @@ void voice_hangup(struct voice_call *c, int code, const char *why);
  * the memory budget (the call stays in its app, untouched; logged).
  */
 int voice_switch(struct voice_call *c, const struct voice_app *app);
+
+/*
+ * May a line at level lvl about this call be written now? Every line that
+ * a caller (or the peer of a call) can cause again and again from inside
+ * the call asks first -- DTMF digits, app switches and refused switches,
+ * repeated or unknown events -- and so should an app's own per-event
+ * lines. 0 when lvl is not logged at all (nothing is counted then); 1 for
+ * the first VOICE_LOG_BURST lines of every VOICE_LOG_WINDOW_S-second
+ * window (c->now_us's clock); 0 for the rest, each counted in
+ * c->log_suppressed and opts->log_suppressed. The first line allowed after
+ * a window that lost lines is preceded by one line saying how many
+ * (event call_log_suppressed), so the log tells what it left out.
+ */
+int voice_log_ok(struct voice_call *c, int lvl);
 
 /* Microseconds per frame of len bytes at the call's rate (16-bit mono). */
 static inline uint64_t voice_frame_us(const struct voice_call *c, uint32_t len)

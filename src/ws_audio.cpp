@@ -400,6 +400,7 @@ static void sync_stats(struct audio_pss *pss)
 	pss->st.c.cleared = pss->voice.n.cleared;
 	pss->st.c.notified = pss->voice.n.notified;
 	pss->st.c.app_refused = pss->voice.n.refused;
+	pss->st.log_suppressed = pss->voice.log_suppressed;
 	pss->st.app = pss->voice.app->name;
 }
 
@@ -467,41 +468,56 @@ static void log_dtmf(const struct audio_pss *pss, char d)
 	LOG_FIELDS(LOG_INFO, "dtmf", lf, "call %llu: DTMF %c", (unsigned long long)pss->st.id, d ? d : '?');
 }
 
+/*
+ * Every line here can be caused again and again from inside the call (the
+ * peer may send any event as often as --max-msg-rate allows), so each asks
+ * the call's own log budget first (voice_log_ok): a few callers pressing
+ * keys cannot fill the log, and what was left out is counted.
+ */
 static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, size_t len)
 {
 	struct app *app = app_from_wsi(wsi);
+	struct voice_call *v = &pss->voice;
 	struct ws_event ev;
 
+	v->now_us = (uint64_t)lws_now_usecs();   /* the budget's clock, and the app's */
+	pss->ring.now_us = (uint32_t)v->now_us;
 	switch (vonage_msg_parse_ws(msg, len, &ev)) {
 	case WS_EV_CONNECTED:
 		memcpy(pss->st.content_type, ev.content_type, sizeof pss->st.content_type);
 		memcpy(pss->st.uuid, ev.uuid, sizeof pss->st.uuid);
 		snprintf(pss->st.from, sizeof pss->st.from, "%s", ev.from);
-		log_connected(pss, &ev);
+		if (voice_log_ok(v, LOG_INFO))
+			log_connected(pss, &ev);
 		break;
 	case WS_EV_DTMF:
 		if (ev.digit) {
 			pss->st.dtmf_count++;
 			pss->st.last_dtmf = ev.digit;
 		}
-		log_dtmf(pss, ev.digit);
+		if (voice_log_ok(v, LOG_INFO))
+			log_dtmf(pss, ev.digit);
 		break;
 	case WS_EV_CLEARED:
 	case WS_EV_NOTIFY:
-		log_debug("call %llu: %s", (unsigned long long)pss->st.id, ev.name);
+		if (voice_log_ok(v, LOG_DEBUG))
+			log_debug("call %llu: %s", (unsigned long long)pss->st.id, ev.name);
 		break;
 	case WS_EV_UNKNOWN:
-		log_info("call %llu: ignoring event '%s'", (unsigned long long)pss->st.id, ev.name);
+		if (voice_log_ok(v, LOG_INFO))
+			log_info("call %llu: ignoring event '%s'", (unsigned long long)pss->st.id, ev.name);
 		break;
 	case WS_EV_INVALID:
 		pss->st.invalid_messages++;
-		log_limited(&app->bad_input_log, time(NULL), "call %llu: text message is not a JSON event (%zu bytes)",
-			    (unsigned long long)pss->st.id, len);
+		/* the call's budget first: one call must not spend the shared limiter */
+		if (voice_log_ok(v, LOG_WARN))
+			log_limited(&app->bad_input_log, time(NULL),
+				    "call %llu: text message is not a JSON event (%zu bytes)",
+				    (unsigned long long)pss->st.id, len);
+		sync_stats(pss);
 		return;
 	}
-	pss->voice.now_us = (uint64_t)lws_now_usecs();
-	pss->ring.now_us = (uint32_t)pss->voice.now_us;
-	voice_event_in(&pss->voice, &ev, msg, len);
+	voice_event_in(v, &ev, msg, len);
 	sync_stats(pss);
 }
 
@@ -624,8 +640,12 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 	int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
 	struct app *app = app_from_wsi(wsi);
 
-	/* every WebSocket frame counts against the rate cap once, at its last byte */
-	if (call_rx(&pss->call, app->now_s, !lws_remaining_packet_payload(wsi), app->cfg->max_msg_rate)) {
+	/* every WebSocket frame counts against the rate cap once, at its last byte;
+	 * over it by the tick's clock, ask a fresh one: after a stall of the loop
+	 * (SIGTSTP, a starved machine) the peer's queued frames arrive before the
+	 * tick has seen the time */
+	if (call_rx(&pss->call, app->now_s, !lws_remaining_packet_payload(wsi), app->cfg->max_msg_rate) &&
+	    call_rate_over(&pss->call, time(NULL), app->cfg->max_msg_rate)) {
 		peer_refused(app, &pss->client, REJECT_MSG_RATE);
 		const struct log_field lf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "msg_rate"),
 						LOG_NUM("call", pss->st.id) };
@@ -690,13 +710,18 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 					LOG_NUM("gaps", qr.gaps), LOG_NUM("gap_frames", qr.gap_frames),
 					LOG_NUM("burst_frames", qr.burst_frames), LOG_NUM("behind_frames", qr.behind),
 					LOG_DEC("level_dbfs", lvl), LOG_DEC("silent_pct", sil),
-					LOG_NUM("clipped_samples", qr.clipped) };
+					LOG_NUM("clipped_samples", qr.clipped),
+					LOG_NUM("log_suppressed", pss->st.log_suppressed) };
+	char lost[64] = "";
+	if (pss->st.log_suppressed)
+		snprintf(lost, sizeof lost, "; %u log line(s) about it not written", pss->st.log_suppressed);
+	/* once per call, never budgeted: it carries the count of what was */
 	LOG_FIELDS(LOG_INFO, "call_closed", lf,
 		   "call %llu (%s): closed after %llu frames in, %llu out, %llu dropped; "
-		   "score %s, jitter %s ms, %u gaps (%u frames), level %s dBFS",
+		   "score %s, jitter %s ms, %u gaps (%u frames), level %s dBFS%s",
 		   (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
 		   (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
-		   (unsigned long long)pss->st.c.frames_dropped, mos, jit, qr.gaps, qr.gap_frames, lvl);
+		   (unsigned long long)pss->st.c.frames_dropped, mos, jit, qr.gaps, qr.gap_frames, lvl, lost);
 	stats_conn_close(&app->stats, &pss->st);
 	pss->opened = 0;
 }
@@ -778,6 +803,12 @@ void ws_audio_sweep(struct app *app)
 				   (unsigned long long)c->id, c->remote, cfg->idle_timeout_s);
 		ask_close(pss);
 	}
+}
+
+void ws_audio_resume(struct app *app)
+{
+	for (struct stats_conn *c = app->stats.head; c; c = c->next)
+		call_resume(&((struct audio_pss *)c)->call, app->now_s);
 }
 
 int ws_audio_hangup(struct app *app, uint64_t id, const char *uuid, const struct cidr *net, int code,

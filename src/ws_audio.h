@@ -48,6 +48,13 @@ struct app;
 void ws_audio_sweep(struct app *app);
 
 /*
+ * The loop did not run for seconds (the process was stopped and continued,
+ * or starved): restart every call's idle clock at app->now_s, so a silence
+ * of ours is not taken for the callers' (call_resume).
+ */
+void ws_audio_resume(struct app *app);
+
+/*
  * The operator hangs up (admin API): close every open call with this id
  * (id != 0), else this uuid (non-empty), else from an address in net, with
  * `code`. Returns how many calls were asked to close; *first_id is the

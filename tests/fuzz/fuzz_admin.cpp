@@ -10,7 +10,8 @@
  * (exactly one of call/uuid for a hang-up, a close code an endpoint may
  * send, a masked CIDR that formats and parses back to itself, seconds in
  * range, reason and uuid sanitised and NUL-terminated), and the body was
- * one JSON object whose members are all known to the action.
+ * one JSON object whose members are all known to the action, each once,
+ * with no NUL byte anywhere (issue 19: cJSON's strings end at one).
  */
 #include "fuzz.h"
 
@@ -42,8 +43,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(body);
 		return 0;
 	}
+	FUZZ_CHECK(!memchr(body, '\0', len));
 	cJSON *j = cJSON_ParseWithLength(body, len);
 	FUZZ_CHECK(cJSON_IsObject(j));
+	for (const cJSON *m = j->child; m; m = m->next)
+		for (const cJSON *k = m->next; k; k = k->next)
+			FUZZ_CHECK(strcmp(m->string, k->string));
 	FUZZ_CHECK(fuzz_is_sanitized(r.reason, sizeof r.reason));
 	if (op == ADMIN_HANGUP) {
 		FUZZ_CHECK(!!r.call != !!r.uuid[0]);

@@ -146,9 +146,28 @@ def addr_seeds():
     write("addr", s)
 
 
+def admin_seeds():
+    # first byte: 0 hangup, 1 block, 2 unblock (enum admin_op); the rest is the body.
+    # The named ones are the edges issue 19 found: what cJSON alone lets through.
+    s = {}
+    s["block_ok"] = b"\x01" + js({"cidr": "203.0.113.0/24", "seconds": 86400, "reason": "scanner", "hangup": True})
+    s["block_nul_escape"] = b'\x01{"cidr":"192.0.2.12\\u0000junk"}'
+    s["block_nul_byte"] = b'\x01{"cidr":"192.0.2.12\x00junk"}'
+    s["block_minus_zero"] = b'\x01{"cidr":"192.0.2.12","seconds":-0}'
+    s["block_exponent"] = b'\x01{"cidr":"192.0.2.12","seconds":1e3}'
+    s["block_fraction"] = b'\x01{"cidr":"192.0.2.12","seconds":3600.0000000000001}'
+    s["block_twice"] = b'\x01{"cidr":"192.0.2.12","cidr":"0.0.0.0/0"}'
+    s["hangup_uuid_nul"] = b'\x00{"uuid":"abc\\u0000def","code":4000}'
+    s["hangup_code_leading_zero"] = b'\x00{"call":1,"code":01000}'
+    s["hangup_call_huge"] = b'\x00{"call":9007199254740993}'
+    s["unblock_escaped_backslash"] = b'\x02{"cidr":"10.0.0.0/8","x":"\\\\u0000"}'
+    write("admin", s)
+
+
 if __name__ == "__main__":
     auth_seeds()
     answer_seeds()
     vonage_msg_seeds()
     audio_seeds()
     addr_seeds()
+    admin_seeds()

@@ -216,7 +216,69 @@ class AdminAccess(HandshakeCase):
             d = stats(srv)
             self.assertEqual(d["admin"]["actions"], {"hangup": 0, "block": 0, "unblock": 0})
             self.assertEqual(d["admin"]["blocks"], [])
+            # every 400, 413 and 415 is counted (never a strike: only the operator gets there)
+            self.assertEqual(d["rejected"]["admin_bad_request"], 6)
             self.assertTrue(healthy(srv))
+
+
+def post_raw(srv, action, body):
+    """POST raw bytes (a NUL byte included) as JSON; returns (status, parsed JSON or raw bytes)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+    try:
+        c.request("POST", "/admin/" + action, body=body, headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        out = r.read()
+    finally:
+        c.close()
+    try:
+        return r.status, json.loads(out)
+    except ValueError:
+        return r.status, out
+
+
+class CjsonEdges(HandshakeCase):
+    """Issue 19: what cJSON alone let through. "192.0.2.12\\u0000junk" blocked
+    192.0.2.12 (cJSON's C string ends at the NUL), "seconds": -0 blocked until
+    unblocked (-0.0 passed the whole-number check, and 0 means forever)."""
+
+    NUMBER = ("numbers must be whole numbers written as plain digits (no fraction, exponent, leading zero or -0)")
+
+    def test_nul_and_odd_numbers_are_refused(self):
+        with Server() as srv:
+            call = self.start_honest(srv, seconds=2.5)
+            cases = [
+                ("block", rb'{"cidr":"192.0.2.12\u0000junk"}', "a string holds \\u0000 (NUL)"),
+                ("block", b'{"cidr":"192.0.2.12\x00junk"}', "the body holds a NUL byte"),
+                ("block", rb'{"cidr":"192.0.2.12","reason":"x\u0000"}', "a string holds \\u0000 (NUL)"),
+                ("unblock", rb'{"cidr":"192.0.2.0/24\u0000"}', "a string holds \\u0000 (NUL)"),
+                ("hangup", rb'{"uuid":"call\u0000x"}', "a string holds \\u0000 (NUL)"),
+                ("block", rb'{"cidr":"192.0.2.12","seconds":-0}', self.NUMBER),
+                ("block", rb'{"cidr":"192.0.2.12","seconds":0.0}', self.NUMBER),
+                ("block", rb'{"cidr":"192.0.2.12","seconds":1e3}', self.NUMBER),
+                ("block", rb'{"cidr":"192.0.2.12","seconds":3600.0000000000001}', self.NUMBER),
+                ("block", rb'{"cidr":"192.0.2.12","seconds":1e400}', self.NUMBER),
+                ("hangup", rb'{"call":1,"code":01000}', self.NUMBER),
+                ("hangup", rb'{"call":1.0}', self.NUMBER),
+                ("block", rb'{"cidr":"192.0.2.12","cidr":"0.0.0.0/0"}',
+                 "unknown or repeated member (expected cidr, seconds, reason, hangup)"),
+            ]
+            for action, body, why in cases:
+                with self.subTest(body=body):
+                    self.assertEqual(post_raw(srv, action, body), (400, {"error": why}))
+            # nothing was blocked, nothing hung up; each refusal counted, on both views
+            self.assertEqual(admin(srv, "blocks"), (200, {"blocks": []}))
+            d = stats(srv)
+            self.assertEqual(d["admin"]["actions"], {"hangup": 0, "block": 0, "unblock": 0})
+            self.assertEqual(d["rejected"]["admin_bad_request"], len(cases))
+            _, _, m = curl([srv.base + "/metrics"])
+            self.assertIn('caller_echo_handshakes_refused_total{reason="admin_bad_request"} %d' % len(cases),
+                          m.decode())
+            # the plain spellings still work: 0 is "until unblocked", and says so
+            status, out = admin(srv, "block", {"cidr": "192.0.2.12", "seconds": 0})
+            self.assertEqual((status, out["expires"]), (200, 0))
+            self.assertEqual(admin(srv, "unblock", {"cidr": "192.0.2.12/32"})[0], 200)
+            call.assert_clean(self)
 
     def test_tokens_must_differ(self):
         p = subprocess.run([Server().binary, "--stats-token", "same-0123456789",
@@ -224,6 +286,95 @@ class AdminAccess(HandshakeCase):
                            env=clean_env({"VONAGE_SIGNATURE_SECRET": "s" * 40}), timeout=10)
         self.assertEqual(p.returncode, 2)
         self.assertIn(b"--admin-token: must differ from --stats-token", p.stderr)
+
+
+class TokenFiles(HandshakeCase):
+    """Issue 19: --admin-token on the command line is in /proc/PID/cmdline for
+    every local user. The tokens can come from files (--admin-token-file,
+    --stats-token-file; ADMIN_TOKEN_FILE, STATS_TOKEN_FILE), the flag form
+    warns at start and is blanked in the process's argv, the environment
+    form still works."""
+
+    def token_file(self, name, text):
+        d = os.path.join(tmp_root(), "tokens")
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def outside(self, srv, token, action="blocks", body=None):
+        hdr = [("X-Forwarded-For", OUTSIDE)] + ([("Authorization", "Bearer " + token)] if token else [])
+        return admin(srv, action, body, headers=hdr)[0]
+
+    def cmdline(self, srv):
+        with open("/proc/%d/cmdline" % srv.proc.pid, "rb") as f:
+            return f.read()
+
+    def test_tokens_from_files(self):
+        admin_tok, stats_tok = "adm-file-" + "4f" * 12, "sts-file-" + "9c" * 12
+        a, st = self.token_file("admin", admin_tok), self.token_file("stats", stats_tok)
+        with Server(args=["--trusted-proxy", "127.0.0.1", "--admin-token-file", a, "--stats-token-file", st]) as srv:
+            call = self.start_honest(srv, seconds=2.0)
+            self.assertEqual(self.outside(srv, admin_tok), 200)
+            self.assertEqual(self.outside(srv, admin_tok + "x"), 403)
+            self.assertEqual(self.outside(srv, stats_tok), 403)          # the stats token never opens /admin/
+            self.assertEqual(curl(["-H", "X-Forwarded-For: " + OUTSIDE, "-H", "Authorization: Bearer " + stats_tok,
+                                   srv.base + "/stats.json"])[0], 200)
+            cmd = self.cmdline(srv)
+            call.assert_clean(self)
+            log = srv.stderr_text()
+        self.assertNotIn(admin_tok.encode(), cmd)
+        self.assertNotIn(stats_tok.encode(), cmd)
+        self.assertNotIn("command line", log)
+        self.assertNotIn(admin_tok, log)
+
+    def test_environment_names(self):
+        admin_tok = "adm-env-file-" + "12" * 10
+        a = self.token_file("admin-env", admin_tok)
+        with Server(args=["--trusted-proxy", "127.0.0.1"], env={"ADMIN_TOKEN_FILE": a}) as srv:
+            self.assertEqual(self.outside(srv, admin_tok), 200)
+            self.assertEqual(self.outside(srv, None), 403)
+        with Server(args=["--trusted-proxy", "127.0.0.1"], env={"ADMIN_TOKEN": admin_tok}) as srv:
+            self.assertEqual(self.outside(srv, admin_tok), 200)
+            self.assertNotIn("command line", srv.stderr_text())
+
+    def test_flag_warns_and_is_blanked(self):
+        admin_tok = "adm-flag-" + "7e" * 12
+        with Server(args=["--trusted-proxy", "127.0.0.1", "--admin-token", admin_tok]) as srv:
+            self.assertEqual(self.outside(srv, admin_tok), 200)   # it still works
+            cmd = self.cmdline(srv)
+            log = srv.stderr_text()
+        self.assertNotIn(admin_tok.encode(), cmd)
+        self.assertIn(b"--admin-token\0" + b"x" * len(admin_tok) + b"\0", cmd)
+        self.assertIn("--admin-token was given on the command line, where every local user can read it", log)
+        self.assertIn("use --admin-token-file FILE or ADMIN_TOKEN in the environment", log)
+        self.assertNotIn(admin_tok, log)
+
+    def test_bad_token_files_refuse_to_start(self):
+        good = self.token_file("good", "tok-0123456789")
+        empty = self.token_file("empty", "")
+        spaced = self.token_file("spaced", "two words")
+        cases = [
+            (["--admin-token-file", empty], {}, "--admin-token-file: '%s' is empty" % empty),
+            (["--stats-token-file", spaced], {},
+             "--stats-token-file: a token is printable ASCII without spaces or control characters"),
+            (["--admin-token-file", "/nonexistent/token"], {}, "--admin-token-file: secret file '/nonexistent/token'"),
+            (["--admin-token", "tok-x-123456", "--admin-token-file", good], {},
+             "--admin-token and --admin-token-file: give the token one way"),
+            ([], {"ADMIN_TOKEN": "tok-y-123456", "ADMIN_TOKEN_FILE": good},
+             "ADMIN_TOKEN and ADMIN_TOKEN_FILE: give the token one way"),
+            (["--admin-token-file", good, "--stats-token-file", good], {}, "--admin-token: must differ from --stats-token"),
+        ]
+        for args, env, want in cases:
+            with self.subTest(args=args, env=env):
+                p = subprocess.run([Server().binary] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=clean_env(dict(env, VONAGE_SIGNATURE_SECRET="s" * 40)), timeout=10)
+                self.assertEqual(p.returncode, 2)
+                lines = p.stderr.decode().splitlines()
+                self.assertEqual(len(lines), 1, p.stderr)
+                self.assertIn(want, lines[0])
 
 
 class AutoBlock(HandshakeCase):

@@ -267,6 +267,36 @@ NETNS_INNER = '\n# run inside `unshare --net --map-root-user`: lo is ours alone\
 
 
 @unittest.skipUnless(shutil.which("unshare") and shutil.which("ip"), "needs unshare and ip")
+class MatchText(HandshakeCase):
+    """Issue 19: ?match=%FF came back inside /stats.json as the raw byte 0xFF,
+    which is not UTF-8 (and so not JSON); the page echoed it too. A match that
+    is not UTF-8 text is refused; one that is comes back valid in both."""
+
+    def test_match_must_be_utf8_and_every_answer_is_valid(self):
+        with Server() as srv:
+            call = self.start_honest(srv, seconds=2.5)
+            why = b"match= must be UTF-8 text without control characters\n"
+            bad = ("%FF", "ab%FE", "%80", "%C3", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "%7F", "%C2%85", "x%09y")
+            for q in bad:
+                for path in ("/stats.json", "/stats"):
+                    with self.subTest(path=path, match=q):
+                        status, _, body = curl([srv.base + path + "?match=" + q])
+                        self.assertEqual((status, body), (400, why))
+            self.assertEqual(stats(srv)["rejected"]["stats_bad_query"], 2 * len(bad))
+            # what is accepted is echoed as valid UTF-8 JSON and HTML, strictly decoded
+            for q, text in (("caf%C3%A9", "caf\u00e9"), ("%E2%82%AC", "\u20ac"), ("%F0%9F%98%80", "\U0001f600"),
+                            ("447700", "447700")):
+                with self.subTest(match=q):
+                    status, _, body = curl([srv.base + "/stats.json?match=" + q])
+                    self.assertEqual(status, 200)
+                    d = json.loads(body.decode("utf-8", errors="strict"))
+                    self.assertEqual(d["calls_view"]["match"], text)
+                    status, _, page = curl([srv.base + "/stats?match=" + q])
+                    self.assertEqual(status, 200)
+                    self.assertIn('value="%s"' % text, page.decode("utf-8", errors="strict"))
+            call.assert_clean(self)
+
+
 class NetnsClient(unittest.TestCase):
 
     def test_real_non_loopback_client(self):

@@ -336,5 +336,102 @@ class Flood(HandshakeCase):
             self.assertLessEqual(len(lines), 100, "%d log lines in 1 s of flood, e.g.\n%s" % (
                 len(lines), "\n".join(lines[:3])))
 
+
+def server_cpu_s(srv):
+    """utime + stime of the server process, seconds (/proc/PID/stat fields 14 and 15)."""
+    with open("/proc/%d/stat" % srv.proc.pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def nofile(srv):
+    """(soft, hard) RLIMIT_NOFILE of the running server."""
+    with open("/proc/%d/limits" % srv.proc.pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+    raise AssertionError("no open-file limit in /proc/%d/limits" % srv.proc.pid)
+
+
+def prlimit(srv, soft, hard):
+    subprocess.run(["prlimit", "--pid", str(srv.proc.pid), "--nofile=%d:%d" % (soft, hard)], check=True,
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+
+
+@skip_under("valgrind", reason="valgrind keeps descriptors of its own at the top of the range the limit sets")
+class LimitLoweredWhileRunning(HandshakeCase):
+    """Issue 19: `prlimit --nofile` under a running server, below the
+    descriptors it holds: every accept() fails with EMFILE and leaves the
+    connection queued, and lws 4.1.6's listener (like ours) returned to a
+    socket still readable -- 100 % of a core, a log line per turn. Now the
+    server gives back a spare descriptor, closes what is queued
+    (conns_full), takes the spare again, and follows the limit once a
+    second; the call already open goes on, service returns when it is
+    raised."""
+
+    CONNECTIONS = 200
+
+    def lower_connect_raise(self, args):
+        with Server(args=args) as srv:
+            call = self.start_honest(srv, seconds=4.0)
+            self.assertEqual(wait_open(srv, 1, timeout=5), 1)
+            before = rejected(srv)
+            soft, hard = nofile(srv)
+            held = len(os.listdir("/proc/%d/fd" % srv.proc.pid))
+            prlimit(srv, held - 2, hard)
+            time.sleep(1.2)   # the tick reads the new limit within a second
+            cpu0, t0 = server_cpu_s(srv), time.monotonic()
+            socks, closed = [], 0
+            try:
+                for i in range(self.CONNECTIONS):
+                    s = connect_from(srv, loopback(i % 3), timeout=3)
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    socks.append(s)
+                    if i % 50 == 49:
+                        time.sleep(0.3)
+                deadline = time.monotonic() + 3
+                for s in socks:
+                    s.settimeout(max(0.1, deadline - time.monotonic()))
+                    try:
+                        closed += s.recv(100) == b""   # closed at accept: nothing was answered
+                    except (ConnectionResetError, socket.timeout):
+                        closed += 1
+            finally:
+                for s in socks:
+                    s.close()
+            time.sleep(max(0.0, 2.5 - (time.monotonic() - t0)))
+            busy = (server_cpu_s(srv) - cpu0) / (time.monotonic() - t0)
+            call.assert_clean(self)
+            prlimit(srv, soft, hard)
+            deadline = time.monotonic() + 5
+            while not healthy(srv) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.assertTrue(healthy(srv), "no service after the limit was raised again")
+            while "open-file limit now %d" % soft not in srv.stderr_text() and time.monotonic() < deadline + 3:
+                time.sleep(0.1)   # the tick follows the limit within a second
+            got = delta(before, rejected(srv))
+            log = srv.stderr_text()
+        self.assertLess(busy, 0.30, "the server burnt %.0f %% of a core on %d refused connections" % (
+            100 * busy, self.CONNECTIONS))
+        self.assertEqual(closed, self.CONNECTIONS, "each connection closed at once, none served")
+        self.assertEqual(got, {"conns_full": self.CONNECTIONS})
+        self.assertIn("open-file limit now %d" % (held - 2), log)
+        self.assertIn("open-file limit now %d" % soft, log)
+        self.assertLess(len(log.splitlines()), 120, "the log stays bounded")
+
+    def test_lws_listener_libev(self):
+        self.lower_connect_raise(["--event-loop", "libev"])
+
+    def test_lws_listener_poll(self):
+        self.lower_connect_raise(["--event-loop", "poll"])
+
+    def test_lws_listener_libuv(self):
+        self.lower_connect_raise(["--event-loop", "libuv"])
+
+    def test_our_reuse_port_listener(self):
+        self.lower_connect_raise(["--reuse-port"])
+
+
 if __name__ == "__main__":
     unittest.main()

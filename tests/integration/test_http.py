@@ -371,14 +371,18 @@ STATS_KEYS = {"worker", "pid", "uptime_s", "connections", "totals", "rejected", 
               "security"}
 TOTALS_KEYS = {"packets_received", "bytes_received", "packets_sent", "bytes_sent", "frames_dropped",
                "connections_open", "connections_total", "clear_sent", "notify_sent", "cleared", "notified",
-               "app_refused"}
+               "app_refused",
+               # issue 19: log lines about calls their budgets left out
+               "log_suppressed"}
 REJECTED_KEYS = {"missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",
                  "not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application",
                  "bad_issuer", "bad_path", "origin", "capacity", "shutting_down", "addr_calls", "addr_rate",
                  "addr_table_full", "addr_conns", "conns_full", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
                  "webhook_auth", "payload_hash", "stats_access", "body_timeout", "subprotocol",
                  "missing_payload_hash", "transfer_encoding", "bad_close", "blocked", "admin_access",
-                 "replay_store_down"}
+                 "replay_store_down",
+                 # issue 19: refused admin bodies and stats queries
+                 "admin_bad_request", "stats_bad_query"}
 
 
 class StatsHealthRouting(HttpCase):

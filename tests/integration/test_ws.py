@@ -27,7 +27,7 @@ FRAME = 960   # 20 ms at 24 kHz, 16-bit mono
 CONN_KEYS = {"id", "remote", "uuid", "content_type", "connected_at", "packets_received",
              "bytes_received", "packets_sent", "bytes_sent", "frames_dropped", "dtmf_count",
              "last_dtmf", "invalid_messages", "from", "duration_s", "app", "clear_sent", "notify_sent",
-             "cleared", "notified", "app_refused", "quality"}
+             "cleared", "notified", "app_refused", "log_suppressed", "quality"}
 ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 
 
@@ -184,7 +184,7 @@ class ValidCall(WsCase):
                                            "packets_sent": 500, "bytes_sent": 480000,
                                            "frames_dropped": 0, "connections_open": 0,
                                            "connections_total": 1, "clear_sent": 0, "notify_sent": 0,
-                                           "cleared": 0, "notified": 0, "app_refused": 0})
+                                           "cleared": 0, "notified": 0, "app_refused": 0, "log_suppressed": 0})
 
     def test_totals_sum_over_calls(self):
         with Server() as srv:
@@ -212,7 +212,7 @@ class ValidCall(WsCase):
                                            "packets_sent": 80, "bytes_sent": 50 * 960 + 30 * 640,
                                            "frames_dropped": 0, "connections_open": 0,
                                            "connections_total": 2, "clear_sent": 0, "notify_sent": 0,
-                                           "cleared": 0, "notified": 0, "app_refused": 0})
+                                           "cleared": 0, "notified": 0, "app_refused": 0, "log_suppressed": 0})
 
     def test_wss_call(self):
         with Server(tls=True) as srv:

@@ -220,7 +220,9 @@ static void test_reasons_that_strike(void **state)
 	static const int no[] = { AUTH_EXPIRED, AUTH_NOT_YET_VALID, AUTH_IAT_TOO_OLD, AUTH_IAT_IN_FUTURE,
 				  REJECT_CAPACITY, REJECT_SHUTTING_DOWN, REJECT_ADDR_CALLS, REJECT_ADDR_TABLE_FULL,
 				  REJECT_CONNS_FULL, REJECT_REPLAY_FULL, REJECT_IDLE, REJECT_BLOCKED,
-				  REJECT_REPLAY_UNAVAILABLE };
+				  REJECT_REPLAY_UNAVAILABLE,
+				  /* only the operator or a stats reader gets far enough to make these */
+				  REJECT_ADMIN_BAD_REQUEST, REJECT_STATS_BAD_QUERY };
 	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
 		assert_int_equal(block_reason_strikes(yes[i]), 1);
 	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)

@@ -4,7 +4,8 @@
  * new window), the idle timeout (more than S whole seconds of silence, never
  * at a mere second boundary), a close asked for from outside (once, never
  * over a close under way), counting a call's close exactly once whoever
- * closes first, and which peer close payloads are answered with 1002.
+ * closes first, and which peer close payloads are answered with 1002; a
+ * stall of our own loop (SIGTSTP) is never charged to the peer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,6 +69,41 @@ static void test_call_idle_needs_more_than_s_seconds(void **state)
 	/* 0 = no idle timeout */
 	call_open(&c, T0);
 	assert_int_equal(call_sweep(&c, T0 + 100000, 0), 0);
+}
+
+/* issue 19: after SIGTSTP/SIGCONT (or a starved loop) what the peer sent while
+ * we did not read arrives at once; the window has lasted as long as the stop */
+static void test_call_rate_window_spanning_a_stall_allows_each_second(void **state)
+{
+	(void)state;
+	struct call c;
+	call_open(&c, T0);
+	assert_int_equal(call_sweep(&c, T0 + 1, 10), 0);   /* the window begins at T0 + 1 */
+	/* the loop stops for 3 s; the tick's clock still says T0 + 1 when the backlog is read */
+	int over_by_tick = 0, over_now = 0;
+	for (int i = 0; i < 1000; i++)
+		if (call_rx(&c, T0 + 1, 1, 250)) {
+			over_by_tick++;
+			over_now += call_rate_over(&c, T0 + 4, 250);   /* a fresh clock: 3 s into the window */
+		}
+	assert_int_equal(over_by_tick, 1000 - 250);
+	assert_int_equal(over_now, 1000 - 750);   /* 250 for each second the window lasted */
+	/* a window within its first second, or a clock gone back, allows one second's worth */
+	assert_int_equal(call_rate_over(&c, T0 + 1, 250), 1);
+	assert_int_equal(call_rate_over(&c, T0 - 5, 250), 1);
+	assert_int_equal(call_rate_over(&c, T0 + 4, 0), 0);   /* no cap */
+}
+
+static void test_call_resume_restarts_the_idle_clock(void **state)
+{
+	(void)state;
+	struct call c;
+	call_open(&c, T0);
+	/* the process was stopped for 30 s: the caller was not silent, we were away */
+	call_resume(&c, T0 + 30);
+	assert_int_equal(call_sweep(&c, T0 + 31, 10), 0);
+	assert_int_equal(call_sweep(&c, T0 + 40, 10), 0);
+	assert_int_equal(call_sweep(&c, T0 + 41, 10), 1);   /* then silence counts again */
 }
 
 static void test_call_ask_close_once(void **state)
@@ -138,6 +174,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_call_rate_cap_counts_frames_once),
 		cmocka_unit_test(test_call_idle_needs_more_than_s_seconds),
+		cmocka_unit_test(test_call_rate_window_spanning_a_stall_allows_each_second),
+		cmocka_unit_test(test_call_resume_restarts_the_idle_clock),
 		cmocka_unit_test(test_call_ask_close_once),
 		cmocka_unit_test(test_call_close_counted_once),
 		cmocka_unit_test(test_call_peer_close_payloads),

@@ -965,6 +965,103 @@ static void test_config_load_voice_apps(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_config, teardown_config)
 
+/* --- tokens from files (issue 19: a token given as a flag shows in ps) ----- */
+
+static void test_config_load_tokens_from_files(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+	char admin_path[256];
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	/* the secret file's rule: one trailing newline (or CRLF) dropped */
+	snprintf(admin_path, sizeof admin_path, "%s", write_file(f, "admin", "adm-0123456789abcdef\r\n", 22));
+	write_file(f, "stats", "sts-0123456789\n", 15);
+	assert_int_equal(load(f, "--admin-token-file", admin_path, "--stats-token-file", f->path, NULL), CONFIG_OK);
+	assert_string_equal(f->c.admin_token, "adm-0123456789abcdef");
+	assert_string_equal(f->c.stats_token, "sts-0123456789");
+	assert_int_equal(f->c.tokens_in_argv, 0);   /* nothing to warn about */
+	/* the environment's names */
+	setenv("ADMIN_TOKEN_FILE", admin_path, 1);
+	setenv("STATS_TOKEN_FILE", f->path, 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_string_equal(f->c.admin_token, "adm-0123456789abcdef");
+	assert_string_equal(f->c.stats_token, "sts-0123456789");
+	/* a flag overrides the environment's file, and is remembered for the warning */
+	assert_int_equal(load(f, "--admin-token", "flag-token-000", NULL), CONFIG_OK);
+	assert_string_equal(f->c.admin_token, "flag-token-000");
+	assert_int_equal(f->c.tokens_in_argv, CONFIG_ARGV_ADMIN_TOKEN);
+	assert_int_equal(load(f, "--stats-token=flag-stats-1", NULL), CONFIG_OK);
+	assert_int_equal(f->c.tokens_in_argv, CONFIG_ARGV_STATS_TOKEN);
+	/* an empty name in the environment file is "not set" */
+	setenv("ADMIN_TOKEN_FILE", "", 1);
+	unsetenv("STATS_TOKEN_FILE");
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_string_equal(f->c.admin_token, "");
+	/* the token in the environment still works */
+	setenv("ADMIN_TOKEN", "env-token-12345", 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_string_equal(f->c.admin_token, "env-token-12345");
+	assert_int_equal(f->c.tokens_in_argv, 0);
+	/* the file's token must still differ from the stats token */
+	unsetenv("ADMIN_TOKEN");
+	write_file(f, "same", "env-token-12345\n", 16);
+	setenv("STATS_TOKEN", "env-token-12345", 1);
+	EXPECT_ERR(f, "must differ from --stats-token", "--admin-token-file", f->path, NULL);
+}
+
+static void test_config_load_token_file_errors(void **state)
+{
+	struct fixture *f = (struct fixture *)*state;
+
+	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
+	EXPECT_ERR(f, "--admin-token-file: secret file '/nonexistent/tok'", "--admin-token-file", "/nonexistent/tok", NULL);
+	write_file(f, "empty", "", 0);
+	EXPECT_ERR(f, "is empty", "--admin-token-file", f->path, NULL);
+	write_file(f, "newline", "\n", 1);
+	EXPECT_ERR(f, "is empty", "--stats-token-file", f->path, NULL);
+	/* what no client could send in one header: a space, a NUL, a control character, 8-bit bytes */
+	static const char *const bad[] = { "two words", "nul\0after", "tab\there", "caf\xc3\xa9", "a\nb" };
+	static const size_t bad_len[] = { 9, 9, 8, 5, 3 };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		write_file(f, "bad", bad[i], bad_len[i]);
+		EXPECT_ERR(f, "a token is printable ASCII without spaces or control characters", "--admin-token-file",
+			   f->path, NULL);
+	}
+	char big[CONFIG_TOKEN_MAX + 1];
+	memset(big, 'a', sizeof big);
+	write_file(f, "big", big, sizeof big);
+	EXPECT_ERR(f, "longer than 127 bytes", "--admin-token-file", f->path, NULL);
+	EXPECT_ERR(f, "a token is printable ASCII", "--admin-token", "with space", NULL);
+	/* one token, one way: both forms from one source is a mistake */
+	write_file(f, "ok", "tok-0123456789\n", 15);
+	EXPECT_ERR(f, "--admin-token and --admin-token-file: give the token one way", "--admin-token", "x-1234567",
+		   "--admin-token-file", f->path, NULL);
+	EXPECT_ERR(f, "--stats-token and --stats-token-file: give the token one way", "--stats-token-file", f->path,
+		   "--stats-token", "x-1234567", NULL);
+	setenv("STATS_TOKEN", "s-123456789", 1);
+	setenv("STATS_TOKEN_FILE", f->path, 1);
+	EXPECT_ERR(f, "STATS_TOKEN and STATS_TOKEN_FILE: give the token one way", NULL);
+}
+
+static void test_config_scrub_argv_blanks_only_token_values(void **state)
+{
+	(void)state;
+	char a0[] = "caller-echo", a1[] = "--admin-token", a2[] = "secret-admin", a3[] = "--stats-token=secret-stats",
+	     a4[] = "--talk-text", a5[] = "--admin-token", a6[] = "--stats-token-file", a7[] = "/etc/tok",
+	     a8[] = "--verify-webhooks", a9[] = "--admin-token";
+	char *argv[] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, NULL };
+
+	/* --talk-text's value happens to read "--admin-token": it is a value, not a flag;
+	 * the last --admin-token has no value left */
+	assert_int_equal(config_scrub_argv(10, argv), 2);
+	assert_string_equal(a2, "xxxxxxxxxxxx");
+	assert_string_equal(a3, "--stats-token=xxxxxxxxxxxx");
+	assert_string_equal(a5, "--admin-token");
+	assert_string_equal(a6, "--stats-token-file");
+	assert_string_equal(a7, "/etc/tok");
+	assert_string_equal(a9, "--admin-token");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1001,6 +1098,9 @@ int main(void)
 		T(test_config_load_switches_and_limits),
 		T(test_config_load_worker_options),
 		T(test_config_load_voice_apps),
+		T(test_config_load_tokens_from_files),
+		T(test_config_load_token_file_errors),
+		T(test_config_scrub_argv_blanks_only_token_values),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

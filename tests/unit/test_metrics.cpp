@@ -126,8 +126,8 @@ static void test_metrics_render_empty_server(void **state)
 	assert_int_equal(count_lines_starting(m, "caller_echo_handshakes_refused_total{"), REJECT__COUNT - 1);
 	assert_int_equal(count_lines_starting(m, "caller_echo_events_total{"), EV__COUNT);
 	assert_int_equal(count_lines_starting(m, "caller_echo_websocket_closes_total{"), CC__COUNT * CLOSE__SIDES);
-	assert_int_equal(count_lines_starting(m, "# HELP "), 41);
-	assert_int_equal(count_lines_starting(m, "# TYPE "), 41);
+	assert_int_equal(count_lines_starting(m, "# HELP "), 42);
+	assert_int_equal(count_lines_starting(m, "# TYPE "), 42);
 	/* what the fixed block table lost, and block-file saves refused */
 	assert_line(m, "# TYPE caller_echo_auto_blocks_evicted_total counter");
 	assert_line(m, "caller_echo_auto_blocks_evicted_total 0");
@@ -143,6 +143,8 @@ static void test_metrics_render_empty_server(void **state)
 	assert_line(m, "caller_echo_drain_deadline_timestamp_seconds 0");
 	assert_line(m, "caller_echo_app_heap_bytes 0");
 	assert_line(m, "caller_echo_apps_refused_total 0");
+	assert_line(m, "# TYPE caller_echo_call_log_lines_suppressed_total counter");
+	assert_line(m, "caller_echo_call_log_lines_suppressed_total 0");
 	assert_line(m, "caller_echo_frame_slots_in_use 0");   /* no pool attached: zeros, not missing */
 	assert_line(m, "caller_echo_frame_slots_reserved 0");
 	/* no app names given: the calls-by-app family is there, with no series */
@@ -194,6 +196,7 @@ static void test_metrics_render_counts(void **state)
 	stats_event_record(&f->s, T_START, "answered", "u");
 	stats_event_record(&f->s, T_START, "<evil\"\\\nstatus>", "u");   /* -> "other", never a label */
 	f->s.events_received = 3;
+	f->s.call_log_suppressed = 1234;
 	stats_close_record(&f->s, CLOSE_BY_SERVER, 1009);
 	stats_close_record(&f->s, CLOSE_BY_PEER, 1000);
 	stats_close_record(&f->s, CLOSE_BY_PEER, 4321);
@@ -210,6 +213,7 @@ static void test_metrics_render_counts(void **state)
 	assert_line(m, "caller_echo_sent_bytes_total 259200");
 	assert_line(m, "caller_echo_frames_dropped_total 3");
 	assert_line(m, "caller_echo_events_received_total 3");
+	assert_line(m, "caller_echo_call_log_lines_suppressed_total 1234");
 	assert_line(m, "caller_echo_handshakes_refused_total{reason=\"missing\"} 2");
 	assert_line(m, "caller_echo_handshakes_refused_total{reason=\"origin\"} 1");
 	assert_line(m, "caller_echo_handshakes_refused_total{reason=\"capacity\"} 0");

@@ -250,9 +250,9 @@ static void test_stats_reject_str_names(void **state)
 		"addr_table_full", "addr_conns", "conns_full", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
 		"webhook_auth", "payload_hash", "stats_access", "body_timeout", "subprotocol",
 		"missing_payload_hash", "transfer_encoding", "bad_close", "blocked", "admin_access",
-		"replay_store_down",
+		"replay_store_down", "admin_bad_request", "stats_bad_query",
 	};
-	assert_int_equal(REJECT__COUNT, 38);
+	assert_int_equal(REJECT__COUNT, 40);
 	for (int r = 0; r < REJECT__COUNT; r++)
 		assert_string_equal(stats_reject_str(r), want[r]);
 	assert_string_equal(stats_reject_str(REJECT_BAD_PATH), "bad_path");
@@ -353,6 +353,8 @@ static void test_stats_render_json_one_connection(void **state)
 	c->dtmf_count = 2;
 	c->last_dtmf = '#';
 	c->invalid_messages = 1;
+	c->log_suppressed = 3;
+	f->s.call_log_suppressed = 5;   /* this call's 3 and a closed one's 2 */
 	f->s.rejected[AUTH_BAD_SIGNATURE] = 4;
 	f->s.rejected[REJECT_CAPACITY] = 9;
 	f->s.events_received = 6;
@@ -370,7 +372,8 @@ static void test_stats_render_json_one_connection(void **state)
 	const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "connections"), 0);
 	assert_string_equal(keys(row), "id,remote,uuid,content_type,connected_at,packets_received,bytes_received,"
 				       "packets_sent,bytes_sent,frames_dropped,clear_sent,notify_sent,cleared,"
-				       "notified,app_refused,dtmf_count,last_dtmf,invalid_messages,from,app,duration_s,"
+				       "notified,app_refused,dtmf_count,last_dtmf,invalid_messages,log_suppressed,from,app,"
+				       "duration_s,"
 				       "quality");
 	assert_string_equal(keys(cJSON_GetObjectItem(row, "quality")),
 			    "mos,jitter_ms,gaps,gap_frames,longest_gap_ms,burst_frames,behind_frames,dwell_p50_ms,"
@@ -388,6 +391,7 @@ static void test_stats_render_json_one_connection(void **state)
 	assert_num(row, "dtmf_count", 2);
 	assert_str(row, "last_dtmf", "#");
 	assert_num(row, "invalid_messages", 1);
+	assert_num(row, "log_suppressed", 3);
 	assert_str(row, "from", "447700900001");
 	assert_str(row, "app", "delay");
 	assert_num(row, "duration_s", 60);
@@ -396,6 +400,7 @@ static void test_stats_render_json_one_connection(void **state)
 	for (int i = 0; i < 10; i++)
 		assert_num(tot, counters[i], 11 + i);
 	f->s.app_heap_bytes = 0;
+	assert_num(tot, "log_suppressed", 5);
 	assert_num(tot, "connections_open", 1);
 	assert_num(tot, "connections_total", 1);
 	/* calls by app: every app named, 0 included */
@@ -546,6 +551,46 @@ static void test_stats_view_args(void **state)
 	assert_int_equal(stats_view_arg(&v, "other=1", 7, &why), 0);         /* not ours: ignored */
 	assert_int_equal(stats_view_arg(&v, "match=", 6, &why), 0);
 	assert_string_equal(v.match, "");
+}
+
+/* issue 19: ?match=%FF was echoed into /stats.json as a raw byte (not UTF-8) */
+static void test_stats_view_match_must_be_utf8_text(void **state)
+{
+	(void)state;
+	struct stats_view v;
+	const char *why;
+	static const char *const bad[] = {
+		"match=\xff", "match=ab\xfe", "match=\x80", "match=\xc3", "match=\xc0\xaf" /* overlong / */,
+		"match=\xe0\x80\xaf", "match=\xed\xa0\x80" /* a surrogate */, "match=\xf4\x90\x80\x80" /* > U+10FFFF */,
+		"match=\xf8\x88\x80\x80\x80", "match=a\tb", "match=\n", "match=\x7f", "match=\xc2\x85" /* C1 NEL */,
+		"match=\xe2\x82", "match=x\xf0\x9f\x98",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		stats_view_default(&v);
+		why = NULL;
+		assert_int_equal(stats_view_arg(&v, bad[i], strlen(bad[i]), &why), -1);
+		assert_string_equal(why, "match= must be UTF-8 text without control characters");
+		assert_string_equal(v.match, "");   /* nothing taken */
+	}
+	/* a NUL decoded from %00 is a control character too (len says where the value ends) */
+	assert_int_equal(stats_view_arg(&v, "match=a\0b", 9, &why), -1);
+	static const char *const good[] = { "match=447700", "match=caf\xc3\xa9", "match=\xe2\x82\xac",
+					    "match=\xf0\x9f\x98\x80", "match=\xf4\x8f\xbf\xbf", "match=a b" };
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		stats_view_default(&v);
+		assert_int_equal(stats_view_arg(&v, good[i], strlen(good[i]), &why), 0);
+		assert_string_equal(v.match, good[i] + 6);
+	}
+	/* what the JSON echoes is then valid UTF-8 as it stands */
+	struct stats s;
+	size_t len;
+	stats_init(&s, T_START);
+	stats_view_default(&v);
+	assert_int_equal(stats_view_arg(&v, "match=caf\xc3\xa9", 11, &why), 0);
+	char *j = stats_render_json_view(&s, NULL, &v, T_START, &len);
+	assert_non_null(j);
+	assert_non_null(strstr(j, "\"match\":\"caf\xc3\xa9\""));
+	free(j);
 }
 
 /* worst score first (ties: newest first), limited, filtered by uuid or caller */
@@ -933,6 +978,7 @@ int main(void)
 		T(test_stats_close_record_by_code_and_side),
 		T(test_stats_render_json_operator_view),
 		T(test_stats_view_args),
+		T(test_stats_view_match_must_be_utf8_text),
 		T(test_stats_select_worst_first),
 		T(test_stats_render_names_the_worker),
 		T(test_stats_render_replay_store_redis_errors),

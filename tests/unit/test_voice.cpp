@@ -13,7 +13,9 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 }
 
 #include <stdio.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "voice_fake.h"
 
 static void big_frame_fwd(struct voice_call *c, void *st, const uint8_t *pcm, uint32_t len)
@@ -526,6 +528,125 @@ static void test_voice_frame_us_by_rate(void **state)
 	assert_int_equal(voice_frame_us(&f->call, 960), 20000);
 }
 
+/* --- the per-call log budget (issue 19, finding 8) ------------------------------ */
+
+/* Run fn with fd 2 pointed at a temporary file; the text written, in out. */
+static void capture_stderr(void (*fn)(struct fake *), struct fake *f, char *out, size_t cap)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	assert_non_null(tmp);
+	assert_true(saved >= 0 && dup2(fileno(tmp), STDERR_FILENO) >= 0);
+	fn(f);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ssize_t got = pread(fileno(tmp), out, cap - 1, 0);
+	out[got > 0 ? got : 0] = '\0';
+	fclose(tmp);
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void test_voice_log_budget_is_a_burst_per_window_per_call(void **state)
+{
+	struct fake *f = (struct fake *)*state, *g = fake_new(&app_rec, test_apps, 3);
+	uint64_t total = 0;
+
+	f->opts.log_suppressed = &total;
+	g->opts.log_suppressed = &total;
+	f->call.now_us = g->call.now_us = 100ull * 1000000;
+	int written = 0;
+	for (int i = 0; i < 25; i++)
+		written += voice_log_ok(&f->call, LOG_INFO);
+	assert_int_equal(written, VOICE_LOG_BURST);
+	assert_int_equal(f->call.log_suppressed, 25 - VOICE_LOG_BURST);
+	/* another call has a budget of its own */
+	assert_int_equal(voice_log_ok(&g->call, LOG_INFO), 1);
+	assert_int_equal(g->call.log_suppressed, 0);
+	/* still the same window just before it ends; a fresh one at its end */
+	f->call.now_us = (100ull + VOICE_LOG_WINDOW_S) * 1000000 - 1;
+	assert_int_equal(voice_log_ok(&f->call, LOG_WARN), 0);
+	assert_int_equal(f->call.log_suppressed, 16);
+	assert_int_equal(total, 16);
+	f->call.now_us = (100ull + VOICE_LOG_WINDOW_S) * 1000000;
+	assert_int_equal(voice_log_ok(&f->call, LOG_INFO), 1);
+	assert_int_equal(f->call.log_suppressed, 16);   /* the summary line is not counted against it */
+	fake_free(g);
+}
+
+static void ask_in_two_windows(struct fake *f)
+{
+	f->call.now_us = 50ull * 1000000;
+	for (int i = 0; i < VOICE_LOG_BURST + 7; i++)
+		if (voice_log_ok(&f->call, LOG_INFO))
+			log_info("budgeted line %d", i);
+	f->call.now_us += VOICE_LOG_WINDOW_S * 1000000ull;
+	if (voice_log_ok(&f->call, LOG_INFO))
+		log_info("budgeted line after");
+	/* a quiet window after a full one says nothing more */
+	f->call.now_us += VOICE_LOG_WINDOW_S * 1000000ull;
+	if (voice_log_ok(&f->call, LOG_INFO))
+		log_info("budgeted line later");
+}
+
+static void test_voice_log_budget_says_what_it_left_out(void **state)
+{
+	struct fake *f = (struct fake *)*state;
+	char out[8192];
+
+	capture_stderr(ask_in_two_windows, f, out, sizeof out);
+	assert_int_equal(count_of(out, "budgeted line "), VOICE_LOG_BURST + 2);
+	assert_int_equal(count_of(out, "call 7: 7 more line(s) about this call were not logged"), 1);
+	assert_int_equal(count_of(out, "were not logged"), 1);
+	/* the summary comes before the first line of the new window */
+	assert_true(strstr(out, "were not logged") < strstr(out, "budgeted line after"));
+	assert_int_equal(f->call.log_suppressed, 7);
+}
+
+static void test_voice_log_budget_counts_only_lines_the_level_writes(void **state)
+{
+	struct fake *f = (struct fake *)*state;
+	enum log_level was = log_threshold;
+
+	log_threshold = LOG_WARN;
+	f->call.now_us = 10ull * 1000000;
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(voice_log_ok(&f->call, LOG_INFO), 0);
+	assert_int_equal(f->call.log_suppressed, 0);   /* not written anyway: not "left out" */
+	assert_int_equal(voice_log_ok(&f->call, LOG_WARN), 1);
+	log_threshold = was;
+}
+
+static void press_refused_switches(struct fake *f)
+{
+	for (int i = 0; i < 40; i++)
+		fake_text(f, "{\"event\":\"websocket:dtmf\",\"digit\":\"2\"}");
+}
+
+static void test_voice_refused_switches_log_within_the_budget(void **state)
+{
+	struct fake *f = (struct fake *)*state;
+	char out[16384];
+	uint64_t total = 0;
+
+	f->opts.log_suppressed = &total;
+	f->call.now_us = 20ull * 1000000;
+	fake_connected(f, 24000);
+	f->opts.heap_max = 100;   /* "big" needs 5000: every key press is refused */
+	capture_stderr(press_refused_switches, f, out, sizeof out);
+	assert_int_equal(f->call.n.refused, 40);   /* every refusal is counted... */
+	assert_int_equal(count_of(out, "--app-memory-max has"), VOICE_LOG_BURST);   /* ...not every one logged */
+	assert_int_equal(f->call.log_suppressed, 40 - VOICE_LOG_BURST);
+	assert_int_equal(total, 40 - VOICE_LOG_BURST);
+	assert_ptr_equal(f->call.app, &app_rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +670,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_voice_app_memory_is_counted_and_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_voice_start_app_without_room_hangs_up_1013, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_voice_frame_us_by_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_voice_log_budget_is_a_burst_per_window_per_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_voice_log_budget_says_what_it_left_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_voice_log_budget_counts_only_lines_the_level_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_voice_refused_switches_log_within_the_budget, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("voice", tests, NULL, NULL);
 }
