@@ -364,13 +364,27 @@ static int set_token(char *field, size_t size, const char *v, size_t n, const ch
 	return 0;
 }
 
-/* The token file rule is the secret file's (secret.h): one trailing newline dropped. */
+/*
+ * The token file rule is the secret file's (secret.h: one trailing newline
+ * dropped); who may read or replace it, the Redis password's
+ * (check_private_file).
+ */
 static int read_token_file(char *field, size_t size, const char *path, const char *origin, char *err,
 			   size_t errlen)
 {
 	unsigned char buf[CONFIG_TOKEN_MAX];
 	char why[CONFIG_PATH_MAX + 96];
-	int n = secret_read_file(path, buf, sizeof buf, why, sizeof why);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		fail(err, errlen, "%s: cannot open '%s': %s", origin, path, strerror(errno));
+		return -1;
+	}
+	if (check_private_file(fd, origin, path, err, errlen)) {
+		close(fd);
+		return -1;
+	}
+	int n = secret_read_fd(fd, path, buf, sizeof buf, why, sizeof why);
 
 	if (n < 0) {
 		fail(err, errlen, "%s: %s", origin, why);

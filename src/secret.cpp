@@ -4,16 +4,30 @@
 #include "secret.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int secret_read_file(const char *path, unsigned char *out, size_t cap, char *err, size_t errlen)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "secret file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	return secret_read_fd(fd, path, out, cap, err, errlen);
+}
+
+int secret_read_fd(int fd, const char *path, unsigned char *out, size_t cap, char *err, size_t errlen)
+{
 	unsigned char buf[4096];
-	FILE *f = fopen(path, "rb");
+	FILE *f = fdopen(fd, "rb");
 
 	if (!f) {
 		snprintf(err, errlen, "secret file '%s': %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	size_t n = fread(buf, 1, sizeof buf, f);

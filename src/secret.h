@@ -15,3 +15,6 @@
  * read or the secret is cap bytes or longer. out is scratch on failure.
  */
 int secret_read_file(const char *path, unsigned char *out, size_t cap, char *err, size_t errlen);
+
+/* The same from an open descriptor (closed here, whatever happens); path only names it in err. */
+int secret_read_fd(int fd, const char *path, unsigned char *out, size_t cap, char *err, size_t errlen);

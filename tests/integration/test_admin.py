@@ -295,13 +295,13 @@ class TokenFiles(HandshakeCase):
     warns at start and is blanked in the process's argv, the environment
     form still works."""
 
-    def token_file(self, name, text):
+    def token_file(self, name, text, mode=0o600):
         d = os.path.join(tmp_root(), "tokens")
         os.makedirs(d, exist_ok=True)
         path = os.path.join(d, name)
         with open(path, "w") as f:
             f.write(text + "\n")
-        os.chmod(path, 0o600)
+        os.chmod(path, mode)
         return path
 
     def outside(self, srv, token, action="blocks", body=None):
@@ -360,7 +360,12 @@ class TokenFiles(HandshakeCase):
             (["--admin-token-file", empty], {}, "--admin-token-file: '%s' is empty" % empty),
             (["--stats-token-file", spaced], {},
              "--stats-token-file: a token is printable ASCII without spaces or control characters"),
-            (["--admin-token-file", "/nonexistent/token"], {}, "--admin-token-file: secret file '/nonexistent/token'"),
+            (["--admin-token-file", "/nonexistent/token"], {}, "--admin-token-file: cannot open '/nonexistent/token'"),
+            # who may read or replace it: the Redis password file's rule
+            (["--admin-token-file", self.token_file("world-readable", "tok-0123456789", 0o644)], {},
+             "is readable by every user (mode 0644)"),
+            (["--stats-token-file", self.token_file("group-writable", "tok-0123456789", 0o620)], {},
+             "with mode 0620; needed:"),
             (["--admin-token", "tok-x-123456", "--admin-token-file", good], {},
              "--admin-token and --admin-token-file: give the token one way"),
             ([], {"ADMIN_TOKEN": "tok-y-123456", "ADMIN_TOKEN_FILE": good},

@@ -109,6 +109,7 @@ static const char *write_file(struct fixture *f, const char *name, const char *c
 	assert_non_null(fp);
 	assert_int_equal(fwrite(content, 1, len, fp), len);
 	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(f->path, 0600), 0);   /* secret files must be (check_private_file) */
 	return f->path;
 }
 
@@ -1014,7 +1015,7 @@ static void test_config_load_token_file_errors(void **state)
 	struct fixture *f = (struct fixture *)*state;
 
 	setenv("VONAGE_SIGNATURE_SECRET", DEV_SECRET, 1);
-	EXPECT_ERR(f, "--admin-token-file: secret file '/nonexistent/tok'", "--admin-token-file", "/nonexistent/tok", NULL);
+	EXPECT_ERR(f, "--admin-token-file: cannot open '/nonexistent/tok'", "--admin-token-file", "/nonexistent/tok", NULL);
 	write_file(f, "empty", "", 0);
 	EXPECT_ERR(f, "is empty", "--admin-token-file", f->path, NULL);
 	write_file(f, "newline", "\n", 1);
