@@ -166,9 +166,8 @@ int listener_shed(struct app *app, int lfd)
 		if (have)
 			addr_format(&a, peer, sizeof peer);
 		const struct log_field lf[] = { LOG_STR("remote", have ? peer : "?"), LOG_STR("reason", "conns_full") };
-		log_limited_fields(&app->reject_log, time(NULL), lf, sizeof lf / sizeof lf[0],
-				   "refused connection from %s: conns_full (no descriptor free: closed at accept)",
-				   have ? peer : "?");
+		peer_log(app, &app->reject_log, have ? &a : NULL, lf, sizeof lf / sizeof lf[0],
+			 "refused connection from %s: conns_full (no descriptor free: closed at accept)", have ? peer : "?");
 	}
 	app->listen.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (app->listen.spare_fd < 0)

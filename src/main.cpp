@@ -49,7 +49,9 @@ static void on_signal(int sig)
 
 /*
  * Install on_signal for sig unless someone installed a handler of their own
- * before us, or the parent asked for it to be ignored; 1 if installed.
+ * before us (a preloaded library: the tests' allocation counter), or the
+ * parent asked for it to be ignored (then it cannot end the process
+ * either); 1 if installed.
  */
 static int take_signal(int sig, const struct sigaction *sa)
 {
@@ -59,15 +61,16 @@ static int take_signal(int sig, const struct sigaction *sa)
 		return 0;   /* not a signal this kernel (or valgrind) lets us have */
 	if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
 		return !sigaction(sig, sa, NULL);
-	log_info("signal %s: keeping the disposition it had at start (%s)", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-		 !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN ? "ignored" : "another handler");
+	if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_IGN)
+		log_info("signal %s: keeping the handler installed before the server started",
+			 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 	return 0;
 }
 
 static void install_signals(void)
 {
 	/* signals the operator may send and that would otherwise end the process */
-	static const int noted[] = { SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
+	static const int noted[] = { SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
 				     SIGSTKFLT, SIGXFSZ, SIGTTIN, SIGTTOU };
 	struct sigaction sa;
 
@@ -77,6 +80,9 @@ static void install_signals(void)
 	/* no SA_RESTART for the stop signals: poll returns and the loop looks at once */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* even when the parent ignores it (a shell does for a background job):
+	 * an operator who sends it means "drain" */
+	sigaction(SIGQUIT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* the rest restart what they interrupt: a status request must not fail a read */
