@@ -25,6 +25,7 @@ ifneq ($(CROSS),)
 CXX      := $(CROSS)g++
 endif
 CXXFLAGS ?= -O2 -g
+NPROC    := $(shell nproc 2>/dev/null || echo 2)   # make test builds its parts in parallel
 REQ_FLAGS := -std=c++17 -fno-exceptions -fno-rtti -D_GNU_SOURCE -MMD -MP \
              -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 LDLIBS   := -lwebsockets -ljwt -lcjson -lhiredis -lssl -lcrypto
@@ -215,7 +216,7 @@ integration: $(B)/caller-echo $(B)/caller-sim
 test-bins: $(B)/caller-echo $(B)/caller-sim $(UT_BINS) $(FUZZ_BINS) $(B)/asan/caller-echo
 
 test: deps-test
-	@$(MAKE) --no-print-directory test-bins arm64
+	@$(MAKE) --no-print-directory -j$(NPROC) test-bins arm64
 	@scripts/run-tests.sh all $(UT_BINS)
 
 # the parts of `make test` on their own
