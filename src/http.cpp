@@ -28,7 +28,7 @@
 #include "host.h"
 #include "metrics.h"
 #include "ncco.h"
-#include "app.h"
+#include "server.h"
 #include "peer.h"
 #include "tls_server.h"
 #include "stats_page.h"
@@ -103,7 +103,7 @@ static int reply(struct lws *wsi, struct http_pss *pss, unsigned status, const c
 						 (int)strlen(allow), &p, end))
 		return -1;
 	/* draining: move keep-alive clients on to the processes still serving */
-	if (app_from_wsi(wsi)->draining)
+	if (server_from_wsi(wsi)->draining)
 		pss->close_after = 1;
 	if (pss->close_after &&
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const uint8_t *)"close", 5, &p, end))
@@ -189,28 +189,28 @@ static int refuse_http(struct lws *wsi, struct http_pss *pss, int reason, unsign
 
 static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info *ci, int cut)
 {
-	struct app *app = app_from_wsi(wsi);
-	const struct config *cfg = app->cfg;
+	struct server *srv = server_from_wsi(wsi);
+	const struct config *cfg = srv->cfg;
 	char uri[512], peer[ADDR_STR_MAX];
 
 	peer_addr(wsi, peer, sizeof peer, NULL);
 	/* draining alone: the socket the NCCO names would refuse the call */
-	if (app->draining && !cfg->reuse_port)
+	if (srv->draining && !cfg->reuse_port)
 		return refuse_http(wsi, pss, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, "draining\n", NULL);
 	if (cut) {
 		/* the call goes on with what fits: uuid, from and to are short in
 		 * every real Vonage request, so this is a client sending junk */
-		app->stats.params_truncated += (uint64_t)cut;
-		log_limited(&app->bad_input_log, time(NULL), "answer from %s: %d value(s) longer than %d bytes, cut",
+		srv->stats.params_truncated += (uint64_t)cut;
+		log_limited(&srv->bad_input_log, time(NULL), "answer from %s: %d value(s) longer than %d bytes, cut",
 			    peer, cut, VONAGE_UUID_MAX - 1);
 	}
 	if (ws_uri(wsi, cfg, uri, sizeof uri)) {
-		log_limited(&app->bad_input_log, time(NULL), "answer from %s: missing or malformed Host header",
+		log_limited(&srv->bad_input_log, time(NULL), "answer from %s: missing or malformed Host header",
 			    peer);
 		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "malformed Host header\n");
 	}
 	/* each app explains itself to the caller unless the operator says otherwise */
-	struct ncco_params np = { cfg->talk_text_set ? cfg->talk_text : app->start_app->talk_text,
+	struct ncco_params np = { cfg->talk_text_set ? cfg->talk_text : srv->start_app->talk_text,
 				  cfg->from_number, uri, cfg->rate,
 				  ci->uuid, ci->from, ci->to };
 	char *out = (char *)malloc(NCCO_MAX);
@@ -231,9 +231,9 @@ static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info 
 
 static int event(struct lws *wsi, struct http_pss *pss, const struct hook_event *ev)
 {
-	struct app *app = app_from_wsi(wsi);
-	app->stats.events_received++;
-	stats_event_record(&app->stats, time(NULL), ev->status, ev->uuid);
+	struct server *srv = server_from_wsi(wsi);
+	srv->stats.events_received++;
+	stats_event_record(&srv->stats, time(NULL), ev->status, ev->uuid);
 	const struct log_field lf[] = { LOG_STR("status", ev->status), LOG_STR("uuid", ev->uuid) };
 	LOG_FIELDS(LOG_INFO, "event_webhook", lf, "event: status %s uuid %s", ev->status[0] ? ev->status : "-",
 		   ev->uuid[0] ? ev->uuid : "-");
@@ -243,10 +243,10 @@ static int event(struct lws *wsi, struct http_pss *pss, const struct hook_event 
 /* 400 for a webhook body we cannot use; `why` goes to the log and the client. */
 static int bad_body(struct lws *wsi, struct http_pss *pss, const char *why)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
 	peer_addr(wsi, peer, sizeof peer, NULL);
-	log_limited(&app->bad_input_log, time(NULL), "%s webhook from %s: %s",
+	log_limited(&srv->bad_input_log, time(NULL), "%s webhook from %s: %s",
 		    pss->route == R_ANSWER ? "answer" : "event", peer, why);
 	return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, why);
 }
@@ -268,15 +268,15 @@ static const char *route_name(int route)
 static int refuse_http(struct lws *wsi, struct http_pss *pss, int reason, unsigned status, const char *why,
 		       const char *hint)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
 	struct addr client;
 
 	peer_addr(wsi, peer, sizeof peer, &client);
-	peer_refused(app, &client, reason);
+	peer_refused(srv, &client, reason);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
 					LOG_NUM("status", status) };
-	peer_log(app, &app->reject_log, &client, lf, sizeof lf / sizeof lf[0],
+	peer_log(srv, &srv->reject_log, &client, lf, sizeof lf / sizeof lf[0],
 			   "refused %s from %s: %s (HTTP %u)%s%s", route_name(pss->route), peer,
 			   stats_reject_str(reason), status, hint ? " token " : "", hint ? hint : "");
 	return reply_text(wsi, pss, status, why);
@@ -340,12 +340,12 @@ static int query_hash_matches(struct lws *wsi, const char *claim)
  */
 static int spend_jti(struct lws *wsi, struct http_pss *pss, const char *jti, long long expires, int *refused)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 
 	*refused = 1;
 	if (!jti[0])
 		return refuse_http(wsi, pss, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, "token has no jti\n", NULL);
-	switch (replay_store_check(&app->replay, jti, strlen(jti), time(NULL), (time_t)expires)) {
+	switch (replay_store_check(&srv->replay, jti, strlen(jti), time(NULL), (time_t)expires)) {
 	case REPLAY_NEW:
 		*refused = 0;
 		return 0;
@@ -371,8 +371,8 @@ static int spend_jti(struct lws *wsi, struct http_pss *pss, const char *jti, lon
  */
 static int verify_webhook(struct lws *wsi, struct http_pss *pss, int is_post, int *refused)
 {
-	struct app *app = app_from_wsi(wsi);
-	const struct config *cfg = app->cfg;
+	struct server *srv = server_from_wsi(wsi);
+	const struct config *cfg = srv->cfg;
 	char authz[AUTH_TOKEN_MAX + 64], hint[9], cl[32];
 	struct auth_claims claims;
 	enum auth_result r = AUTH_MISSING;
@@ -380,7 +380,7 @@ static int verify_webhook(struct lws *wsi, struct http_pss *pss, int is_post, in
 
 	*refused = 1;
 	if (n > 0 && (size_t)n < sizeof authz && (n = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION)) > 0)
-		r = auth_jwt_check_claims(&app->auth, authz, (size_t)n, time(NULL), &claims);
+		r = auth_jwt_check_claims(&srv->auth, authz, (size_t)n, time(NULL), &claims);
 	else if (n > 0)
 		r = AUTH_MALFORMED;
 	if (r != AUTH_OK) {
@@ -482,7 +482,7 @@ static int admin_error(struct lws *wsi, struct http_pss *pss, unsigned status, c
 	/* a request refused for what it is (not a strike: only the operator gets this far) */
 	if (status == HTTP_STATUS_BAD_REQUEST || status == HTTP_STATUS_REQ_ENTITY_TOO_LARGE ||
 	    status == HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE)
-		app_from_wsi(wsi)->stats.rejected[REJECT_ADMIN_BAD_REQUEST]++;
+		server_from_wsi(wsi)->stats.rejected[REJECT_ADMIN_BAD_REQUEST]++;
 
 	if (o && cJSON_AddStringToObject(o, "error", why))
 		out = cJSON_PrintUnformatted(o);
@@ -496,13 +496,13 @@ static int admin_error(struct lws *wsi, struct http_pss *pss, unsigned status, c
 static int admin_done(struct lws *wsi, struct http_pss *pss, int op, const char *target, const char *result,
 		      cJSON *o)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
 	char *out = o ? cJSON_PrintUnformatted(o) : NULL;
 
 	cJSON_Delete(o);
 	peer_addr(wsi, peer, sizeof peer, NULL);
-	stats_admin_record(&app->stats, time(NULL), op, admin_op_str(op), target, peer, result);
+	stats_admin_record(&srv->stats, time(NULL), op, admin_op_str(op), target, peer, result);
 	const struct log_field lf[] = { LOG_STR("action", admin_op_str(op)), LOG_STR("target", target),
 					LOG_STR("by", peer), LOG_STR("result", result) };
 	LOG_FIELDS(LOG_WARN, "admin_action", lf, "admin: %s %s by %s: %s", admin_op_str(op), target, peer, result);
@@ -513,7 +513,7 @@ static int admin_done(struct lws *wsi, struct http_pss *pss, int op, const char 
 
 static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body, size_t len)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	enum admin_op op = pss->route == R_ADMIN_HANGUP ? ADMIN_HANGUP
 			   : pss->route == R_ADMIN_BLOCK ? ADMIN_BLOCK : ADMIN_UNBLOCK;
 	struct admin_req rq;
@@ -524,7 +524,7 @@ static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body,
 
 	if (admin_parse(op, body, len, &rq, err, sizeof err)) {
 		peer_addr(wsi, peer, sizeof peer, NULL);
-		log_limited(&app->bad_input_log, now, "admin %s from %s: %s", admin_op_str(op), peer, err);
+		log_limited(&srv->bad_input_log, now, "admin %s from %s: %s", admin_op_str(op), peer, err);
 		return admin_error(wsi, pss, HTTP_STATUS_BAD_REQUEST, err);
 	}
 	if (op == ADMIN_HANGUP) {
@@ -532,7 +532,7 @@ static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body,
 			snprintf(target, sizeof target, "call %llu", (unsigned long long)rq.call);
 		else
 			snprintf(target, sizeof target, "uuid %s", rq.uuid);
-		int n = ws_audio_hangup(app, rq.call, rq.uuid, NULL, rq.code, &first);
+		int n = ws_audio_hangup(srv, rq.call, rq.uuid, NULL, rq.code, &first);
 		if (!n)
 			return admin_error(wsi, pss, HTTP_STATUS_NOT_FOUND, "no open call matches");
 		snprintf(result, sizeof result, "%d call(s) closed with %d", n, rq.code);
@@ -544,7 +544,7 @@ static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body,
 	}
 	cidr_format(&rq.net, target, sizeof target);
 	if (op == ADMIN_UNBLOCK) {
-		if (block_remove(&app->blocks, &rq.net))
+		if (block_remove(&srv->blocks, &rq.net))
 			return admin_error(wsi, pss, HTTP_STATUS_NOT_FOUND, "not blocked (give the CIDR as listed)");
 		o = cJSON_CreateObject();
 		if (o && !cJSON_AddStringToObject(o, "unblocked", target))
@@ -553,12 +553,12 @@ static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body,
 	}
 	peer_addr(wsi, peer, sizeof peer, NULL);
 	time_t expires = rq.seconds ? now + rq.seconds : 0;
-	enum block_add_result br = block_add(&app->blocks, &rq.net, now, expires, BLOCK_MANUAL,
+	enum block_add_result br = block_add(&srv->blocks, &rq.net, now, expires, BLOCK_MANUAL,
 					     rq.reason[0] ? rq.reason : "operator", peer);
 	if (br == BLOCK_FULL)
 		return admin_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE,
 				   "block table full of the operator's blocks: unblock some first");
-	int n = rq.hangup ? ws_audio_hangup(app, 0, NULL, &rq.net, LWS_CLOSE_STATUS_POLICY_VIOLATION, &first) : 0;
+	int n = rq.hangup ? ws_audio_hangup(srv, 0, NULL, &rq.net, LWS_CLOSE_STATUS_POLICY_VIOLATION, &first) : 0;
 	if (expires) {
 		char until[32];
 		stats_iso8601(expires, until, sizeof until);
@@ -633,7 +633,7 @@ static void body_deadline(lws_sorted_usec_list_t *sul)
 {
 	struct http_pss *pss = lws_container_of(sul, struct http_pss, body_sul);
 	struct lws *wsi = pss->wsi;
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	static const char resp[] = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\n"
 				   "Content-Length: 16\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
 				   "request timeout\n";
@@ -645,11 +645,11 @@ static void body_deadline(lws_sorted_usec_list_t *sul)
 	free(pss->body);
 	pss->body = NULL;
 	peer_addr(wsi, peer, sizeof peer, &client);
-	peer_refused(app, &client, REJECT_BODY_TIMEOUT);
+	peer_refused(srv, &client, REJECT_BODY_TIMEOUT);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", "body_timeout"), LOG_NUM("status", 408) };
-	peer_log(app, &app->reject_log, &client, lf, sizeof lf / sizeof lf[0],
+	peer_log(srv, &srv->reject_log, &client, lf, sizeof lf / sizeof lf[0],
 			   "refused %s from %s: body_timeout (HTTP 408, %zu of %zu bytes in %d s)",
-			   route_name(pss->route), peer, pss->body_len, pss->body_expect, app->cfg->body_timeout_s);
+			   route_name(pss->route), peer, pss->body_len, pss->body_expect, srv->cfg->body_timeout_s);
 	memcpy(&buf[LWS_PRE], resp, sizeof resp - 1);
 	if (lws_write(wsi, &buf[LWS_PRE], sizeof resp - 1, LWS_WRITE_HTTP_HEADERS) != (int)sizeof resp - 1)
 		log_debug("408: short write");
@@ -658,7 +658,7 @@ static void body_deadline(lws_sorted_usec_list_t *sul)
 
 static int start_post(struct lws *wsi, struct http_pss *pss)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	char cl[32], *end;
 	int n = lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
 
@@ -687,8 +687,8 @@ static int start_post(struct lws *wsi, struct http_pss *pss)
 		return -1;
 	pss->body_len = 0;
 	pss->wsi = wsi;
-	lws_sul_schedule(app->ctx, 0, &pss->body_sul, body_deadline,
-			 (lws_usec_t)app->cfg->body_timeout_s * LWS_US_PER_SEC);
+	lws_sul_schedule(srv->ctx, 0, &pss->body_sul, body_deadline,
+			 (lws_usec_t)srv->cfg->body_timeout_s * LWS_US_PER_SEC);
 	return 0;   /* lws delivers HTTP_BODY, then HTTP_BODY_COMPLETION */
 }
 
@@ -722,7 +722,7 @@ static int on_body(struct http_pss *pss, const void *in, size_t len)
 
 static int render_stats(struct lws *wsi, struct http_pss *pss)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	struct stats_view view;
 	size_t n = 0;
 
@@ -736,26 +736,26 @@ static int render_stats(struct lws *wsi, struct http_pss *pss)
 				break;
 		if (why) {
 			char msg[160], peer[ADDR_STR_MAX];
-			app->stats.rejected[REJECT_STATS_BAD_QUERY]++;   /* not a strike: a stats reader's typo */
+			srv->stats.rejected[REJECT_STATS_BAD_QUERY]++;   /* not a strike: a stats reader's typo */
 			peer_addr(wsi, peer, sizeof peer, NULL);
-			log_limited(&app->bad_input_log, time(NULL), "%s from %s: %s",
+			log_limited(&srv->bad_input_log, time(NULL), "%s from %s: %s",
 				    pss->route == R_STATS ? "/stats" : "/stats.json", peer, why);
 			snprintf(msg, sizeof msg, "%s\n", why);
 			return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, msg);
 		}
 	}
 	/* counters their owners keep, read now */
-	app->stats.log_suppressed = app->reject_log.suppressed_total + app->limit_log.suppressed_total;
-	app->stats.pending_evicted = app->conns.evicted;
-	app->stats.clients_evicted = app->guard.evicted;
+	srv->stats.log_suppressed = srv->reject_log.suppressed_total + srv->limit_log.suppressed_total;
+	srv->stats.pending_evicted = srv->conns.evicted;
+	srv->stats.clients_evicted = srv->guard.evicted;
 		const char *ctype = pss->route == R_STATS_JSON ? JSON
 			    : pss->route == R_METRICS  ? METRICS_CONTENT_TYPE
 			    : pss->route == R_ADMIN_BLOCKS ? JSON
 						       : "text/html; charset=utf-8";
-	char *b = pss->route == R_STATS_JSON ? stats_render_json_view(&app->stats, &app->blocks, &view, time(NULL), &n)
-		  : pss->route == R_METRICS  ? metrics_render(&app->stats, &app->blocks, time(NULL), &n)
-		  : pss->route == R_ADMIN_BLOCKS ? block_render_json(&app->blocks, time(NULL), &n)
-					     : stats_page_render_view(&app->stats, &app->blocks, &view, time(NULL), &n);
+	char *b = pss->route == R_STATS_JSON ? stats_render_json_view(&srv->stats, &srv->blocks, &view, time(NULL), &n)
+		  : pss->route == R_METRICS  ? metrics_render(&srv->stats, &srv->blocks, time(NULL), &n)
+		  : pss->route == R_ADMIN_BLOCKS ? block_render_json(&srv->blocks, time(NULL), &n)
+					     : stats_page_render_view(&srv->stats, &srv->blocks, &view, time(NULL), &n);
 	if (!b)
 		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
 	return reply(wsi, pss, HTTP_STATUS_OK, ctype, b, n, 1, NULL);
@@ -763,7 +763,7 @@ static int render_stats(struct lws *wsi, struct http_pss *pss)
 
 static int on_http(struct lws *wsi, struct http_pss *pss)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	char *uri;
 	int ulen, m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	size_t i;
@@ -774,7 +774,7 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "bad request\n");
 	struct peer who;
 	peer_identify(wsi, &who);
-	peer_note_request(app, &who);
+	peer_note_request(srv, &who);
 	/* a request we refuse may still have a body on the wire that we will
 	 * not read: then the connection cannot be reused for another request */
 	int has_body = m == LWSHUMETH_POST || m == LWSHUMETH_PUT || m == LWSHUMETH_PATCH;
@@ -800,7 +800,7 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 	/* a blocked loopback or proxied client (others never get this far):
 	 * everything but /admin/ from the operator's own host, so the operator
 	 * can unblock */
-	if (app->blocks.n && peer_blocked(app, &who.client) &&
+	if (srv->blocks.n && peer_blocked(srv, &who.client) &&
 	    !(i < sizeof routes / sizeof routes[0] && is_admin(routes[i].route) && who.local)) {
 		pss->close_after = has_body;
 		return refuse_http(wsi, pss, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, "forbidden\n", NULL);
@@ -815,17 +815,17 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 			     routes[i].allow);
 	}
 	pss->route = routes[i].route;
-	if (app->cfg->verify_webhooks && (pss->route == R_ANSWER || pss->route == R_EVENTS)) {
+	if (srv->cfg->verify_webhooks && (pss->route == R_ANSWER || pss->route == R_EVENTS)) {
 		int refused, r = verify_webhook(wsi, pss, m == LWSHUMETH_POST, &refused);
 		if (refused)
 			return r;
 		pss->spend_jti = m == LWSHUMETH_POST;
 	}
 	if ((pss->route == R_STATS || pss->route == R_STATS_JSON || pss->route == R_METRICS) &&
-	    !stats_allowed(wsi, app->cfg, &who))
+	    !stats_allowed(wsi, srv->cfg, &who))
 		return refuse_http(wsi, pss, REJECT_STATS_ACCESS, HTTP_STATUS_FORBIDDEN, "forbidden\n", NULL);
 	if (is_admin(pss->route)) {
-		const char *why = admin_refusal(wsi, app->cfg, &who, &pss->admin_loopback);
+		const char *why = admin_refusal(wsi, srv->cfg, &who, &pss->admin_loopback);
 		char ct[64];
 		if (why) {
 			pss->close_after = has_body;
@@ -870,9 +870,9 @@ static int on_http(struct lws *wsi, struct http_pss *pss)
 		return render_stats(wsi, pss);
 	case R_HEALTHZ:
 		/* a load balancer takes this process out while its calls finish */
-		if (app->shutting_down)
+		if (srv->shutting_down)
 			return reply_text(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down\n");
-		if (app->draining)
+		if (srv->draining)
 			return reply_text(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "draining\n");
 		return reply_text(wsi, pss, HTTP_STATUS_OK, "ok\n");
 	default:
@@ -905,12 +905,12 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return ws_audio_confirm_upgrade(wsi, (const char *)in);
 	/* connection lifetime, for the per-address connection count (peer.cpp) */
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		return peer_conn_filter(app_from_wsi(wsi), user);
+		return peer_conn_filter(server_from_wsi(wsi), user);
 	case LWS_CALLBACK_WSI_DESTROY:
 		peer_conn_destroyed(wsi);
 		return 0;
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
-		return tls_server_setup(app_from_wsi(wsi), user);
+		return tls_server_setup(server_from_wsi(wsi), user);
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (pss)

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "server.h"
 #include "peer.h"
 
 /*
@@ -68,7 +68,7 @@ int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 	(void)len;
 	if (reason != LWS_CALLBACK_RAW_RX_FILE)
 		return 0;
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	int lfd = lws_get_socket_fd(wsi);   /* the raw descriptor: shared or worker port */
 	for (int i = 0; i < 64; i++) {
 		struct lws_filter_network_conn_args filt;
@@ -82,19 +82,19 @@ int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		if (filt.accept_fd < 0) {
 			int e = errno;
 			if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR && e != ECONNABORTED)
-				log_limited(&app->bad_input_log, time(NULL), "accept: %s", strerror(e));
+				log_limited(&srv->bad_input_log, time(NULL), "accept: %s", strerror(e));
 			if (e == EMFILE || e == ENFILE)
-				listener_shed(app, lfd);   /* else it stays readable and we spin */
+				listener_shed(srv, lfd);   /* else it stays readable and we spin */
 			break;
 		}
 		setsockopt(filt.accept_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		if (peer_conn_filter(app, &filt)) {
+		if (peer_conn_filter(srv, &filt)) {
 			close(filt.accept_fd);
 			continue;
 		}
 		d.sockfd = filt.accept_fd;
 		/* on failure lws has closed the socket already */
-		lws_adopt_descriptor_vhost(app->vhost, (lws_adoption_type)(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
+		lws_adopt_descriptor_vhost(srv->vhost, (lws_adoption_type)(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
 					   LWS_ADOPT_ALLOW_SSL), d, NULL, NULL);
 	}
 	return 0;
@@ -102,28 +102,28 @@ int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 
 /* ---- out of descriptors ----------------------------------------------------- */
 
-void listener_spare_open(struct app *app)
+void listener_spare_open(struct server *srv)
 {
-	app->listen.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (app->listen.spare_fd < 0)
+	srv->listen.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (srv->listen.spare_fd < 0)
 		log_warn("no spare descriptor (/dev/null: %s): out of descriptors, a queued connection would make "
 			 "the loop spin", strerror(errno));
 }
 
-void listener_spare_close(struct app *app)
+void listener_spare_close(struct server *srv)
 {
-	if (app->listen.spare_fd >= 0)
-		close(app->listen.spare_fd);
-	app->listen.spare_fd = -1;
+	if (srv->listen.spare_fd >= 0)
+		close(srv->listen.spare_fd);
+	srv->listen.spare_fd = -1;
 }
 
 /* lws does not say which socket it listens on: the one bound to our port, in listen state. */
-void listener_find_lws_socket(struct app *app)
+void listener_find_lws_socket(struct server *srv)
 {
-	app->listen.lws_fd = -1;
-	if (app->listen.fd >= 0 || !app->vhost)
+	srv->listen.lws_fd = -1;
+	if (srv->listen.fd >= 0 || !srv->vhost)
 		return;   /* --reuse-port: lws has no listener of its own */
-	int port = lws_get_vhost_listen_port(app->vhost);
+	int port = lws_get_vhost_listen_port(srv->vhost);
 	for (int fd = 0; fd < 1024; fd++) {   /* lws opened it moments ago: a low number */
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
@@ -135,7 +135,7 @@ void listener_find_lws_socket(struct app *app)
 		int p = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
 			: ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : -1;
 		if (p == port) {
-			app->listen.lws_fd = fd;
+			srv->listen.lws_fd = fd;
 			return;
 		}
 	}
@@ -143,7 +143,7 @@ void listener_find_lws_socket(struct app *app)
 		 "loop spin");
 }
 
-int listener_shed(struct app *app, int lfd)
+int listener_shed(struct server *srv, int lfd)
 {
 	int n = 0;
 
@@ -151,7 +151,7 @@ int listener_shed(struct app *app, int lfd)
 		return 0;
 	/* the spare's number is below the limit (it was taken at start): the
 	 * accept gets it, and gets it again after each close */
-	listener_spare_close(app);
+	listener_spare_close(srv);
 	for (; n < 1024; n++) {   /* bounded per wakeup, like an accept loop */
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
@@ -162,46 +162,46 @@ int listener_shed(struct app *app, int lfd)
 			break;   /* drained (EAGAIN), or not even the spare helps */
 		close(fd);
 		int have = !addr_from_sockaddr((const struct sockaddr *)&ss, &a);
-		peer_refused(app, have ? &a : NULL, REJECT_CONNS_FULL);
+		peer_refused(srv, have ? &a : NULL, REJECT_CONNS_FULL);
 		if (have)
 			addr_format(&a, peer, sizeof peer);
 		const struct log_field lf[] = { LOG_STR("remote", have ? peer : "?"), LOG_STR("reason", "conns_full") };
-		peer_log(app, &app->reject_log, have ? &a : NULL, lf, sizeof lf / sizeof lf[0],
+		peer_log(srv, &srv->reject_log, have ? &a : NULL, lf, sizeof lf / sizeof lf[0],
 			 "refused connection from %s: conns_full (no descriptor free: closed at accept)", have ? peer : "?");
 	}
-	app->listen.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (app->listen.spare_fd < 0)
-		log_limited(&app->bad_input_log, time(NULL), "no spare descriptor any more (%s): the open-file limit "
+	srv->listen.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (srv->listen.spare_fd < 0)
+		log_limited(&srv->bad_input_log, time(NULL), "no spare descriptor any more (%s): the open-file limit "
 			    "is below it", strerror(errno));
 	return n;
 }
 
-void listener_lws_accept_failed(struct app *app, int err)
+void listener_lws_accept_failed(struct server *srv, int err)
 {
-	if (app && (err == EMFILE || err == ENFILE))
-		listener_shed(app, app->listen.lws_fd);
+	if (srv && (err == EMFILE || err == ENFILE))
+		listener_shed(srv, srv->listen.lws_fd);
 }
 
 /* Put a listening socket of ours into lws's loop (any event library) as a raw descriptor. */
-static struct lws *adopt(struct app *app, int fd)
+static struct lws *adopt(struct server *srv, int fd)
 {
 	lws_sock_file_fd_type d;
 	struct lws *wsi;
 
 	d.filefd = fd;
-	wsi = lws_adopt_descriptor_vhost(app->vhost, LWS_ADOPT_RAW_FILE_DESC, d, "listener", NULL);
+	wsi = lws_adopt_descriptor_vhost(srv->vhost, LWS_ADOPT_RAW_FILE_DESC, d, "listener", NULL);
 	if (!wsi)
 		log_err("cannot watch the listening socket");
 	return wsi;
 }
 
-void listener_close(struct app *app)
+void listener_close(struct server *srv)
 {
-	if (app->listen.fd >= 0)
-		close(app->listen.fd);
-	if (app->listen.worker_fd >= 0)
-		close(app->listen.worker_fd);
-	app->listen.fd = app->listen.worker_fd = -1;
+	if (srv->listen.fd >= 0)
+		close(srv->listen.fd);
+	if (srv->listen.worker_fd >= 0)
+		close(srv->listen.worker_fd);
+	srv->listen.fd = srv->listen.worker_fd = -1;
 }
 
 /*
@@ -226,34 +226,34 @@ static void check_migrate(void)
 			 "/etc/sysctl.d/60-caller-echo.conf setting it to 1)");
 }
 
-int listener_open(struct app *app)
+int listener_open(struct server *srv)
 {
-	const struct config *cfg = app->cfg;
+	const struct config *cfg = srv->cfg;
 
 	check_migrate();
-	app->listen.fd = open_socket(cfg, cfg->port, 1);
-	if (app->listen.fd >= 0 && cfg->worker_port)
-		app->listen.worker_fd = open_socket(cfg, cfg->worker_port, 0);
-	if (app->listen.fd < 0 || (cfg->worker_port && app->listen.worker_fd < 0)) {
-		listener_close(app);
+	srv->listen.fd = open_socket(cfg, cfg->port, 1);
+	if (srv->listen.fd >= 0 && cfg->worker_port)
+		srv->listen.worker_fd = open_socket(cfg, cfg->worker_port, 0);
+	if (srv->listen.fd < 0 || (cfg->worker_port && srv->listen.worker_fd < 0)) {
+		listener_close(srv);
 		return -1;
 	}
 	return 0;
 }
 
-int listener_attach(struct app *app)
+int listener_attach(struct server *srv)
 {
 	/* a descriptor lws adopted is closed by the context destroy */
-	if (!(app->listen.wsi = adopt(app, app->listen.fd)))
+	if (!(srv->listen.wsi = adopt(srv, srv->listen.fd)))
 		return -1;
-	if (app->listen.worker_fd >= 0 && !adopt(app, app->listen.worker_fd))
+	if (srv->listen.worker_fd >= 0 && !adopt(srv, srv->listen.worker_fd))
 		return -1;
 	return 0;
 }
 
-void listener_leave(struct app *app)
+void listener_leave(struct server *srv)
 {
-	if (!app->listen.wsi)
+	if (!srv->listen.wsi)
 		return;
 	/*
 	 * Leave the SO_REUSEPORT group now, not at exit: the kernel then gives
@@ -261,9 +261,9 @@ void listener_leave(struct app *app)
 	 * refuse them (503) for the whole grace period. lws closes the
 	 * descriptor with its wsi.
 	 */
-	lws_set_timeout(app->listen.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-	app->listen.wsi = NULL;
-	app->listen.fd = -1;
+	lws_set_timeout(srv->listen.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	srv->listen.wsi = NULL;
+	srv->listen.fd = -1;
 	log_info("left the shared port: new connections go to the other workers");
 }
 

@@ -23,38 +23,38 @@
 #pragma once
 #include <libwebsockets.h>
 
-struct app;
+struct server;
 
-/* Bind app->cfg's port (SO_REUSEPORT) and --worker-port. 0, or -1 (logged; nothing left open). */
-int listener_open(struct app *app);
+/* Bind srv->cfg's port (SO_REUSEPORT) and --worker-port. 0, or -1 (logged; nothing left open). */
+int listener_open(struct server *srv);
 
 /* Put the open sockets into lws's loop (the vhost must exist). 0, or -1 (logged). */
-int listener_attach(struct app *app);
+int listener_attach(struct server *srv);
 
 /* Leave the shared port (shutdown): the other workers get its new connections. */
-void listener_leave(struct app *app);
+void listener_leave(struct server *srv);
 
 /* Close sockets lws never adopted (a start that failed before listener_attach). */
-void listener_close(struct app *app);
+void listener_close(struct server *srv);
 
 /* At start, before lws opens anything: the spare descriptor listener_shed gives back. */
-void listener_spare_open(struct app *app);
+void listener_spare_open(struct server *srv);
 
 /* After the vhost exists: find lws's own listening socket (without --reuse-port), for listener_shed. */
-void listener_find_lws_socket(struct app *app);
+void listener_find_lws_socket(struct server *srv);
 
 /*
  * accept() on lfd failed for want of a descriptor (EMFILE, ENFILE): close
  * everything queued on it, each counted and logged as conns_full, using the
  * spare. Returns how many were closed. lfd -1: nothing to do.
  */
-int listener_shed(struct app *app, int lfd);
+int listener_shed(struct server *srv, int lfd);
 
 /* lws logged a failed accept on its own listener (server.cpp's lws log callback). */
-void listener_lws_accept_failed(struct app *app, int err);
+void listener_lws_accept_failed(struct server *srv, int err);
 
 /* Close the spare (server_destroy). */
-void listener_spare_close(struct app *app);
+void listener_spare_close(struct server *srv);
 
 /* Protocol callback of the "listener" protocol (raw descriptors). */
 int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);

@@ -113,7 +113,7 @@ static void set_fd_limit(int max_calls)
 int main(int argc, char **argv)
 {
 	static struct config cfg;   /* static: holds the secret, keep it off the stack */
-	static struct app app;
+	static struct server srv;
 	char err[512];
 
 	switch (config_load(&cfg, argc, argv, err, sizeof err)) {
@@ -145,11 +145,11 @@ int main(int argc, char **argv)
 
 	install_signals();
 	set_fd_limit(cfg.max_calls);
-	int rc = server_create(&app, &cfg);
+	int rc = server_create(&srv, &cfg);
 	if (rc)
 		return rc == SERVER_BAD_CONFIG ? 2 : 1;
-	server_run(&app, &stop);
-	server_destroy(&app);
+	server_run(&srv, &stop);
+	server_destroy(&srv);
 	log_info_ev("stopped", "stopped");
 	return 0;
 }

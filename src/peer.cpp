@@ -6,7 +6,7 @@
  * SERVER_NEW_CLIENT_INSTANTIATED on the new wsi (WSI_CREATE comes earlier,
  * but lws 4.1.6 overwrites the opaque pointer after it: adopt.c:154), and
  * at the very end WSI_DESTROY. What the first step counted rides to the
- * second in app->conns (one thread, nothing in between) and is then kept
+ * second in srv->conns (one thread, nothing in between) and is then kept
  * in the wsi's opaque user pointer until the connection becomes a call or
  * is destroyed: bit 0 says it counts in conns.open, the rest is its guard
  * slot + 1 (0 = none).
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "app.h"
+#include "server.h"
 
 #define CONNS_RESERVE 64   /* descriptors kept back from accepted connections */
 
@@ -84,7 +84,7 @@ static int has_proxy_headers(struct lws *wsi)
 
 int peer_identify(struct lws *wsi, struct peer *p)
 {
-	const struct config *cfg = app_from_wsi(wsi)->cfg;
+	const struct config *cfg = server_from_wsi(wsi)->cfg;
 	static char xff[PEER_XFF_MAX + 1];   /* one thread; too big for the stack of every callback */
 	char tcp_text[ADDR_STR_MAX + 8];
 	struct addr tcp;
@@ -131,36 +131,36 @@ int peer_addr(struct lws *wsi, char *buf, size_t len, struct addr *out)
 
 #define PROXY_WARN_EVERY_S 3600
 
-void peer_note_request(struct app *app, const struct peer *p)
+void peer_note_request(struct server *srv, const struct peer *p)
 {
 	time_t now = time(NULL);
 
 	if (!p->untrusted_proxy)
 		return;
-	app->stats.proxy_untrusted++;
-	if (app->proxy_warned_at && now - app->proxy_warned_at < PROXY_WARN_EVERY_S)
+	srv->stats.proxy_untrusted++;
+	if (srv->proxy_warned_at && now - srv->proxy_warned_at < PROXY_WARN_EVERY_S)
 		return;
-	app->proxy_warned_at = now;
-	const struct log_field lf[] = { LOG_STR("remote", p->text), LOG_NUM("count", app->stats.proxy_untrusted) };
+	srv->proxy_warned_at = now;
+	const struct log_field lf[] = { LOG_STR("remote", p->text), LOG_NUM("count", srv->stats.proxy_untrusted) };
 	LOG_FIELDS(LOG_ERROR, "untrusted_proxy", lf,
 		   "requests from %s carry proxy headers (X-Forwarded-For, Forwarded, X-Real-IP, X-Forwarded-*) but it "
 		   "is not a --trusted-proxy (%llu so far): every client behind it looks like %s, so per-address "
 		   "limits, blocks and fail2ban cannot tell them apart, and none of them is treated as this host. If "
 		   "it is your proxy, list it: --trusted-proxy %s (TRUSTED_PROXIES in the environment file)",
-		   p->text, (unsigned long long)app->stats.proxy_untrusted, p->text, p->text);
+		   p->text, (unsigned long long)srv->stats.proxy_untrusted, p->text, p->text);
 }
 
 /* ---- refusals -------------------------------------------------------------- */
 
-int peer_log(struct app *app, struct log_limit *lim, const struct addr *a, const struct log_field *f, size_t n,
+int peer_log(struct server *srv, struct log_limit *lim, const struct addr *a, const struct log_field *f, size_t n,
 	     const char *fmt, ...)
 {
 	struct log_field all[9];
 	uint32_t held = 0;
 	va_list ap;
 
-	if (a && !guard_log_allow(&app->guard, a, (uint64_t)(lws_now_usecs() / 1000), &held)) {
-		app->stats.log_held_back++;
+	if (a && !guard_log_allow(&srv->guard, a, (uint64_t)(lws_now_usecs() / 1000), &held)) {
+		srv->stats.log_held_back++;
 		return 0;
 	}
 	if (n > 8)
@@ -176,35 +176,35 @@ int peer_log(struct app *app, struct log_limit *lim, const struct addr *a, const
 	return r;
 }
 
-void peer_refused(struct app *app, const struct addr *a, int reason)
+void peer_refused(struct server *srv, const struct addr *a, int reason)
 {
 	time_t now = time(NULL);
 
-	app->stats.rejected[reason]++;
-	if (!a || !block_strike(&app->blocks, &app->guard, &app->block_policy, a, reason, now,
+	srv->stats.rejected[reason]++;
+	if (!a || !block_strike(&srv->blocks, &srv->guard, &srv->block_policy, a, reason, now,
 				(uint64_t)(lws_now_usecs() / 1000)))
 		return;
 	/* what was blocked: the client's network (an IPv6 /64), not just this address */
 	char peer[CIDR_STR_MAX], until[32], result[80];
-	struct cidr net = guard_client(&app->guard, a);
+	struct cidr net = guard_client(&srv->guard, a);
 	if (net.bits == 128)
 		addr_format(a, peer, sizeof peer);
 	else
 		cidr_format(&net, peer, sizeof peer);
-	stats_iso8601(now + app->block_policy.seconds, until, sizeof until);
+	stats_iso8601(now + srv->block_policy.seconds, until, sizeof until);
 	snprintf(result, sizeof result, "until %s", until);
-	stats_admin_record(&app->stats, now, -1, "auto_block", peer, "auto", result);
+	stats_admin_record(&srv->stats, now, -1, "auto_block", peer, "auto", result);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
-					LOG_NUM("seconds", app->block_policy.seconds) };
-	log_limited_fields(&app->block_log, now, lf, sizeof lf / sizeof lf[0],
+					LOG_NUM("seconds", srv->block_policy.seconds) };
+	log_limited_fields(&srv->block_log, now, lf, sizeof lf / sizeof lf[0],
 			   "blocked %s for %u s: %u refusals within %u s (last: %s)", peer,
-			   app->block_policy.seconds, app->block_policy.after, app->block_policy.window_s,
+			   srv->block_policy.seconds, srv->block_policy.after, srv->block_policy.window_s,
 			   stats_reject_str(reason));
 }
 
-int peer_blocked(struct app *app, const struct addr *a)
+int peer_blocked(struct server *srv, const struct addr *a)
 {
-	return app->blocks.n && block_match(&app->blocks, a, time(NULL));
+	return srv->blocks.n && block_match(&srv->blocks, a, time(NULL));
 }
 
 /* ---- connection accounting ------------------------------------------------ */
@@ -232,12 +232,12 @@ static uint32_t fd_limit(void)
 #define COUNTED_ONLY ((void *)1)
 #define EVICTING_MAX (CONNS_RESERVE / 2)   /* descriptors evictions may borrow from the reserve */
 
-void peer_conns_init(struct app *app)
+void peer_conns_init(struct server *srv)
 {
 	/* accepted connections stop CONNS_RESERVE short of the open-file limit
 	 * (main() sets it to --max-calls + 256): listeners, logs, certificate
 	 * files and the event library keep the rest */
-	struct app_conns *c = &app->conns;
+	struct server_conns *c = &srv->conns;
 	c->limit_start = c->limit = fd_limit();
 	c->max = c->limit > CONNS_RESERVE ? c->limit - CONNS_RESERVE : 1;
 	c->slot = GUARD_NO_SLOT;
@@ -251,15 +251,15 @@ void peer_conns_init(struct app *app)
 	}
 }
 
-void peer_conns_free(struct app *app)
+void peer_conns_free(struct server *srv)
 {
-	free(app->conns.pend);
-	app->conns.pend = NULL;
-	app->conns.pend_cap = 0;
-	app->conns.pend_free = PENDING_NONE;
+	free(srv->conns.pend);
+	srv->conns.pend = NULL;
+	srv->conns.pend_cap = 0;
+	srv->conns.pend_free = PENDING_NONE;
 }
 
-static void pending_unlink(struct app_conns *c, struct pending_conn *p)
+static void pending_unlink(struct server_conns *c, struct pending_conn *p)
 {
 	uint32_t i = (uint32_t)(p - c->pend);
 
@@ -281,9 +281,9 @@ static void pending_unlink(struct app_conns *c, struct pending_conn *p)
 }
 
 /* How many pending connections p's client holds. */
-static uint32_t pending_of(const struct app *app, const struct pending_conn *p)
+static uint32_t pending_of(const struct server *srv, const struct pending_conn *p)
 {
-	return p->slot == GUARD_NO_SLOT ? app->conns.unslotted : app->guard.tab[p->slot].pending;
+	return p->slot == GUARD_NO_SLOT ? srv->conns.unslotted : srv->guard.tab[p->slot].pending;
 }
 
 /*
@@ -292,9 +292,9 @@ static uint32_t pending_of(const struct app *app, const struct pending_conn *p)
  * new connection borrows a descriptor from the reserve meanwhile). 1 if
  * one was found.
  */
-static int make_room(struct app *app)
+static int make_room(struct server *srv)
 {
-	struct app_conns *c = &app->conns;
+	struct server_conns *c = &srv->conns;
 	struct pending_conn *victim = NULL;
 	uint32_t most = 0;
 
@@ -302,7 +302,7 @@ static int make_room(struct app *app)
 		return 0;
 	for (uint32_t i = c->oldest; i != PENDING_NONE; i = c->pend[i].next) {
 		struct pending_conn *p = &c->pend[i];
-		uint32_t n = pending_of(app, p);
+		uint32_t n = pending_of(srv, p);
 		if (!p->evicting && n > most) {   /* strictly more: the oldest of the top client wins */
 			most = n;
 			victim = p;
@@ -317,56 +317,56 @@ static int make_room(struct app *app)
 	char peer[ADDR_STR_MAX];
 	peer_addr(victim->wsi, peer, sizeof peer, NULL);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_NUM("pending", most) };
-	log_limited_fields(&app->evict_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+	log_limited_fields(&srv->evict_log, time(NULL), lf, sizeof lf / sizeof lf[0],
 			   "closed the oldest of %u pending connections from %s: every descriptor was taken", most, peer);
 	lws_set_timeout(victim->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	return 1;
 }
 
-void peer_conns_follow_limit(struct app *app)
+void peer_conns_follow_limit(struct server *srv)
 {
 	uint32_t lim = fd_limit();
-	if (lim == app->conns.limit)
+	if (lim == srv->conns.limit)
 		return;
-	uint32_t use = lim < app->conns.limit_start ? lim : app->conns.limit_start;
-	app->conns.limit = lim;
-	app->conns.max = use > CONNS_RESERVE ? use - CONNS_RESERVE : 1;
-	log_warn("open-file limit now %u: at most %u connections (%u open)%s", lim, app->conns.max, app->conns.open,
-		 lim > app->conns.limit_start ? "; lws's tables keep the size the limit at start gave them" : "");
+	uint32_t use = lim < srv->conns.limit_start ? lim : srv->conns.limit_start;
+	srv->conns.limit = lim;
+	srv->conns.max = use > CONNS_RESERVE ? use - CONNS_RESERVE : 1;
+	log_warn("open-file limit now %u: at most %u connections (%u open)%s", lim, srv->conns.max, srv->conns.open,
+		 lim > srv->conns.limit_start ? "; lws's tables keep the size the limit at start gave them" : "");
 }
 
-static void release_accept(struct app *app)
+static void release_accept(struct server *srv)
 {
-	guard_conn_done(&app->guard, app->conns.slot);
-	app->conns.slot = GUARD_NO_SLOT;
-	if (app->conns.counted && app->conns.open)
-		app->conns.open--;
-	app->conns.counted = 0;
+	guard_conn_done(&srv->guard, srv->conns.slot);
+	srv->conns.slot = GUARD_NO_SLOT;
+	if (srv->conns.counted && srv->conns.open)
+		srv->conns.open--;
+	srv->conns.counted = 0;
 }
 
-static int refuse_at_accept(struct app *app, const struct addr *a, int reason)
+static int refuse_at_accept(struct server *srv, const struct addr *a, int reason)
 {
 	char peer[ADDR_STR_MAX];
 
-	release_accept(app);
-	peer_refused(app, a, reason);
+	release_accept(srv);
+	peer_refused(srv, a, reason);
 	if (a)
 		addr_format(a, peer, sizeof peer);
 	const struct log_field lf[] = { LOG_STR("remote", a ? peer : "?"), LOG_STR("reason", stats_reject_str(reason)) };
-	peer_log(app, &app->reject_log, a, lf, sizeof lf / sizeof lf[0],
+	peer_log(srv, &srv->reject_log, a, lf, sizeof lf / sizeof lf[0],
 		 "refused connection from %s: %s (closed at accept)", a ? peer : "?", stats_reject_str(reason));
 	return 1;   /* lws closes the socket; nothing was read from it */
 }
 
-int peer_conn_filter(struct app *app, const void *filter_args)
+int peer_conn_filter(struct server *srv, const void *filter_args)
 {
 	const struct lws_filter_network_conn_args *f = (const struct lws_filter_network_conn_args *)filter_args;
-	const struct config *cfg = app->cfg;
+	const struct config *cfg = srv->cfg;
 	struct addr a;
 	int have_addr;
 
 	/* an adoption that failed before NEW_CLIENT_INSTANTIATED never claimed these */
-	release_accept(app);
+	release_accept(srv);
 	have_addr = f && !addr_from_sockaddr((const struct sockaddr *)&f->cli_addr, &a);
 
 	/*
@@ -375,38 +375,38 @@ int peer_conn_filter(struct app *app, const void *filter_args)
 	 * address) and not loopback: a blocked loopback client is refused per
 	 * request, so the operator on this host can always reach /admin/unblock.
 	 */
-	if (have_addr && app->blocks.n && !addr_is_loopback(&a) &&
-	    !cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a) && peer_blocked(app, &a))
-		return refuse_at_accept(app, &a, REJECT_BLOCKED);
+	if (have_addr && srv->blocks.n && !addr_is_loopback(&a) &&
+	    !cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a) && peer_blocked(srv, &a))
+		return refuse_at_accept(srv, &a, REJECT_BLOCKED);
 	/*
 	 * Never let accept() run out of descriptors: lws 4.1.6 then leaves the
 	 * listening socket readable and spins, logging each failure. Past the
 	 * limit a pending connection makes room (make_room), else the newest
 	 * is closed at once, keeping a margin free for the process.
 	 */
-	if (app->conns.open >= app->conns.max && !make_room(app))
-		return refuse_at_accept(app, have_addr ? &a : NULL, REJECT_CONNS_FULL);
-	app->conns.open++;
-	app->conns.counted = 1;
+	if (srv->conns.open >= srv->conns.max && !make_room(srv))
+		return refuse_at_accept(srv, have_addr ? &a : NULL, REJECT_CONNS_FULL);
+	srv->conns.open++;
+	srv->conns.counted = 1;
 	if (!have_addr)
 		return 0;
 	/* a proxy carries many clients' connections: its clients are limited
 	 * at the handshake, by their forwarded address */
 	if (cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a))
 		return 0;
-	enum guard_result r = guard_conn_open(&app->guard, &a, (uint64_t)(lws_now_usecs() / 1000), &app->conns.slot);
+	enum guard_result r = guard_conn_open(&srv->guard, &a, (uint64_t)(lws_now_usecs() / 1000), &srv->conns.slot);
 	if (r == GUARD_OK)
 		return 0;
-	return refuse_at_accept(app, &a, r == GUARD_CONNS ? REJECT_ADDR_CONNS : REJECT_ADDR_TABLE_FULL);
+	return refuse_at_accept(srv, &a, r == GUARD_CONNS ? REJECT_ADDR_CONNS : REJECT_ADDR_TABLE_FULL);
 }
 
 void peer_conn_created(struct lws *wsi)
 {
-	struct app *app = app_from_wsi(wsi);
-	struct app_conns *c = &app->conns;
+	struct server *srv = server_from_wsi(wsi);
+	struct server_conns *c = &srv->conns;
 
 	if (!c->counted) {
-		guard_conn_done(&app->guard, c->slot);   /* not ours to keep (should not happen) */
+		guard_conn_done(&srv->guard, c->slot);   /* not ours to keep (should not happen) */
 		c->slot = GUARD_NO_SLOT;
 		return;
 	}
@@ -429,7 +429,7 @@ void peer_conn_created(struct lws *wsi)
 			c->unslotted++;
 		v = p;
 	} else {
-		guard_conn_done(&app->guard, c->slot);   /* untracked: no per-address count to keep */
+		guard_conn_done(&srv->guard, c->slot);   /* untracked: no per-address count to keep */
 	}
 	lws_set_opaque_user_data(wsi, v);
 	c->slot = GUARD_NO_SLOT;
@@ -438,23 +438,23 @@ void peer_conn_created(struct lws *wsi)
 
 void peer_conn_upgraded(struct lws *wsi)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	void *v = lws_get_opaque_user_data(wsi);
 
 	if (!v || v == COUNTED_ONLY)
 		return;
 	struct pending_conn *p = (struct pending_conn *)v;
-	guard_conn_done(&app->guard, p->slot);
-	pending_unlink(&app->conns, p);
+	guard_conn_done(&srv->guard, p->slot);
+	pending_unlink(&srv->conns, p);
 	lws_set_opaque_user_data(wsi, COUNTED_ONLY);   /* still an open descriptor */
 }
 
 void peer_conn_destroyed(struct lws *wsi)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 
 	peer_conn_upgraded(wsi);
-	if (lws_get_opaque_user_data(wsi) == COUNTED_ONLY && app->conns.open)
-		app->conns.open--;
+	if (lws_get_opaque_user_data(wsi) == COUNTED_ONLY && srv->conns.open)
+		srv->conns.open--;
 	lws_set_opaque_user_data(wsi, NULL);
 }

@@ -22,7 +22,7 @@
 #include "addr.h"
 #include "log.h"
 
-struct app;
+struct server;
 
 /* The longest X-Forwarded-For we read: any header block lws accepts fits. */
 #define PEER_XFF_MAX 16384
@@ -72,7 +72,7 @@ int peer_addr(struct lws *wsi, char *buf, size_t len, struct addr *out);
  * through a proxy the server was not told about, so every client looks
  * like the proxy, and limits, blocks and the log cannot tell them apart.
  */
-void peer_note_request(struct app *app, const struct peer *p);
+void peer_note_request(struct server *srv, const struct peer *p);
 
 /*
  * A request or connection from client a (NULL: not known yet) was refused
@@ -80,7 +80,7 @@ void peer_note_request(struct app *app, const struct peer *p);
  * automatic blocking, logging the block when one happens. The caller logs
  * the refusal itself.
  */
-void peer_refused(struct app *app, const struct addr *a, int reason);
+void peer_refused(struct server *srv, const struct addr *a, int reason);
 
 /*
  * Write a refusal line about client a (NULL: not known) through lim: first
@@ -90,11 +90,11 @@ void peer_refused(struct app *app, const struct addr *a, int reason);
  * A line written after some of the client's were held back says how many
  * (field "held_back"). f holds at most 8 fields. Returns 1 if written.
  */
-int peer_log(struct app *app, struct log_limit *lim, const struct addr *a, const struct log_field *f, size_t n,
+int peer_log(struct server *srv, struct log_limit *lim, const struct addr *a, const struct log_field *f, size_t n,
 	     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* 1 if client a is blocked now (the block's hits count it). */
-int peer_blocked(struct app *app, const struct addr *a);
+int peer_blocked(struct server *srv, const struct addr *a);
 
 /*
  * Connection lifetime, from lws's callbacks: FILTER_NETWORK_CONNECTION
@@ -103,18 +103,18 @@ int peer_blocked(struct app *app, const struct addr *a);
  * ESTABLISHED (upgraded: a call no longer counts as a pending connection)
  * and WSI_DESTROY.
  */
-int  peer_conn_filter(struct app *app, const void *filter_args);
+int  peer_conn_filter(struct server *srv, const void *filter_args);
 void peer_conn_created(struct lws *wsi);
 void peer_conn_upgraded(struct lws *wsi);
 void peer_conn_destroyed(struct lws *wsi);
 
 /* The accept accounting's limit (the open-file limit minus a reserve) and its records; freed after the context. */
-void peer_conns_init(struct app *app);
-void peer_conns_free(struct app *app);
+void peer_conns_init(struct server *srv);
+void peer_conns_free(struct server *srv);
 
 /*
  * Once a second: read the open-file limit again (prlimit(1) can change it
  * under a running process) and follow it, never past the limit at start
  * (lws's descriptor tables were sized from it). Logs a change.
  */
-void peer_conns_follow_limit(struct app *app);
+void peer_conns_follow_limit(struct server *srv);

@@ -17,7 +17,7 @@
  * a second SIGTERM, or the drain's end) asks every audio socket to close
  * with 1001 and leaves the loop when they are gone or after a grace period.
  * Everything below this file (the protocols, peer, tls_server, listener)
- * gets the state from struct app and never calls back in here.
+ * gets the state from struct server and never calls back in here.
  */
 #include "server.h"
 
@@ -52,7 +52,7 @@ static volatile sig_atomic_t reload_requested;
 static volatile sig_atomic_t signal_seen[65];   /* by number (Linux: 1..64); see server_note_signal */
 /* for lws's log callback, which gets no context: a failed accept must be
  * answered before lws's loop turns again (listener.h) */
-static struct app *emit_app;
+static struct server *emit_srv;
 
 /* Make "audio" the vhost default: upgrades without a subprotocol bind to it. */
 static const struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
@@ -71,7 +71,7 @@ static void lws_emit(int level, const char *line)
 	 * spins on it unless we take it off the queue now */
 	const char *acc = level & LLL_ERR ? strstr(line, "accept: errno ") : NULL;
 	if (acc)
-		listener_lws_accept_failed(emit_app, atoi(acc + 14));
+		listener_lws_accept_failed(emit_srv, atoi(acc + 14));
 	log_lws_line(level & LLL_ERR ? LOG_ERROR : level & LLL_WARN ? LOG_WARN
 		     : level & (LLL_NOTICE | LLL_USER) ? LOG_INFO : LOG_DEBUG, line);
 }
@@ -102,9 +102,9 @@ static void signal_name(int sig, char *out, size_t cap)
 		snprintf(out, cap, "signal %d", sig);
 }
 
-void server_log_status(struct app *app, const char *why)
+void server_log_status(struct server *srv, const char *why)
 {
-	const struct stats *st = &app->stats;
+	const struct stats *st = &srv->stats;
 	char apps[160] = "", state[128];
 	size_t n = 0;
 
@@ -113,29 +113,29 @@ void server_log_status(struct app *app, const char *why)
 				 stats_calls_in_app(st, st->app_names[i]));
 		n += w > 0 ? (size_t)w : 0;
 	}
-	if (app->shutting_down)
+	if (srv->shutting_down)
 		snprintf(state, sizeof state, "shutting down");
-	else if (app->draining)
+	else if (srv->draining)
 		snprintf(state, sizeof state, "draining for %ld s, %ld s to the deadline",
-			 (long)(app->now_s - st->drain_started), (long)(st->drain_deadline - app->now_s));
+			 (long)(srv->now_s - st->drain_started), (long)(st->drain_deadline - srv->now_s));
 	else
 		snprintf(state, sizeof state, "serving");
 	const struct log_field lf[] = { LOG_NUM("calls_open", st->connections_open),
-					LOG_NUM("draining", app->draining), LOG_NUM("shutting_down", app->shutting_down),
-					LOG_NUM("connections", app->conns.open), LOG_NUM("connections_max", app->conns.max),
-					LOG_NUM("fd_limit", app->conns.limit),
-					LOG_NUM("uptime_s", app->now_s - st->started), LOG_STR("signal", why) };
+					LOG_NUM("draining", srv->draining), LOG_NUM("shutting_down", srv->shutting_down),
+					LOG_NUM("connections", srv->conns.open), LOG_NUM("connections_max", srv->conns.max),
+					LOG_NUM("fd_limit", srv->conns.limit),
+					LOG_NUM("uptime_s", srv->now_s - st->started), LOG_STR("signal", why) };
 	/* asked for: written whatever --log-level says, not rate-limited (the tick coalesces) */
 	log_write_fields(LOG_INFO, "status", lf, sizeof lf / sizeof lf[0],
 			 "status (%s): %u call(s) open (%s), %s; %u connection(s) of %u allowed (open-file limit %u); "
 			 "app memory %llu of %llu KiB; %llu log line(s) about calls not written; up %ld s",
-			 why, st->connections_open, apps, state, app->conns.open, app->conns.max, app->conns.limit,
+			 why, st->connections_open, apps, state, srv->conns.open, srv->conns.max, srv->conns.limit,
 			 (unsigned long long)(st->app_heap_bytes / 1024), (unsigned long long)(st->app_heap_max / 1024),
-			 (unsigned long long)st->call_log_suppressed, (long)(app->now_s - st->started));
+			 (unsigned long long)st->call_log_suppressed, (long)(srv->now_s - st->started));
 }
 
 /* Once a tick: answer the signals that came since the last one. */
-static void signals_tick(struct app *app)
+static void signals_tick(struct server *srv)
 {
 	char name[32];
 
@@ -145,7 +145,7 @@ static void signals_tick(struct app *app)
 		signal_seen[sig] = 0;
 		signal_name(sig, name, sizeof name);
 		if (sig == SIGUSR1 || sig == SIGUSR2)
-			server_log_status(app, name);
+			server_log_status(srv, name);
 		else
 			log_warn_ev("signal", "%s received: ignored (caller-echo gives it no meaning; README \"Signals\")",
 				    name);
@@ -178,40 +178,40 @@ static int stop_level(void)
 
 /* Once a second: forget expired blocks, and save the table if it changed
  * (a flood of automatic blocks costs one write a second, not one each). */
-static void blocks_tick(struct app *app)
+static void blocks_tick(struct server *srv)
 {
-	struct block_table *b = &app->blocks;
+	struct block_table *b = &srv->blocks;
 	char err[640];
 
 	/* a full table is a flood from BLOCK_MAX addresses at once: say what
 	 * it cost, once a second at most */
-	if (b->evicted != app->blocks_said.evicted || b->full != app->blocks_said.full) {
+	if (b->evicted != srv->blocks_said.evicted || b->full != srv->blocks_said.full) {
 		log_warn_ev("block_table_full", "block table full (%d entries): %llu automatic block(s) ended early to "
 			    "make room, %llu block(s) not made (the operator's fill it); %llu and %llu since start",
-			    BLOCK_MAX, (unsigned long long)(b->evicted - app->blocks_said.evicted),
-			    (unsigned long long)(b->full - app->blocks_said.full), (unsigned long long)b->evicted,
+			    BLOCK_MAX, (unsigned long long)(b->evicted - srv->blocks_said.evicted),
+			    (unsigned long long)(b->full - srv->blocks_said.full), (unsigned long long)b->evicted,
 			    (unsigned long long)b->full);
-		app->blocks_said.evicted = b->evicted;
-		app->blocks_said.full = b->full;
+		srv->blocks_said.evicted = b->evicted;
+		srv->blocks_said.full = b->full;
 	}
 	/* the replay file was checked at open; a chmod since would let another
 	 * user fill it or plant a lock owner: say so while it lasts */
 	char why[400];
-	if (replay_store_recheck(&app->replay, why, sizeof why) && app->replay.st.unsafe % 60 == 1)
+	if (replay_store_recheck(&srv->replay, why, sizeof why) && srv->replay.st.unsafe % 60 == 1)
 		log_err_ev("replay_file_unsafe", "%s: another user can write it now (fill it, plant a lock owner, "
 			   "zero its header); chmod it back (0600)", why);   /* then once a minute while it lasts */
-	block_expire(b, app->now_s);
-	if (!b->dirty || !app->cfg->block_file[0])
+	block_expire(b, srv->now_s);
+	if (!b->dirty || !srv->cfg->block_file[0])
 		return;
-	int rc = block_save(b, app->cfg->block_file, app->now_s, err, sizeof err);
+	int rc = block_save(b, srv->cfg->block_file, srv->now_s, err, sizeof err);
 	if (rc) {
 		b->dirty = 0;   /* tried; the next change tries again */
-		log_limited(&app->bad_input_log, app->now_s, "blocks not saved%s: %s",
+		log_limited(&srv->bad_input_log, srv->now_s, "blocks not saved%s: %s",
 			    rc == BLOCK_FILE_REFUSED ? " (refused)" : "", err);
 	}
 }
 
-static void begin_shutdown(struct app *app);
+static void begin_shutdown(struct server *srv);
 
 /*
  * SIGTERM: take no new calls, let the open ones finish. With our own
@@ -225,105 +225,105 @@ static void begin_shutdown(struct app *app);
  * answer webhook get 503 (ws_audio.cpp, http.cpp). Every HTTP answer
  * meanwhile says Connection: close.
  */
-static void begin_drain(struct app *app)
+static void begin_drain(struct server *srv)
 {
-	const struct config *cfg = app->cfg;
+	const struct config *cfg = srv->cfg;
 
-	app->draining = 1;
-	app->drain_deadline = lws_now_usecs() + (lws_usec_t)cfg->drain_timeout_s * LWS_US_PER_SEC;
-	app->stats.drain_started = time(NULL);
-	app->stats.drain_deadline = app->stats.drain_started + cfg->drain_timeout_s;
-	app->drain_next_log = app->stats.drain_started + 60;
+	srv->draining = 1;
+	srv->drain_deadline = lws_now_usecs() + (lws_usec_t)cfg->drain_timeout_s * LWS_US_PER_SEC;
+	srv->stats.drain_started = time(NULL);
+	srv->stats.drain_deadline = srv->stats.drain_started + cfg->drain_timeout_s;
+	srv->drain_next_log = srv->stats.drain_started + 60;
 	log_info_ev("drain", "drain: taking no new calls; %u call(s) open may go on for up to %d s "
-		    "(a second SIGTERM, or SIGINT, ends them now)", app->stats.connections_open, cfg->drain_timeout_s);
-	if (app->listen.wsi)
-		listener_leave(app);
+		    "(a second SIGTERM, or SIGINT, ends them now)", srv->stats.connections_open, cfg->drain_timeout_s);
+	if (srv->listen.wsi)
+		listener_leave(srv);
 }
 
 /* Once a tick while draining: done, out of time, or a progress line a minute. */
-static void drain_tick(struct app *app)
+static void drain_tick(struct server *srv)
 {
-	uint32_t left = app->stats.connections_open;
-	long took = (long)(time(NULL) - app->stats.drain_started);
+	uint32_t left = srv->stats.connections_open;
+	long took = (long)(time(NULL) - srv->stats.drain_started);
 
 	if (!left) {
 		log_info_ev("drain", "drain: every call has ended, %ld s after the drain began", took);
-		begin_shutdown(app);
-	} else if (lws_now_usecs() > app->drain_deadline) {
+		begin_shutdown(srv);
+	} else if (lws_now_usecs() > srv->drain_deadline) {
 		log_warn_ev("drain", "drain: --drain-timeout (%d s) reached with %u call(s) still open: closing them "
-			    "with 1001", app->cfg->drain_timeout_s, left);
-		begin_shutdown(app);
-	} else if (app->now_s >= app->drain_next_log) {
-		app->drain_next_log += 60;
+			    "with 1001", srv->cfg->drain_timeout_s, left);
+		begin_shutdown(srv);
+	} else if (srv->now_s >= srv->drain_next_log) {
+		srv->drain_next_log += 60;
 		log_info_ev("drain", "drain: %u call(s) left, %ld s to the deadline", left,
-			    (long)(app->stats.drain_deadline - app->now_s));
+			    (long)(srv->stats.drain_deadline - srv->now_s));
 	}
 }
 
 /* What the signals ask for, now: nothing, a drain, or a stop. */
-static void check_stop(struct app *app)
+static void check_stop(struct server *srv)
 {
 	int lvl = stop_level();
 
-	if (app->shutting_down || !lvl)
+	if (srv->shutting_down || !lvl)
 		return;
-	if (lvl >= 2 || !app->cfg->drain_timeout_s) {
-		if (app->draining)
+	if (lvl >= 2 || !srv->cfg->drain_timeout_s) {
+		if (srv->draining)
 			log_info_ev("drain", "drain: stop requested again: closing the %u call(s) left now",
-				    app->stats.connections_open);
-		begin_shutdown(app);
-	} else if (!app->draining) {
-		begin_drain(app);
+				    srv->stats.connections_open);
+		begin_shutdown(srv);
+	} else if (!srv->draining) {
+		begin_drain(srv);
 	}
 }
 
-static void begin_shutdown(struct app *app)
+static void begin_shutdown(struct server *srv)
 {
-	app->shutting_down = 1;
-	app->shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_US;
-	log_info_ev("shutdown", "shutting down: closing %u audio connection(s) with 1001", app->stats.connections_open);
-	lws_callback_on_writable_all_protocol(app->ctx, &app->protocols[APP_PROTO_AUDIO]);
-	listener_leave(app);
+	srv->shutting_down = 1;
+	srv->shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_US;
+	log_info_ev("shutdown", "shutting down: closing %u audio connection(s) with 1001", srv->stats.connections_open);
+	lws_callback_on_writable_all_protocol(srv->ctx, &srv->protocols[SERVER_PROTO_AUDIO]);
+	listener_leave(srv);
 }
 
 static void tick(lws_sorted_usec_list_t *sul)
 {
-	struct app *app = lws_container_of(sul, struct app, tick);
+	struct server *srv = lws_container_of(sul, struct server, tick);
 
-	time_t was = app->now_s;
-	app->now_s = time(NULL);
+	time_t was = srv->now_s;
+	srv->now_s = time(NULL);
 	/* a tick seconds late: the process was stopped (SIGTSTP, a debugger) or
 	 * starved; the callers were not silent, we were not listening */
-	int stalled = app->now_s - was >= STALL_S;
-	if (stalled && !app->shutting_down) {
+	int stalled = srv->now_s - was >= STALL_S;
+	if (stalled && !srv->shutting_down) {
 		log_warn("the event loop did not run for %ld s (stopped, or starved of CPU): the calls' idle clocks "
-			 "restart now", (long)(app->now_s - was));
-		ws_audio_resume(app);
+			 "restart now", (long)(srv->now_s - was));
+		ws_audio_resume(srv);
 	}
-	signals_tick(app);
+	signals_tick(srv);
 	/* after a stall the rate windows keep spanning it: what the peers sent
 	 * meanwhile is arriving now (call_rx) */
-	if (++app->ticks % 10 == 0 && !app->shutting_down && !stalled) {
-		ws_audio_sweep(app);   /* once a second: idle calls, message-rate windows */
-		blocks_tick(app);
-		peer_conns_follow_limit(app);   /* prlimit(1) may have moved it */
+	if (++srv->ticks % 10 == 0 && !srv->shutting_down && !stalled) {
+		ws_audio_sweep(srv);   /* once a second: idle calls, message-rate windows */
+		blocks_tick(srv);
+		peer_conns_follow_limit(srv);   /* prlimit(1) may have moved it */
 	}
-	check_stop(app);
-	if (app->draining && !app->shutting_down)
-		drain_tick(app);
-	stats_sample(&app->stats, app->now_s);   /* per-second history for /stats */
+	check_stop(srv);
+	if (srv->draining && !srv->shutting_down)
+		drain_tick(srv);
+	stats_sample(&srv->stats, srv->now_s);   /* per-second history for /stats */
 	if (reload_requested) {
 		reload_requested = 0;
-		if (app->tls)
-			tls_server_reload(app);
+		if (srv->tls)
+			tls_server_reload(srv);
 		else
 			log_info("reload: no TLS configured, nothing to reload");
 	}
-	if (app->shutting_down) {
-		if (!app->stats.connections_open || lws_now_usecs() > app->shutdown_deadline) {
-			app->done = 1;
-			if (app->loop == LOOP_POLL) {
-				lws_cancel_service(app->ctx);
+	if (srv->shutting_down) {
+		if (!srv->stats.connections_open || lws_now_usecs() > srv->shutdown_deadline) {
+			srv->done = 1;
+			if (srv->loop == LOOP_POLL) {
+				lws_cancel_service(srv->ctx);
 			} else {
 				/*
 				 * An event library's run loop does not return to
@@ -331,58 +331,58 @@ static void tick(lws_sorted_usec_list_t *sul)
 				 * destroy stops it (as lws's eventlib example does from
 				 * its signal callback). server_destroy() finishes it.
 				 */
-				lws_context_destroy(app->ctx);
+				lws_context_destroy(srv->ctx);
 			}
 			return;
 		}
 		/* sockets that were mid-write when we asked get asked again */
-		lws_callback_on_writable_all_protocol(app->ctx, &app->protocols[APP_PROTO_AUDIO]);
+		lws_callback_on_writable_all_protocol(srv->ctx, &srv->protocols[SERVER_PROTO_AUDIO]);
 	}
-	lws_sul_schedule(app->ctx, 0, &app->tick, tick, TICK_US);
+	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick, TICK_US);
 }
 
 /* ---- server_create, step by step -------------------------------------------- */
 
 /* The state the protocols share: JWT rules, stats, the keyed tables, blocks. */
-static int init_tables(struct app *app)
+static int init_tables(struct server *srv)
 {
-	const struct config *cfg = app->cfg;
+	const struct config *cfg = srv->cfg;
 
-	app->auth.secret = cfg->secret;
-	app->auth.secret_len = cfg->secret_len;
-	app->auth.max_age_s = cfg->jwt_max_age_s;
-	app->auth.leeway_s = cfg->jwt_leeway_s;
-	app->auth.application_id = cfg->application_id;
-	app->auth.issuer = "Vonage";
-	app->voice.echo_max_ms = cfg->echo_max_ms;
-	app->voice.delay_ms = cfg->delay_ms;
-	app->voice.parrot_max_ms = cfg->parrot_max_ms;
-	app->voice.parrot_level = cfg->parrot_level;
-	app->voice.dtmf_switch = cfg->dtmf_switch;
-	app->voice.default_rate = cfg->rate;
-	app->voice.slot_bytes = cfg->slot_bytes;
-	app->voice.heap_max = (uint64_t)cfg->app_memory_max_mb << 20;
-	app->voice.heap_in_use = &app->stats.app_heap_bytes;
-	app->voice.log_suppressed = &app->stats.call_log_suppressed;
-	app->start_app = apps_find(cfg->app);
-	if (!app->start_app)
+	srv->auth.secret = cfg->secret;
+	srv->auth.secret_len = cfg->secret_len;
+	srv->auth.max_age_s = cfg->jwt_max_age_s;
+	srv->auth.leeway_s = cfg->jwt_leeway_s;
+	srv->auth.application_id = cfg->application_id;
+	srv->auth.issuer = "Vonage";
+	srv->voice.echo_max_ms = cfg->echo_max_ms;
+	srv->voice.delay_ms = cfg->delay_ms;
+	srv->voice.parrot_max_ms = cfg->parrot_max_ms;
+	srv->voice.parrot_level = cfg->parrot_level;
+	srv->voice.dtmf_switch = cfg->dtmf_switch;
+	srv->voice.default_rate = cfg->rate;
+	srv->voice.slot_bytes = cfg->slot_bytes;
+	srv->voice.heap_max = (uint64_t)cfg->app_memory_max_mb << 20;
+	srv->voice.heap_in_use = &srv->stats.app_heap_bytes;
+	srv->voice.log_suppressed = &srv->stats.call_log_suppressed;
+	srv->start_app = apps_find(cfg->app);
+	if (!srv->start_app)
 		return -1;   /* config checked the name */
-	stats_init(&app->stats, time(NULL));
-	app->stats.app_names = apps_name_array();
-	app->stats.n_app_names = apps_switchable_n;
-	app->stats.app_heap_max = app->voice.heap_max;
-	snprintf(app->stats.worker, sizeof app->stats.worker, "%s", cfg->worker_id);
-	app->stats.pid = (long)getpid();
-	app->reject_log.event = "handshake_refused";
+	stats_init(&srv->stats, time(NULL));
+	srv->stats.app_names = apps_name_array();
+	srv->stats.n_app_names = apps_switchable_n;
+	srv->stats.app_heap_max = srv->voice.heap_max;
+	snprintf(srv->stats.worker, sizeof srv->stats.worker, "%s", cfg->worker_id);
+	srv->stats.pid = (long)getpid();
+	srv->reject_log.event = "handshake_refused";
 	/* each client has its own small share first (peer_log): this cap only
 	 * bounds the whole log when very many clients are refused at once */
-	app->reject_log.burst = 100;
-	app->limit_log.burst = 100;
-	app->bad_input_log.event = "bad_input";
-	app->limit_log.event = "call_limit";
-	app->block_log.event = "auto_block";
-	app->evict_log.event = "connection_evicted";
-	app->now_s = time(NULL);
+	srv->reject_log.burst = 100;
+	srv->limit_log.burst = 100;
+	srv->bad_input_log.event = "bad_input";
+	srv->limit_log.event = "call_limit";
+	srv->block_log.event = "auto_block";
+	srv->evict_log.event = "connection_evicted";
+	srv->now_s = time(NULL);
 
 	/* keyed hashes: clients cannot pick addresses or jtis that collide;
 	 * getrandom, not RAND_bytes: starting OpenSSL's DRBG pulls ~1 MiB of
@@ -395,35 +395,35 @@ static int init_tables(struct app *app)
 	struct guard_cfg gc = { (uint32_t)cfg->max_calls_per_addr, (uint32_t)cfg->handshake_rate,
 				(uint32_t)cfg->handshake_burst, (uint32_t)cfg->max_pending_per_addr,
 				cfg->limit_exempt, cfg->n_limit_exempt, (uint8_t)cfg->ipv6_prefix };
-	guard_init(&app->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
+	guard_init(&srv->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
 	char rerr[640];
-	if (config_replay_sizing(cfg, &app->replay_size)) {
+	if (config_replay_sizing(cfg, &srv->replay_size)) {
 		log_err("cannot start: the jti table is too big");   /* config_load refused it already */
 		return -1;
 	}
-	uint32_t slots = (uint32_t)app->replay_size.slots;
+	uint32_t slots = (uint32_t)srv->replay_size.slots;
 	if (cfg->replay_file[0]) {
-		int rc = replay_store_file(&app->replay, cfg->replay_file, slots, rerr, sizeof rerr);
+		int rc = replay_store_file(&srv->replay, cfg->replay_file, slots, rerr, sizeof rerr);
 		if (rc) {
 			log_err("cannot start: --replay-file: %s", rerr);
 			return rc == REPLAY_STORE_BAD_CONFIG ? SERVER_BAD_CONFIG : -1;
 		}
 	} else {
 		/* this process's table: the memory store, or Redis's fallback */
-		app->replay_local = replay_create(slots);
-		if (!app->replay_local) {
+		srv->replay_local = replay_create(slots);
+		if (!srv->replay_local) {
 			log_err("cannot start: no memory for a jti table of %u slots (%.1f MiB): %s", slots,
-				(double)app->replay_size.bytes / (1 << 20), strerror(errno));
+				(double)srv->replay_size.bytes / (1 << 20), strerror(errno));
 			return -1;
 		}
 		if (!cfg->replay_redis[0]) {
-			replay_store_memory(&app->replay, app->replay_local, seeds[1]);
+			replay_store_memory(&srv->replay, srv->replay_local, seeds[1]);
 		} else {
 			struct redis_client_opts ro = { cfg->replay_redis_tls, cfg->replay_redis_ca, cfg->replay_redis_user,
 							cfg->replay_redis_password_len ? cfg->replay_redis_password : NULL,
 							cfg->replay_redis_password_len };
-			int r = replay_store_redis(&app->replay, cfg->replay_redis, cfg->replay_redis_timeout_ms,
-						   !strcmp(cfg->replay_redis_down, "local"), &ro, app->replay_local,
+			int r = replay_store_redis(&srv->replay, cfg->replay_redis, cfg->replay_redis_timeout_ms,
+						   !strcmp(cfg->replay_redis_down, "local"), &ro, srv->replay_local,
 						   seeds[1], rerr, sizeof rerr);
 			if (r) {
 				log_err("cannot start: --replay-redis: %s", rerr);
@@ -431,39 +431,39 @@ static int init_tables(struct app *app)
 			}
 		}
 	}
-	app->stats.replay = &app->replay.st;
-	app->stats.replay_table = replay_store_table(&app->replay);
-	app->stats.replay_design_live = app->replay_size.live;
-	app->stats.frame_pool = &app->pool;
-	app->stats.replay_kind = app->replay.kind == REPLAY_REDIS ? "redis" : app->replay.kind == REPLAY_FILE ? "file"
+	srv->stats.replay = &srv->replay.st;
+	srv->stats.replay_table = replay_store_table(&srv->replay);
+	srv->stats.replay_design_live = srv->replay_size.live;
+	srv->stats.frame_pool = &srv->pool;
+	srv->stats.replay_kind = srv->replay.kind == REPLAY_REDIS ? "redis" : srv->replay.kind == REPLAY_FILE ? "file"
 											       : "memory";
-	peer_conns_init(app);
+	peer_conns_init(srv);
 
 	/* a full ring for every call, reserved; calls take slots only while
 	 * frames are in them (slot_pool.h). max_calls * (ring_slots + 1) is at
 	 * most 100000 * 4097, within 32 bits (config's bounds) */
 	char perr[256];
-	if (slot_pool_map(&app->pool, (uint32_t)cfg->max_calls * ((uint32_t)cfg->ring_slots + 1),
+	if (slot_pool_map(&srv->pool, (uint32_t)cfg->max_calls * ((uint32_t)cfg->ring_slots + 1),
 			  ring_slot_stride((uint32_t)cfg->slot_bytes), perr, sizeof perr)) {
 		log_err("cannot start: frame memory for --max-calls %d x (--ring-slots %d + 1): %s", cfg->max_calls,
 			cfg->ring_slots, perr);
 		return -1;
 	}
 
-	app->block_policy.after = (uint32_t)cfg->block_after;
-	app->block_policy.window_s = (uint32_t)cfg->block_window_s;
-	app->block_policy.seconds = (uint32_t)cfg->block_seconds;
+	srv->block_policy.after = (uint32_t)cfg->block_after;
+	srv->block_policy.window_s = (uint32_t)cfg->block_window_s;
+	srv->block_policy.seconds = (uint32_t)cfg->block_seconds;
 	if (cfg->block_file[0]) {
 		char err[640];
-		if (block_load(&app->blocks, cfg->block_file, time(NULL), err, sizeof err)) {
+		if (block_load(&srv->blocks, cfg->block_file, time(NULL), err, sizeof err)) {
 			log_err("cannot start: %s", err);
 			return SERVER_BAD_CONFIG;   /* the operator must look at it: a restart would not help */
 		}
-		if (app->blocks.n)
-			log_info_ev("blocks_loaded", "%u block(s) loaded from %s", app->blocks.n, cfg->block_file);
-		if (app->blocks.full)
+		if (srv->blocks.n)
+			log_info_ev("blocks_loaded", "%u block(s) loaded from %s", srv->blocks.n, cfg->block_file);
+		if (srv->blocks.full)
 			log_warn_ev("block_table_full", "%s holds more blocks than the table's %d: %llu not loaded",
-				    cfg->block_file, BLOCK_MAX, (unsigned long long)app->blocks.full);
+				    cfg->block_file, BLOCK_MAX, (unsigned long long)srv->blocks.full);
 	}
 	return 0;
 }
@@ -474,36 +474,36 @@ static int init_tables(struct app *app)
  * Sec-WebSocket-Protocol lands on it; ws_audio refuses every upgrade that
  * would land elsewhere), "listener" (--reuse-port's raw sockets).
  */
-static void fill_protocols(struct app *app)
+static void fill_protocols(struct server *srv)
 {
-	struct lws_protocols *p = app->protocols;
+	struct lws_protocols *p = srv->protocols;
 
-	memset(app->protocols, 0, sizeof app->protocols);
-	p[APP_PROTO_HTTP].name = "http";
-	p[APP_PROTO_HTTP].callback = http_callback;
-	p[APP_PROTO_HTTP].per_session_data_size = sizeof(struct http_pss);
-	p[APP_PROTO_AUDIO].name = "audio";
-	p[APP_PROTO_AUDIO].callback = ws_audio_callback;
-	p[APP_PROTO_AUDIO].per_session_data_size = ws_audio_pss_size(app->cfg);
-	p[APP_PROTO_AUDIO].rx_buffer_size = ws_audio_rx_buffer_size(app->cfg);
-	p[APP_PROTO_LISTENER].name = "listener";
-	p[APP_PROTO_LISTENER].callback = listener_callback;
+	memset(srv->protocols, 0, sizeof srv->protocols);
+	p[SERVER_PROTO_HTTP].name = "http";
+	p[SERVER_PROTO_HTTP].callback = http_callback;
+	p[SERVER_PROTO_HTTP].per_session_data_size = sizeof(struct http_pss);
+	p[SERVER_PROTO_AUDIO].name = "audio";
+	p[SERVER_PROTO_AUDIO].callback = ws_audio_callback;
+	p[SERVER_PROTO_AUDIO].per_session_data_size = ws_audio_pss_size(srv->cfg);
+	p[SERVER_PROTO_AUDIO].rx_buffer_size = ws_audio_rx_buffer_size(srv->cfg);
+	p[SERVER_PROTO_LISTENER].name = "listener";
+	p[SERVER_PROTO_LISTENER].callback = listener_callback;
 }
 
-static void fill_info(struct app *app, struct lws_context_creation_info *info)
+static void fill_info(struct server *srv, struct lws_context_creation_info *info)
 {
-	const struct config *cfg = app->cfg;
+	const struct config *cfg = srv->cfg;
 
 	/* ping to keep NATs open and find dead peers; hang up if no pong */
-	app->retry.secs_since_valid_ping = (uint16_t)cfg->ping_s;
-	app->retry.secs_since_valid_hangup = (uint16_t)(cfg->ping_s * 2 + 10);
+	srv->retry.secs_since_valid_ping = (uint16_t)cfg->ping_s;
+	srv->retry.secs_since_valid_hangup = (uint16_t)(cfg->ping_s * 2 + 10);
 
 	memset(info, 0, sizeof *info);
 	info->port = cfg->port;
 	info->iface = cfg->listen[0] ? cfg->listen : NULL;
-	info->protocols = app->protocols;
+	info->protocols = srv->protocols;
 	info->pvo = &pvo_audio;
-	info->user = app;
+	info->user = srv;
 	info->gid = (gid_t)-1;
 	info->uid = (uid_t)-1;
 	info->timeout_secs = (unsigned)cfg->handshake_timeout_s; /* headers / handshake deadline */
@@ -512,7 +512,7 @@ static void fill_info(struct app *app, struct lws_context_creation_info *info)
 	info->max_http_header_data = (unsigned short)cfg->max_header_bytes;
 	info->timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout_s; /* connected, sending nothing */
 	info->keepalive_timeout = 5;
-	info->retry_and_idle_policy = &app->retry;
+	info->retry_and_idle_policy = &srv->retry;
 	info->options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
 			LWS_SERVER_OPTION_DISABLE_IPV6;
 	if (cfg->listen[0] && strchr(cfg->listen, ':'))
@@ -524,7 +524,7 @@ static void fill_info(struct app *app, struct lws_context_creation_info *info)
 	 * at 1,000 calls). lws sizes its table from RLIMIT_NOFILE instead, which
 	 * main() sets to max_calls + 256.
 	 */
-	if (app->listen.fd >= 0) {
+	if (srv->listen.fd >= 0) {
 		/* --reuse-port: a TLS-capable vhost without a listener of its own */
 		info->port = CONTEXT_PORT_NO_LISTEN_SERVER;
 		info->iface = NULL;
@@ -591,31 +591,31 @@ static int explain_listen_failure(const struct config *cfg)
  * three calls (close handles, stop the loop, free), poll and libev in one;
  * calling again after the one that frees would touch freed memory.
  */
-static void destroy_unstarted(struct app *app)
+static void destroy_unstarted(struct server *srv)
 {
-	int calls = app->loop == LOOP_LIBUV ? 3 : 1;
+	int calls = srv->loop == LOOP_LIBUV ? 3 : 1;
 
 	while (calls--)
-		lws_context_destroy(app->ctx);
-	app->ctx = NULL;
+		lws_context_destroy(srv->ctx);
+	srv->ctx = NULL;
 }
 
-static int create_context(struct app *app, struct lws_context_creation_info *info)
+static int create_context(struct server *srv, struct lws_context_creation_info *info)
 {
-	const struct config *cfg = app->cfg;
+	const struct config *cfg = srv->cfg;
 
-	app->loop = cfg->loop;
-	if (app->loop != LOOP_POLL && !evlib_present(app->loop)) {
+	srv->loop = cfg->loop;
+	if (srv->loop != LOOP_POLL && !evlib_present(srv->loop)) {
 		/* keep serving: poll does the same job, at more CPU per call */
 		log_warn("the %s event loop plugin is not installed (Debian package libwebsockets-evlib-%s); using poll",
-			 loop_name(app->loop), app->loop == LOOP_LIBEV ? "ev" : "uv");
-		app->loop = LOOP_POLL;
+			 loop_name(srv->loop), srv->loop == LOOP_LIBEV ? "ev" : "uv");
+		srv->loop = LOOP_POLL;
 	}
-	if (app->loop == LOOP_LIBEV)
+	if (srv->loop == LOOP_LIBEV)
 		info->options |= LWS_SERVER_OPTION_LIBEV;
-	else if (app->loop == LOOP_LIBUV)
+	else if (srv->loop == LOOP_LIBUV)
 		info->options |= LWS_SERVER_OPTION_LIBUV;
-	if (app->loop != LOOP_POLL)
+	if (srv->loop != LOOP_POLL)
 		info->signal_cb = evlib_signal;
 
 	/*
@@ -636,22 +636,22 @@ static int create_context(struct app *app, struct lws_context_creation_info *inf
 	for (int i = 0; i < 2; i++)
 		sigaction(faults[i], NULL, &fault_sa[i]);
 	log_lws_hold();
-	app->ctx = lws_create_context(info);
-	for (int i = 0; i < 2 && app->ctx && app->loop == LOOP_LIBUV; i++)
+	srv->ctx = lws_create_context(info);
+	for (int i = 0; i < 2 && srv->ctx && srv->loop == LOOP_LIBUV; i++)
 		sigaction(faults[i], &fault_sa[i], NULL);
-	if (!app->ctx) {
+	if (!srv->ctx) {
 		log_lws_release(1);
 		log_err("cannot start: libwebsockets context creation failed (see the lws lines above)");
 		return -1;
 	}
-	app->vhost = lws_create_vhost(app->ctx, info);
-	if (!app->vhost) {
+	srv->vhost = lws_create_vhost(srv->ctx, info);
+	if (!srv->vhost) {
 		/* our own explanation of a failed bind replaces lws's bare lines */
-		int explained = app->listen.fd < 0 && explain_listen_failure(cfg);
+		int explained = srv->listen.fd < 0 && explain_listen_failure(cfg);
 		log_lws_release(!explained);
 		if (!explained)
 			log_err("cannot start: libwebsockets vhost creation failed (bad TLS files? see the lws lines above)");
-		destroy_unstarted(app);
+		destroy_unstarted(srv);
 		return -1;
 	}
 	log_lws_release(1);
@@ -675,32 +675,32 @@ static void warn_if_proxied_unknowingly(const struct config *cfg)
 		    "Then list it with --trusted-proxy (TRUSTED_PROXIES), or every caller looks like it", cfg->listen);
 }
 
-int server_create(struct app *app, const struct config *cfg)
+int server_create(struct server *srv, const struct config *cfg)
 {
 	struct lws_context_creation_info info;
 
-	app->cfg = cfg;
-	app->listen.fd = app->listen.worker_fd = app->listen.lws_fd = -1;
-	listener_spare_open(app);   /* first: the lowest number, below any limit set later */
-	emit_app = app;
-	int rc = init_tables(app);
+	srv->cfg = cfg;
+	srv->listen.fd = srv->listen.worker_fd = srv->listen.lws_fd = -1;
+	listener_spare_open(srv);   /* first: the lowest number, below any limit set later */
+	emit_srv = srv;
+	int rc = init_tables(srv);
 	if (rc)
 		return rc;
 	lws_set_log_level(LLL_ERR | LLL_WARN | (cfg->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0), lws_emit);
-	fill_protocols(app);
-	if (cfg->reuse_port && listener_open(app))
+	fill_protocols(srv);
+	if (cfg->reuse_port && listener_open(srv))
 		return -1;
-	fill_info(app, &info);
-	if (create_context(app, &info)) {
-		listener_close(app);
-		server_destroy(app);
-		return -1;
-	}
-	if (cfg->reuse_port && listener_attach(app)) {
-		server_destroy(app);
+	fill_info(srv, &info);
+	if (create_context(srv, &info)) {
+		listener_close(srv);
+		server_destroy(srv);
 		return -1;
 	}
-	listener_find_lws_socket(app);
+	if (cfg->reuse_port && listener_attach(srv)) {
+		server_destroy(srv);
+		return -1;
+	}
+	listener_find_lws_socket(srv);
 	/*
 	 * With an event library, lws 4.1 runs the protocol init from inside its
 	 * loop, when the listening socket already accepts: an upgrade arriving
@@ -709,61 +709,61 @@ int server_create(struct app *app, const struct config *cfg)
 	 * after /healthz already answers. Doing the init now closes it; lws
 	 * skips a vhost whose protocols are initialised.
 	 */
-	if (lws_protocol_init(app->ctx)) {
+	if (lws_protocol_init(srv->ctx)) {
 		log_err("cannot start: libwebsockets protocol init failed");
-		server_destroy(app);
+		server_destroy(srv);
 		return -1;
 	}
-	lws_sul_schedule(app->ctx, 0, &app->tick, tick, TICK_US);
+	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick, TICK_US);
 	char shared[64] = "";
 	if (cfg->reuse_port)
 		snprintf(shared, sizeof shared, " shared (SO_REUSEPORT)%s%.0d", cfg->worker_port ? ", own port " : "",
 			 cfg->worker_port);
-	const struct replay *jt = replay_store_table(&app->replay);
-	const struct replay_sizing *rz = &app->replay_size;
+	const struct replay *jt = replay_store_table(&srv->replay);
+	const struct replay_sizing *rz = &srv->replay_size;
 	char jwhere[64];
 	log_info_ev("listening", "caller-echo " CALLER_ECHO_VERSION " listening on %s:%d%s (%s, %s loop), NCCO uri from %s, rate %d, ring %u x %u bytes, max %d calls, secret from %s, "
 		 "jti table %u slots (%.1f MiB, resident as used) in %s, for %llu live tokens (%u calls/s x %u x %u s)",
 		 cfg->listen[0] ? cfg->listen : "*", cfg->port, shared,
 		 cfg->tls_cert[0] ? "https/wss" : "http/ws",
-		 loop_name(app->loop),
+		 loop_name(srv->loop),
 		 cfg->public_base[0] ? cfg->public_url : "Host header", cfg->rate, cfg->ring_slots,
 		 cfg->slot_bytes, cfg->max_calls, cfg->secret_source, jt ? jt->slots : 0,
 		 jt ? (double)replay_bytes(jt->slots) / (1 << 20) : 0.0,
-		 app->replay.kind == REPLAY_REDIS ? "this process (Redis's fallback)"
-						  : replay_store_describe(&app->replay, jwhere, sizeof jwhere),
+		 srv->replay.kind == REPLAY_REDIS ? "this process (Redis's fallback)"
+						  : replay_store_describe(&srv->replay, jwhere, sizeof jwhere),
 		 (unsigned long long)rz->live, rz->call_rate, rz->tokens_per_call, rz->lifetime_s);
 	warn_if_proxied_unknowingly(cfg);
 	return 0;
 }
 
-void server_run(struct app *app, volatile const sig_atomic_t *stop)
+void server_run(struct server *srv, volatile const sig_atomic_t *stop)
 {
 	stop_flag = stop;
-	while (!app->done) {
-		if (lws_service(app->ctx, 0) < 0)
+	while (!srv->done) {
+		if (lws_service(srv->ctx, 0) < 0)
 			break;
-		check_stop(app);   /* don't wait for the tick after a signal */
+		check_stop(srv);   /* don't wait for the tick after a signal */
 	}
 }
 
-void server_destroy(struct app *app)
+void server_destroy(struct server *srv)
 {
 	char err[640];
 
-	if (app->blocks.dirty && app->cfg && app->cfg->block_file[0] &&
-	    block_save(&app->blocks, app->cfg->block_file, time(NULL), err, sizeof err))
+	if (srv->blocks.dirty && srv->cfg && srv->cfg->block_file[0] &&
+	    block_save(&srv->blocks, srv->cfg->block_file, time(NULL), err, sizeof err))
 		log_err("blocks not saved: %s", err);
-	replay_store_close(&app->replay);
-	replay_destroy(app->replay_local);
-	app->replay_local = NULL;
-	if (app->ctx) {
-		lws_sul_cancel(&app->tick);
-		lws_context_destroy(app->ctx);   /* closes every call: CLOSED gives its ring back */
-		app->ctx = NULL;
+	replay_store_close(&srv->replay);
+	replay_destroy(srv->replay_local);
+	srv->replay_local = NULL;
+	if (srv->ctx) {
+		lws_sul_cancel(&srv->tick);
+		lws_context_destroy(srv->ctx);   /* closes every call: CLOSED gives its ring back */
+		srv->ctx = NULL;
 	}
-	slot_pool_unmap(&app->pool);
-	peer_conns_free(app);
-	listener_spare_close(app);
-	emit_app = NULL;
+	slot_pool_unmap(&srv->pool);
+	peer_conns_free(srv);
+	listener_spare_close(srv);
+	emit_srv = NULL;
 }

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "server.h"
 
 /* Mozilla "intermediate" TLS 1.2 suites; TLS 1.3 uses OpenSSL's defaults. */
 static const char TLS12_CIPHERS[] =
@@ -29,14 +29,14 @@ void tls_server_info(const struct config *cfg, struct lws_context_creation_info 
 	info->ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_RENEGOTIATION;
 }
 
-int tls_server_setup(struct app *app, void *ssl_ctx)
+int tls_server_setup(struct server *srv, void *ssl_ctx)
 {
 	/* lws only sets NO_SSLv2/3; pin the floor here as well as via options */
 	if (ssl_ctx && !SSL_CTX_set_min_proto_version((SSL_CTX *)ssl_ctx, TLS1_2_VERSION)) {
 		log_err("TLS: cannot set minimum protocol version");
 		return 1;
 	}
-	app->tls = ssl_ctx;   /* kept for the SIGHUP reload */
+	srv->tls = ssl_ctx;   /* kept for the SIGHUP reload */
 	return 0;
 }
 
@@ -57,10 +57,10 @@ static void log_tls_errors(const char *what)
  * type would only fill a second slot next to the old pair (OpenSSL keeps one
  * per type and may still pick the old one), so that needs a restart.
  */
-int tls_server_reload(struct app *app)
+int tls_server_reload(struct server *srv)
 {
-	const struct config *cfg = app->cfg;
-	SSL_CTX *live = (SSL_CTX *)app->tls;
+	const struct config *cfg = srv->cfg;
+	SSL_CTX *live = (SSL_CTX *)srv->tls;
 	SSL_CTX *fresh;
 	STACK_OF(X509) *chain = NULL;
 	X509 *x;

@@ -14,18 +14,18 @@
 #pragma once
 #include <libwebsockets.h>
 
-struct app;
+struct server;
 struct config;
 
 /* The certificate, key, suites and options, when cfg has TLS; else nothing. */
 void tls_server_info(const struct config *cfg, struct lws_context_creation_info *info);
 
 /* OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: `ssl_ctx` is the vhost's SSL_CTX. 0, or 1 to fail. */
-int tls_server_setup(struct app *app, void *ssl_ctx);
+int tls_server_setup(struct server *srv, void *ssl_ctx);
 
 /*
  * Load the configured pair again into the live SSL_CTX, after checking it
  * in a scratch one (a half-written or mismatched pair never goes live).
  * Logs what it did. 0, or -1 when the old pair stays in service.
  */
-int tls_server_reload(struct app *app);
+int tls_server_reload(struct server *srv);

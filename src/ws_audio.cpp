@@ -39,7 +39,7 @@
 #include "vonage_msg.h"
 #include "quality.h"
 #include "ring.h"
-#include "app.h"
+#include "server.h"
 #include "peer.h"
 #include "voice.h"
 
@@ -80,13 +80,13 @@ struct audio_pss {
 	struct audio_msg_text text;    /* fragmented text message being gathered */
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
 	struct call       call;        /* rate cap, idle, pending close, close counted (call.h) */
-	struct addr       client;      /* counted in app->guard while opened */
+	struct addr       client;      /* counted in srv->guard while opened */
 	lws_dll2_t        tick_link;   /* on vhd->tickers while the app wants ticks */
 	struct voice_call voice;       /* the app's view of the call and its state (voice.h) */
-	alignas(8) uint32_t ring_order[]; /* ring_order_size(slots); the slots themselves are app->pool's */
+	alignas(8) uint32_t ring_order[]; /* ring_order_size(slots); the slots themselves are srv->pool's */
 };
 
-/* the sweep walks app->stats' list of open rows and needs their pss back */
+/* the sweep walks srv->stats' list of open rows and needs their pss back */
 static_assert(offsetof(struct audio_pss, st) == 0, "stats row must open struct audio_pss");
 
 size_t ws_audio_pss_size(const struct config *cfg)
@@ -144,17 +144,17 @@ static int send_refusal(struct lws *wsi, unsigned status)
 }
 
 /* client: the address the refusal is charged to (NULL before it is known) */
-static int refuse(struct lws *wsi, struct app *app, const struct addr *client, int reason, unsigned status,
+static int refuse(struct lws *wsi, struct server *srv, const struct addr *client, int reason, unsigned status,
 		  const char *hint)
 {
 	char peer[ADDR_STR_MAX];
 	struct addr who;
 
-	peer_refused(app, client, reason);
+	peer_refused(srv, client, reason);
 	peer_addr(wsi, peer, sizeof peer, &who);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
 					LOG_NUM("status", status) };
-	peer_log(app, &app->reject_log, client ? client : &who, lf, sizeof lf / sizeof lf[0],
+	peer_log(srv, &srv->reject_log, client ? client : &who, lf, sizeof lf / sizeof lf[0],
 			   "refused WebSocket from %s: %s (HTTP %u)%s%s", peer, stats_reject_str(reason), status,
 			   hint ? " token " : "", hint ? hint : "");
 	return send_refusal(wsi, status);
@@ -212,8 +212,8 @@ static int origin_allowed(const struct config *cfg, const char *origin)
  */
 int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 {
-	struct app *app = app_from_wsi(wsi);
-	const struct config *cfg = app->cfg;
+	struct server *srv = server_from_wsi(wsi);
+	const struct config *cfg = srv->cfg;
 	char path[64], authz[AUTH_TOKEN_MAX + 64], hint[9], origin[CONFIG_ORIGIN_LEN + 1];
 	struct addr client;
 	int n;
@@ -234,36 +234,36 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 		return -1;   /* lws answered 403 already (unknown Upgrade) */
 	/* draining with --reuse-port, a new call belongs to the other process; one
 	 * that still reaches us (a kept-alive connection) is taken and drained */
-	if (app->shutting_down || (app->draining && !cfg->reuse_port))
-		return refuse(wsi, app, NULL, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+	if (srv->shutting_down || (srv->draining && !cfg->reuse_port))
+		return refuse(wsi, srv, NULL, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
 	/* an unknown address (unusable X-Forwarded-For) is limited as one shared address */
 	struct peer who;
 	peer_identify(wsi, &who);
-	peer_note_request(app, &who);
+	peer_note_request(srv, &who);
 	client = who.client;
-	if (peer_blocked(app, &client))
-		return refuse(wsi, app, NULL, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, NULL);
-	switch (guard_handshake(&app->guard, &client, (uint64_t)(lws_now_usecs() / 1000))) {
+	if (peer_blocked(srv, &client))
+		return refuse(wsi, srv, NULL, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, NULL);
+	switch (guard_handshake(&srv->guard, &client, (uint64_t)(lws_now_usecs() / 1000))) {
 	case GUARD_OK:
 		break;
 	case GUARD_RATE:
-		return refuse(wsi, app, &client, REJECT_ADDR_RATE, 429, NULL);
+		return refuse(wsi, srv, &client, REJECT_ADDR_RATE, 429, NULL);
 	case GUARD_CALLS:
-		return refuse(wsi, app, &client, REJECT_ADDR_CALLS, 429, NULL);
+		return refuse(wsi, srv, &client, REJECT_ADDR_CALLS, 429, NULL);
 	case GUARD_FULL:
 	case GUARD_CONNS:   /* not returned here; handled at accept */
-		return refuse(wsi, app, &client, REJECT_ADDR_TABLE_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+		return refuse(wsi, srv, &client, REJECT_ADDR_TABLE_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 	}
 
 	/* an upgrade has no body; one that claims to could smuggle bytes past
 	 * a proxy that reads it differently (RFC 9112 6.3) */
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
-		return refuse(wsi, app, &client, REJECT_TRANSFER_ENCODING, HTTP_STATUS_BAD_REQUEST, NULL);
+		return refuse(wsi, srv, &client, REJECT_TRANSFER_ENCODING, HTTP_STATUS_BAD_REQUEST, NULL);
 
 	n = lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
 	if (n <= 0 || strcmp(path, "/socket"))
-		return refuse(wsi, app, &client, REJECT_BAD_PATH, HTTP_STATUS_NOT_FOUND, NULL);
+		return refuse(wsi, srv, &client, REJECT_BAD_PATH, HTTP_STATUS_NOT_FOUND, NULL);
 
 	/* Vonage is a server and sends no Origin; a browser always does, so an
 	 * Origin not on the list is a web page trying to hijack the socket */
@@ -271,15 +271,15 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	if (n > 0) {
 		if ((size_t)n >= sizeof origin || lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0 ||
 		    !origin_allowed(cfg, origin))
-			return refuse(wsi, app, &client, REJECT_ORIGIN, HTTP_STATUS_FORBIDDEN, NULL);
+			return refuse(wsi, srv, &client, REJECT_ORIGIN, HTTP_STATUS_FORBIDDEN, NULL);
 	}
 
 	/* before the token: a refused upgrade must not spend its jti */
 	if (!subprotocol_ok(wsi))
-		return refuse(wsi, app, &client, REJECT_SUBPROTOCOL, HTTP_STATUS_BAD_REQUEST, NULL);
+		return refuse(wsi, srv, &client, REJECT_SUBPROTOCOL, HTTP_STATUS_BAD_REQUEST, NULL);
 
-	if (app->stats.connections_open >= (uint32_t)cfg->max_calls)
-		return refuse(wsi, app, &client, REJECT_CAPACITY, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+	if (srv->stats.connections_open >= (uint32_t)cfg->max_calls)
+		return refuse(wsi, srv, &client, REJECT_CAPACITY, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
 	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 	enum auth_result r;
@@ -293,30 +293,30 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 		n = 0;
 	} else {
 		n = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION);
-		r = n > 0 ? auth_jwt_check_claims(&app->auth, authz, (size_t)n, now, &claims) : AUTH_MALFORMED;
+		r = n > 0 ? auth_jwt_check_claims(&srv->auth, authz, (size_t)n, now, &claims) : AUTH_MALFORMED;
 	}
 	/* a fingerprint lets operators match repeats without logging the token */
 	if (n > 0)
 		log_token_hint(authz, (size_t)n, hint);
 	if (r != AUTH_OK)
-		return refuse(wsi, app, &client, r, HTTP_STATUS_UNAUTHORIZED, n > 0 ? hint : NULL);
+		return refuse(wsi, srv, &client, r, HTTP_STATUS_UNAUTHORIZED, n > 0 ? hint : NULL);
 
 	/* Vonage's tokens carry a jti; remember it until iat + max age, after
 	 * which the age check refuses the token anyway. The table is shared
 	 * with the signed webhooks: a token is good for one use, wherever. */
 	if (!claims.jti[0])
-		return refuse(wsi, app, &client, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, hint);
-	switch (replay_store_check(&app->replay, claims.jti, strlen(claims.jti), now,
+		return refuse(wsi, srv, &client, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, hint);
+	switch (replay_store_check(&srv->replay, claims.jti, strlen(claims.jti), now,
 				    (time_t)(claims.iat + cfg->jwt_max_age_s + cfg->jwt_leeway_s))) {
 	case REPLAY_NEW:
 		return 0;
 	case REPLAY_SEEN:
-		return refuse(wsi, app, &client, REJECT_REPLAY, HTTP_STATUS_UNAUTHORIZED, hint);
+		return refuse(wsi, srv, &client, REJECT_REPLAY, HTTP_STATUS_UNAUTHORIZED, hint);
 	case REPLAY_UNAVAILABLE:
-		return refuse(wsi, app, &client, REJECT_REPLAY_UNAVAILABLE, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);
+		return refuse(wsi, srv, &client, REJECT_REPLAY_UNAVAILABLE, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);
 	case REPLAY_FULL:
 	default:
-		return refuse(wsi, app, &client, REJECT_REPLAY_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);
+		return refuse(wsi, srv, &client, REJECT_REPLAY_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);
 	}
 }
 
@@ -328,7 +328,7 @@ static int close_with(struct lws *wsi, struct audio_pss *pss, enum lws_close_sta
 	if (!call_begin_close(&pss->call))
 		return -1;   /* a WRITEABLE queued before the close may still arrive */
 	if (pss->opened && call_count_close(&pss->call))
-		stats_close_record(&app_from_wsi(wsi)->stats, CLOSE_BY_SERVER, (int)code);
+		stats_close_record(&server_from_wsi(wsi)->stats, CLOSE_BY_SERVER, (int)code);
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
 					LOG_NUM("code", code), LOG_STR("reason", why) };
 	LOG_FIELDS(LOG_INFO, "call_closing", lf, "call %llu (%s): closing %d: %s", (unsigned long long)pss->st.id,
@@ -358,7 +358,7 @@ static void tp_kick(void *arg)
 	struct audio_pss *pss = (struct audio_pss *)arg;
 	struct lws *wsi = pss->wsi;
 
-	if (!lws_partial_buffered(wsi) && !app_from_wsi(wsi)->shutting_down)
+	if (!lws_partial_buffered(wsi) && !server_from_wsi(wsi)->shutting_down)
 		flush_enqueue(pss);
 	else
 		lws_callback_on_writable(wsi);
@@ -426,28 +426,28 @@ static void tick_all_cb(lws_sorted_usec_list_t *sul)
 
 static int on_established(struct lws *wsi, struct audio_pss *pss)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
 
-	call_open(&pss->call, app->now_s);
-	if (ring_attach(&pss->ring, &app->pool, pss->ring_order, app->cfg->ring_slots, app->cfg->slot_bytes))
+	call_open(&pss->call, srv->now_s);
+	if (ring_attach(&pss->ring, &srv->pool, pss->ring_order, srv->cfg->ring_slots, srv->cfg->slot_bytes))
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
 	peer_conn_upgraded(wsi);
 	/* the headers are still readable here, X-Forwarded-For included: this is
 	 * the address the handshake was limited under, unknown (::) included */
 	peer_addr(wsi, peer, sizeof peer, &pss->client);
-	guard_call_open(&app->guard, &pss->client);
-	stats_conn_open(&app->stats, &pss->st, peer, time(NULL));
+	guard_call_open(&srv->guard, &pss->client);
+	stats_conn_open(&srv->stats, &pss->st, peer, time(NULL));
 	pss->opened = 1;
 	pss->wsi = wsi;
 	pss->vhd = (struct audio_vhd *)lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
-	voice_init(&pss->voice, &pss->ring, &transport, pss, &app->voice, app->start_app, apps_switchable,
+	voice_init(&pss->voice, &pss->ring, &transport, pss, &srv->voice, srv->start_app, apps_switchable,
 		   apps_switchable_n, pss->st.id);
-	pss->st.app = app->start_app->name;
+	pss->st.app = srv->start_app->name;
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("remote", peer),
-					LOG_NUM("open", app->stats.connections_open) };
+					LOG_NUM("open", srv->stats.connections_open) };
 	LOG_FIELDS(LOG_INFO, "call_open", lf, "call %llu: WebSocket open from %s (%u open)",
-		   (unsigned long long)pss->st.id, peer, app->stats.connections_open);
+		   (unsigned long long)pss->st.id, peer, srv->stats.connections_open);
 	return 0;
 }
 
@@ -476,7 +476,7 @@ static void log_dtmf(const struct audio_pss *pss, char d)
  */
 static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, size_t len)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	struct voice_call *v = &pss->voice;
 	struct ws_event ev;
 
@@ -511,7 +511,7 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 		pss->st.invalid_messages++;
 		/* the call's budget first: one call must not spend the shared limiter */
 		if (voice_log_ok(v, LOG_WARN))
-			log_limited(&app->bad_input_log, time(NULL),
+			log_limited(&srv->bad_input_log, time(NULL),
 				    "call %llu: text message is not a JSON event (%zu bytes)",
 				    (unsigned long long)pss->st.id, len);
 		sync_stats(pss);
@@ -638,20 +638,20 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 {
 	/* a message ends with the FIN frame's last byte; lws may split a frame */
 	int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 
 	/* every WebSocket frame counts against the rate cap once, at its last byte;
 	 * over it by the tick's clock, ask a fresh one: after a stall of the loop
 	 * (SIGTSTP, a starved machine) the peer's queued frames arrive before the
 	 * tick has seen the time */
-	if (call_rx(&pss->call, app->now_s, !lws_remaining_packet_payload(wsi), app->cfg->max_msg_rate) &&
-	    call_rate_over(&pss->call, time(NULL), app->cfg->max_msg_rate)) {
-		peer_refused(app, &pss->client, REJECT_MSG_RATE);
+	if (call_rx(&pss->call, srv->now_s, !lws_remaining_packet_payload(wsi), srv->cfg->max_msg_rate) &&
+	    call_rate_over(&pss->call, time(NULL), srv->cfg->max_msg_rate)) {
+		peer_refused(srv, &pss->client, REJECT_MSG_RATE);
 		const struct log_field lf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "msg_rate"),
 						LOG_NUM("call", pss->st.id) };
-		peer_log(app, &app->limit_log, &pss->client, lf, sizeof lf / sizeof lf[0],
+		peer_log(srv, &srv->limit_log, &pss->client, lf, sizeof lf / sizeof lf[0],
 				   "call %llu from %s: more than %d messages in a second, closing 1008",
-				   (unsigned long long)pss->st.id, pss->st.remote, app->cfg->max_msg_rate);
+				   (unsigned long long)pss->st.id, pss->st.remote, srv->cfg->max_msg_rate);
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_POLICY_VIOLATION, "message rate limit");
 	}
 
@@ -662,9 +662,9 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 
 static int on_writeable(struct lws *wsi, struct audio_pss *pss)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 
-	if (app->shutting_down)
+	if (srv->shutting_down)
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 	if (pss->call.pending_close)
 		return close_with(wsi, pss, (enum lws_close_status)pss->call.pending_close, pss->call.pending_why);
@@ -678,7 +678,7 @@ static int on_writeable(struct lws *wsi, struct audio_pss *pss)
 
 static void on_closed(struct lws *wsi, struct audio_pss *pss)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 
 	audio_msg_text_release(&pss->text);
 	lws_dll2_remove(&pss->flush_link);   /* a no-op when not listed */
@@ -692,9 +692,9 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	 * the last callback that could reach the ring */
 	ring_detach(&pss->ring);
 	sync_stats(pss);
-	guard_call_close(&app->guard, &pss->client);
+	guard_call_close(&srv->guard, &pss->client);
 	if (call_count_close(&pss->call))   /* no close frame either way: the TCP connection just ended */
-		stats_close_record(&app->stats, CLOSE_BY_PEER, 1006);
+		stats_close_record(&srv->stats, CLOSE_BY_PEER, 1006);
 	struct quality_report qr;
 	char mos[16], jit[16], lvl[16], sil[16];
 	quality_read(&pss->st.q, &qr);
@@ -722,7 +722,7 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 		   (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
 		   (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
 		   (unsigned long long)pss->st.c.frames_dropped, mos, jit, qr.gaps, qr.gap_frames, lvl, lost);
-	stats_conn_close(&app->stats, &pss->st);
+	stats_conn_close(&srv->stats, &pss->st);
 	pss->opened = 0;
 }
 
@@ -741,20 +741,20 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
  */
 static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *in, size_t len)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct server *srv = server_from_wsi(wsi);
 	uint8_t buf[LWS_PRE + 128];
 	int code, bad = !call_peer_close_ok(in, len, &code);
 
 	if (pss->opened && call_count_close(&pss->call))
-		stats_close_record(&app->stats, CLOSE_BY_PEER, code);
+		stats_close_record(&srv->stats, CLOSE_BY_PEER, code);
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_NUM("code", code) };
 	LOG_FIELDS(LOG_INFO, "peer_close", lf, "call %llu: peer closed with %d%s", (unsigned long long)pss->st.id,
 		   code, bad ? " (not a valid close payload: answering 1002)" : "");
 	if (bad) {
-		peer_refused(app, &pss->client, REJECT_BAD_CLOSE);
+		peer_refused(srv, &pss->client, REJECT_BAD_CLOSE);
 		const struct log_field rf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "bad_close"),
 						LOG_NUM("call", pss->st.id) };
-		peer_log(app, &app->limit_log, &pss->client, rf, sizeof rf / sizeof rf[0],
+		peer_log(srv, &srv->limit_log, &pss->client, rf, sizeof rf / sizeof rf[0],
 				   "call %llu from %s: invalid close frame (%s), closing 1002",
 				   (unsigned long long)pss->st.id, pss->st.remote, len == 1 ? "1-byte payload" : "bad code");
 		buf[LWS_PRE] = LWS_CLOSE_STATUS_PROTOCOL_ERR >> 8;
@@ -787,37 +787,37 @@ static void ask_close(struct audio_pss *pss)
 	lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK, 5);
 }
 
-void ws_audio_sweep(struct app *app)
+void ws_audio_sweep(struct server *srv)
 {
-	const struct config *cfg = app->cfg;
+	const struct config *cfg = srv->cfg;
 
-	for (struct stats_conn *c = app->stats.head; c; c = c->next) {
+	for (struct stats_conn *c = srv->stats.head; c; c = c->next) {
 		struct audio_pss *pss = (struct audio_pss *)c;
-		if (!call_sweep(&pss->call, app->now_s, cfg->idle_timeout_s))
+		if (!call_sweep(&pss->call, srv->now_s, cfg->idle_timeout_s))
 			continue;
-		peer_refused(app, &pss->client, REJECT_IDLE);
+		peer_refused(srv, &pss->client, REJECT_IDLE);
 		const struct log_field lf[] = { LOG_STR("remote", c->remote), LOG_STR("reason", "idle"),
 						LOG_NUM("call", c->id) };
-		peer_log(app, &app->limit_log, &pss->client, lf, sizeof lf / sizeof lf[0],
+		peer_log(srv, &srv->limit_log, &pss->client, lf, sizeof lf / sizeof lf[0],
 				   "call %llu from %s: no message for %d s, closing 1001",
 				   (unsigned long long)c->id, c->remote, cfg->idle_timeout_s);
 		ask_close(pss);
 	}
 }
 
-void ws_audio_resume(struct app *app)
+void ws_audio_resume(struct server *srv)
 {
-	for (struct stats_conn *c = app->stats.head; c; c = c->next)
-		call_resume(&((struct audio_pss *)c)->call, app->now_s);
+	for (struct stats_conn *c = srv->stats.head; c; c = c->next)
+		call_resume(&((struct audio_pss *)c)->call, srv->now_s);
 }
 
-int ws_audio_hangup(struct app *app, uint64_t id, const char *uuid, const struct cidr *net, int code,
+int ws_audio_hangup(struct server *srv, uint64_t id, const char *uuid, const struct cidr *net, int code,
 		    uint64_t *first_id)
 {
 	int n = 0;
 
 	*first_id = 0;
-	for (struct stats_conn *c = app->stats.head; c; c = c->next) {
+	for (struct stats_conn *c = srv->stats.head; c; c = c->next) {
 		struct audio_pss *pss = (struct audio_pss *)c;
 		if (!(id ? c->id == id : uuid && uuid[0] ? !strcmp(c->uuid, uuid) : net && cidr_match(net, &pss->client)))
 			continue;

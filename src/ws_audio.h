@@ -39,20 +39,20 @@ size_t ws_audio_conn_bytes(const struct config *cfg);
  */
 int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade);
 
-struct app;
+struct server;
 
 /*
  * Once a second: close calls silent for --idle-timeout (1001) and start a
  * new message-rate window for every call.
  */
-void ws_audio_sweep(struct app *app);
+void ws_audio_sweep(struct server *srv);
 
 /*
  * The loop did not run for seconds (the process was stopped and continued,
- * or starved): restart every call's idle clock at app->now_s, so a silence
+ * or starved): restart every call's idle clock at srv->now_s, so a silence
  * of ours is not taken for the callers' (call_resume).
  */
-void ws_audio_resume(struct app *app);
+void ws_audio_resume(struct server *srv);
 
 /*
  * The operator hangs up (admin API): close every open call with this id
@@ -60,7 +60,7 @@ void ws_audio_resume(struct app *app);
  * `code`. Returns how many calls were asked to close; *first_id is the
  * first one's id (0 if none).
  */
-int ws_audio_hangup(struct app *app, uint64_t id, const char *uuid, const struct cidr *net, int code,
+int ws_audio_hangup(struct server *srv, uint64_t id, const char *uuid, const struct cidr *net, int code,
 		    uint64_t *first_id);
 
 /* Protocol callback for protocols[1]. */
