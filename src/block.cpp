@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "fileperm.h"
-#include "stats.h"
+#include "refusal.h"
 
 /* printable ASCII only: these strings reach logs, JSON and the stats page */
 static void copy_clean(char *dst, size_t cap, const char *s)
@@ -131,54 +131,11 @@ uint32_t block_expire(struct block_table *t, time_t now)
 	return gone;
 }
 
-int block_reason_strikes(int reason)
-{
-	switch (reason) {
-	/* a client without the secret, or replaying what it captured */
-	case AUTH_MISSING:
-	case AUTH_NOT_BEARER:
-	case AUTH_MALFORMED:
-	case AUTH_BAD_ALG:
-	case AUTH_BAD_SIGNATURE:
-	case AUTH_NO_IAT:
-	case AUTH_WRONG_APP:
-	case AUTH_BAD_ISSUER:
-	case REJECT_REPLAY:
-	case REJECT_MISSING_JTI:
-	case REJECT_WEBHOOK_AUTH:
-	case REJECT_PAYLOAD_HASH:
-	case REJECT_MISSING_PAYLOAD_HASH:
-	/* probing and floods */
-	case REJECT_BAD_PATH:
-	case REJECT_ORIGIN:
-	case REJECT_ADDR_RATE:
-	case REJECT_ADDR_CONNS:
-	case REJECT_MSG_RATE:
-	case REJECT_STATS_ACCESS:
-	case REJECT_ADMIN_ACCESS:
-	case REJECT_BODY_TIMEOUT:
-	case REJECT_SUBPROTOCOL:
-	case REJECT_TRANSFER_ENCODING:
-	case REJECT_BAD_CLOSE:
-		return 1;
-	/*
-	 * Not strikes: expired or early tokens (a clock problem between
-	 * Vonage and us would otherwise block Vonage), "server busy" answers
-	 * (capacity, shutting down, full tables, the replay store down, the
-	 * open-call cap), idle calls
-	 * (a network stall), refusals of an address already blocked, and a
-	 * refused admin body or stats query (only the operator or a stats
-	 * reader gets that far: a typo, not an attack).
-	 */
-	default:
-		return 0;
-	}
-}
 
 int block_strike(struct block_table *t, struct guard *g, const struct block_policy *p, const struct addr *a,
 		 int reason, time_t now, uint64_t now_ms)
 {
-	if (!p->after || !block_reason_strikes(reason) || addr_is_loopback(a))
+	if (!p->after || !refusal_is_strike(reason) || addr_is_loopback(a))
 		return 0;
 	static const struct addr unknown = {};   /* "?": every unusable X-Forwarded-For shares it */
 	if (!memcmp(a, &unknown, sizeof unknown))
@@ -189,7 +146,7 @@ int block_strike(struct block_table *t, struct guard *g, const struct block_poli
 	/* the client the strikes were counted for: an IPv6 /64 is blocked whole */
 	struct cidr net = guard_client(g, a);
 	char why[BLOCK_REASON_MAX];
-	snprintf(why, sizeof why, "%u refusals in %u s, last %s", n, p->window_s, stats_reject_str(reason));
+	snprintf(why, sizeof why, "%u refusals in %u s, last %s", n, p->window_s, refusal_name(reason));
 	if (block_add(t, &net, now, now + (time_t)p->seconds, BLOCK_AUTO, why, "auto") == BLOCK_FULL)
 		return 0;
 	guard_strikes_clear(g, a);

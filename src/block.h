@@ -84,8 +84,6 @@ struct block_entry *block_match(struct block_table *t, const struct addr *a, tim
 /* Drop expired entries; returns how many. */
 uint32_t block_expire(struct block_table *t, time_t now);
 
-/* 1 if a refusal for this reason (enum reject_reason, stats.h) is a strike. */
-int block_reason_strikes(int reason);
 
 /*
  * Charge one refusal to a under policy p. Returns 1 when this strike

@@ -28,7 +28,7 @@
 #include "host.h"
 #include "metrics.h"
 #include "ncco.h"
-#include "server.h"
+#include "server_state.h"
 #include "peer.h"
 #include "tls_server.h"
 #include "stats_page.h"
@@ -274,11 +274,11 @@ static int refuse_http(struct lws *wsi, struct http_pss *pss, int reason, unsign
 
 	peer_addr(wsi, peer, sizeof peer, &client);
 	peer_refused(srv, &client, reason);
-	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", refusal_name(reason)),
 					LOG_NUM("status", status) };
 	peer_log(srv, &srv->reject_log, &client, lf, sizeof lf / sizeof lf[0],
 			   "refused %s from %s: %s (HTTP %u)%s%s", route_name(pss->route), peer,
-			   stats_reject_str(reason), status, hint ? " token " : "", hint ? hint : "");
+			   refusal_name(reason), status, hint ? " token " : "", hint ? hint : "");
 	return reply_text(wsi, pss, status, why);
 }
 

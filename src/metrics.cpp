@@ -176,7 +176,7 @@ static void render(struct sbuf *o, const void *arg)
 
 	family(o, "handshakes_refused_total", "counter", "WebSocket handshakes refused, by reason.");
 	for (int r = 1; r < REJECT__COUNT; r++)
-		sbuf_printf(o, "caller_echo_handshakes_refused_total{reason=\"%s\"} %llu\n", stats_reject_str(r),
+		sbuf_printf(o, "caller_echo_handshakes_refused_total{reason=\"%s\"} %llu\n", refusal_name(r),
 		    (unsigned long long)s->rejected[r]);
 
 	family(o, "events_total", "counter",

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "server.h"
+#include "server_state.h"
 
 #define CONNS_RESERVE 64   /* descriptors kept back from accepted connections */
 
@@ -194,12 +194,12 @@ void peer_refused(struct server *srv, const struct addr *a, int reason)
 	stats_iso8601(now + srv->block_policy.seconds, until, sizeof until);
 	snprintf(result, sizeof result, "until %s", until);
 	stats_admin_record(&srv->stats, now, -1, "auto_block", peer, "auto", result);
-	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", refusal_name(reason)),
 					LOG_NUM("seconds", srv->block_policy.seconds) };
 	log_limited_fields(&srv->block_log, now, lf, sizeof lf / sizeof lf[0],
 			   "blocked %s for %u s: %u refusals within %u s (last: %s)", peer,
 			   srv->block_policy.seconds, srv->block_policy.after, srv->block_policy.window_s,
-			   stats_reject_str(reason));
+			   refusal_name(reason));
 }
 
 int peer_blocked(struct server *srv, const struct addr *a)
@@ -352,9 +352,9 @@ static int refuse_at_accept(struct server *srv, const struct addr *a, int reason
 	peer_refused(srv, a, reason);
 	if (a)
 		addr_format(a, peer, sizeof peer);
-	const struct log_field lf[] = { LOG_STR("remote", a ? peer : "?"), LOG_STR("reason", stats_reject_str(reason)) };
+	const struct log_field lf[] = { LOG_STR("remote", a ? peer : "?"), LOG_STR("reason", refusal_name(reason)) };
 	peer_log(srv, &srv->reject_log, a, lf, sizeof lf / sizeof lf[0],
-		 "refused connection from %s: %s (closed at accept)", a ? peer : "?", stats_reject_str(reason));
+		 "refused connection from %s: %s (closed at accept)", a ? peer : "?", refusal_name(reason));
 	return 1;   /* lws closes the socket; nothing was read from it */
 }
 

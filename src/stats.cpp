@@ -208,39 +208,6 @@ const char *stats_close_code_str(int idx)
 	return idx >= 0 && idx < CC__COUNT ? close_names[idx] : "other";
 }
 
-const char *stats_reject_str(int reason)
-{
-	switch (reason) {
-	case REJECT_BAD_PATH:      return "bad_path";
-	case REJECT_ORIGIN:        return "origin";
-	case REJECT_CAPACITY:      return "capacity";
-	case REJECT_SHUTTING_DOWN: return "shutting_down";
-	case REJECT_ADDR_CALLS:    return "addr_calls";
-	case REJECT_ADDR_RATE:     return "addr_rate";
-	case REJECT_ADDR_TABLE_FULL: return "addr_table_full";
-	case REJECT_ADDR_CONNS:    return "addr_conns";
-	case REJECT_CONNS_FULL:    return "conns_full";
-	case REJECT_REPLAY:        return "replay";
-	case REJECT_MISSING_JTI:   return "missing_jti";
-	case REJECT_REPLAY_FULL:   return "replay_table_full";
-	case REJECT_REPLAY_UNAVAILABLE: return "replay_store_down";
-	case REJECT_ADMIN_BAD_REQUEST: return "admin_bad_request";
-	case REJECT_STATS_BAD_QUERY: return "stats_bad_query";
-	case REJECT_MSG_RATE:      return "msg_rate";
-	case REJECT_IDLE:          return "idle";
-	case REJECT_WEBHOOK_AUTH:  return "webhook_auth";
-	case REJECT_PAYLOAD_HASH:  return "payload_hash";
-	case REJECT_STATS_ACCESS:  return "stats_access";
-	case REJECT_BODY_TIMEOUT:  return "body_timeout";
-	case REJECT_SUBPROTOCOL:   return "subprotocol";
-	case REJECT_MISSING_PAYLOAD_HASH: return "missing_payload_hash";
-	case REJECT_TRANSFER_ENCODING: return "transfer_encoding";
-	case REJECT_BAD_CLOSE:     return "bad_close";
-	case REJECT_BLOCKED:       return "blocked";
-	case REJECT_ADMIN_ACCESS:  return "admin_access";
-	default:                   return auth_result_str((enum auth_result)reason);
-	}
-}
 
 void stats_iso8601(time_t t, char *out, size_t cap)
 {
@@ -753,7 +720,7 @@ char *stats_render_json_view(const struct stats *s, const struct block_table *bl
 	     add_replay_store(root, s) &&
 	     (rej = cJSON_AddObjectToObject(root, "rejected"));
 	for (int r = 1; ok && r < REJECT__COUNT; r++)
-		ok = cJSON_AddNumberToObject(rej, stats_reject_str(r), (double)s->rejected[r]) != NULL;
+		ok = cJSON_AddNumberToObject(rej, refusal_name(r), (double)s->rejected[r]) != NULL;
 	ok = ok && cJSON_AddNumberToObject(root, "events_received", (double)s->events_received) &&
 	     add_operator_view(root, s, now) &&
 	     cJSON_AddNumberToObject(root, "params_truncated", (double)s->params_truncated) &&

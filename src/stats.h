@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "auth_jwt.h"
+#include "refusal.h"
 #include "quality.h"
 #include "replay_store.h"
 #include "version.h"
@@ -51,41 +52,6 @@ struct stats_conn {
 	struct quality q;                  /* media figures, measured per frame (quality.h) */
 };
 
-/*
- * Why something was refused: the auth results, then the other reasons.
- * Handshake refusals, calls closed by a per-call limit and refused
- * webhook/stats requests all count here (SECURITY.md lists them).
- */
-enum reject_reason {
-	REJECT_BAD_PATH = AUTH__COUNT,
-	REJECT_ORIGIN,
-	REJECT_CAPACITY,
-	REJECT_SHUTTING_DOWN,
-	REJECT_ADDR_CALLS,       /* per-address open-call cap (429) */
-	REJECT_ADDR_RATE,        /* per-address handshake rate (429) */
-	REJECT_ADDR_TABLE_FULL,  /* no room to track the address (503) */
-	REJECT_ADDR_CONNS,       /* too many non-call connections from one address (closed at accept) */
-	REJECT_CONNS_FULL,       /* the process is near its open-file limit (closed at accept) */
-	REJECT_REPLAY,           /* jti seen before (401) */
-	REJECT_MISSING_JTI,      /* token without jti (401) */
-	REJECT_REPLAY_FULL,      /* no room to remember the jti (503) */
-	REJECT_MSG_RATE,         /* call closed 1008: message flood */
-	REJECT_IDLE,             /* call closed 1001: no message for --idle-timeout */
-	REJECT_WEBHOOK_AUTH,     /* webhook without a valid signed JWT (401) */
-	REJECT_PAYLOAD_HASH,     /* webhook body does not match payload_hash (401) */
-	REJECT_STATS_ACCESS,     /* /stats from outside without the stats token (403) */
-	REJECT_BODY_TIMEOUT,     /* request body not complete within --body-timeout (408) */
-	REJECT_SUBPROTOCOL,      /* Sec-WebSocket-Protocol that would not land on "audio" (400) */
-	REJECT_MISSING_PAYLOAD_HASH, /* signed webhook with a body but no payload_hash (401) */
-	REJECT_TRANSFER_ENCODING,/* request with Transfer-Encoding (400 with Content-Length, else 411) */
-	REJECT_BAD_CLOSE,        /* peer close frame with an invalid code or a 1-byte payload (1002) */
-	REJECT_BLOCKED,          /* address blocked by the operator or automatically (403 / at accept) */
-	REJECT_ADMIN_ACCESS,     /* /admin/ without loopback or the admin token, or cross-site (403) */
-	REJECT_REPLAY_UNAVAILABLE, /* the replay store (Redis) did not answer in time (503) */
-	REJECT_ADMIN_BAD_REQUEST,/* an admin action's body refused: bad JSON, member, value, a NUL (400) */
-	REJECT_STATS_BAD_QUERY,  /* /stats, /stats.json with a ?calls= or ?match= refused (400) */
-	REJECT__COUNT
-};
 
 #define STATS_HISTORY 60        /* seconds of frames-per-second samples */
 #define STATS_RATE_WINDOW 5     /* seconds averaged for the "frames per second" figures */
@@ -216,8 +182,6 @@ const char *stats_admin_op_str(int op);       /* "hangup", "block", "unblock" */
 void stats_close_record(struct stats *s, enum close_side side, int code);
 const char *stats_close_code_str(int idx);    /* "1000", ..., "other" */
 
-/* Stable snake_case key for a reject reason ("bad_signature", "origin", ...). */
-const char *stats_reject_str(int reason);
 
 /*
  * Which calls a page lists. At 2,000 calls the whole list is ~700 KB of

@@ -368,7 +368,7 @@ static void render_rejected(struct sbuf *b, const struct stats *s)
 	for (int r = 1; r < REJECT__COUNT; r++)   /* only the reasons that happened */
 		if (s->rejected[r] && ++any)
 			sbuf_printf(b, "<tr><td data-k=\"reason\" class=\"l\">%s</td><td data-k=\"count\">%llu</td></tr>",
-				    stats_reject_str(r), (unsigned long long)s->rejected[r]);
+				    refusal_name(r), (unsigned long long)s->rejected[r]);
 	if (!any)
 		sbuf_printf(b, "<tr><td colspan=\"2\" class=\"l\">None</td></tr>");
 	sbuf_printf(b, "</tbody></table></div></section>\n");

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server.h"
+#include "server_state.h"
 
 /* Mozilla "intermediate" TLS 1.2 suites; TLS 1.3 uses OpenSSL's defaults. */
 static const char TLS12_CIPHERS[] =

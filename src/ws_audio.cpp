@@ -39,7 +39,7 @@
 #include "vonage_msg.h"
 #include "quality.h"
 #include "ring.h"
-#include "server.h"
+#include "server_state.h"
 #include "peer.h"
 #include "voice.h"
 
@@ -152,10 +152,10 @@ static int refuse(struct lws *wsi, struct server *srv, const struct addr *client
 
 	peer_refused(srv, client, reason);
 	peer_addr(wsi, peer, sizeof peer, &who);
-	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", stats_reject_str(reason)),
+	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_STR("reason", refusal_name(reason)),
 					LOG_NUM("status", status) };
 	peer_log(srv, &srv->reject_log, client ? client : &who, lf, sizeof lf / sizeof lf[0],
-			   "refused WebSocket from %s: %s (HTTP %u)%s%s", peer, stats_reject_str(reason), status,
+			   "refused WebSocket from %s: %s (HTTP %u)%s%s", peer, refusal_name(reason), status,
 			   hint ? " token " : "", hint ? hint : "");
 	return send_refusal(wsi, status);
 }

@@ -224,9 +224,9 @@ static void test_reasons_that_strike(void **state)
 				  /* only the operator or a stats reader gets far enough to make these */
 				  REJECT_ADMIN_BAD_REQUEST, REJECT_STATS_BAD_QUERY };
 	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-		assert_int_equal(block_reason_strikes(yes[i]), 1);
+		assert_int_equal(refusal_is_strike(yes[i]), 1);
 	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-		assert_int_equal(block_reason_strikes(no[i]), 0);
+		assert_int_equal(refusal_is_strike(no[i]), 0);
 	/* every reason is in exactly one of the lists */
 	assert_int_equal(sizeof yes / sizeof yes[0] + sizeof no / sizeof no[0], REJECT__COUNT - 1);
 }

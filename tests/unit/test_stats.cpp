@@ -240,7 +240,7 @@ static void test_stats_totals_closed_plus_open(void **state)
 
 /* --- reject names ------------------------------------------------------- */
 
-static void test_stats_reject_str_names(void **state)
+static void test_refusal_name_names(void **state)
 {
 	(void)state;
 	static const char *const want[REJECT__COUNT] = {
@@ -254,12 +254,12 @@ static void test_stats_reject_str_names(void **state)
 	};
 	assert_int_equal(REJECT__COUNT, 40);
 	for (int r = 0; r < REJECT__COUNT; r++)
-		assert_string_equal(stats_reject_str(r), want[r]);
-	assert_string_equal(stats_reject_str(REJECT_BAD_PATH), "bad_path");
-	assert_string_equal(stats_reject_str(REJECT_SHUTTING_DOWN), "shutting_down");
-	assert_string_equal(stats_reject_str(AUTH_BAD_SIGNATURE), "bad_signature");
-	assert_string_equal(stats_reject_str(REJECT__COUNT), "unknown");
-	assert_string_equal(stats_reject_str(-1), "unknown");
+		assert_string_equal(refusal_name(r), want[r]);
+	assert_string_equal(refusal_name(REJECT_BAD_PATH), "bad_path");
+	assert_string_equal(refusal_name(REJECT_SHUTTING_DOWN), "shutting_down");
+	assert_string_equal(refusal_name(AUTH_BAD_SIGNATURE), "bad_signature");
+	assert_string_equal(refusal_name(REJECT__COUNT), "unknown");
+	assert_string_equal(refusal_name(-1), "unknown");
 }
 
 /* --- JSON --------------------------------------------------------------- */
@@ -411,7 +411,7 @@ static void test_stats_render_json_one_connection(void **state)
 	const cJSON *rej = cJSON_GetObjectItemCaseSensitive(root, "rejected");
 	assert_int_equal(cJSON_GetArraySize(rej), REJECT__COUNT - 1);
 	for (int r = 1; r < REJECT__COUNT; r++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(rej, stats_reject_str(r));
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(rej, refusal_name(r));
 		assert_non_null(v);
 		assert_int_equal(v->valueint, r == AUTH_BAD_SIGNATURE ? 4 : r == REJECT_CAPACITY ? 9 : 0);
 	}
@@ -961,7 +961,7 @@ int main(void)
 		T(test_stats_conn_close_unlinks_anywhere),
 		T(test_stats_conn_close_is_idempotent),
 		T(test_stats_totals_closed_plus_open),
-		T(test_stats_reject_str_names),
+		T(test_refusal_name_names),
 		T(test_stats_admin_record),
 		T(test_stats_render_json_empty),
 		T(test_stats_render_json_one_connection),
