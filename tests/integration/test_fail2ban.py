@@ -28,7 +28,7 @@ JAIL = os.path.join(REPO, "scripts", "fail2ban", "jail.d", "caller-echo.conf")
 F2B_REGEX = shutil.which("fail2ban-regex")
 F2B_CLIENT = shutil.which("fail2ban-client")
 
-# the reasons the filter must ban on: src/block.cpp refusal_is_strike()
+# the reasons the filter must ban on: src/refusal.cpp refusal_is_strike()
 STRIKES = {"missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "no_iat", "wrong_application",
            "bad_issuer", "replay", "missing_jti", "webhook_auth", "payload_hash", "missing_payload_hash",
            "bad_path", "origin", "addr_rate", "addr_conns", "msg_rate", "stats_access", "admin_access",
