@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "admin.h"
 #include "vonage_msg.h"
 #include "host.h"
@@ -201,11 +202,11 @@ static int answer(struct lws *wsi, struct http_pss *pss, const struct call_info 
 		/* the call goes on with what fits: uuid, from and to are short in
 		 * every real Vonage request, so this is a client sending junk */
 		srv->stats.params_truncated += (uint64_t)cut;
-		log_limited(&srv->bad_input_log, time(NULL), "answer from %s: %d value(s) longer than %d bytes, cut",
+		log_limited(&srv->bad_input_log, clock_wall_s(), "answer from %s: %d value(s) longer than %d bytes, cut",
 			    peer, cut, VONAGE_UUID_MAX - 1);
 	}
 	if (ws_uri(wsi, cfg, uri, sizeof uri)) {
-		log_limited(&srv->bad_input_log, time(NULL), "answer from %s: missing or malformed Host header",
+		log_limited(&srv->bad_input_log, clock_wall_s(), "answer from %s: missing or malformed Host header",
 			    peer);
 		return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, "malformed Host header\n");
 	}
@@ -233,7 +234,7 @@ static int event(struct lws *wsi, struct http_pss *pss, const struct hook_event 
 {
 	struct server *srv = server_from_wsi(wsi);
 	srv->stats.events_received++;
-	stats_event_record(&srv->stats, time(NULL), ev->status, ev->uuid);
+	stats_event_record(&srv->stats, clock_wall_s(), ev->status, ev->uuid);
 	const struct log_field lf[] = { LOG_STR("status", ev->status), LOG_STR("uuid", ev->uuid) };
 	LOG_FIELDS(LOG_INFO, "event_webhook", lf, "event: status %s uuid %s", ev->status[0] ? ev->status : "-",
 		   ev->uuid[0] ? ev->uuid : "-");
@@ -246,7 +247,7 @@ static int bad_body(struct lws *wsi, struct http_pss *pss, const char *why)
 	struct server *srv = server_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
 	peer_addr(wsi, peer, sizeof peer, NULL);
-	log_limited(&srv->bad_input_log, time(NULL), "%s webhook from %s: %s",
+	log_limited(&srv->bad_input_log, clock_wall_s(), "%s webhook from %s: %s",
 		    pss->route == R_ANSWER ? "answer" : "event", peer, why);
 	return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, why);
 }
@@ -345,7 +346,7 @@ static int spend_jti(struct lws *wsi, struct http_pss *pss, const char *jti, lon
 	*refused = 1;
 	if (!jti[0])
 		return refuse_http(wsi, pss, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, "token has no jti\n", NULL);
-	switch (replay_store_check(&srv->replay, jti, strlen(jti), time(NULL), (time_t)expires)) {
+	switch (replay_store_check(&srv->replay, jti, strlen(jti), clock_wall_s(), (time_t)expires)) {
 	case REPLAY_NEW:
 		*refused = 0;
 		return 0;
@@ -380,7 +381,7 @@ static int verify_webhook(struct lws *wsi, struct http_pss *pss, int is_post, in
 
 	*refused = 1;
 	if (n > 0 && (size_t)n < sizeof authz && (n = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION)) > 0)
-		r = auth_jwt_check_claims(&srv->auth, authz, (size_t)n, time(NULL), &claims);
+		r = auth_jwt_check_claims(&srv->auth, authz, (size_t)n, clock_wall_s(), &claims);
 	else if (n > 0)
 		r = AUTH_MALFORMED;
 	if (r != AUTH_OK) {
@@ -502,7 +503,7 @@ static int admin_done(struct lws *wsi, struct http_pss *pss, int op, const char 
 
 	cJSON_Delete(o);
 	peer_addr(wsi, peer, sizeof peer, NULL);
-	stats_admin_record(&srv->stats, time(NULL), op, admin_op_str(op), target, peer, result);
+	stats_admin_record(&srv->stats, clock_wall_s(), op, admin_op_str(op), target, peer, result);
 	const struct log_field lf[] = { LOG_STR("action", admin_op_str(op)), LOG_STR("target", target),
 					LOG_STR("by", peer), LOG_STR("result", result) };
 	LOG_FIELDS(LOG_WARN, "admin_action", lf, "admin: %s %s by %s: %s", admin_op_str(op), target, peer, result);
@@ -519,7 +520,7 @@ static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body,
 	struct admin_req rq;
 	char err[160], target[80], result[80], peer[ADDR_STR_MAX];
 	uint64_t first = 0;
-	time_t now = time(NULL);
+	time_t now = clock_wall_s();
 	cJSON *o;
 
 	if (admin_parse(op, body, len, &rq, err, sizeof err)) {
@@ -738,7 +739,7 @@ static int render_stats(struct lws *wsi, struct http_pss *pss)
 			char msg[160], peer[ADDR_STR_MAX];
 			srv->stats.rejected[REJECT_STATS_BAD_QUERY]++;   /* not a strike: a stats reader's typo */
 			peer_addr(wsi, peer, sizeof peer, NULL);
-			log_limited(&srv->bad_input_log, time(NULL), "%s from %s: %s",
+			log_limited(&srv->bad_input_log, clock_wall_s(), "%s from %s: %s",
 				    pss->route == R_STATS ? "/stats" : "/stats.json", peer, why);
 			snprintf(msg, sizeof msg, "%s\n", why);
 			return reply_text(wsi, pss, HTTP_STATUS_BAD_REQUEST, msg);
@@ -752,10 +753,10 @@ static int render_stats(struct lws *wsi, struct http_pss *pss)
 			    : pss->route == R_METRICS  ? METRICS_CONTENT_TYPE
 			    : pss->route == R_ADMIN_BLOCKS ? JSON
 						       : "text/html; charset=utf-8";
-	char *b = pss->route == R_STATS_JSON ? stats_render_json_view(&srv->stats, &srv->blocks, &view, time(NULL), &n)
-		  : pss->route == R_METRICS  ? metrics_render(&srv->stats, &srv->blocks, time(NULL), &n)
-		  : pss->route == R_ADMIN_BLOCKS ? block_render_json(&srv->blocks, time(NULL), &n)
-					     : stats_page_render_view(&srv->stats, &srv->blocks, &view, time(NULL), &n);
+	char *b = pss->route == R_STATS_JSON ? stats_render_json_view(&srv->stats, &srv->blocks, &view, clock_wall_s(), &n)
+		  : pss->route == R_METRICS  ? metrics_render(&srv->stats, &srv->blocks, clock_wall_s(), &n)
+		  : pss->route == R_ADMIN_BLOCKS ? block_render_json(&srv->blocks, clock_wall_s(), &n)
+					     : stats_page_render_view(&srv->stats, &srv->blocks, &view, clock_wall_s(), &n);
 	if (!b)
 		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
 	return reply(wsi, pss, HTTP_STATUS_OK, ctype, b, n, 1, NULL);

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "server_state.h"
 #include "peer.h"
 
@@ -82,7 +83,7 @@ int listener_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		if (filt.accept_fd < 0) {
 			int e = errno;
 			if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR && e != ECONNABORTED)
-				log_limited(&srv->bad_input_log, time(NULL), "accept: %s", strerror(e));
+				log_limited(&srv->bad_input_log, clock_wall_s(), "accept: %s", strerror(e));
 			if (e == EMFILE || e == ENFILE)
 				listener_shed(srv, lfd);   /* else it stays readable and we spin */
 			break;
@@ -171,7 +172,7 @@ int listener_shed(struct server *srv, int lfd)
 	}
 	srv->listen.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (srv->listen.spare_fd < 0)
-		log_limited(&srv->bad_input_log, time(NULL), "no spare descriptor any more (%s): the open-file limit "
+		log_limited(&srv->bad_input_log, clock_wall_s(), "no spare descriptor any more (%s): the open-file limit "
 			    "is below it", strerror(errno));
 	return n;
 }

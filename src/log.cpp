@@ -9,6 +9,7 @@
  * stays one valid JSON object.
  */
 #include "log.h"
+#include "clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -145,14 +146,14 @@ size_t log_json_escape(char *out, size_t cap, const char *str, size_t len)
 /* "2024-01-02T03:04:05.678Z" into out (32 bytes) */
 static void now_iso(char *out, size_t cap)
 {
-	struct timeval tv;
 	struct tm tm;
 	size_t n;
 
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
+	uint64_t ms = clock_wall_ms();
+	time_t s = (time_t)(ms / 1000);
+	gmtime_r(&s, &tm);
 	n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, cap - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+	snprintf(out + n, cap - n, ".%03dZ", (int)(ms % 1000));
 }
 
 static void write_line(const char *line, size_t n)
@@ -386,7 +387,7 @@ void log_lws_line(enum log_level l, const char *line)
 	if (l <= LOG_WARN) {
 		/* the same burst-per-second cap as our own refusal lines; debug
 		 * output (asked for explicitly) is not capped */
-		if (!limit_pass(&lws_lim, time(NULL)))
+		if (!limit_pass(&lws_lim, clock_wall_s()))
 			return;
 	}
 	LOG_EV(l, "lws", "lws: %s", p);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "clock.h"
 #include "server_state.h"
 
 #define CONNS_RESERVE 64   /* descriptors kept back from accepted connections */
@@ -133,7 +134,7 @@ int peer_addr(struct lws *wsi, char *buf, size_t len, struct addr *out)
 
 void peer_note_request(struct server *srv, const struct peer *p)
 {
-	time_t now = time(NULL);
+	time_t now = clock_wall_s();
 
 	if (!p->untrusted_proxy)
 		return;
@@ -159,7 +160,7 @@ int peer_log(struct server *srv, struct log_limit *lim, const struct addr *a, co
 	uint32_t held = 0;
 	va_list ap;
 
-	if (a && !guard_log_allow(&srv->guard, a, (uint64_t)(lws_now_usecs() / 1000), &held)) {
+	if (a && !guard_log_allow(&srv->guard, a, (uint64_t)(clock_mono_us() / 1000), &held)) {
 		srv->stats.log_held_back++;
 		return 0;
 	}
@@ -171,18 +172,18 @@ int peer_log(struct server *srv, struct log_limit *lim, const struct addr *a, co
 		all[n++] = h;
 	}
 	va_start(ap, fmt);
-	int r = log_limited_fieldsv(lim, time(NULL), all, n, fmt, ap);
+	int r = log_limited_fieldsv(lim, clock_wall_s(), all, n, fmt, ap);
 	va_end(ap);
 	return r;
 }
 
 void peer_refused(struct server *srv, const struct addr *a, int reason)
 {
-	time_t now = time(NULL);
+	time_t now = clock_wall_s();
 
 	srv->stats.rejected[reason]++;
 	if (!a || !block_strike(&srv->blocks, &srv->guard, &srv->block_policy, a, reason, now,
-				(uint64_t)(lws_now_usecs() / 1000)))
+				(uint64_t)(clock_mono_us() / 1000)))
 		return;
 	/* what was blocked: the client's network (an IPv6 /64), not just this address */
 	char peer[CIDR_STR_MAX], until[32], result[80];
@@ -204,7 +205,7 @@ void peer_refused(struct server *srv, const struct addr *a, int reason)
 
 int peer_blocked(struct server *srv, const struct addr *a)
 {
-	return srv->blocks.n && block_match(&srv->blocks, a, time(NULL));
+	return srv->blocks.n && block_match(&srv->blocks, a, clock_wall_s());
 }
 
 /* ---- connection accounting ------------------------------------------------ */
@@ -317,7 +318,7 @@ static int make_room(struct server *srv)
 	char peer[ADDR_STR_MAX];
 	peer_addr(victim->wsi, peer, sizeof peer, NULL);
 	const struct log_field lf[] = { LOG_STR("remote", peer), LOG_NUM("pending", most) };
-	log_limited_fields(&srv->evict_log, time(NULL), lf, sizeof lf / sizeof lf[0],
+	log_limited_fields(&srv->evict_log, clock_wall_s(), lf, sizeof lf / sizeof lf[0],
 			   "closed the oldest of %u pending connections from %s: every descriptor was taken", most, peer);
 	lws_set_timeout(victim->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	return 1;
@@ -394,7 +395,7 @@ int peer_conn_filter(struct server *srv, const void *filter_args)
 	 * at the handshake, by their forwarded address */
 	if (cidr_list_match(cfg->trusted_proxy, cfg->n_trusted_proxy, &a))
 		return 0;
-	enum guard_result r = guard_conn_open(&srv->guard, &a, (uint64_t)(lws_now_usecs() / 1000), &srv->conns.slot);
+	enum guard_result r = guard_conn_open(&srv->guard, &a, (uint64_t)(clock_mono_us() / 1000), &srv->conns.slot);
 	if (r == GUARD_OK)
 		return 0;
 	return refuse_at_accept(srv, &a, r == GUARD_CONNS ? REJECT_ADDR_CONNS : REJECT_ADDR_TABLE_FULL);

@@ -4,7 +4,7 @@
  * each frame stays in this server, and how loud the caller is.
  *
  * ws_audio.cpp calls quality_frame() with each whole binary frame and its
- * arrival time (lws_now_usecs), and quality_dwell() with the time a queued
+ * arrival time (clock_mono_us), and quality_dwell() with the time a queued
  * frame waited between being queued (read, or made by the app) and being
  * written. Everything is integer arithmetic on a fixed struct inside the
  * call's stats row (stats.h): no allocation, no floating point per frame.

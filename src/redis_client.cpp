@@ -14,6 +14,7 @@
  * here, so neither side reads the other's errors.
  */
 #include "redis_client.h"
+#include "clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -56,13 +57,6 @@ const char *redis_client_result_str(int r)
 	case REDIS_CLIENT_PARTIAL: return "partial";
 	default: return "unknown";
 	}
-}
-
-uint64_t redis_client_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -238,7 +232,7 @@ int redis_replies_next(struct redis_replies *p, enum redis_expect e, char *why, 
 static int wait_for(struct redis_client *c, short ev, uint64_t deadline, const char *what)
 {
 	for (;;) {
-		uint64_t now = redis_client_now_us();
+		uint64_t now = clock_mono_us();
 		if (now >= deadline) {
 			say(c->why, sizeof c->why, "no %s within the timeout", what);
 			return REDIS_CLIENT_TIMEOUT;

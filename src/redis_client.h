@@ -128,7 +128,7 @@ int redis_client_init(struct redis_client *c, const char *name, const struct soc
 
 /*
  * Send one RESP command (cmd, len bytes, e.g. from redisFormatCommand) and
- * read its reply, all before deadline_us (redis_client_now_us()'s clock).
+ * read its reply, all before deadline_us (clock_mono_us()'s clock).
  * Not connected, or the connection has bytes waiting (a late reply, the
  * peer's close): connects first -- TCP, TLS, AUTH sent ahead of cmd in the
  * same exchange -- within the same deadline. Returns REDIS_CLIENT_OK, _NIL
@@ -144,5 +144,3 @@ void redis_client_close(struct redis_client *c);
 /* Close, free the TLS context, wipe the AUTH command. */
 void redis_client_free(struct redis_client *c);
 
-/* CLOCK_MONOTONIC in microseconds: the deadlines' clock. */
-uint64_t redis_client_now_us(void);

@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fileperm.h"
 #include "log.h"
 #include "redis_client.h"
@@ -254,7 +255,7 @@ static int open_existing(struct replay_store *s, int fd, const char *path, uint3
 	struct replay_shared h;
 	struct stat st;
 	int exclusive = !flock(fd, LOCK_EX | LOCK_NB);
-	time_t now = time(NULL);
+	time_t now = clock_wall_s();
 
 	if (!exclusive && (errno != EWOULDBLOCK || flock(fd, LOCK_SH))) {
 		fail(err, errlen, "cannot lock %s: %s", path, strerror(errno));
@@ -361,7 +362,7 @@ int replay_store_file(struct replay_store *s, const char *path, uint32_t slots, 
 				fail(err, errlen, "no random seed: %s", strerror(errno));
 				return -1;
 			}
-			int rc = build_file(path, slots, seed, NULL, NULL, time(NULL), 0, &moved, err, errlen);
+			int rc = build_file(path, slots, seed, NULL, NULL, clock_wall_s(), 0, &moved, err, errlen);
 			if (rc < 0)
 				return rc;
 			continue;   /* ours, or another process's that got there first: open it */
@@ -407,6 +408,8 @@ static int check_file(struct replay_store *s, const char *jti, size_t len, time_
 {
 	struct timespec until;
 
+	/* not the server's clock (clock.h): pthread_mutex_timedlock wants an
+	 * absolute CLOCK_REALTIME deadline, however the clock is set in a test */
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += REPLAY_FILE_LOCK_MS * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
@@ -533,7 +536,7 @@ int replay_store_redis(struct replay_store *s, const char *hostport, int timeout
 	int n = redisFormatCommand(&ping, "PING");
 	int r = n < 0 ? REDIS_CLIENT_CONNECTION
 		      : redis_client_command(s->redis, ping, (size_t)n, REDIS_EXPECT_PONG,
-					     redis_client_now_us() + (uint64_t)timeout_ms * 1000u);
+					     clock_mono_us() + (uint64_t)timeout_ms * 1000u);
 	redisFreeCommand(ping);
 	if (r != REDIS_CLIENT_OK) {
 		char tmo[48];
@@ -584,10 +587,10 @@ static int check_redis(struct replay_store *s, const char *jti, size_t len, time
 	if (n < 0)
 		return redis_unavailable(s, REPLAY_REDIS_CONNECTION, jti, len, now, expires);
 	/* one deadline for all of it: a reconnect, TLS, AUTH and the SET */
-	uint64_t t0 = redis_client_now_us();
+	uint64_t t0 = clock_mono_us();
 	uint32_t connects = s->redis->connects;
 	int r = redis_client_command(s->redis, cmd, (size_t)n, REDIS_EXPECT_SET_NX, t0 + (uint64_t)s->timeout_ms * 1000u);
-	uint32_t us = (uint32_t)(redis_client_now_us() - t0);
+	uint32_t us = (uint32_t)(clock_mono_us() - t0);
 	redisFreeCommand(cmd);
 	if (s->redis->connects != connects)
 		s->st.reconnects++;

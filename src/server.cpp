@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "apps.h"
 #include "http.h"
 #include "listener.h"
@@ -117,21 +118,21 @@ void server_log_status(struct server *srv, const char *why)
 		snprintf(state, sizeof state, "shutting down");
 	else if (srv->draining)
 		snprintf(state, sizeof state, "draining for %ld s, %ld s to the deadline",
-			 (long)(srv->now_s - st->drain_started), (long)(st->drain_deadline - srv->now_s));
+			 (long)(clock_wall_s() - st->drain_started), (long)(st->drain_deadline - clock_wall_s()));
 	else
 		snprintf(state, sizeof state, "serving");
 	const struct log_field lf[] = { LOG_NUM("calls_open", st->connections_open),
 					LOG_NUM("draining", srv->draining), LOG_NUM("shutting_down", srv->shutting_down),
 					LOG_NUM("connections", srv->conns.open), LOG_NUM("connections_max", srv->conns.max),
 					LOG_NUM("fd_limit", srv->conns.limit),
-					LOG_NUM("uptime_s", srv->now_s - st->started), LOG_STR("signal", why) };
+					LOG_NUM("uptime_s", clock_wall_s() - st->started), LOG_STR("signal", why) };
 	/* asked for: written whatever --log-level says, not rate-limited (the tick coalesces) */
 	log_write_fields(LOG_INFO, "status", lf, sizeof lf / sizeof lf[0],
 			 "status (%s): %u call(s) open (%s), %s; %u connection(s) of %u allowed (open-file limit %u); "
 			 "app memory %llu of %llu KiB; %llu log line(s) about calls not written; up %ld s",
 			 why, st->connections_open, apps, state, srv->conns.open, srv->conns.max, srv->conns.limit,
 			 (unsigned long long)(st->app_heap_bytes / 1024), (unsigned long long)(st->app_heap_max / 1024),
-			 (unsigned long long)st->call_log_suppressed, (long)(srv->now_s - st->started));
+			 (unsigned long long)st->call_log_suppressed, (long)(clock_wall_s() - st->started));
 }
 
 /* Once a tick: answer the signals that came since the last one. */
@@ -200,13 +201,13 @@ static void blocks_tick(struct server *srv)
 	if (replay_store_recheck(&srv->replay, why, sizeof why) && srv->replay.st.unsafe % 60 == 1)
 		log_err_ev("replay_file_unsafe", "%s: another user can write it now (fill it, plant a lock owner, "
 			   "zero its header); chmod it back (0600)", why);   /* then once a minute while it lasts */
-	block_expire(b, srv->now_s);
+	block_expire(b, clock_wall_s());
 	if (!b->dirty || !srv->cfg->block_file[0])
 		return;
-	int rc = block_save(b, srv->cfg->block_file, srv->now_s, err, sizeof err);
+	int rc = block_save(b, srv->cfg->block_file, clock_wall_s(), err, sizeof err);
 	if (rc) {
 		b->dirty = 0;   /* tried; the next change tries again */
-		log_limited(&srv->bad_input_log, srv->now_s, "blocks not saved%s: %s",
+		log_limited(&srv->bad_input_log, clock_wall_s(), "blocks not saved%s: %s",
 			    rc == BLOCK_FILE_REFUSED ? " (refused)" : "", err);
 	}
 }
@@ -230,8 +231,8 @@ static void begin_drain(struct server *srv)
 	const struct config *cfg = srv->cfg;
 
 	srv->draining = 1;
-	srv->drain_deadline = lws_now_usecs() + (lws_usec_t)cfg->drain_timeout_s * LWS_US_PER_SEC;
-	srv->stats.drain_started = time(NULL);
+	srv->drain_deadline = clock_mono_us() + (lws_usec_t)cfg->drain_timeout_s * LWS_US_PER_SEC;
+	srv->stats.drain_started = clock_wall_s();
 	srv->stats.drain_deadline = srv->stats.drain_started + cfg->drain_timeout_s;
 	srv->drain_next_log = srv->stats.drain_started + 60;
 	log_info_ev("drain", "drain: taking no new calls; %u call(s) open may go on for up to %d s "
@@ -244,19 +245,19 @@ static void begin_drain(struct server *srv)
 static void drain_tick(struct server *srv)
 {
 	uint32_t left = srv->stats.connections_open;
-	long took = (long)(time(NULL) - srv->stats.drain_started);
+	long took = (long)(clock_wall_s() - srv->stats.drain_started);
 
 	if (!left) {
 		log_info_ev("drain", "drain: every call has ended, %ld s after the drain began", took);
 		begin_shutdown(srv);
-	} else if (lws_now_usecs() > srv->drain_deadline) {
+	} else if (clock_mono_us() > srv->drain_deadline) {
 		log_warn_ev("drain", "drain: --drain-timeout (%d s) reached with %u call(s) still open: closing them "
 			    "with 1001", srv->cfg->drain_timeout_s, left);
 		begin_shutdown(srv);
-	} else if (srv->now_s >= srv->drain_next_log) {
+	} else if (clock_wall_s() >= srv->drain_next_log) {
 		srv->drain_next_log += 60;
 		log_info_ev("drain", "drain: %u call(s) left, %ld s to the deadline", left,
-			    (long)(srv->stats.drain_deadline - srv->now_s));
+			    (long)(srv->stats.drain_deadline - clock_wall_s()));
 	}
 }
 
@@ -280,7 +281,7 @@ static void check_stop(struct server *srv)
 static void begin_shutdown(struct server *srv)
 {
 	srv->shutting_down = 1;
-	srv->shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_US;
+	srv->shutdown_deadline = clock_mono_us() + SHUTDOWN_GRACE_US;
 	log_info_ev("shutdown", "shutting down: closing %u audio connection(s) with 1001", srv->stats.connections_open);
 	lws_callback_on_writable_all_protocol(srv->ctx, &srv->protocols[SERVER_PROTO_AUDIO]);
 	listener_leave(srv);
@@ -290,14 +291,14 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct server *srv = lws_container_of(sul, struct server, tick);
 
-	time_t was = srv->now_s;
-	srv->now_s = time(NULL);
+	time_t was = srv->last_tick_s;
+	srv->last_tick_s = clock_wall_s();
 	/* a tick seconds late: the process was stopped (SIGTSTP, a debugger) or
 	 * starved; the callers were not silent, we were not listening */
-	int stalled = srv->now_s - was >= STALL_S;
+	int stalled = srv->last_tick_s - was >= STALL_S;
 	if (stalled && !srv->shutting_down) {
 		log_warn("the event loop did not run for %ld s (stopped, or starved of CPU): the calls' idle clocks "
-			 "restart now", (long)(srv->now_s - was));
+			 "restart now", (long)(srv->last_tick_s - was));
 		ws_audio_resume(srv);
 	}
 	signals_tick(srv);
@@ -311,7 +312,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	check_stop(srv);
 	if (srv->draining && !srv->shutting_down)
 		drain_tick(srv);
-	stats_sample(&srv->stats, srv->now_s);   /* per-second history for /stats */
+	stats_sample(&srv->stats, clock_wall_s());   /* per-second history for /stats */
 	if (reload_requested) {
 		reload_requested = 0;
 		if (srv->tls)
@@ -320,7 +321,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 			log_info("reload: no TLS configured, nothing to reload");
 	}
 	if (srv->shutting_down) {
-		if (!srv->stats.connections_open || lws_now_usecs() > srv->shutdown_deadline) {
+		if (!srv->stats.connections_open || clock_mono_us() > srv->shutdown_deadline) {
 			srv->done = 1;
 			if (srv->loop == LOOP_POLL) {
 				lws_cancel_service(srv->ctx);
@@ -367,7 +368,7 @@ static int init_tables(struct server *srv)
 	srv->start_app = apps_find(cfg->app);
 	if (!srv->start_app)
 		return -1;   /* config checked the name */
-	stats_init(&srv->stats, time(NULL));
+	stats_init(&srv->stats, clock_wall_s());
 	srv->stats.app_names = apps_name_array();
 	srv->stats.n_app_names = apps_switchable_n;
 	srv->stats.app_heap_max = srv->voice.heap_max;
@@ -382,7 +383,7 @@ static int init_tables(struct server *srv)
 	srv->limit_log.event = "call_limit";
 	srv->block_log.event = "auto_block";
 	srv->evict_log.event = "connection_evicted";
-	srv->now_s = time(NULL);
+	srv->last_tick_s = clock_wall_s();
 
 	/* keyed hashes: clients cannot pick addresses or jtis that collide;
 	 * getrandom, not RAND_bytes: starting OpenSSL's DRBG pulls ~1 MiB of
@@ -395,7 +396,7 @@ static int init_tables(struct server *srv)
 	struct guard_cfg gc = { (uint32_t)cfg->max_calls_per_addr, (uint32_t)cfg->handshake_rate,
 				(uint32_t)cfg->handshake_burst, (uint32_t)cfg->max_pending_per_addr,
 				cfg->limit_exempt, cfg->n_limit_exempt, (uint8_t)cfg->ipv6_prefix };
-	guard_init(&srv->guard, &gc, seeds[0], (uint64_t)(lws_now_usecs() / 1000));
+	guard_init(&srv->guard, &gc, seeds[0], (uint64_t)(clock_mono_us() / 1000));
 	char rerr[640];
 	if (config_replay_sizing(cfg, &srv->replay_size)) {
 		log_err("cannot start: the jti table is too big");   /* config_load refused it already */
@@ -455,7 +456,7 @@ static int init_tables(struct server *srv)
 	srv->block_policy.seconds = (uint32_t)cfg->block_seconds;
 	if (cfg->block_file[0]) {
 		char err[640];
-		if (block_load(&srv->blocks, cfg->block_file, time(NULL), err, sizeof err)) {
+		if (block_load(&srv->blocks, cfg->block_file, clock_wall_s(), err, sizeof err)) {
 			log_err("cannot start: %s", err);
 			return SERVER_BAD_CONFIG;   /* the operator must look at it: a restart would not help */
 		}
@@ -752,7 +753,7 @@ void server_destroy(struct server *srv)
 	char err[640];
 
 	if (srv->blocks.dirty && srv->cfg && srv->cfg->block_file[0] &&
-	    block_save(&srv->blocks, srv->cfg->block_file, time(NULL), err, sizeof err))
+	    block_save(&srv->blocks, srv->cfg->block_file, clock_wall_s(), err, sizeof err))
 		log_err("blocks not saved: %s", err);
 	replay_store_close(&srv->replay);
 	replay_destroy(srv->replay_local);

@@ -100,13 +100,13 @@ struct server {
 	struct server_listen    listen;
 	void                *tls;            /* the vhost's SSL_CTX (lws owns it), NULL without TLS */
 
-	time_t               now_s;          /* wall clock as of the last tick (100 ms) */
+	time_t               last_tick_s;    /* when the tick last ran (a later one finds a stalled loop) */
 	unsigned             ticks;
 	int                  draining;       /* SIGTERM: no new connections, calls go on */
-	lws_usec_t           drain_deadline;
+	uint64_t             drain_deadline; /* clock_mono_us() */
 	time_t               drain_next_log;
 	int                  shutting_down;  /* closing sockets with 1001 */
-	lws_usec_t           shutdown_deadline;
+	uint64_t             shutdown_deadline;
 	int                  done;           /* leave the service loop */
 	lws_sorted_usec_list_t tick;
 };

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "apps.h"
 #include "audio_msg.h"
 #include "call.h"
@@ -244,7 +245,7 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	client = who.client;
 	if (peer_blocked(srv, &client))
 		return refuse(wsi, srv, NULL, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, NULL);
-	switch (guard_handshake(&srv->guard, &client, (uint64_t)(lws_now_usecs() / 1000))) {
+	switch (guard_handshake(&srv->guard, &client, (uint64_t)(clock_mono_us() / 1000))) {
 	case GUARD_OK:
 		break;
 	case GUARD_RATE:
@@ -284,7 +285,7 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 	enum auth_result r;
 	struct auth_claims claims;
-	time_t now = time(NULL);
+	time_t now = clock_wall_s();
 	if (n <= 0) {
 		r = AUTH_MISSING;
 		n = 0;
@@ -408,7 +409,7 @@ static void sync_stats(struct audio_pss *pss)
 static void tick_all_cb(lws_sorted_usec_list_t *sul)
 {
 	struct audio_vhd *vhd = lws_container_of(sul, struct audio_vhd, tick_sul);
-	uint64_t now = (uint64_t)lws_now_usecs();
+	uint64_t now = (uint64_t)clock_mono_us();
 
 	vhd->tick_scheduled = 0;
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, vhd->tickers.head) {
@@ -429,7 +430,7 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	struct server *srv = server_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
 
-	call_open(&pss->call, srv->now_s);
+	call_open(&pss->call, clock_wall_s());
 	if (ring_attach(&pss->ring, &srv->pool, pss->ring_order, srv->cfg->ring_slots, srv->cfg->slot_bytes))
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
 	peer_conn_upgraded(wsi);
@@ -437,7 +438,7 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	 * the address the handshake was limited under, unknown (::) included */
 	peer_addr(wsi, peer, sizeof peer, &pss->client);
 	guard_call_open(&srv->guard, &pss->client);
-	stats_conn_open(&srv->stats, &pss->st, peer, time(NULL));
+	stats_conn_open(&srv->stats, &pss->st, peer, clock_wall_s());
 	pss->opened = 1;
 	pss->wsi = wsi;
 	pss->vhd = (struct audio_vhd *)lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
@@ -480,7 +481,7 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 	struct voice_call *v = &pss->voice;
 	struct ws_event ev;
 
-	v->now_us = (uint64_t)lws_now_usecs();   /* the budget's clock, and the app's */
+	v->now_us = (uint64_t)clock_mono_us();   /* the budget's clock, and the app's */
 	pss->ring.now_us = (uint32_t)v->now_us;
 	switch (vonage_msg_parse_ws(msg, len, &ev)) {
 	case WS_EV_CONNECTED:
@@ -511,7 +512,7 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 		pss->st.invalid_messages++;
 		/* the call's budget first: one call must not spend the shared limiter */
 		if (voice_log_ok(v, LOG_WARN))
-			log_limited(&srv->bad_input_log, time(NULL),
+			log_limited(&srv->bad_input_log, clock_wall_s(),
 				    "call %llu: text message is not a JSON event (%zu bytes)",
 				    (unsigned long long)pss->st.id, len);
 		sync_stats(pss);
@@ -580,7 +581,7 @@ static void cork(struct lws *wsi, int on)
 static void flush_all_cb(lws_sorted_usec_list_t *sul)
 {
 	struct audio_vhd *vhd = lws_container_of(sul, struct audio_vhd, flush_sul);
-	uint32_t now = (uint32_t)lws_now_usecs();   /* one clock read for the pass's dwell times */
+	uint32_t now = (uint32_t)clock_mono_us();   /* one clock read for the pass's dwell times */
 
 	vhd->flush_scheduled = 0;
 	while (vhd->flush.head) {
@@ -626,7 +627,7 @@ static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, siz
 	if (a != AUDIO_MSG_FRAME)
 		return 0;
 	pss->st.c.packets_received++;
-	pss->voice.now_us = (uint64_t)lws_now_usecs();
+	pss->voice.now_us = (uint64_t)clock_mono_us();
 	pss->ring.now_us = (uint32_t)pss->voice.now_us;
 	quality_frame(&pss->st.q, pss->voice.now_us, ring_rx_data(&pss->ring), ring_rx_len(&pss->ring));
 	voice_frame(&pss->voice);   /* the app echoes it (tp_kick) or uses it */
@@ -644,8 +645,8 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 	 * over it by the tick's clock, ask a fresh one: after a stall of the loop
 	 * (SIGTSTP, a starved machine) the peer's queued frames arrive before the
 	 * tick has seen the time */
-	if (call_rx(&pss->call, srv->now_s, !lws_remaining_packet_payload(wsi), srv->cfg->max_msg_rate) &&
-	    call_rate_over(&pss->call, time(NULL), srv->cfg->max_msg_rate)) {
+	if (call_rx(&pss->call, clock_wall_s(), !lws_remaining_packet_payload(wsi), srv->cfg->max_msg_rate) &&
+	    call_rate_over(&pss->call, clock_wall_s(), srv->cfg->max_msg_rate)) {
 		peer_refused(srv, &pss->client, REJECT_MSG_RATE);
 		const struct log_field lf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "msg_rate"),
 						LOG_NUM("call", pss->st.id) };
@@ -669,7 +670,7 @@ static int on_writeable(struct lws *wsi, struct audio_pss *pss)
 	if (pss->call.pending_close)
 		return close_with(wsi, pss, (enum lws_close_status)pss->call.pending_close, pss->call.pending_why);
 	/* one lws_write per WRITEABLE; ask again while frames wait */
-	if (send_oldest(wsi, pss, (uint32_t)lws_now_usecs()))
+	if (send_oldest(wsi, pss, (uint32_t)clock_mono_us()))
 		return -1;
 	if (ring_count(&pss->ring))
 		lws_callback_on_writable(wsi);
@@ -765,7 +766,7 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 		len = len < 125 ? len : 125;
 	}
 	call_begin_close(&pss->call);
-	uint32_t now = (uint32_t)lws_now_usecs();
+	uint32_t now = (uint32_t)clock_mono_us();
 	while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
 		if (send_oldest(wsi, pss, now))
 			return -1;
@@ -793,7 +794,7 @@ void ws_audio_sweep(struct server *srv)
 
 	for (struct stats_conn *c = srv->stats.head; c; c = c->next) {
 		struct audio_pss *pss = (struct audio_pss *)c;
-		if (!call_sweep(&pss->call, srv->now_s, cfg->idle_timeout_s))
+		if (!call_sweep(&pss->call, clock_wall_s(), cfg->idle_timeout_s))
 			continue;
 		peer_refused(srv, &pss->client, REJECT_IDLE);
 		const struct log_field lf[] = { LOG_STR("remote", c->remote), LOG_STR("reason", "idle"),
@@ -808,7 +809,7 @@ void ws_audio_sweep(struct server *srv)
 void ws_audio_resume(struct server *srv)
 {
 	for (struct stats_conn *c = srv->stats.head; c; c = c->next)
-		call_resume(&((struct audio_pss *)c)->call, srv->now_s);
+		call_resume(&((struct audio_pss *)c)->call, clock_wall_s());
 }
 
 int ws_audio_hangup(struct server *srv, uint64_t id, const char *uuid, const struct cidr *net, int code,
