@@ -47,7 +47,7 @@ endif
 
 # --- what there is ------------------------------------------------------------
 MODULES := clock refusal config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
-           secret addr guard replay block admin peer tls_server listener call sbuf voice apps \
+           secret addr guard replay block admin peer tls_server listener call_rules sbuf voice apps \
            app_echo app_delay app_parrot app_robot tone replay_store redis_client quality slot_pool fileperm
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS    := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
@@ -83,10 +83,10 @@ UT_DEPS_redis_client := redis_client clock
 UT_DEPS_fileperm   := fileperm
 UT_DEPS_block      := block addr guard stats quality log sbuf auth_jwt fileperm refusal clock
 UT_DEPS_admin      := admin addr vonage_msg
-UT_DEPS_ws_audio   := ws_audio audio_msg stats quality log sbuf auth_jwt addr guard replay replay_store redis_client block peer call config host secret fileperm refusal clock \
+UT_DEPS_ws_audio   := ws_audio audio_msg stats quality log sbuf auth_jwt addr guard replay replay_store redis_client block peer call_rules config host secret fileperm refusal clock \
                       $(APPS_DEPS)
 UT_DEPS_clock      := clock
-UT_DEPS_call       := call
+UT_DEPS_call_rules := call_rules
 UT_DEPS_voice      := voice ring slot_pool vonage_msg log clock
 UT_DEPS_tone       := tone
 UT_DEPS_quality    := quality

@@ -303,7 +303,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	}
 	signals_tick(srv);
 	/* after a stall the rate windows keep spanning it: what the peers sent
-	 * meanwhile is arriving now (call_rx) */
+	 * meanwhile is arriving now (call_rules_rx) */
 	if (++srv->ticks % 10 == 0 && !srv->shutting_down && !stalled) {
 		ws_audio_sweep(srv);   /* once a second: idle calls, message-rate windows */
 		blocks_tick(srv);

@@ -36,7 +36,7 @@
 #include "clock.h"
 #include "apps.h"
 #include "audio_msg.h"
-#include "call.h"
+#include "call_rules.h"
 #include "vonage_msg.h"
 #include "quality.h"
 #include "ring.h"
@@ -80,7 +80,7 @@ struct audio_pss {
 	lws_dll2_t        flush_link;  /* on vhd->flush while frames wait for the pass's end */
 	struct audio_msg_text text;    /* fragmented text message being gathered */
 	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
-	struct call       call;        /* rate cap, idle, pending close, close counted (call.h) */
+	struct call_rules rules;       /* rate cap, idle, pending close, close counted (call_rules.h) */
 	struct addr       client;      /* counted in srv->guard while opened */
 	lws_dll2_t        tick_link;   /* on vhd->tickers while the app wants ticks */
 	struct voice_call voice;       /* the app's view of the call and its state (voice.h) */
@@ -326,9 +326,9 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 static int close_with(struct lws *wsi, struct audio_pss *pss, enum lws_close_status code,
 		      const char *why)
 {
-	if (!call_begin_close(&pss->call))
+	if (!call_rules_begin_close(&pss->rules))
 		return -1;   /* a WRITEABLE queued before the close may still arrive */
-	if (pss->opened && call_count_close(&pss->call))
+	if (pss->opened && call_rules_count_close(&pss->rules))
 		stats_close_record(&server_from_wsi(wsi)->stats, CLOSE_BY_SERVER, (int)code);
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
 					LOG_NUM("code", code), LOG_STR("reason", why) };
@@ -369,7 +369,7 @@ static void tp_hangup(void *arg, int code, const char *why)
 {
 	struct audio_pss *pss = (struct audio_pss *)arg;
 
-	if (call_ask_close(&pss->call, code, why))
+	if (call_rules_ask_close(&pss->rules, code, why))
 		ask_close(pss);
 }
 
@@ -430,7 +430,7 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	struct server *srv = server_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
 
-	call_open(&pss->call, clock_wall_s());
+	call_rules_open(&pss->rules, clock_wall_s());
 	if (ring_attach(&pss->ring, &srv->pool, pss->ring_order, srv->cfg->ring_slots, srv->cfg->slot_bytes))
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
 	peer_conn_upgraded(wsi);
@@ -447,7 +447,7 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	pss->st.app = srv->start_app->name;
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("remote", peer),
 					LOG_NUM("open", srv->stats.connections_open) };
-	LOG_FIELDS(LOG_INFO, "call_open", lf, "call %llu: WebSocket open from %s (%u open)",
+	LOG_FIELDS(LOG_INFO, "call_rules_open", lf, "call %llu: WebSocket open from %s (%u open)",
 		   (unsigned long long)pss->st.id, peer, srv->stats.connections_open);
 	return 0;
 }
@@ -645,8 +645,8 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 	 * over it by the tick's clock, ask a fresh one: after a stall of the loop
 	 * (SIGTSTP, a starved machine) the peer's queued frames arrive before the
 	 * tick has seen the time */
-	if (call_rx(&pss->call, clock_wall_s(), !lws_remaining_packet_payload(wsi), srv->cfg->max_msg_rate) &&
-	    call_rate_over(&pss->call, clock_wall_s(), srv->cfg->max_msg_rate)) {
+	if (call_rules_rx(&pss->rules, clock_wall_s(), !lws_remaining_packet_payload(wsi), srv->cfg->max_msg_rate) &&
+	    call_rules_rate_over(&pss->rules, clock_wall_s(), srv->cfg->max_msg_rate)) {
 		peer_refused(srv, &pss->client, REJECT_MSG_RATE);
 		const struct log_field lf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "msg_rate"),
 						LOG_NUM("call", pss->st.id) };
@@ -667,8 +667,8 @@ static int on_writeable(struct lws *wsi, struct audio_pss *pss)
 
 	if (srv->shutting_down)
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
-	if (pss->call.pending_close)
-		return close_with(wsi, pss, (enum lws_close_status)pss->call.pending_close, pss->call.pending_why);
+	if (pss->rules.pending_close)
+		return close_with(wsi, pss, (enum lws_close_status)pss->rules.pending_close, pss->rules.pending_why);
 	/* one lws_write per WRITEABLE; ask again while frames wait */
 	if (send_oldest(wsi, pss, (uint32_t)clock_mono_us()))
 		return -1;
@@ -694,7 +694,7 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	ring_detach(&pss->ring);
 	sync_stats(pss);
 	guard_call_close(&srv->guard, &pss->client);
-	if (call_count_close(&pss->call))   /* no close frame either way: the TCP connection just ended */
+	if (call_rules_count_close(&pss->rules))   /* no close frame either way: the TCP connection just ended */
 		stats_close_record(&srv->stats, CLOSE_BY_PEER, 1006);
 	struct quality_report qr;
 	char mos[16], jit[16], lvl[16], sil[16];
@@ -744,9 +744,9 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 {
 	struct server *srv = server_from_wsi(wsi);
 	uint8_t buf[LWS_PRE + 128];
-	int code, bad = !call_peer_close_ok(in, len, &code);
+	int code, bad = !call_rules_peer_close_ok(in, len, &code);
 
-	if (pss->opened && call_count_close(&pss->call))
+	if (pss->opened && call_rules_count_close(&pss->rules))
 		stats_close_record(&srv->stats, CLOSE_BY_PEER, code);
 	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_NUM("code", code) };
 	LOG_FIELDS(LOG_INFO, "peer_close", lf, "call %llu: peer closed with %d%s", (unsigned long long)pss->st.id,
@@ -765,7 +765,7 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 		memcpy(&buf[LWS_PRE], in, len < 125 ? len : 125);   /* lws caps control payloads below that */
 		len = len < 125 ? len : 125;
 	}
-	call_begin_close(&pss->call);
+	call_rules_begin_close(&pss->rules);
 	uint32_t now = (uint32_t)clock_mono_us();
 	while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
 		if (send_oldest(wsi, pss, now))
@@ -777,8 +777,8 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 }
 
 /*
- * A close asked for from outside the call's own callbacks (call_sweep,
- * call_ask_close): WRITEABLE sends it, in order after any frame already
+ * A close asked for from outside the call's own callbacks (call_rules_sweep,
+ * call_rules_ask_close): WRITEABLE sends it, in order after any frame already
  * being written.
  */
 static void ask_close(struct audio_pss *pss)
@@ -794,7 +794,7 @@ void ws_audio_sweep(struct server *srv)
 
 	for (struct stats_conn *c = srv->stats.head; c; c = c->next) {
 		struct audio_pss *pss = (struct audio_pss *)c;
-		if (!call_sweep(&pss->call, clock_wall_s(), cfg->idle_timeout_s))
+		if (!call_rules_sweep(&pss->rules, clock_wall_s(), cfg->idle_timeout_s))
 			continue;
 		peer_refused(srv, &pss->client, REJECT_IDLE);
 		const struct log_field lf[] = { LOG_STR("remote", c->remote), LOG_STR("reason", "idle"),
@@ -809,7 +809,7 @@ void ws_audio_sweep(struct server *srv)
 void ws_audio_resume(struct server *srv)
 {
 	for (struct stats_conn *c = srv->stats.head; c; c = c->next)
-		call_resume(&((struct audio_pss *)c)->call, clock_wall_s());
+		call_rules_resume(&((struct audio_pss *)c)->rules, clock_wall_s());
 }
 
 int ws_audio_hangup(struct server *srv, uint64_t id, const char *uuid, const struct cidr *net, int code,
@@ -822,7 +822,7 @@ int ws_audio_hangup(struct server *srv, uint64_t id, const char *uuid, const str
 		struct audio_pss *pss = (struct audio_pss *)c;
 		if (!(id ? c->id == id : uuid && uuid[0] ? !strcmp(c->uuid, uuid) : net && cidr_match(net, &pss->client)))
 			continue;
-		if (!call_ask_close(&pss->call, code, "closed by the operator"))
+		if (!call_rules_ask_close(&pss->rules, code, "closed by the operator"))
 			continue;   /* on its way out already */
 		ask_close(pss);
 		if (!*first_id)

@@ -50,7 +50,7 @@ void ws_audio_sweep(struct server *srv);
 /*
  * The loop did not run for seconds (the process was stopped and continued,
  * or starved): restart every call's idle clock at srv->now_s, so a silence
- * of ours is not taken for the callers' (call_resume).
+ * of ours is not taken for the callers' (call_rules_resume).
  */
 void ws_audio_resume(struct server *srv);
 

@@ -1,18 +1,18 @@
 /*
  * call.cpp -- see call.h.
  */
-#include "call.h"
+#include "call_rules.h"
 
 #include <string.h>
 
-void call_open(struct call *c, time_t now)
+void call_rules_open(struct call_rules *c, time_t now)
 {
 	memset(c, 0, sizeof *c);
 	c->last_rx_s = now;
 	c->window_s = (uint32_t)now;
 }
 
-int call_rate_over(const struct call *c, time_t now, int max_rate)
+int call_rules_rate_over(const struct call_rules *c, time_t now, int max_rate)
 {
 	uint32_t secs = (uint32_t)now - c->window_s;   /* 32-bit seconds: wraps cleanly */
 
@@ -23,20 +23,20 @@ int call_rate_over(const struct call *c, time_t now, int max_rate)
 	return c->msgs_window > (uint64_t)max_rate * secs;
 }
 
-int call_rx(struct call *c, time_t now, int frame_end, int max_rate)
+int call_rules_rx(struct call_rules *c, time_t now, int frame_end, int max_rate)
 {
 	c->last_rx_s = now;
 	/* a flood of tiny fragments is no cheaper for the sender than a flood
 	 * of whole frames, but a frame that arrives in two reads is still one */
-	return frame_end && ++c->msgs_window > (uint32_t)max_rate && call_rate_over(c, now, max_rate);
+	return frame_end && ++c->msgs_window > (uint32_t)max_rate && call_rules_rate_over(c, now, max_rate);
 }
 
-void call_resume(struct call *c, time_t now)
+void call_rules_resume(struct call_rules *c, time_t now)
 {
 	c->last_rx_s = now;
 }
 
-int call_sweep(struct call *c, time_t now, int idle_s)
+int call_rules_sweep(struct call_rules *c, time_t now, int idle_s)
 {
 	c->msgs_window = 0;
 	c->window_s = (uint32_t)now;
@@ -46,10 +46,10 @@ int call_sweep(struct call *c, time_t now, int idle_s)
 		return 0;
 	/* Vonage streams continuously, silence included: a silent socket is a
 	 * dead or stuck peer holding a slot */
-	return call_ask_close(c, 1001, "idle timeout");
+	return call_rules_ask_close(c, 1001, "idle timeout");
 }
 
-int call_ask_close(struct call *c, int code, const char *why)
+int call_rules_ask_close(struct call_rules *c, int code, const char *why)
 {
 	if (c->pending_close || c->closing)
 		return 0;
@@ -58,7 +58,7 @@ int call_ask_close(struct call *c, int code, const char *why)
 	return 1;
 }
 
-int call_begin_close(struct call *c)
+int call_rules_begin_close(struct call_rules *c)
 {
 	if (c->closing)
 		return 0;   /* a WRITEABLE queued before the close may still arrive */
@@ -66,7 +66,7 @@ int call_begin_close(struct call *c)
 	return 1;
 }
 
-int call_count_close(struct call *c)
+int call_rules_count_close(struct call_rules *c)
 {
 	if (c->close_counted)
 		return 0;
@@ -74,7 +74,7 @@ int call_count_close(struct call *c)
 	return 1;
 }
 
-int call_peer_close_ok(const uint8_t *p, size_t len, int *code)
+int call_rules_peer_close_ok(const uint8_t *p, size_t len, int *code)
 {
 	if (!len) {
 		*code = 1005;
