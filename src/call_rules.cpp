@@ -1,5 +1,5 @@
 /*
- * call.cpp -- see call.h.
+ * call_rules.cpp -- see call_rules.h.
  */
 #include "call_rules.h"
 

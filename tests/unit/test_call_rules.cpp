@@ -1,5 +1,5 @@
 /*
- * test_call.cpp -- unit tests for src/call.cpp: one call's life without lws.
+ * test_call_rules.cpp -- unit tests for src/call_rules.cpp: one call's life without lws.
  * The message-rate cap (a frame counts once, at its end; the sweep opens a
  * new window), the idle timeout (more than S whole seconds of silence, never
  * at a mere second boundary), a close asked for from outside (once, never
