@@ -46,7 +46,7 @@ UT_FLAGS := -O1 -g -fsanitize=undefined -fno-omit-frame-pointer
 endif
 
 # --- what there is ------------------------------------------------------------
-MODULES := clock refusal config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
+MODULES := calls clock refusal config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
            secret addr guard replay block admin peer tls_server listener call_rules sbuf voice apps \
            app_echo app_delay app_parrot app_robot tone replay_store redis_client quality slot_pool fileperm
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
@@ -71,22 +71,23 @@ UT_DEPS_ncco       := ncco
 UT_DEPS_host       := host
 UT_DEPS_vonage_msg := vonage_msg
 UT_DEPS_config     := config host secret addr replay fileperm $(APPS_DEPS)
-UT_DEPS_stats      := stats quality log sbuf auth_jwt block addr guard fileperm replay refusal clock
+UT_DEPS_stats      := stats quality log sbuf auth_jwt block addr guard fileperm replay refusal clock calls call_rules
 UT_DEPS_log        := log clock
-UT_DEPS_stats_page := stats_page stats quality log auth_jwt block addr guard sbuf fileperm refusal clock
-UT_DEPS_metrics    := metrics stats quality log auth_jwt block addr guard sbuf fileperm replay refusal clock
+UT_DEPS_stats_page := stats_page stats quality log auth_jwt block addr guard sbuf fileperm refusal clock calls call_rules
+UT_DEPS_metrics    := metrics stats quality log auth_jwt block addr guard sbuf fileperm replay refusal clock calls call_rules
 UT_DEPS_addr       := addr
 UT_DEPS_guard      := guard addr
 UT_DEPS_replay     := replay
 UT_DEPS_replay_store := replay_store redis_client replay log fileperm clock
 UT_DEPS_redis_client := redis_client clock
 UT_DEPS_fileperm   := fileperm
-UT_DEPS_block      := block addr guard stats quality log sbuf auth_jwt fileperm refusal clock
+UT_DEPS_block      := block addr guard stats quality log sbuf auth_jwt fileperm refusal clock calls call_rules
 UT_DEPS_admin      := admin addr vonage_msg
-UT_DEPS_ws_audio   := ws_audio audio_msg stats quality log sbuf auth_jwt addr guard replay replay_store redis_client block peer call_rules config host secret fileperm refusal clock \
+UT_DEPS_ws_audio   := ws_audio audio_msg stats quality log sbuf auth_jwt addr guard replay replay_store redis_client block peer call_rules config host secret fileperm refusal clock calls call_rules \
                       $(APPS_DEPS)
 UT_DEPS_clock      := clock
 UT_DEPS_call_rules := call_rules
+UT_DEPS_calls      := calls call_rules quality
 UT_DEPS_voice      := voice ring slot_pool vonage_msg log clock
 UT_DEPS_tone       := tone
 UT_DEPS_quality    := quality
@@ -96,7 +97,7 @@ UT_DEPS_app_delay  := $(APPS_DEPS)
 UT_DEPS_app_parrot := $(APPS_DEPS)
 UT_DEPS_app_robot  := $(APPS_DEPS)
 UT_DEPS_sbuf       := sbuf
-UT_DEPS_peer       := peer addr block guard stats quality sbuf auth_jwt log fileperm refusal clock
+UT_DEPS_peer       := peer addr block guard stats quality sbuf auth_jwt log fileperm refusal clock calls call_rules
 UT_DEPS_sim_wav        := sim/wav
 UT_DEPS_sim_ncco_check := sim/ncco_check sim/url
 UT_DEPS_sim_pctl       := sim/pctl
@@ -115,7 +116,7 @@ FZ_DEPS_auth_jwt  := auth_jwt
 FZ_DEPS_answer    := vonage_msg host ncco
 FZ_DEPS_vonage_msg := vonage_msg
 FZ_DEPS_audio_msg := audio_msg ring slot_pool
-FZ_DEPS_addr      := addr peer block guard stats quality sbuf auth_jwt log fileperm refusal clock
+FZ_DEPS_addr      := addr peer block guard stats quality sbuf auth_jwt log fileperm refusal clock calls call_rules
 FZ_DEPS_admin     := admin addr vonage_msg
 FZ_DEPS_voice     := $(APPS_DEPS)
 FUZZERS   := $(sort $(patsubst FZ_DEPS_%,%,$(filter FZ_DEPS_%,$(.VARIABLES))))

@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "admin.h"
+#include "calls.h"
 #include "vonage_msg.h"
 #include "host.h"
 #include "metrics.h"
@@ -533,7 +534,7 @@ static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body,
 			snprintf(target, sizeof target, "call %llu", (unsigned long long)rq.call);
 		else
 			snprintf(target, sizeof target, "uuid %s", rq.uuid);
-		int n = ws_audio_hangup(srv, rq.call, rq.uuid, NULL, rq.code, &first);
+		int n = calls_hangup_matching(&srv->calls, rq.call, rq.uuid, NULL, rq.code, "closed by the operator", &first);
 		if (!n)
 			return admin_error(wsi, pss, HTTP_STATUS_NOT_FOUND, "no open call matches");
 		snprintf(result, sizeof result, "%d call(s) closed with %d", n, rq.code);
@@ -559,7 +560,8 @@ static int admin_action(struct lws *wsi, struct http_pss *pss, const char *body,
 	if (br == BLOCK_FULL)
 		return admin_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE,
 				   "block table full of the operator's blocks: unblock some first");
-	int n = rq.hangup ? ws_audio_hangup(srv, 0, NULL, &rq.net, LWS_CLOSE_STATUS_POLICY_VIOLATION, &first) : 0;
+	int n = rq.hangup ? calls_hangup_matching(&srv->calls, 0, NULL, &rq.net, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+						  "closed by the operator", &first) : 0;
 	if (expires) {
 		char until[32];
 		stats_iso8601(expires, until, sizeof until);
@@ -753,10 +755,11 @@ static int render_stats(struct lws *wsi, struct http_pss *pss)
 			    : pss->route == R_METRICS  ? METRICS_CONTENT_TYPE
 			    : pss->route == R_ADMIN_BLOCKS ? JSON
 						       : "text/html; charset=utf-8";
-	char *b = pss->route == R_STATS_JSON ? stats_render_json_view(&srv->stats, &srv->blocks, &view, clock_wall_s(), &n)
-		  : pss->route == R_METRICS  ? metrics_render(&srv->stats, &srv->blocks, clock_wall_s(), &n)
-		  : pss->route == R_ADMIN_BLOCKS ? block_render_json(&srv->blocks, clock_wall_s(), &n)
-					     : stats_page_render_view(&srv->stats, &srv->blocks, &view, clock_wall_s(), &n);
+	time_t now = clock_wall_s();
+	char *b = pss->route == R_STATS_JSON ? stats_render_json_view(&srv->stats, &srv->calls, &srv->blocks, &view, now, &n)
+		  : pss->route == R_METRICS  ? metrics_render(&srv->stats, &srv->calls, &srv->blocks, now, &n)
+		  : pss->route == R_ADMIN_BLOCKS ? block_render_json(&srv->blocks, now, &n)
+						 : stats_page_render_view(&srv->stats, &srv->calls, &srv->blocks, &view, now, &n);
 	if (!b)
 		return reply_text(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
 	return reply(wsi, pss, HTTP_STATUS_OK, ctype, b, n, 1, NULL);

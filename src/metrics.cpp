@@ -53,9 +53,9 @@ static void histogram(struct sbuf *o, const char *name, const char *help, const 
 }
 
 /* Media quality (quality.h): closed calls per call, and every frame's dwell time. */
-static void quality_families(struct sbuf *o, const struct stats *s)
+static void quality_families(struct sbuf *o, const struct calls *cs)
 {
-	const struct quality_totals *t = &s->quality;
+	const struct quality_totals *t = &cs->quality;
 	uint64_t dwell[QUALITY_DWELL_BUCKETS + 1];
 	double bounds[QUALITY_DWELL_BUCKETS];
 	uint64_t dwell_sum = t->dwell_sum_us;
@@ -67,7 +67,7 @@ static void quality_families(struct sbuf *o, const struct stats *s)
 	histogram(o, "call_quality_score", "Quality score (estimated MOS, 1 to 4.5) of each closed call.",
 		  quality_mos_bounds, QUALITY_HIST, t->mos, t->mos_sum, 1);
 	memcpy(dwell, t->dwell, sizeof dwell);
-	for (const struct stats_conn *c = s->head; c; c = c->next) {
+	for (const struct call *c = cs->head; c; c = c->next) {
 		quality_dwell_add(dwell, &c->q);
 		dwell_sum += c->q.dwell_sum_us;
 	}
@@ -77,30 +77,31 @@ static void quality_families(struct sbuf *o, const struct stats *s)
 		  bounds, QUALITY_DWELL_BUCKETS, dwell, (double)dwell_sum / 1e6, 1e-6);
 }
 
-struct metrics_arg { const struct stats *s; const struct block_table *b; time_t now; };
+struct metrics_arg { const struct stats *s; const struct calls *cs; const struct block_table *b; time_t now; };
 
 static void render(struct sbuf *o, const void *arg)
 {
 	const struct metrics_arg *a = (const struct metrics_arg *)arg;
 	const struct stats *s = a->s;
+	const struct calls *cs = a->cs;
 	const struct block_table *b = a->b;
 	time_t now = a->now;
-	struct stats_counters t;
+	struct call_counters t;
 	static const char *const side[CLOSE__SIDES] = { "server", "peer" };
 
-	stats_totals(s, &t);
+	calls_totals(cs, &t);
 	family(o, "build_info", "gauge", "Version and --worker-id of the running server (always 1).");
 	sbuf_printf(o, "caller_echo_build_info{version=\"%s\",worker=\"", CALLER_ECHO_VERSION);
 	label_value(o, s->worker);
 	sbuf_printf(o, "\"} 1\n");
 	one(o, "uptime_seconds", "gauge", "Seconds since the server started.",
 	    now > s->started ? (unsigned long long)(now - s->started) : 0);
-	one(o, "calls_open", "gauge", "Audio WebSockets open now.", s->connections_open);
+	one(o, "calls_open", "gauge", "Audio WebSockets open now.", cs->open);
 	one(o, "draining", "gauge", "1 after SIGTERM: no new connections, the open calls finishing.",
 	    s->drain_started ? 1 : 0);
 	one(o, "drain_deadline_timestamp_seconds", "gauge", "When a drain closes the calls left (0: not draining).",
 	    s->drain_started ? (unsigned long long)s->drain_deadline : 0);
-	one(o, "calls_total", "counter", "Audio WebSockets accepted since start.", s->connections_total);
+	one(o, "calls_total", "counter", "Audio WebSockets accepted since start.", cs->total);
 	one(o, "frames_received_total", "counter", "Audio frames received from callers.", t.packets_received);
 	one(o, "frames_sent_total", "counter", "Audio frames sent to callers (echoed or made by the app).",
 	    t.packets_sent);
@@ -117,7 +118,7 @@ static void render(struct sbuf *o, const void *arg)
 	family(o, "calls_open_by_app", "gauge", "Audio WebSockets open now, by the voice app they are in.");
 	for (int i = 0; i < s->n_app_names; i++)
 		sbuf_printf(o, "caller_echo_calls_open_by_app{app=\"%s\"} %u\n", s->app_names[i],
-			    stats_calls_in_app(s, s->app_names[i]));
+			    calls_in_app(cs, s->app_names[i]));
 	one(o, "app_heap_bytes", "gauge", "Bytes the voice apps' per-call buffers take now (delay, parrot).",
 	    s->app_heap_bytes);
 	one(o, "app_heap_max_bytes", "gauge", "--app-memory-max in bytes.", s->app_heap_max);
@@ -164,7 +165,7 @@ static void render(struct sbuf *o, const void *arg)
 		sbuf_printf(o, "caller_echo_replay_store_rtt_seconds_count %llu\n",
 			    (unsigned long long)(s->replay_kind && !strcmp(s->replay_kind, "redis") ? r->checks : 0));
 	}
-	quality_families(o, s);
+	quality_families(o, cs);
 	family(o, "commands_sent_total", "counter", "Commands the voice apps sent Vonage (clear, notify).");
 	sbuf_printf(o, "caller_echo_commands_sent_total{command=\"clear\"} %llu\n", (unsigned long long)t.clear_sent);
 	sbuf_printf(o, "caller_echo_commands_sent_total{command=\"notify\"} %llu\n", (unsigned long long)t.notify_sent);
@@ -229,8 +230,9 @@ static void render(struct sbuf *o, const void *arg)
 	sbuf_printf(o, "caller_echo_blocks_active{source=\"auto\"} %u\n", aut);
 }
 
-char *metrics_render(const struct stats *s, const struct block_table *b, time_t now, size_t *len)
+char *metrics_render(const struct stats *s, const struct calls *cs, const struct block_table *b, time_t now,
+		     size_t *len)
 {
-	struct metrics_arg a = { s, b, now };
+	struct metrics_arg a = { s, cs, b, now };
 	return sbuf_render(render, &a, len);
 }

@@ -20,4 +20,5 @@
  * length in *len, or NULL when out of memory; never a truncated one.
  */
 struct block_table;
-char *metrics_render(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len);
+char *metrics_render(const struct stats *s, const struct calls *cs, const struct block_table *blocks, time_t now,
+		     size_t *len);

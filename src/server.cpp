@@ -111,7 +111,7 @@ void server_log_status(struct server *srv, const char *why)
 
 	for (int i = 0; i < st->n_app_names && n < sizeof apps; i++) {
 		int w = snprintf(apps + n, sizeof apps - n, "%s%s %u", i ? ", " : "", st->app_names[i],
-				 stats_calls_in_app(st, st->app_names[i]));
+				 calls_in_app(&srv->calls, st->app_names[i]));
 		n += w > 0 ? (size_t)w : 0;
 	}
 	if (srv->shutting_down)
@@ -121,7 +121,7 @@ void server_log_status(struct server *srv, const char *why)
 			 (long)(clock_wall_s() - st->drain_started), (long)(st->drain_deadline - clock_wall_s()));
 	else
 		snprintf(state, sizeof state, "serving");
-	const struct log_field lf[] = { LOG_NUM("calls_open", st->connections_open),
+	const struct log_field lf[] = { LOG_NUM("calls_open", srv->calls.open),
 					LOG_NUM("draining", srv->draining), LOG_NUM("shutting_down", srv->shutting_down),
 					LOG_NUM("connections", srv->conns.open), LOG_NUM("connections_max", srv->conns.max),
 					LOG_NUM("fd_limit", srv->conns.limit),
@@ -130,7 +130,7 @@ void server_log_status(struct server *srv, const char *why)
 	log_write_fields(LOG_INFO, "status", lf, sizeof lf / sizeof lf[0],
 			 "status (%s): %u call(s) open (%s), %s; %u connection(s) of %u allowed (open-file limit %u); "
 			 "app memory %llu of %llu KiB; %llu log line(s) about calls not written; up %ld s",
-			 why, st->connections_open, apps, state, srv->conns.open, srv->conns.max, srv->conns.limit,
+			 why, srv->calls.open, apps, state, srv->conns.open, srv->conns.max, srv->conns.limit,
 			 (unsigned long long)(st->app_heap_bytes / 1024), (unsigned long long)(st->app_heap_max / 1024),
 			 (unsigned long long)st->call_log_suppressed, (long)(clock_wall_s() - st->started));
 }
@@ -236,7 +236,7 @@ static void begin_drain(struct server *srv)
 	srv->stats.drain_deadline = srv->stats.drain_started + cfg->drain_timeout_s;
 	srv->drain_next_log = srv->stats.drain_started + 60;
 	log_info_ev("drain", "drain: taking no new calls; %u call(s) open may go on for up to %d s "
-		    "(a second SIGTERM, or SIGINT, ends them now)", srv->stats.connections_open, cfg->drain_timeout_s);
+		    "(a second SIGTERM, or SIGINT, ends them now)", srv->calls.open, cfg->drain_timeout_s);
 	if (srv->listen.wsi)
 		listener_leave(srv);
 }
@@ -244,7 +244,7 @@ static void begin_drain(struct server *srv)
 /* Once a tick while draining: done, out of time, or a progress line a minute. */
 static void drain_tick(struct server *srv)
 {
-	uint32_t left = srv->stats.connections_open;
+	uint32_t left = srv->calls.open;
 	long took = (long)(clock_wall_s() - srv->stats.drain_started);
 
 	if (!left) {
@@ -271,7 +271,7 @@ static void check_stop(struct server *srv)
 	if (lvl >= 2 || !srv->cfg->drain_timeout_s) {
 		if (srv->draining)
 			log_info_ev("drain", "drain: stop requested again: closing the %u call(s) left now",
-				    srv->stats.connections_open);
+				    srv->calls.open);
 		begin_shutdown(srv);
 	} else if (!srv->draining) {
 		begin_drain(srv);
@@ -282,9 +282,31 @@ static void begin_shutdown(struct server *srv)
 {
 	srv->shutting_down = 1;
 	srv->shutdown_deadline = clock_mono_us() + SHUTDOWN_GRACE_US;
-	log_info_ev("shutdown", "shutting down: closing %u audio connection(s) with 1001", srv->stats.connections_open);
+	log_info_ev("shutdown", "shutting down: closing %u audio connection(s) with 1001", srv->calls.open);
 	lws_callback_on_writable_all_protocol(srv->ctx, &srv->protocols[SERVER_PROTO_AUDIO]);
 	listener_leave(srv);
+}
+
+/*
+ * Once a second, every call: a new message-rate window, and a call silent
+ * for more than --idle-timeout is closed (1001) through its transport.
+ */
+static void sweep_calls(struct server *srv)
+{
+	const struct config *cfg = srv->cfg;
+	time_t now = clock_wall_s();
+
+	for (struct call *c = srv->calls.head; c; c = c->next) {
+		if (!call_rules_sweep(&c->rules, now, cfg->idle_timeout_s))
+			continue;
+		peer_refused(srv, &c->client, REJECT_IDLE);
+		const struct log_field lf[] = { LOG_STR("remote", c->remote), LOG_STR("reason", "idle"),
+						LOG_NUM("call", c->id) };
+		peer_log(srv, &srv->limit_log, &c->client, lf, sizeof lf / sizeof lf[0],
+			 "call %llu from %s: no message for %d s, closing 1001", (unsigned long long)c->id, c->remote,
+			 cfg->idle_timeout_s);
+		c->tx->send_close(c);   /* call_rules_sweep asked for the close */
+	}
 }
 
 static void tick(lws_sorted_usec_list_t *sul)
@@ -299,20 +321,21 @@ static void tick(lws_sorted_usec_list_t *sul)
 	if (stalled && !srv->shutting_down) {
 		log_warn("the event loop did not run for %ld s (stopped, or starved of CPU): the calls' idle clocks "
 			 "restart now", (long)(srv->last_tick_s - was));
-		ws_audio_resume(srv);
+		for (struct call *c = srv->calls.head; c; c = c->next)
+			call_rules_resume(&c->rules, srv->last_tick_s);
 	}
 	signals_tick(srv);
 	/* after a stall the rate windows keep spanning it: what the peers sent
 	 * meanwhile is arriving now (call_rules_rx) */
 	if (++srv->ticks % 10 == 0 && !srv->shutting_down && !stalled) {
-		ws_audio_sweep(srv);   /* once a second: idle calls, message-rate windows */
+		sweep_calls(srv);   /* once a second: idle calls, message-rate windows */
 		blocks_tick(srv);
 		peer_conns_follow_limit(srv);   /* prlimit(1) may have moved it */
 	}
 	check_stop(srv);
 	if (srv->draining && !srv->shutting_down)
 		drain_tick(srv);
-	stats_sample(&srv->stats, clock_wall_s());   /* per-second history for /stats */
+	stats_sample(&srv->stats, &srv->calls, clock_wall_s());   /* per-second history for /stats */
 	if (reload_requested) {
 		reload_requested = 0;
 		if (srv->tls)
@@ -321,7 +344,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 			log_info("reload: no TLS configured, nothing to reload");
 	}
 	if (srv->shutting_down) {
-		if (!srv->stats.connections_open || clock_mono_us() > srv->shutdown_deadline) {
+		if (!srv->calls.open || clock_mono_us() > srv->shutdown_deadline) {
 			srv->done = 1;
 			if (srv->loop == LOOP_POLL) {
 				lws_cancel_service(srv->ctx);
@@ -369,6 +392,7 @@ static int init_tables(struct server *srv)
 	if (!srv->start_app)
 		return -1;   /* config checked the name */
 	stats_init(&srv->stats, clock_wall_s());
+	calls_init(&srv->calls);
 	srv->stats.app_names = apps_name_array();
 	srv->stats.n_app_names = apps_switchable_n;
 	srv->stats.app_heap_max = srv->voice.heap_max;

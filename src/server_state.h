@@ -25,6 +25,7 @@
 
 #include "auth_jwt.h"
 #include "block.h"
+#include "calls.h"
 #include "config.h"
 #include "guard.h"
 #include "log.h"
@@ -79,6 +80,7 @@ struct server {
 
 	struct auth_cfg      auth;           /* the JWT rules, from cfg */
 	struct stats         stats;
+	struct calls         calls;          /* every open call (calls.h) */
 	struct guard         guard;          /* per-address limits and strikes */
 	struct replay       *replay_local;   /* this process's jti table (memory store, Redis's fallback; NULL with a file) */
 	struct replay_sizing replay_size;    /* what the configuration asks of the jti table */

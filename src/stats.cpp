@@ -23,68 +23,15 @@ void stats_init(struct stats *s, time_t now)
 {
 	memset(s, 0, sizeof *s);
 	s->started = now;
-	s->next_id = 1;
 }
 
-void stats_conn_open(struct stats *s, struct stats_conn *c, const char *remote, time_t now)
+void stats_sample(struct stats *s, const struct calls *cs, time_t now)
 {
-	memset(c, 0, sizeof *c);
-	c->id = s->next_id++;
-	snprintf(c->remote, sizeof c->remote, "%s", remote ? remote : "");
-	c->connected_at = now;
-	c->next = s->head;
-	if (s->head)
-		s->head->prev = c;
-	s->head = c;
-	s->connections_open++;
-	s->connections_total++;
-}
-
-static void add(struct stats_counters *to, const struct stats_counters *from)
-{
-	to->packets_received += from->packets_received;
-	to->bytes_received += from->bytes_received;
-	to->packets_sent += from->packets_sent;
-	to->bytes_sent += from->bytes_sent;
-	to->frames_dropped += from->frames_dropped;
-	to->clear_sent += from->clear_sent;
-	to->notify_sent += from->notify_sent;
-	to->cleared += from->cleared;
-	to->notified += from->notified;
-	to->app_refused += from->app_refused;
-}
-
-void stats_conn_close(struct stats *s, struct stats_conn *c)
-{
-	if (!c->id)
-		return;   /* never opened, or already closed */
-	add(&s->closed, &c->c);
-	quality_close(&s->quality, &c->q);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
-	c->id = 0;
-	s->connections_open--;
-}
-
-void stats_totals(const struct stats *s, struct stats_counters *out)
-{
-	*out = s->closed;
-	for (const struct stats_conn *c = s->head; c; c = c->next)
-		add(out, &c->c);
-}
-
-void stats_sample(struct stats *s, time_t now)
-{
-	struct stats_counters t;
+	struct call_counters t;
 
 	if (s->hist_at && now == s->hist_at)
 		return;
-	stats_totals(s, &t);
+	calls_totals(cs, &t);
 	if (!s->hist_at || now < s->hist_at) {
 		/* first call, or the clock went back: start over from here */
 		s->hist_at = now;
@@ -218,7 +165,7 @@ void stats_iso8601(time_t t, char *out, size_t cap)
 }
 
 /* cJSON numbers are doubles: exact up to 2^53, far beyond any counter here */
-static int add_counters(cJSON *o, const struct stats_counters *k)
+static int add_counters(cJSON *o, const struct call_counters *k)
 {
 	return cJSON_AddNumberToObject(o, "packets_received", (double)k->packets_received) &&
 	       cJSON_AddNumberToObject(o, "bytes_received", (double)k->bytes_received) &&
@@ -316,11 +263,11 @@ int stats_view_arg(struct stats_view *v, const char *arg, size_t len, const char
 	return 0;
 }
 
-void stats_quality_read(const struct stats *s, struct stats_quality_now *out)
+void stats_quality_read(const struct calls *cs, struct stats_quality_now *out)
 {
 	double mos = 0, jit = 0;
 	memset(out, 0, sizeof *out);
-	for (const struct stats_conn *c = s->head; c; c = c->next) {
+	for (const struct call *c = cs->head; c; c = c->next) {
 		if (!c->q.frames)
 			continue;
 		double m = quality_score(&c->q);
@@ -337,12 +284,12 @@ void stats_quality_read(const struct stats *s, struct stats_quality_now *out)
 	}
 }
 
-static int add_quality_now(cJSON *root, const struct stats *s)
+static int add_quality_now(cJSON *root, const struct calls *cs)
 {
 	struct stats_quality_now q;
 	cJSON *o = cJSON_AddObjectToObject(root, "quality");
 
-	stats_quality_read(s, &q);
+	stats_quality_read(cs, &q);
 	return o && cJSON_AddNumberToObject(o, "calls_scored", q.calls) &&
 	       cJSON_AddNumberToObject(o, "calls_poor", q.poor) &&
 	       cJSON_AddNumberToObject(o, "poor_below", STATS_POOR_MOS) &&
@@ -351,7 +298,7 @@ static int add_quality_now(cJSON *root, const struct stats *s)
 	       cJSON_AddNumberToObject(o, "mean_jitter_ms", round_to(q.mean_jitter_ms, 0.01));
 }
 
-struct scored { double mos; const struct stats_conn *c; };
+struct scored { double mos; const struct call *c; };
 
 static int worst_first(const void *a, const void *b)
 {
@@ -361,23 +308,23 @@ static int worst_first(const void *a, const void *b)
 	return x->c->id > y->c->id ? -1 : x->c->id < y->c->id;   /* newest first */
 }
 
-static int matches(const struct stats_conn *c, const char *m)
+static int matches(const struct call *c, const char *m)
 {
-	return !m[0] || strstr(c->uuid, m) || strstr(c->from, m);
+	return !m[0] || strstr(calls_uuid(c), m) || strstr(calls_from(c), m);
 }
 
-const struct stats_conn **stats_select(const struct stats *s, const struct stats_view *v, uint32_t *n,
-				       uint32_t *matching, int *oom)
+const struct call **stats_select(const struct calls *cs, const struct stats_view *v, uint32_t *n, uint32_t *matching,
+				 int *oom)
 {
 	uint32_t k = 0;
 	*n = *matching = 0;
 	*oom = 0;
-	if (!s->connections_open)
+	if (!cs->open)
 		return NULL;
-	struct scored *all = (struct scored *)malloc(sizeof *all * s->connections_open);
+	struct scored *all = (struct scored *)malloc(sizeof *all * cs->open);
 	if (!all)
-		return (*oom = 1, (const struct stats_conn **)NULL);
-	for (const struct stats_conn *c = s->head; c && k < s->connections_open; c = c->next) {
+		return (*oom = 1, (const struct call **)NULL);
+	for (const struct call *c = cs->head; c && k < cs->open; c = c->next) {
 		if (!matches(c, v->match))
 			continue;
 		all[k].mos = quality_score(&c->q);
@@ -386,8 +333,8 @@ const struct stats_conn **stats_select(const struct stats *s, const struct stats
 	*matching = k;
 	qsort(all, k, sizeof *all, worst_first);
 	uint32_t keep = k < v->limit ? k : v->limit;
-	const struct stats_conn **out = NULL;
-	if (keep && !(out = (const struct stats_conn **)malloc(sizeof *out * keep)))
+	const struct call **out = NULL;
+	if (keep && !(out = (const struct call **)malloc(sizeof *out * keep)))
 		*oom = 1;
 	for (uint32_t i = 0; out && i < keep; i++)
 		out[i] = all[i].c;
@@ -410,7 +357,7 @@ static void json_str(struct sbuf *b, const char *key, const char *v)
 	sbuf_printf(b, "\"%s\":\"%.*s\",", key, (int)n, esc);
 }
 
-struct conns_arg { const struct stats_conn *const *sel; uint32_t n; time_t now; };
+struct conns_arg { const struct call *const *sel; uint32_t n; time_t now; };
 
 static void render_conns(struct sbuf *b, const void *arg)
 {
@@ -419,16 +366,17 @@ static void render_conns(struct sbuf *b, const void *arg)
 
 	sbuf_printf(b, "[");
 	for (uint32_t i = 0; i < a->n && b->ok; i++) {
-		const struct stats_conn *c = a->sel[i];
-		const struct stats_counters *k = &c->c;
+		const struct call *c = a->sel[i];
+		struct call_counters kk, *k = &kk;
 		struct quality_report r;
+		calls_counters(c, k);
 		quality_read(&c->q, &r);
 		stats_iso8601(c->connected_at, when, sizeof when);
 		digit[0] = c->last_dtmf;
 		digit[1] = '\0';
 		sbuf_printf(b, "%s{\"id\":%llu,", i ? "," : "", (unsigned long long)c->id);
 		json_str(b, "remote", c->remote);
-		json_str(b, "uuid", c->uuid);
+		json_str(b, "uuid", calls_uuid(c));
 		json_str(b, "content_type", c->content_type);
 		json_str(b, "connected_at", when);
 		sbuf_printf(b, "\"packets_received\":%llu,\"bytes_received\":%llu,\"packets_sent\":%llu,"
@@ -440,9 +388,10 @@ static void render_conns(struct sbuf *b, const void *arg)
 			    (unsigned long long)k->notify_sent, (unsigned long long)k->cleared,
 			    (unsigned long long)k->notified, (unsigned long long)k->app_refused, c->dtmf_count);
 		json_str(b, "last_dtmf", digit);
-		sbuf_printf(b, "\"invalid_messages\":%u,\"log_suppressed\":%u,", c->invalid_messages, c->log_suppressed);
-		json_str(b, "from", c->from);
-		json_str(b, "app", c->app ? c->app : "");
+		sbuf_printf(b, "\"invalid_messages\":%u,\"log_suppressed\":%u,", c->invalid_messages,
+			    calls_log_suppressed(c));
+		json_str(b, "from", calls_from(c));
+		json_str(b, "app", calls_app(c));
 		sbuf_printf(b, "\"duration_s\":%lld,\"quality\":{\"mos\":%.2f,\"jitter_ms\":%.2f,\"gaps\":%u,"
 			       "\"gap_frames\":%u,\"longest_gap_ms\":%.2f,\"burst_frames\":%u,\"behind_frames\":%u,"
 			       "\"dwell_p50_ms\":%.2f,\"dwell_p99_ms\":%.2f,\"level_dbfs\":%.1f,\"recent_dbfs\":%.1f,"
@@ -588,17 +537,8 @@ static int add_operator_view(cJSON *root, const struct stats *s, time_t now)
 	return 1;
 }
 
-uint32_t stats_calls_in_app(const struct stats *s, const char *name)
-{
-	uint32_t n = 0;
-
-	for (const struct stats_conn *c = s->head; c; c = c->next)
-		n += c->app && !strcmp(c->app, name);
-	return n;
-}
-
 /* null while serving; after SIGTERM, since when, until when, and the calls left */
-static int add_draining(cJSON *root, const struct stats *s)
+static int add_draining(cJSON *root, const struct stats *s, const struct calls *cs)
 {
 	char since[32], until[32];
 
@@ -608,7 +548,7 @@ static int add_draining(cJSON *root, const struct stats *s)
 	stats_iso8601(s->drain_started, since, sizeof since);
 	stats_iso8601(s->drain_deadline, until, sizeof until);
 	return o && cJSON_AddStringToObject(o, "since", since) && cJSON_AddStringToObject(o, "deadline", until) &&
-	       cJSON_AddNumberToObject(o, "calls_left", s->connections_open);
+	       cJSON_AddNumberToObject(o, "calls_left", cs->open);
 }
 
 /* the shared frame slots: in use now, the most ever (what has become resident), reserved */
@@ -664,37 +604,38 @@ static int add_replay_store(cJSON *root, const struct stats *s)
 }
 
 /* open calls by app, every known app listed (0 included) */
-static int add_calls_by_app(cJSON *root, const struct stats *s)
+static int add_calls_by_app(cJSON *root, const struct stats *s, const struct calls *cs)
 {
 	cJSON *o = cJSON_AddObjectToObject(root, "calls_by_app");
 
 	for (int i = 0; o && i < s->n_app_names; i++)
-		if (!cJSON_AddNumberToObject(o, s->app_names[i], stats_calls_in_app(s, s->app_names[i])))
+		if (!cJSON_AddNumberToObject(o, s->app_names[i], calls_in_app(cs, s->app_names[i])))
 			return 0;
 	return o != NULL;
 }
 
-char *stats_render_json(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len)
+char *stats_render_json(const struct stats *s, const struct calls *cs, const struct block_table *blocks, time_t now,
+			size_t *len)
 {
 	struct stats_view v;
 	stats_view_default(&v);
-	return stats_render_json_view(s, blocks, &v, now, len);
+	return stats_render_json_view(s, cs, blocks, &v, now, len);
 }
 
-char *stats_render_json_view(const struct stats *s, const struct block_table *blocks, const struct stats_view *v,
-			     time_t now, size_t *len)
+char *stats_render_json_view(const struct stats *s, const struct calls *cs, const struct block_table *blocks,
+			     const struct stats_view *v, time_t now, size_t *len)
 {
-	struct stats_counters tot;
+	struct call_counters tot;
 	cJSON *root, *t, *rej, *cv;
 	char *out = NULL;
 	uint32_t n, matching;
 	int ok, oom;
-	const struct stats_conn **sel = stats_select(s, v, &n, &matching, &oom);
+	const struct call **sel = stats_select(cs, v, &n, &matching, &oom);
 
 	if (oom)
 		return NULL;
 	root = cJSON_CreateObject();
-	stats_totals(s, &tot);
+	calls_totals(cs, &tot);
 	ok = root && cJSON_AddStringToObject(root, "worker", s->worker) &&
 	     cJSON_AddNumberToObject(root, "pid", (double)s->pid) &&
 	     cJSON_AddNumberToObject(root, "uptime_s", (double)(now - s->started)) &&
@@ -711,11 +652,11 @@ char *stats_render_json_view(const struct stats *s, const struct block_table *bl
 	free(conns);
 	free(sel);
 	ok = ok && (t = cJSON_AddObjectToObject(root, "totals")) && add_counters(t, &tot) &&
-	     cJSON_AddNumberToObject(t, "connections_open", s->connections_open) &&
-	     cJSON_AddNumberToObject(t, "connections_total", (double)s->connections_total) &&
+	     cJSON_AddNumberToObject(t, "connections_open", cs->open) &&
+	     cJSON_AddNumberToObject(t, "connections_total", (double)cs->total) &&
 	     cJSON_AddNumberToObject(t, "log_suppressed", (double)s->call_log_suppressed) &&
-	     add_quality_now(root, s) && add_draining(root, s) &&
-	     add_calls_by_app(root, s) && cJSON_AddNumberToObject(root, "app_heap_bytes", (double)s->app_heap_bytes) &&
+	     add_quality_now(root, cs) && add_draining(root, s, cs) &&
+	     add_calls_by_app(root, s, cs) && cJSON_AddNumberToObject(root, "app_heap_bytes", (double)s->app_heap_bytes) &&
 	     cJSON_AddNumberToObject(root, "app_heap_max", (double)s->app_heap_max) && add_frame_slots(root, s) &&
 	     add_replay_store(root, s) &&
 	     (rej = cJSON_AddObjectToObject(root, "rejected"));

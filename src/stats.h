@@ -1,15 +1,13 @@
 /*
  * stats.h -- counters for /stats and /stats.json.
  *
- * Each audio connection embeds a struct stats_conn in its per-session data;
- * the hot path only increments that connection's own counters (no shared
- * totals to keep in step). stats_conn_open() links the row into the list of
- * open connections; stats_conn_close() folds its counters into the totals of
- * closed connections and unlinks it. Totals are therefore "closed + open",
- * computed when a page is rendered, which is rare next to audio frames.
- * Rendering allocates one buffer per request (never on the audio path).
+ * The calls themselves, and their traffic, are calls.h's: each call keeps
+ * its own counters (no shared totals to keep in step on the hot path), and
+ * the totals are "closed + open", summed when a page is rendered, which is
+ * rare next to audio frames. Rendering takes the calls as an argument and
+ * allocates one buffer per request (never on the audio path).
  *
- * For the operator's view (stats_page.cpp, metrics.cpp) struct stats also
+ * For the operator's view (stats_page.cpp, metrics.cpp) struct stats
  * keeps, in fixed arrays: a per-second history of frames in and out
  * (stats_sample(), called from the server's 100 ms tick), the last
  * STATS_RECENT_EVENTS event-webhook calls and counts by status, and
@@ -21,37 +19,11 @@
 #include <time.h>
 
 #include "auth_jwt.h"
+#include "calls.h"
 #include "refusal.h"
 #include "quality.h"
 #include "replay_store.h"
 #include "version.h"
-
-struct stats_counters {
-	uint64_t packets_received, bytes_received;
-	uint64_t packets_sent, bytes_sent;
-	uint64_t frames_dropped;
-	/* voice-app commands sent to Vonage, and Vonage's answers */
-	uint64_t clear_sent, notify_sent, cleared, notified;
-	uint64_t app_refused;   /* apps not opened: no room under --app-memory-max */
-};
-
-struct stats_conn {
-	struct stats_conn *prev, *next;   /* open-connection list, owned by struct stats */
-	uint64_t id;
-	char     remote[48];
-	char     uuid[64];
-	char     from[64];                 /* caller number from websocket:connected */
-	char     content_type[40];
-	time_t   connected_at;
-	struct stats_counters c;
-	uint32_t dtmf_count;
-	uint32_t invalid_messages;
-	char     last_dtmf;                /* 0 = none yet */
-	uint32_t log_suppressed;           /* lines about it its log budget left out (voice.h) */
-	const char *app;                   /* the voice app the call is in now (a static name) */
-	struct quality q;                  /* media figures, measured per frame (quality.h) */
-};
-
 
 #define STATS_HISTORY 60        /* seconds of frames-per-second samples */
 #define STATS_RATE_WINDOW 5     /* seconds averaged for the "frames per second" figures */
@@ -94,13 +66,8 @@ struct stats {
 	char     worker[64];              /* --worker-id; "" = not set */
 	long     pid;                     /* with worker: which process these counters are */
 	time_t   started;
-	struct stats_counters closed;     /* summed over connections already closed */
-	uint64_t connections_total;
-	uint32_t connections_open;
 	uint64_t rejected[REJECT__COUNT]; /* index 0 (AUTH_OK) stays 0 */
 	uint64_t events_received;         /* event webhooks accepted */
-	uint64_t next_id;
-	struct stats_conn *head;
 	const char *const *app_names;     /* every app a call can be in, for calls by app */
 	int      n_app_names;
 	uint64_t app_heap_bytes;          /* the apps' heap blocks now (voice.h keeps it) */
@@ -125,7 +92,6 @@ struct stats {
 	uint64_t pending_evicted;         /* pending connections closed to make room (peer.cpp) */
 	uint64_t clients_evicted;         /* idle clients forgotten by the per-address table (guard.h) */
 	uint64_t call_log_suppressed;     /* lines about calls their log budgets left out, all calls (voice.h) */
-	struct quality_totals quality;    /* closed calls' figures, for /metrics */
 
 	/* intervening: operator actions (admin API) and automatic blocks */
 	uint64_t admin_actions[STATS_ADMIN_OPS];
@@ -142,25 +108,13 @@ struct stats {
 
 void stats_init(struct stats *s, time_t now);
 
-/* Zero *c, give it the next id, remember remote (copied) and link it. */
-void stats_conn_open(struct stats *s, struct stats_conn *c, const char *remote, time_t now);
-
-/* Fold c's counters into the closed totals and unlink it. Idempotent. */
-void stats_conn_close(struct stats *s, struct stats_conn *c);
-
-/* Open calls whose app is name. */
-uint32_t stats_calls_in_app(const struct stats *s, const char *name);
-
-/* closed + every open connection. */
-void stats_totals(const struct stats *s, struct stats_counters *out);
-
 /*
  * Take a per-second sample of frames in/out if `now` is a later second than
  * the previous sample (cheap to call more often; the server calls it every
  * 100 ms). A gap of several seconds is spread evenly over them; a clock
  * that went backwards restarts the sampling without a sample.
  */
-void stats_sample(struct stats *s, time_t now);
+void stats_sample(struct stats *s, const struct calls *cs, time_t now);
 
 /* Frames per second in and out averaged over the last `secs` samples (0 if none). */
 void stats_rate(const struct stats *s, uint32_t secs, double *in, double *out);
@@ -213,25 +167,26 @@ struct stats_quality_now {
 	uint32_t poor;           /* ... scoring under STATS_POOR_MOS */
 	double   worst_mos, mean_mos, mean_jitter_ms;
 };
-void stats_quality_read(const struct stats *s, struct stats_quality_now *out);
+void stats_quality_read(const struct calls *cs, struct stats_quality_now *out);
 
 /*
  * The calls v selects, worst score first, as a malloc'd array (free() it;
  * NULL with *n 0 when none match or out of memory: *oom says which).
  * *matching is how many calls match before the limit.
  */
-const struct stats_conn **stats_select(const struct stats *s, const struct stats_view *v, uint32_t *n,
-				       uint32_t *matching, int *oom);
+const struct call **stats_select(const struct calls *cs, const struct stats_view *v, uint32_t *n,
+				 uint32_t *matching, int *oom);
 
 /*
  * Render /stats.json, with the live blocks (blocks may be NULL). Returns a malloc'd buffer (free() it) and its length
  * in *len, or NULL when out of memory. The /stats page is stats_page.h's.
  */
 struct block_table;
-char *stats_render_json(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len);
+char *stats_render_json(const struct stats *s, const struct calls *cs, const struct block_table *blocks, time_t now,
+			size_t *len);
 /* ... listing the calls v selects (stats_render_json uses the default view) */
-char *stats_render_json_view(const struct stats *s, const struct block_table *blocks, const struct stats_view *v,
-			     time_t now, size_t *len);
+char *stats_render_json_view(const struct stats *s, const struct calls *cs, const struct block_table *blocks,
+			     const struct stats_view *v, time_t now, size_t *len);
 
 /* ISO 8601 UTC ("2024-01-02T03:04:05Z") into out; "" if it does not fit. */
 void stats_iso8601(time_t t, char *out, size_t cap);

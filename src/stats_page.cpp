@@ -209,20 +209,20 @@ static void summary_num(struct sbuf *b, const char *label, const char *k, unsign
 	summary_row(b, label, k, num);
 }
 
-static void render_summary(struct sbuf *b, const struct stats *s, time_t now)
+static void render_summary(struct sbuf *b, const struct stats *s, const struct calls *cs, time_t now)
 {
-	struct stats_counters t;
+	struct call_counters t;
 	char up[32], fin[32], fout[32];
 	double in, out;
 
-	stats_totals(s, &t);
+	calls_totals(cs, &t);
 	stats_rate(s, STATS_RATE_WINDOW, &in, &out);
 	fmt_dur(up, sizeof up, (long long)(now - s->started));
 	snprintf(fin, sizeof fin, "%.1f", in);
 	snprintf(fout, sizeof fout, "%.1f", out);
 	sbuf_printf(b, "<div class=\"wrap\"><table id=\"summary\"><caption>Since start</caption><tbody>");
-	summary_num(b, "Open calls", "connections_open", s->connections_open);
-	summary_num(b, "Calls since start", "connections_total", s->connections_total);
+	summary_num(b, "Open calls", "connections_open", cs->open);
+	summary_num(b, "Calls since start", "connections_total", cs->total);
 	summary_row(b, "Frames/s in (last 5 s)", "frames_in_per_s", fin);
 	summary_row(b, "Frames/s out (last 5 s)", "frames_out_per_s", fout);
 	summary_num(b, "Packets in", "packets_received", t.packets_received);
@@ -232,7 +232,7 @@ static void render_summary(struct sbuf *b, const struct stats *s, time_t now)
 	summary_num(b, "Frames dropped", "frames_dropped", t.frames_dropped);
 	struct stats_quality_now q;
 	char worst[16], jit[16];
-	stats_quality_read(s, &q);
+	stats_quality_read(cs, &q);
 	snprintf(worst, sizeof worst, q.calls ? "%.2f" : "-", q.worst_mos);
 	snprintf(jit, sizeof jit, "%.1f", q.mean_jitter_ms);
 	summary_row(b, "Worst call score", "worst_mos", worst);
@@ -248,7 +248,7 @@ static void render_summary(struct sbuf *b, const struct stats *s, time_t now)
 	if (s->drain_started) {
 		char until[32], state[96];
 		stats_iso8601(s->drain_deadline, until, sizeof until);
-		snprintf(state, sizeof state, "draining: %u call(s) left, until %s", s->connections_open, until);
+		snprintf(state, sizeof state, "draining: %u call(s) left, until %s", cs->open, until);
 		summary_row(b, "State", "serving", state);
 	} else {
 		summary_row(b, "State", "serving", "serving");
@@ -305,7 +305,7 @@ static void cell_meter(struct sbuf *b, const char *k, double v, const char *rang
 
 /* The calls the view selected (stats_select), worst score first. */
 static void render_calls(struct sbuf *b, const struct stats_view *v,
-			 const struct stats_conn *const *sel, uint32_t n, uint32_t matching, time_t now)
+			 const struct call *const *sel, uint32_t n, uint32_t matching, time_t now)
 {
 	char dur[32], digit[2];
 
@@ -329,9 +329,11 @@ static void render_calls(struct sbuf *b, const struct stats_view *v,
 		     "<th scope=\"col\">Last DTMF</th></tr></thead><tbody id=\"calls\">",
 		  STATS_VIEW_CALLS, n, matching, v->match[0] ? " matching" : " open");
 	for (uint32_t i = 0; i < n && b->ok; i++) {
-		const struct stats_conn *c = sel[i];
+		const struct call *c = sel[i];
 		struct quality_report r;
+		struct call_counters k;
 		quality_read(&c->q, &r);
+		calls_counters(c, &k);
 		fmt_dur(dur, sizeof dur, (long long)(now - c->connected_at));
 		digit[0] = c->last_dtmf;
 		digit[1] = '\0';
@@ -340,17 +342,17 @@ static void render_calls(struct sbuf *b, const struct stats_view *v,
 		cell_num(b, "gap_frames", r.gap_frames);
 		cell_meter(b, "level_dbfs", r.level_dbfs,
 			   "min=\"-60\" max=\"0\" low=\"-45\" high=\"-6\" optimum=\"-20\"");
-		cell_str(b, "uuid", c->uuid);
-		cell_str(b, "from", c->from);
+		cell_str(b, "uuid", calls_uuid(c));
+		cell_str(b, "from", calls_from(c));
 		cell_str(b, "remote", c->remote);
-		cell_str(b, "app", c->app ? c->app : "");
+		cell_str(b, "app", calls_app(c));
 		sbuf_printf(b, "<td data-k=\"duration_s\">%s</td>", dur);
 		cell_str(b, "content_type", c->content_type);
-		cell_num(b, "packets_received", c->c.packets_received);
-		cell_num(b, "bytes_received", c->c.bytes_received);
-		cell_num(b, "packets_sent", c->c.packets_sent);
-		cell_num(b, "bytes_sent", c->c.bytes_sent);
-		cell_num(b, "frames_dropped", c->c.frames_dropped);
+		cell_num(b, "packets_received", k.packets_received);
+		cell_num(b, "bytes_received", k.bytes_received);
+		cell_num(b, "packets_sent", k.packets_sent);
+		cell_num(b, "bytes_sent", k.bytes_sent);
+		cell_num(b, "frames_dropped", k.frames_dropped);
 		sbuf_printf(b, "<td data-k=\"last_dtmf\">%s</td></tr>\n", digit[0] ? digit : "-");
 	}
 	if (!n)
@@ -461,10 +463,11 @@ static void render_actions(struct sbuf *b, const struct stats *s)
 
 struct page_arg {
 	const struct stats *s;
+	const struct calls *cs;
 	const struct block_table *t;
 	time_t now;
 	const struct stats_view *v;
-	const struct stats_conn *const *sel;   /* the calls listed (stats_select) */
+	const struct call *const *sel;   /* the calls listed (stats_select) */
 	uint32_t n, matching;
 };
 
@@ -493,7 +496,7 @@ static void render(struct sbuf *b, const void *arg)
 		  "</span> &middot; <a href=\"stats.json\">JSON</a> &middot; <a href=\"metrics\">metrics</a>"
 		  "</p></header>\n<main>\n<h2>Overview</h2><div class=\"grid\">",
 		  CALLER_ECHO_VERSION, s->pid, up);
-	render_summary(b, s, now);
+	render_summary(b, s, a->cs, now);
 	render_graph(b, s);
 	sbuf_printf(b, "</div>\n");
 	render_calls(b, a->v, a->sel, a->n, a->matching, now);
@@ -506,20 +509,21 @@ static void render(struct sbuf *b, const void *arg)
 	sbuf_printf(b, "</div>\n</main>\n<script>%s</script>\n</body></html>\n", stats_page_script);
 }
 
-char *stats_page_render(const struct stats *s, const struct block_table *t, time_t now, size_t *len)
+char *stats_page_render(const struct stats *s, const struct calls *cs, const struct block_table *t, time_t now,
+			size_t *len)
 {
 	struct stats_view v;
 	stats_view_default(&v);
-	return stats_page_render_view(s, t, &v, now, len);
+	return stats_page_render_view(s, cs, t, &v, now, len);
 }
 
-char *stats_page_render_view(const struct stats *s, const struct block_table *t, const struct stats_view *v,
-			     time_t now, size_t *len)
+char *stats_page_render_view(const struct stats *s, const struct calls *cs, const struct block_table *t,
+			     const struct stats_view *v, time_t now, size_t *len)
 {
 	int oom;
-	struct page_arg a = { s, t, now, v, NULL, 0, 0 };
+	struct page_arg a = { s, cs, t, now, v, NULL, 0, 0 };
 	/* selected once: the page is printed twice (measure, then fill) */
-	const struct stats_conn **sel = stats_select(s, v, &a.n, &a.matching, &oom);
+	const struct call **sel = stats_select(cs, v, &a.n, &a.matching, &oom);
 	if (oom)
 		return NULL;
 	a.sel = sel;

@@ -18,9 +18,11 @@
  * measured in a first pass and the buffer allocated to fit.
  */
 struct block_table;
-char *stats_page_render(const struct stats *s, const struct block_table *blocks, time_t now, size_t *len);
+char *stats_page_render(const struct stats *s, const struct calls *cs, const struct block_table *blocks, time_t now,
+			size_t *len);
 /* ... listing the calls v selects (stats.h; stats_page_render uses the default view) */
-char *stats_page_render_view(const struct stats *s, const struct block_table *blocks, const struct stats_view *v,
+char *stats_page_render_view(const struct stats *s, const struct calls *cs, const struct block_table *blocks,
+			     const struct stats_view *v,
 			     time_t now, size_t *len);
 
 /*

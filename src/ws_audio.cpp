@@ -37,6 +37,7 @@
 #include "apps.h"
 #include "audio_msg.h"
 #include "call_rules.h"
+#include "calls.h"
 #include "vonage_msg.h"
 #include "quality.h"
 #include "ring.h"
@@ -72,23 +73,20 @@ struct audio_vhd {
 
 #define APP_TICK_US (VOICE_FRAME_MS * 1000)
 
+/*
+ * The session data: the call's record (calls.h: counters, rules, ring,
+ * voice app, client -- all of it), then what only this transport needs.
+ */
 struct audio_pss {
-	struct stats_conn st;
-	struct ring       ring;
+	struct call       call;
 	struct lws       *wsi;         /* for the end-of-batch flush */
 	struct audio_vhd *vhd;
 	lws_dll2_t        flush_link;  /* on vhd->flush while frames wait for the pass's end */
-	struct audio_msg_text text;    /* fragmented text message being gathered */
-	uint8_t           opened;      /* ESTABLISHED ran (st is linked) */
-	struct call_rules rules;       /* rate cap, idle, pending close, close counted (call_rules.h) */
-	struct addr       client;      /* counted in srv->guard while opened */
 	lws_dll2_t        tick_link;   /* on vhd->tickers while the app wants ticks */
-	struct voice_call voice;       /* the app's view of the call and its state (voice.h) */
+	struct audio_msg_text text;    /* fragmented text message being gathered */
+	uint8_t           opened;      /* ESTABLISHED ran (the call is in srv->calls) */
 	alignas(8) uint32_t ring_order[]; /* ring_order_size(slots); the slots themselves are srv->pool's */
 };
-
-/* the sweep walks srv->stats' list of open rows and needs their pss back */
-static_assert(offsetof(struct audio_pss, st) == 0, "stats row must open struct audio_pss");
 
 size_t ws_audio_pss_size(const struct config *cfg)
 {
@@ -279,7 +277,7 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	if (!subprotocol_ok(wsi))
 		return refuse(wsi, srv, &client, REJECT_SUBPROTOCOL, HTTP_STATUS_BAD_REQUEST, NULL);
 
-	if (srv->stats.connections_open >= (uint32_t)cfg->max_calls)
+	if (srv->calls.open >= (uint32_t)cfg->max_calls)
 		return refuse(wsi, srv, &client, REJECT_CAPACITY, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
 	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
@@ -326,14 +324,14 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 static int close_with(struct lws *wsi, struct audio_pss *pss, enum lws_close_status code,
 		      const char *why)
 {
-	if (!call_rules_begin_close(&pss->rules))
+	if (!call_rules_begin_close(&pss->call.rules))
 		return -1;   /* a WRITEABLE queued before the close may still arrive */
-	if (pss->opened && call_rules_count_close(&pss->rules))
+	if (pss->opened && call_rules_count_close(&pss->call.rules))
 		stats_close_record(&server_from_wsi(wsi)->stats, CLOSE_BY_SERVER, (int)code);
-	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
+	const struct log_field lf[] = { LOG_NUM("call", pss->call.id), LOG_STR("uuid", calls_uuid(&pss->call)),
 					LOG_NUM("code", code), LOG_STR("reason", why) };
-	LOG_FIELDS(LOG_INFO, "call_closing", lf, "call %llu (%s): closing %d: %s", (unsigned long long)pss->st.id,
-		   pss->st.uuid[0] ? pss->st.uuid : "-", (int)code, why);
+	LOG_FIELDS(LOG_INFO, "call_closing", lf, "call %llu (%s): closing %d: %s", (unsigned long long)pss->call.id,
+		   calls_uuid(&pss->call)[0] ? calls_uuid(&pss->call) : "-", (int)code, why);
 	lws_close_reason(wsi, code, (unsigned char *)why, strlen(why));
 	return -1;
 }
@@ -369,7 +367,7 @@ static void tp_hangup(void *arg, int code, const char *why)
 {
 	struct audio_pss *pss = (struct audio_pss *)arg;
 
-	if (call_rules_ask_close(&pss->rules, code, why))
+	if (call_rules_ask_close(&pss->call.rules, code, why))
 		ask_close(pss);
 }
 
@@ -392,18 +390,13 @@ static void tp_ticking(void *arg, int on)
 
 static const struct voice_transport transport = { tp_kick, tp_hangup, tp_ticking };
 
-/* The app's counters into the stats row (a few stores; the page reads them). */
-static void sync_stats(struct audio_pss *pss)
+/* What others may do to the call (calls.h): the sweep, the operator. */
+static void call_send_close(struct call *c)
 {
-	pss->st.c.frames_dropped = pss->ring.dropped;
-	pss->st.c.clear_sent = pss->voice.n.clear_sent;
-	pss->st.c.notify_sent = pss->voice.n.notify_sent;
-	pss->st.c.cleared = pss->voice.n.cleared;
-	pss->st.c.notified = pss->voice.n.notified;
-	pss->st.c.app_refused = pss->voice.n.refused;
-	pss->st.log_suppressed = pss->voice.log_suppressed;
-	pss->st.app = pss->voice.app->name;
+	ask_close((struct audio_pss *)c->tx_arg);
 }
+
+static const struct call_transport call_tx = { call_send_close };
 
 /* Every 20 ms while some call's app paces its own output. */
 static void tick_all_cb(lws_sorted_usec_list_t *sul)
@@ -414,10 +407,9 @@ static void tick_all_cb(lws_sorted_usec_list_t *sul)
 	vhd->tick_scheduled = 0;
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, vhd->tickers.head) {
 		struct audio_pss *pss = lws_container_of(d, struct audio_pss, tick_link);
-		pss->voice.now_us = now;
-		pss->ring.now_us = (uint32_t)now;
-		voice_tick(&pss->voice);
-		sync_stats(pss);
+		pss->call.voice.now_us = now;
+		pss->call.ring.now_us = (uint32_t)now;
+		voice_tick(&pss->call.voice);
 	} lws_end_foreach_dll_safe(d, d1);
 	if (vhd->tickers.count) {
 		vhd->tick_scheduled = 1;
@@ -430,34 +422,33 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 	struct server *srv = server_from_wsi(wsi);
 	char peer[ADDR_STR_MAX];
 
-	call_rules_open(&pss->rules, clock_wall_s());
-	if (ring_attach(&pss->ring, &srv->pool, pss->ring_order, srv->cfg->ring_slots, srv->cfg->slot_bytes))
+	call_rules_open(&pss->call.rules, clock_wall_s());
+	if (ring_attach(&pss->call.ring, &srv->pool, pss->ring_order, srv->cfg->ring_slots, srv->cfg->slot_bytes))
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "ring setup failed");
 	peer_conn_upgraded(wsi);
 	/* the headers are still readable here, X-Forwarded-For included: this is
 	 * the address the handshake was limited under, unknown (::) included */
-	peer_addr(wsi, peer, sizeof peer, &pss->client);
-	guard_call_open(&srv->guard, &pss->client);
-	stats_conn_open(&srv->stats, &pss->st, peer, clock_wall_s());
+	peer_addr(wsi, peer, sizeof peer, &pss->call.client);
+	guard_call_open(&srv->guard, &pss->call.client);
+	calls_open(&srv->calls, &pss->call, &pss->call.client, peer, clock_wall_s(), &call_tx, pss);
 	pss->opened = 1;
 	pss->wsi = wsi;
 	pss->vhd = (struct audio_vhd *)lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
-	voice_init(&pss->voice, &pss->ring, &transport, pss, &srv->voice, srv->start_app, apps_switchable,
-		   apps_switchable_n, pss->st.id);
-	pss->st.app = srv->start_app->name;
-	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("remote", peer),
-					LOG_NUM("open", srv->stats.connections_open) };
+	voice_init(&pss->call.voice, &pss->call.ring, &transport, pss, &srv->voice, srv->start_app, apps_switchable,
+		   apps_switchable_n, pss->call.id);
+	const struct log_field lf[] = { LOG_NUM("call", pss->call.id), LOG_STR("remote", peer),
+					LOG_NUM("open", srv->calls.open) };
 	LOG_FIELDS(LOG_INFO, "call_rules_open", lf, "call %llu: WebSocket open from %s (%u open)",
-		   (unsigned long long)pss->st.id, peer, srv->stats.connections_open);
+		   (unsigned long long)pss->call.id, peer, srv->calls.open);
 	return 0;
 }
 
 static void log_connected(const struct audio_pss *pss, const struct ws_event *ev)
 {
-	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", ev->uuid),
+	const struct log_field lf[] = { LOG_NUM("call", pss->call.id), LOG_STR("uuid", ev->uuid),
 					LOG_STR("from", ev->from), LOG_STR("content_type", ev->content_type) };
 	LOG_FIELDS(LOG_INFO, "call_connected", lf, "call %llu: connected, uuid %s, %s%s, from %s",
-		   (unsigned long long)pss->st.id, ev->uuid[0] ? ev->uuid : "-",
+		   (unsigned long long)pss->call.id, ev->uuid[0] ? ev->uuid : "-",
 		   ev->content_type[0] ? ev->content_type : "no content-type",
 		   ev->rate ? "" : " (not L16 8/16/24 kHz)", ev->from[0] ? ev->from : "-");
 }
@@ -465,8 +456,8 @@ static void log_connected(const struct audio_pss *pss, const struct ws_event *ev
 static void log_dtmf(const struct audio_pss *pss, char d)
 {
 	char digit[2] = { d, 0 };
-	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("digit", digit) };
-	LOG_FIELDS(LOG_INFO, "dtmf", lf, "call %llu: DTMF %c", (unsigned long long)pss->st.id, d ? d : '?');
+	const struct log_field lf[] = { LOG_NUM("call", pss->call.id), LOG_STR("digit", digit) };
+	LOG_FIELDS(LOG_INFO, "dtmf", lf, "call %llu: DTMF %c", (unsigned long long)pss->call.id, d ? d : '?');
 }
 
 /*
@@ -478,23 +469,21 @@ static void log_dtmf(const struct audio_pss *pss, char d)
 static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, size_t len)
 {
 	struct server *srv = server_from_wsi(wsi);
-	struct voice_call *v = &pss->voice;
+	struct voice_call *v = &pss->call.voice;
 	struct ws_event ev;
 
 	v->now_us = (uint64_t)clock_mono_us();   /* the budget's clock, and the app's */
-	pss->ring.now_us = (uint32_t)v->now_us;
+	pss->call.ring.now_us = (uint32_t)v->now_us;
 	switch (vonage_msg_parse_ws(msg, len, &ev)) {
 	case WS_EV_CONNECTED:
-		memcpy(pss->st.content_type, ev.content_type, sizeof pss->st.content_type);
-		memcpy(pss->st.uuid, ev.uuid, sizeof pss->st.uuid);
-		snprintf(pss->st.from, sizeof pss->st.from, "%s", ev.from);
+		memcpy(pss->call.content_type, ev.content_type, sizeof pss->call.content_type);
 		if (voice_log_ok(v, LOG_INFO))
 			log_connected(pss, &ev);
 		break;
 	case WS_EV_DTMF:
 		if (ev.digit) {
-			pss->st.dtmf_count++;
-			pss->st.last_dtmf = ev.digit;
+			pss->call.dtmf_count++;
+			pss->call.last_dtmf = ev.digit;
 		}
 		if (voice_log_ok(v, LOG_INFO))
 			log_dtmf(pss, ev.digit);
@@ -502,31 +491,29 @@ static void on_event(struct lws *wsi, struct audio_pss *pss, const char *msg, si
 	case WS_EV_CLEARED:
 	case WS_EV_NOTIFY:
 		if (voice_log_ok(v, LOG_DEBUG))
-			log_debug("call %llu: %s", (unsigned long long)pss->st.id, ev.name);
+			log_debug("call %llu: %s", (unsigned long long)pss->call.id, ev.name);
 		break;
 	case WS_EV_UNKNOWN:
 		if (voice_log_ok(v, LOG_INFO))
-			log_info("call %llu: ignoring event '%s'", (unsigned long long)pss->st.id, ev.name);
+			log_info("call %llu: ignoring event '%s'", (unsigned long long)pss->call.id, ev.name);
 		break;
 	case WS_EV_INVALID:
-		pss->st.invalid_messages++;
+		pss->call.invalid_messages++;
 		/* the call's budget first: one call must not spend the shared limiter */
 		if (voice_log_ok(v, LOG_WARN))
 			log_limited(&srv->bad_input_log, clock_wall_s(),
 				    "call %llu: text message is not a JSON event (%zu bytes)",
-				    (unsigned long long)pss->st.id, len);
-		sync_stats(pss);
+				    (unsigned long long)pss->call.id, len);
 		return;
 	}
 	voice_event_in(v, &ev, msg, len);
-	sync_stats(pss);
 }
 
 static int on_text(struct lws *wsi, struct audio_pss *pss, const char *in, size_t len, int final)
 {
 	struct audio_msg_out out;
 
-	switch (audio_msg_receive(&pss->ring, &pss->text, in, len, 0, final, &out)) {
+	switch (audio_msg_receive(&pss->call.ring, &pss->text, in, len, 0, final, &out)) {
 	case AUDIO_MSG_TEXT:
 		on_event(wsi, pss, out.text, out.text_len);
 		audio_msg_text_done(&pss->text);
@@ -547,7 +534,7 @@ static int on_text(struct lws *wsi, struct audio_pss *pss, const char *in, size_
  */
 static int send_oldest(struct lws *wsi, struct audio_pss *pss, uint32_t now_us)
 {
-	struct ring_slot *s = ring_peek(&pss->ring);
+	struct ring_slot *s = ring_peek(&pss->call.ring);
 
 	if (!s)
 		return 0;
@@ -555,11 +542,11 @@ static int send_oldest(struct lws *wsi, struct audio_pss *pss, uint32_t now_us)
 	    (int)s->len)
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "write failed");
 	if (!s->text) {
-		pss->st.c.packets_sent++;
-		pss->st.c.bytes_sent += s->len;
-		quality_dwell(&pss->st.q, now_us - s->queued_us);   /* 32-bit µs: wraps cleanly */
+		pss->call.packets_sent++;
+		pss->call.bytes_sent += s->len;
+		quality_dwell(&pss->call.q, now_us - s->queued_us);   /* 32-bit µs: wraps cleanly */
 	}
-	ring_pop(&pss->ring);
+	ring_pop(&pss->call.ring);
 	return 0;
 }
 
@@ -588,17 +575,17 @@ static void flush_all_cb(lws_sorted_usec_list_t *sul)
 		struct audio_pss *pss = lws_container_of(vhd->flush.head, struct audio_pss, flush_link);
 		struct lws *wsi = pss->wsi;
 		lws_dll2_remove(&pss->flush_link);
-		int batch = ring_count(&pss->ring) > 1;
+		int batch = ring_count(&pss->call.ring) > 1;
 		if (batch)
 			cork(wsi, 1);
-		while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
+		while (ring_count(&pss->call.ring) && !lws_partial_buffered(wsi))
 			if (send_oldest(wsi, pss, now)) {
 				lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 				break;
 			}
 		if (batch)
 			cork(wsi, 0);
-		if (ring_count(&pss->ring))
+		if (ring_count(&pss->call.ring))
 			lws_callback_on_writable(wsi);
 	}
 }
@@ -619,19 +606,18 @@ static void flush_enqueue(struct audio_pss *pss)
 static int on_binary(struct lws *wsi, struct audio_pss *pss, const void *in, size_t len, int final)
 {
 	struct audio_msg_out out;
-	enum audio_msg_action a = audio_msg_receive(&pss->ring, &pss->text, in, len, 1, final, &out);
+	enum audio_msg_action a = audio_msg_receive(&pss->call.ring, &pss->text, in, len, 1, final, &out);
 
 	if (a == AUDIO_MSG_CLOSE)
 		return close_with(wsi, pss, (enum lws_close_status)out.close_code, out.why);
-	pss->st.c.bytes_received += len;
+	pss->call.bytes_received += len;
 	if (a != AUDIO_MSG_FRAME)
 		return 0;
-	pss->st.c.packets_received++;
-	pss->voice.now_us = (uint64_t)clock_mono_us();
-	pss->ring.now_us = (uint32_t)pss->voice.now_us;
-	quality_frame(&pss->st.q, pss->voice.now_us, ring_rx_data(&pss->ring), ring_rx_len(&pss->ring));
-	voice_frame(&pss->voice);   /* the app echoes it (tp_kick) or uses it */
-	sync_stats(pss);
+	pss->call.packets_received++;
+	pss->call.voice.now_us = (uint64_t)clock_mono_us();
+	pss->call.ring.now_us = (uint32_t)pss->call.voice.now_us;
+	quality_frame(&pss->call.q, pss->call.voice.now_us, ring_rx_data(&pss->call.ring), ring_rx_len(&pss->call.ring));
+	voice_frame(&pss->call.voice);   /* the app echoes it (tp_kick) or uses it */
 	return 0;
 }
 
@@ -645,14 +631,14 @@ static int on_receive(struct lws *wsi, struct audio_pss *pss, const void *in, si
 	 * over it by the tick's clock, ask a fresh one: after a stall of the loop
 	 * (SIGTSTP, a starved machine) the peer's queued frames arrive before the
 	 * tick has seen the time */
-	if (call_rules_rx(&pss->rules, clock_wall_s(), !lws_remaining_packet_payload(wsi), srv->cfg->max_msg_rate) &&
-	    call_rules_rate_over(&pss->rules, clock_wall_s(), srv->cfg->max_msg_rate)) {
-		peer_refused(srv, &pss->client, REJECT_MSG_RATE);
-		const struct log_field lf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "msg_rate"),
-						LOG_NUM("call", pss->st.id) };
-		peer_log(srv, &srv->limit_log, &pss->client, lf, sizeof lf / sizeof lf[0],
+	if (call_rules_rx(&pss->call.rules, clock_wall_s(), !lws_remaining_packet_payload(wsi), srv->cfg->max_msg_rate) &&
+	    call_rules_rate_over(&pss->call.rules, clock_wall_s(), srv->cfg->max_msg_rate)) {
+		peer_refused(srv, &pss->call.client, REJECT_MSG_RATE);
+		const struct log_field lf[] = { LOG_STR("remote", pss->call.remote), LOG_STR("reason", "msg_rate"),
+						LOG_NUM("call", pss->call.id) };
+		peer_log(srv, &srv->limit_log, &pss->call.client, lf, sizeof lf / sizeof lf[0],
 				   "call %llu from %s: more than %d messages in a second, closing 1008",
-				   (unsigned long long)pss->st.id, pss->st.remote, srv->cfg->max_msg_rate);
+				   (unsigned long long)pss->call.id, pss->call.remote, srv->cfg->max_msg_rate);
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_POLICY_VIOLATION, "message rate limit");
 	}
 
@@ -667,12 +653,12 @@ static int on_writeable(struct lws *wsi, struct audio_pss *pss)
 
 	if (srv->shutting_down)
 		return close_with(wsi, pss, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
-	if (pss->rules.pending_close)
-		return close_with(wsi, pss, (enum lws_close_status)pss->rules.pending_close, pss->rules.pending_why);
+	if (pss->call.rules.pending_close)
+		return close_with(wsi, pss, (enum lws_close_status)pss->call.rules.pending_close, pss->call.rules.pending_why);
 	/* one lws_write per WRITEABLE; ask again while frames wait */
 	if (send_oldest(wsi, pss, (uint32_t)clock_mono_us()))
 		return -1;
-	if (ring_count(&pss->ring))
+	if (ring_count(&pss->call.ring))
 		lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -685,45 +671,44 @@ static void on_closed(struct lws *wsi, struct audio_pss *pss)
 	lws_dll2_remove(&pss->flush_link);   /* a no-op when not listed */
 	lws_dll2_remove(&pss->tick_link);
 	if (!pss->opened) {
-		ring_detach(&pss->ring);   /* a no-op unless attached */
+		ring_detach(&pss->call.ring);   /* a no-op unless attached */
 		return;
 	}
-	voice_close(&pss->voice);
+	voice_close(&pss->call.voice);
 	/* after the app's close, which may still queue something; CLOSED is
 	 * the last callback that could reach the ring */
-	ring_detach(&pss->ring);
-	sync_stats(pss);
-	guard_call_close(&srv->guard, &pss->client);
-	if (call_rules_count_close(&pss->rules))   /* no close frame either way: the TCP connection just ended */
+	ring_detach(&pss->call.ring);
+	guard_call_close(&srv->guard, &pss->call.client);
+	if (call_rules_count_close(&pss->call.rules))   /* no close frame either way: the TCP connection just ended */
 		stats_close_record(&srv->stats, CLOSE_BY_PEER, 1006);
 	struct quality_report qr;
 	char mos[16], jit[16], lvl[16], sil[16];
-	quality_read(&pss->st.q, &qr);
+	quality_read(&pss->call.q, &qr);
 	snprintf(sil, sizeof sil, "%.1f", qr.silent_pct);
 	snprintf(mos, sizeof mos, "%.2f", qr.mos);
 	snprintf(jit, sizeof jit, "%.2f", qr.jitter_ms);
 	snprintf(lvl, sizeof lvl, "%.1f", qr.level_dbfs);
-	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_STR("uuid", pss->st.uuid),
-					LOG_NUM("frames_in", pss->st.c.packets_received),
-					LOG_NUM("frames_out", pss->st.c.packets_sent),
-					LOG_NUM("frames_dropped", pss->st.c.frames_dropped),
+	const struct log_field lf[] = { LOG_NUM("call", pss->call.id), LOG_STR("uuid", calls_uuid(&pss->call)),
+					LOG_NUM("frames_in", pss->call.packets_received),
+					LOG_NUM("frames_out", pss->call.packets_sent),
+					LOG_NUM("frames_dropped", pss->call.ring.dropped),
 					LOG_DEC("mos", mos), LOG_DEC("jitter_ms", jit),
 					LOG_NUM("gaps", qr.gaps), LOG_NUM("gap_frames", qr.gap_frames),
 					LOG_NUM("burst_frames", qr.burst_frames), LOG_NUM("behind_frames", qr.behind),
 					LOG_DEC("level_dbfs", lvl), LOG_DEC("silent_pct", sil),
 					LOG_NUM("clipped_samples", qr.clipped),
-					LOG_NUM("log_suppressed", pss->st.log_suppressed) };
+					LOG_NUM("log_suppressed", calls_log_suppressed(&pss->call)) };
 	char lost[64] = "";
-	if (pss->st.log_suppressed)
-		snprintf(lost, sizeof lost, "; %u log line(s) about it not written", pss->st.log_suppressed);
+	if (calls_log_suppressed(&pss->call))
+		snprintf(lost, sizeof lost, "; %u log line(s) about it not written", calls_log_suppressed(&pss->call));
 	/* once per call, never budgeted: it carries the count of what was */
 	LOG_FIELDS(LOG_INFO, "call_closed", lf,
 		   "call %llu (%s): closed after %llu frames in, %llu out, %llu dropped; "
 		   "score %s, jitter %s ms, %u gaps (%u frames), level %s dBFS%s",
-		   (unsigned long long)pss->st.id, pss->st.uuid[0] ? pss->st.uuid : "-",
-		   (unsigned long long)pss->st.c.packets_received, (unsigned long long)pss->st.c.packets_sent,
-		   (unsigned long long)pss->st.c.frames_dropped, mos, jit, qr.gaps, qr.gap_frames, lvl, lost);
-	stats_conn_close(&srv->stats, &pss->st);
+		   (unsigned long long)pss->call.id, calls_uuid(&pss->call)[0] ? calls_uuid(&pss->call) : "-",
+		   (unsigned long long)pss->call.packets_received, (unsigned long long)pss->call.packets_sent,
+		   (unsigned long long)pss->call.ring.dropped, mos, jit, qr.gaps, qr.gap_frames, lvl, lost);
+	calls_close(&srv->calls, &pss->call);
 	pss->opened = 0;
 }
 
@@ -746,18 +731,18 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 	uint8_t buf[LWS_PRE + 128];
 	int code, bad = !call_rules_peer_close_ok(in, len, &code);
 
-	if (pss->opened && call_rules_count_close(&pss->rules))
+	if (pss->opened && call_rules_count_close(&pss->call.rules))
 		stats_close_record(&srv->stats, CLOSE_BY_PEER, code);
-	const struct log_field lf[] = { LOG_NUM("call", pss->st.id), LOG_NUM("code", code) };
-	LOG_FIELDS(LOG_INFO, "peer_close", lf, "call %llu: peer closed with %d%s", (unsigned long long)pss->st.id,
+	const struct log_field lf[] = { LOG_NUM("call", pss->call.id), LOG_NUM("code", code) };
+	LOG_FIELDS(LOG_INFO, "peer_close", lf, "call %llu: peer closed with %d%s", (unsigned long long)pss->call.id,
 		   code, bad ? " (not a valid close payload: answering 1002)" : "");
 	if (bad) {
-		peer_refused(srv, &pss->client, REJECT_BAD_CLOSE);
-		const struct log_field rf[] = { LOG_STR("remote", pss->st.remote), LOG_STR("reason", "bad_close"),
-						LOG_NUM("call", pss->st.id) };
-		peer_log(srv, &srv->limit_log, &pss->client, rf, sizeof rf / sizeof rf[0],
+		peer_refused(srv, &pss->call.client, REJECT_BAD_CLOSE);
+		const struct log_field rf[] = { LOG_STR("remote", pss->call.remote), LOG_STR("reason", "bad_close"),
+						LOG_NUM("call", pss->call.id) };
+		peer_log(srv, &srv->limit_log, &pss->call.client, rf, sizeof rf / sizeof rf[0],
 				   "call %llu from %s: invalid close frame (%s), closing 1002",
-				   (unsigned long long)pss->st.id, pss->st.remote, len == 1 ? "1-byte payload" : "bad code");
+				   (unsigned long long)pss->call.id, pss->call.remote, len == 1 ? "1-byte payload" : "bad code");
 		buf[LWS_PRE] = LWS_CLOSE_STATUS_PROTOCOL_ERR >> 8;
 		buf[LWS_PRE + 1] = LWS_CLOSE_STATUS_PROTOCOL_ERR & 0xff;
 		len = 2;
@@ -765,9 +750,9 @@ static int on_peer_close(struct lws *wsi, struct audio_pss *pss, const uint8_t *
 		memcpy(&buf[LWS_PRE], in, len < 125 ? len : 125);   /* lws caps control payloads below that */
 		len = len < 125 ? len : 125;
 	}
-	call_rules_begin_close(&pss->rules);
+	call_rules_begin_close(&pss->call.rules);
 	uint32_t now = (uint32_t)clock_mono_us();
-	while (ring_count(&pss->ring) && !lws_partial_buffered(wsi))
+	while (ring_count(&pss->call.ring) && !lws_partial_buffered(wsi))
 		if (send_oldest(wsi, pss, now))
 			return -1;
 	/* bytes stuck in lws: a close frame now would overtake them; hang up */
@@ -786,50 +771,6 @@ static void ask_close(struct audio_pss *pss)
 	lws_callback_on_writable(pss->wsi);
 	/* if the peer does not read either, WRITEABLE may never come */
 	lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK, 5);
-}
-
-void ws_audio_sweep(struct server *srv)
-{
-	const struct config *cfg = srv->cfg;
-
-	for (struct stats_conn *c = srv->stats.head; c; c = c->next) {
-		struct audio_pss *pss = (struct audio_pss *)c;
-		if (!call_rules_sweep(&pss->rules, clock_wall_s(), cfg->idle_timeout_s))
-			continue;
-		peer_refused(srv, &pss->client, REJECT_IDLE);
-		const struct log_field lf[] = { LOG_STR("remote", c->remote), LOG_STR("reason", "idle"),
-						LOG_NUM("call", c->id) };
-		peer_log(srv, &srv->limit_log, &pss->client, lf, sizeof lf / sizeof lf[0],
-				   "call %llu from %s: no message for %d s, closing 1001",
-				   (unsigned long long)c->id, c->remote, cfg->idle_timeout_s);
-		ask_close(pss);
-	}
-}
-
-void ws_audio_resume(struct server *srv)
-{
-	for (struct stats_conn *c = srv->stats.head; c; c = c->next)
-		call_rules_resume(&((struct audio_pss *)c)->rules, clock_wall_s());
-}
-
-int ws_audio_hangup(struct server *srv, uint64_t id, const char *uuid, const struct cidr *net, int code,
-		    uint64_t *first_id)
-{
-	int n = 0;
-
-	*first_id = 0;
-	for (struct stats_conn *c = srv->stats.head; c; c = c->next) {
-		struct audio_pss *pss = (struct audio_pss *)c;
-		if (!(id ? c->id == id : uuid && uuid[0] ? !strcmp(c->uuid, uuid) : net && cidr_match(net, &pss->client)))
-			continue;
-		if (!call_rules_ask_close(&pss->rules, code, "closed by the operator"))
-			continue;   /* on its way out already */
-		ask_close(pss);
-		if (!*first_id)
-			*first_id = c->id;
-		n++;
-	}
-	return n;
 }
 
 int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)

@@ -4,11 +4,13 @@
  * Handshake: ws_audio_confirm_upgrade() runs before the 101 and refuses with
  * an HTTP status (401 bad or replayed token, 403 Origin, 404 path, 429 busy
  * address, 503 full/stopping).
- * Limits on an open call: a message-rate cap (1008) checked per message and
- * an idle timeout (1001) checked by ws_audio_sweep() once a second.
- * Data: each binary message is copied once into the connection's ring and
- * written back from there when the socket is writeable. Text messages are
- * Vonage's JSON events and only update the connection's stats row.
+ * An open call is a struct call (calls.h) in the session data: its
+ * message-rate cap (1008) is checked per message here, its idle timeout
+ * (1001) by the server's once-a-second sweep over srv->calls, which closes
+ * it through the call's transport interface like the operator's hang-up.
+ * Data: each binary message is copied once into the call's ring and handed
+ * to its voice app; what the app queues is written from the ring's slots.
+ * Text messages are Vonage's JSON events, for the call's record and its app.
  */
 #pragma once
 #include <libwebsockets.h>
@@ -38,30 +40,6 @@ size_t ws_audio_conn_bytes(const struct config *cfg);
  * upgrade, 1 after sending a refusal, -1 to hang up.
  */
 int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade);
-
-struct server;
-
-/*
- * Once a second: close calls silent for --idle-timeout (1001) and start a
- * new message-rate window for every call.
- */
-void ws_audio_sweep(struct server *srv);
-
-/*
- * The loop did not run for seconds (the process was stopped and continued,
- * or starved): restart every call's idle clock at srv->now_s, so a silence
- * of ours is not taken for the callers' (call_rules_resume).
- */
-void ws_audio_resume(struct server *srv);
-
-/*
- * The operator hangs up (admin API): close every open call with this id
- * (id != 0), else this uuid (non-empty), else from an address in net, with
- * `code`. Returns how many calls were asked to close; *first_id is the
- * first one's id (0 if none).
- */
-int ws_audio_hangup(struct server *srv, uint64_t id, const char *uuid, const struct cidr *net, int code,
-		    uint64_t *first_id);
 
 /* Protocol callback for protocols[1]. */
 int ws_audio_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
