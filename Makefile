@@ -46,7 +46,7 @@ UT_FLAGS := -O1 -g -fsanitize=undefined -fno-omit-frame-pointer
 endif
 
 # --- what there is ------------------------------------------------------------
-MODULES := calls clock refusal config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
+MODULES := admission http_routes http_reply webhooks calls clock refusal config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
            secret addr guard replay block admin peer tls_server listener call_rules sbuf voice apps \
            app_echo app_delay app_parrot app_robot tone replay_store redis_client quality slot_pool fileperm
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp

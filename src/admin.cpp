@@ -6,7 +6,12 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "calls.h"
+#include "log.h"
+#include "stats.h"
 
 static const char *const op_names[ADMIN__COUNT] = { "hangup", "block", "unblock" };
 
@@ -192,4 +197,117 @@ int admin_parse(enum admin_op op, const char *body, size_t len, struct admin_req
 	if (r)
 		memset(out, 0, sizeof *out), out->op = op;
 	return r;
+}
+
+/* ---- doing it ------------------------------------------------------------------ */
+
+static_assert(ADMIN_HANGUP == 0 && ADMIN_BLOCK == 1 && ADMIN_UNBLOCK == 2 && ADMIN__COUNT == STATS_ADMIN_OPS,
+	      "stats counts admin actions in enum admin_op's order");
+
+#define CLOSE_POLICY_VIOLATION 1008   /* a blocked client's calls (RFC 6455 7.4.1) */
+
+static unsigned error(struct admin_answer *out, unsigned status, const char *why)
+{
+	out->status = status;
+	out->error = why;
+	return status;
+}
+
+/* Log, count and remember one operator action; answer 200 with o (consumed). */
+static unsigned done(struct admin_world *w, struct admin_answer *out, enum admin_op op, const char *target,
+		     const char *result, const char *by, time_t now, cJSON *o)
+{
+	out->json = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	stats_admin_record(w->stats, now, op, admin_op_str(op), target, by, result);
+	const struct log_field lf[] = { LOG_STR("action", admin_op_str(op)), LOG_STR("target", target),
+					LOG_STR("by", by), LOG_STR("result", result) };
+	LOG_FIELDS(LOG_WARN, "admin_action", lf, "admin: %s %s by %s: %s", admin_op_str(op), target, by, result);
+	if (!out->json)
+		return error(out, 500, "out of memory");
+	out->status = 200;
+	return 200;
+}
+
+static unsigned hangup(struct admin_world *w, const struct admin_req *rq, time_t now, const char *by,
+		       struct admin_answer *out)
+{
+	char target[80], result[80];
+	uint64_t first = 0;
+
+	if (rq->call)
+		snprintf(target, sizeof target, "call %llu", (unsigned long long)rq->call);
+	else
+		snprintf(target, sizeof target, "uuid %s", rq->uuid);
+	int n = calls_hangup_matching(w->calls, rq->call, rq->uuid, NULL, rq->code, "closed by the operator", &first);
+	if (!n)
+		return error(out, 404, "no open call matches");
+	snprintf(result, sizeof result, "%d call(s) closed with %d", n, rq->code);
+	cJSON *o = cJSON_CreateObject();
+	if (o && !(cJSON_AddNumberToObject(o, "hung_up", n) && cJSON_AddNumberToObject(o, "call", (double)first) &&
+		   cJSON_AddNumberToObject(o, "code", rq->code)))
+		cJSON_Delete(o), o = NULL;
+	return done(w, out, ADMIN_HANGUP, target, result, by, now, o);
+}
+
+static unsigned unblock(struct admin_world *w, const struct admin_req *rq, time_t now, const char *by,
+			struct admin_answer *out)
+{
+	char target[80];
+
+	cidr_format(&rq->net, target, sizeof target);
+	if (block_remove(w->blocks, &rq->net))
+		return error(out, 404, "not blocked (give the CIDR as listed)");
+	cJSON *o = cJSON_CreateObject();
+	if (o && !cJSON_AddStringToObject(o, "unblocked", target))
+		cJSON_Delete(o), o = NULL;
+	return done(w, out, ADMIN_UNBLOCK, target, "unblocked", by, now, o);
+}
+
+static unsigned block(struct admin_world *w, const struct admin_req *rq, time_t now, const char *by,
+		      struct admin_answer *out)
+{
+	char target[80], result[80];
+	uint64_t first = 0;
+
+	cidr_format(&rq->net, target, sizeof target);
+	time_t expires = rq->seconds ? now + rq->seconds : 0;
+	enum block_add_result br = block_add(w->blocks, &rq->net, now, expires, BLOCK_MANUAL,
+					     rq->reason[0] ? rq->reason : "operator", by);
+	if (br == BLOCK_FULL)
+		return error(out, 503, "block table full of the operator's blocks: unblock some first");
+	int n = rq->hangup ? calls_hangup_matching(w->calls, 0, NULL, &rq->net, CLOSE_POLICY_VIOLATION,
+						   "closed by the operator", &first) : 0;
+	if (expires) {
+		char until[32];
+		stats_iso8601(expires, until, sizeof until);
+		snprintf(result, sizeof result, "until %s, %d call(s) closed", until, n);
+	} else {
+		snprintf(result, sizeof result, "until unblocked, %d call(s) closed", n);
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (o && !(cJSON_AddStringToObject(o, "blocked", target) && cJSON_AddNumberToObject(o, "expires", (double)expires) &&
+		   cJSON_AddBoolToObject(o, "updated", br == BLOCK_UPDATED) && cJSON_AddNumberToObject(o, "hung_up", n)))
+		cJSON_Delete(o), o = NULL;
+	return done(w, out, ADMIN_BLOCK, target, result, by, now, o);
+}
+
+unsigned admin_act(struct admin_world *w, enum admin_op op, const char *body, size_t len, time_t now, const char *by,
+		   struct admin_answer *out)
+{
+	struct admin_req rq;
+
+	memset(out, 0, sizeof *out);
+	if (admin_parse(op, body, len, &rq, out->buf, sizeof out->buf)) {
+		/* refused for what it is (not a strike: only the operator gets this far) */
+		w->stats->rejected[REJECT_ADMIN_BAD_REQUEST]++;
+		log_limited(w->bad_input, now, "admin %s from %s: %s", admin_op_str(op), by, out->buf);
+		return error(out, 400, out->buf);
+	}
+	switch (op) {
+	case ADMIN_HANGUP:  return hangup(w, &rq, now, by, out);
+	case ADMIN_UNBLOCK: return unblock(w, &rq, now, by, out);
+	case ADMIN_BLOCK:
+	default:            return block(w, &rq, now, by, out);
+	}
 }

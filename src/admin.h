@@ -1,12 +1,15 @@
 /*
- * admin.h -- the operator's actions: what POST /admin/hangup, /admin/block
- * and /admin/unblock ask for.
+ * admin.h -- the admin API: what POST /admin/hangup, /admin/block and
+ * /admin/unblock ask for, and doing it.
  *
- * http.cpp decides who may ask (loopback or the --admin-token bearer, never
- * the stats token; a browser only from our own Origin and only with a JSON
- * body, so another site's page cannot forge a request) and carries the
- * action out; this module only turns the JSON body into a checked
- * struct admin_req, or a one-line error for a 400. Pure: cJSON only.
+ * admission.h decides who may ask (this host's operator or the
+ * --admin-token bearer, never the stats token; never a web page, and only
+ * with a JSON body, so another site's page cannot forge a request).
+ * admin_parse() turns the JSON body into a checked struct admin_req, or a
+ * one-line error for a 400; admin_act() carries it out on the calls
+ * (calls.h) and the blocks (block.h), logs it, counts it and remembers it
+ * for the page (stats.h), and says what to answer. No lws: the transport
+ * (http.cpp) writes the answer.
  *
  *   hangup   {"call": 7} or {"uuid": "..."}, optional "code" (default 1000;
  *            1000-1003, 1007-1014 or 3000-4999) and "reason" (text)
@@ -50,6 +53,33 @@ int admin_parse(enum admin_op op, const char *body, size_t len, struct admin_req
 
 /* "hangup", "block", "unblock". */
 const char *admin_op_str(int op);
+
+struct calls;
+struct stats;
+struct log_limit;
+
+/* What the actions act on. */
+struct admin_world {
+	struct calls       *calls;
+	struct block_table *blocks;
+	struct stats       *stats;
+	struct log_limit   *bad_input;   /* a refused body's log line */
+};
+
+/* What to answer: 200 with json (malloc'd: the caller frees it or hands it on), else status with error. */
+struct admin_answer {
+	unsigned    status;
+	char       *json;
+	const char *error;    /* the text of {"error": ...} */
+	char        buf[160];
+};
+
+/*
+ * Carry out op with its body, asked by `by` (the client's address as text)
+ * at now. Returns out->status.
+ */
+unsigned admin_act(struct admin_world *w, enum admin_op op, const char *body, size_t len, time_t now, const char *by,
+		   struct admin_answer *out);
 
 /* A close code an operator may send: 1000-1003, 1007-1014, 3000-4999. */
 int admin_close_code_ok(int code);

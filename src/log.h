@@ -11,7 +11,7 @@
  *
  * Two line formats (log_format, set once from --log-format):
  *   plain  2024-01-02T03:04:05.678Z info  call 3: WebSocket open from ...
- *   json   {"time":"2024-01-02T03:04:05.678Z","level":"info","event":"call_rules_open",
+ *   json   {"time":"2024-01-02T03:04:05.678Z","level":"info","event":"call_open",
  *           "fields":{"msg":"call 3: WebSocket open from ..."}}
  * Every line has an event name: a short stable identifier log shippers can
  * filter on. Call sites that matter pass one (LOG_EV, log_info_ev...); the

@@ -393,6 +393,11 @@ static int init_tables(struct server *srv)
 		return -1;   /* config checked the name */
 	stats_init(&srv->stats, clock_wall_s());
 	calls_init(&srv->calls);
+	srv->admission.cfg = cfg;
+	srv->admission.auth = &srv->auth;
+	srv->admission.guard = &srv->guard;
+	srv->admission.replay = &srv->replay;
+	srv->admission.blocks = &srv->blocks;
 	srv->stats.app_names = apps_name_array();
 	srv->stats.n_app_names = apps_switchable_n;
 	srv->stats.app_heap_max = srv->voice.heap_max;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "admission.h"
 #include "auth_jwt.h"
 #include "block.h"
 #include "calls.h"
@@ -79,6 +80,7 @@ struct server {
 	lws_retry_bo_t       retry;          /* ping and hang-up timing of every connection */
 
 	struct auth_cfg      auth;           /* the JWT rules, from cfg */
+	struct admission     admission;      /* every admit-or-refuse decision (admission.h) */
 	struct stats         stats;
 	struct calls         calls;          /* every open call (calls.h) */
 	struct guard         guard;          /* per-address limits and strikes */

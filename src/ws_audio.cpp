@@ -35,6 +35,7 @@
 
 #include "clock.h"
 #include "apps.h"
+#include "admission.h"
 #include "audio_msg.h"
 #include "call_rules.h"
 #include "calls.h"
@@ -163,60 +164,48 @@ static int refuse(struct lws *wsi, struct server *srv, const struct addr *client
  * lws binds an upgrade to the first protocol named in Sec-WebSocket-Protocol
  * that it knows -- "http" or "listener" as well as "audio" -- and closes the
  * connection without a word when it knows none of them. Walk the list the
- * way lws does (server-ws.c, lws_process_ws_upgrade) and allow the upgrade
- * only when lws will land on "audio": no header (the vhost default), or
- * "audio" first among our names. Anything else gets an HTTP refusal.
+ * way lws does (server-ws.c, lws_process_ws_upgrade) and say where it will
+ * land, for admission to decide: NULL with no header (the vhost default,
+ * "audio"), the name of our protocol it binds to, or "" for none of ours or
+ * a list lws would not take.
  */
-static int subprotocol_ok(struct lws *wsi)
+static const char *landing_protocol(struct lws *wsi, char *name, size_t cap)
 {
-	char buf[128], name[64];
+	char buf[128];
 	struct lws_tokenize ts;
 	lws_tokenize_elem e;
 
 	int n = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL);
 	if (n <= 0)
-		return 1;
+		return NULL;
 	if (n >= (int)sizeof buf - 1 || lws_hdr_copy(wsi, buf, sizeof buf - 1, WSI_TOKEN_PROTOCOL) != n)
-		return 0;   /* lws would hang up on a list this long */
+		return "";   /* lws would hang up on a list this long */
 	lws_tokenize_init(&ts, buf, LWS_TOKENIZE_F_COMMA_SEP_LIST | LWS_TOKENIZE_F_MINUS_NONTERM |
 				    LWS_TOKENIZE_F_DOT_NONTERM | LWS_TOKENIZE_F_RFC7230_DELIMS);
 	ts.len = (size_t)n;
 	do {
 		e = lws_tokenize(&ts);
 		if (e == LWS_TOKZE_TOKEN) {
-			if (lws_tokenize_cstr(&ts, name, sizeof name))
-				return 0;
+			if (lws_tokenize_cstr(&ts, name, cap))
+				return "";
 			const struct lws_protocols *p = lws_vhost_name_to_protocol(lws_get_vhost(wsi), name);
 			if (p)
-				return !strcmp(p->name, "audio");
+				return p->name;
 		} else if (e != LWS_TOKZE_DELIMITER && e != LWS_TOKZE_ENDED) {
-			return 0;   /* malformed list */
+			return "";   /* malformed list */
 		}
 	} while (e > 0);
-	return 0;   /* none of ours */
-}
-
-static int origin_allowed(const struct config *cfg, const char *origin)
-{
-	for (int i = 0; i < cfg->n_allow_origin; i++)
-		if (!strcasecmp(origin, cfg->allow_origin[i]))
-			return 1;
-	return 0;
+	return "";   /* none of ours */
 }
 
 /*
- * The order matters: cheap refusals first, and the per-address bucket
- * before the JWT so that a flood of bad tokens is throttled too; the jti is
- * remembered only once the token has proved itself.
+ * The upgrade to /socket: lws's own part (the Upgrade header), then what
+ * admission decides (admission.h, in SECURITY.md's order), then the answer.
  */
 int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 {
 	struct server *srv = server_from_wsi(wsi);
 	const struct config *cfg = srv->cfg;
-	char path[64], authz[AUTH_TOKEN_MAX + 64], hint[9], origin[CONFIG_ORIGIN_LEN + 1];
-	struct addr client;
-	int n;
-
 	if (upgrade && !strcasecmp(upgrade, "h2c")) {
 		/*
 		 * An HTTP/2 upgrade on an ordinary request (RFC 7540 3.2) may be
@@ -231,92 +220,49 @@ int ws_audio_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	}
 	if (!upgrade || strcasecmp(upgrade, "websocket"))
 		return -1;   /* lws answered 403 already (unknown Upgrade) */
-	/* draining with --reuse-port, a new call belongs to the other process; one
-	 * that still reaches us (a kept-alive connection) is taken and drained */
-	if (srv->shutting_down || (srv->draining && !cfg->reuse_port))
-		return refuse(wsi, srv, NULL, REJECT_SHUTTING_DOWN, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
-
-	/* an unknown address (unusable X-Forwarded-For) is limited as one shared address */
 	struct peer who;
 	peer_identify(wsi, &who);
 	peer_note_request(srv, &who);
-	client = who.client;
-	if (peer_blocked(srv, &client))
-		return refuse(wsi, srv, NULL, REJECT_BLOCKED, HTTP_STATUS_FORBIDDEN, NULL);
-	switch (guard_handshake(&srv->guard, &client, (uint64_t)(clock_mono_us() / 1000))) {
-	case GUARD_OK:
-		break;
-	case GUARD_RATE:
-		return refuse(wsi, srv, &client, REJECT_ADDR_RATE, 429, NULL);
-	case GUARD_CALLS:
-		return refuse(wsi, srv, &client, REJECT_ADDR_CALLS, 429, NULL);
-	case GUARD_FULL:
-	case GUARD_CONNS:   /* not returned here; handled at accept */
-		return refuse(wsi, srv, &client, REJECT_ADDR_TABLE_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
-	}
 
-	/* an upgrade has no body; one that claims to could smuggle bytes past
-	 * a proxy that reads it differently (RFC 9112 6.3) */
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
-		return refuse(wsi, srv, &client, REJECT_TRANSFER_ENCODING, HTTP_STATUS_BAD_REQUEST, NULL);
-
-	n = lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
-	if (n <= 0 || strcmp(path, "/socket"))
-		return refuse(wsi, srv, &client, REJECT_BAD_PATH, HTTP_STATUS_NOT_FOUND, NULL);
-
-	/* Vonage is a server and sends no Origin; a browser always does, so an
-	 * Origin not on the list is a web page trying to hijack the socket */
+	/* what admission needs to know (admission.h), and its one verdict */
+	struct adm_request rq;
+	struct adm_verdict v;
+	char path[64], origin[CONFIG_ORIGIN_LEN + 1], proto[64];
+	static char authz[AUTH_TOKEN_MAX + 64];   /* one thread; too big for the stack of every callback */
+	memset(&rq, 0, sizeof rq);
+	rq.kind = ADM_UPGRADE;
+	rq.client = who.client;
+	rq.client_known = who.known;
+	rq.local = who.local;
+	rq.proxied = who.proxied;
+	int n = lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
+	rq.path = n > 0 ? path : NULL;
+	rq.path_len = n > 0 ? (size_t)n : 0;
 	n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
 	if (n > 0) {
-		if ((size_t)n >= sizeof origin || lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0 ||
-		    !origin_allowed(cfg, origin))
-			return refuse(wsi, srv, &client, REJECT_ORIGIN, HTTP_STATUS_FORBIDDEN, NULL);
+		/* longer than any allowed Origin: it cannot match one */
+		int c = (size_t)n < sizeof origin ? lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) : -1;
+		rq.origin = c > 0 ? origin : "";
+		rq.origin_len = (size_t)n;
 	}
-
-	/* before the token: a refused upgrade must not spend its jti */
-	if (!subprotocol_ok(wsi))
-		return refuse(wsi, srv, &client, REJECT_SUBPROTOCOL, HTTP_STATUS_BAD_REQUEST, NULL);
-
-	if (srv->calls.open >= (uint32_t)cfg->max_calls)
-		return refuse(wsi, srv, &client, REJECT_CAPACITY, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
-
 	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-	enum auth_result r;
-	struct auth_claims claims;
-	time_t now = clock_wall_s();
-	if (n <= 0) {
-		r = AUTH_MISSING;
-		n = 0;
-	} else if ((size_t)n >= sizeof authz) {
-		r = AUTH_MALFORMED;
-		n = 0;
-	} else {
-		n = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION);
-		r = n > 0 ? auth_jwt_check_claims(&srv->auth, authz, (size_t)n, now, &claims) : AUTH_MALFORMED;
+	if (n > 0) {
+		rq.authorization = authz;
+		rq.authorization_too_long = (size_t)n >= sizeof authz;
+		int c = rq.authorization_too_long ? -1 : lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION);
+		rq.authorization_len = c > 0 ? (size_t)c : 0;
 	}
-	/* a fingerprint lets operators match repeats without logging the token */
-	if (n > 0)
-		log_token_hint(authz, (size_t)n, hint);
-	if (r != AUTH_OK)
-		return refuse(wsi, srv, &client, r, HTTP_STATUS_UNAUTHORIZED, n > 0 ? hint : NULL);
-
-	/* Vonage's tokens carry a jti; remember it until iat + max age, after
-	 * which the age check refuses the token anyway. The table is shared
-	 * with the signed webhooks: a token is good for one use, wherever. */
-	if (!claims.jti[0])
-		return refuse(wsi, srv, &client, REJECT_MISSING_JTI, HTTP_STATUS_UNAUTHORIZED, hint);
-	switch (replay_store_check(&srv->replay, claims.jti, strlen(claims.jti), now,
-				    (time_t)(claims.iat + cfg->jwt_max_age_s + cfg->jwt_leeway_s))) {
-	case REPLAY_NEW:
+	rq.transfer_encoding = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+	rq.protocol = landing_protocol(wsi, proto, sizeof proto);
+	rq.shutting_down = srv->shutting_down;
+	rq.draining = srv->draining;
+	rq.reuse_port = cfg->reuse_port;
+	rq.calls_open = srv->calls.open;
+	rq.now = clock_wall_s();
+	rq.now_ms = clock_mono_ms();
+	if (admission_decide(&srv->admission, &rq, &v))
 		return 0;
-	case REPLAY_SEEN:
-		return refuse(wsi, srv, &client, REJECT_REPLAY, HTTP_STATUS_UNAUTHORIZED, hint);
-	case REPLAY_UNAVAILABLE:
-		return refuse(wsi, srv, &client, REJECT_REPLAY_UNAVAILABLE, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);
-	case REPLAY_FULL:
-	default:
-		return refuse(wsi, srv, &client, REJECT_REPLAY_FULL, HTTP_STATUS_SERVICE_UNAVAILABLE, hint);
-	}
+	return refuse(wsi, srv, v.charge ? &rq.client : NULL, v.reason, v.status, v.hint[0] ? v.hint : NULL);
 }
 
 /* ---- established connection ------------------------------------------ */
@@ -438,7 +384,7 @@ static int on_established(struct lws *wsi, struct audio_pss *pss)
 		   apps_switchable_n, pss->call.id);
 	const struct log_field lf[] = { LOG_NUM("call", pss->call.id), LOG_STR("remote", peer),
 					LOG_NUM("open", srv->calls.open) };
-	LOG_FIELDS(LOG_INFO, "call_rules_open", lf, "call %llu: WebSocket open from %s (%u open)",
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "call %llu: WebSocket open from %s (%u open)",
 		   (unsigned long long)pss->call.id, peer, srv->calls.open);
 	return 0;
 }

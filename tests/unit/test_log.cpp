@@ -476,7 +476,7 @@ static void test_log_json_line_shape(void **state)
 	struct fixture *f = (struct fixture *)*state;
 
 	log_format = LOG_FORMAT_JSON;
-	log_write_ev(LOG_WARN, "call_rules_open", "call %d from %s", 7, "a \"quoted\" \\ path\n");
+	log_write_ev(LOG_WARN, "call_open", "call %d from %s", 7, "a \"quoted\" \\ path\n");
 	log_info("plain call site %s", "x");
 	log_threshold = LOG_WARN;
 	log_info_ev("hidden", "filtered before formatting");
@@ -494,7 +494,7 @@ static void test_log_json_line_shape(void **state)
 	assert_int_equal(strlen(t), 24);   /* 2024-01-02T03:04:05.678Z */
 	assert_true(t[4] == '-' && t[10] == 'T' && t[19] == '.' && t[23] == 'Z');
 	assert_string_equal(jstr(j, "level"), "warn");
-	assert_string_equal(jstr(j, "event"), "call_rules_open");
+	assert_string_equal(jstr(j, "event"), "call_open");
 	const cJSON *fields = cJSON_GetObjectItemCaseSensitive(j, "fields");
 	assert_true(cJSON_IsObject(fields));
 	/* the trailing newline is dropped, as in plain lines */
@@ -647,9 +647,9 @@ static void test_log_json_fields_follow_msg(void **state)
 					LOG_NUM("code", -1), LOG_STR("from", none) };
 
 	log_format = LOG_FORMAT_JSON;
-	LOG_FIELDS(LOG_INFO, "call_rules_open", lf, "call %d", 1);
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "call %d", 1);
 	log_threshold = LOG_WARN;
-	LOG_FIELDS(LOG_INFO, "call_rules_open", lf, "filtered");
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "filtered");
 	const char *s = captured(f);
 	assert_int_equal(count_lines(s), 1);
 	assert_non_null(strstr(s, "\"fields\":{\"msg\":\"call 1\",\"call\":5000000000,\"uuid\":\"a\\\"b\\n\",\"code\":-1,"
@@ -708,7 +708,7 @@ static void test_log_json_worker_tag_is_a_field(void **state)
 
 	log_set_tag("w1");
 	log_format = LOG_FORMAT_JSON;
-	LOG_FIELDS(LOG_INFO, "call_rules_open", lf, "open");
+	LOG_FIELDS(LOG_INFO, "call_open", lf, "open");
 	log_format = LOG_FORMAT_PLAIN;
 	log_info("plain");
 	log_set_tag(NULL);
@@ -722,7 +722,7 @@ static void test_log_plain_ignores_event_names(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	char body[256];
 
-	log_info_ev("call_rules_open", "call %d", 3);
+	log_info_ev("call_open", "call %d", 3);
 	const char *s = captured(f);
 	assert_prefix(s, "info  ");
 	assert_string_equal(line_body(s, 0, body, sizeof body), "call 3");
