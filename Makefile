@@ -87,7 +87,7 @@ UT_DEPS_ws_audio   := ws_audio audio_msg stats quality log sbuf auth_jwt addr gu
                       $(APPS_DEPS)
 UT_DEPS_clock      := clock
 UT_DEPS_call_rules := call_rules
-UT_DEPS_calls      := calls call_rules quality
+UT_DEPS_calls      := calls call_rules quality addr
 UT_DEPS_voice      := voice ring slot_pool vonage_msg log clock
 UT_DEPS_tone       := tone
 UT_DEPS_quality    := quality

@@ -1,11 +1,11 @@
 /*
  * test_metrics.cpp -- unit tests for src/metrics.cpp (Prometheus text).
  *
- * Each test fills a fresh struct stats, renders, and checks exact sample
- * lines, that every family has exactly one HELP and one TYPE before its
- * samples, and that label sets stay bounded whatever the input. The real
- * output is also run through `promtool check metrics` in
- * tests/integration/test_metrics.py.
+ * Each test fills a fresh struct stats and list of calls (calls_fake.h),
+ * renders, and checks exact sample lines, that every family has exactly one
+ * HELP and one TYPE before its samples, and that label sets stay bounded
+ * whatever the input. The real output is also run through `promtool check
+ * metrics` in tests/integration/test_metrics.py.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +20,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <string.h>
 
 #include "block.h"
+#include "calls_fake.h"
 #include "metrics.h"
 #include "replay.h"
 #include "slot_pool.h"
@@ -28,7 +29,8 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 
 struct fixture {
 	struct stats s;
-	struct stats_conn conn[4];
+	struct calls cs;
+	struct call conn[4];
 };
 
 static int setup_metrics(void **state)
@@ -37,6 +39,7 @@ static int setup_metrics(void **state)
 	if (!f)
 		return -1;
 	stats_init(&f->s, T_START);
+	calls_init(&f->cs);
 	*state = f;
 	return 0;
 }
@@ -107,7 +110,7 @@ static void test_metrics_render_empty_server(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len = 0;
 
-	char *m = metrics_render(&f->s, NULL, T_START + 42, &len);
+	char *m = metrics_render(&f->s, &f->cs, NULL, T_START + 42, &len);
 	assert_non_null(m);
 	assert_well_formed(m, len);
 	static const char head[] = "# HELP caller_echo_build_info Version and --worker-id of the running server (always 1).\n"
@@ -162,26 +165,26 @@ static void test_metrics_render_counts(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len;
 
-	stats_conn_open(&f->s, &f->conn[0], "a", T_START);
-	stats_conn_open(&f->s, &f->conn[1], "b", T_START);
-	stats_conn_open(&f->s, &f->conn[2], "c", T_START);
+	calls_fake_open(&f->cs, &f->conn[0], "a", T_START);
+	calls_fake_open(&f->cs, &f->conn[1], "b", T_START);
+	calls_fake_open(&f->cs, &f->conn[2], "c", T_START);
 	for (int i = 0; i < 3; i++) {
-		f->conn[i].c.packets_received = 100 + (uint64_t)i;
-		f->conn[i].c.bytes_received = 96000;
-		f->conn[i].c.packets_sent = 90;
-		f->conn[i].c.bytes_sent = 86400;
-		f->conn[i].c.frames_dropped = 1;
+		f->conn[i].packets_received = 100 + (uint64_t)i;
+		f->conn[i].bytes_received = 96000;
+		f->conn[i].packets_sent = 90;
+		f->conn[i].bytes_sent = 86400;
+		f->conn[i].ring.dropped = 1;
 	}
-	f->conn[1].c.bytes_received = 5000000000ull;   /* beyond 32 bits */
+	f->conn[1].bytes_received = 5000000000ull;   /* beyond 32 bits */
 	static const char *const names[] = { "echo", "parrot" };
 	f->s.app_names = names;
 	f->s.n_app_names = 2;
-	f->conn[0].app = "parrot";
-	f->conn[1].app = "parrot";
-	f->conn[2].app = "echo";
-	f->conn[0].c.clear_sent = 2;
-	f->conn[2].c.notify_sent = 5;   /* closed: still counted */
-	f->conn[2].c.notified = 4;
+	f->conn[0].voice.app = &calls_fake_parrot;
+	f->conn[1].voice.app = &calls_fake_parrot;
+	f->conn[2].voice.app = &calls_fake_echo;
+	f->conn[0].voice.n.clear_sent = 2;
+	f->conn[2].voice.n.notify_sent = 5;   /* closed: still counted */
+	f->conn[2].voice.n.notified = 4;
 	/* call 2's audio: 10 frames on the 20 ms grid (no jitter, no gaps), two writes */
 	static const uint8_t pcm[640] = { 0 };
 	for (int i = 0; i < 10; i++)
@@ -189,7 +192,7 @@ static void test_metrics_render_counts(void **state)
 	quality_dwell(&f->conn[2].q, 40);
 	quality_dwell(&f->conn[2].q, 3000);
 	quality_dwell(&f->conn[0].q, 300);               /* an open call's write counts too */
-	stats_conn_close(&f->s, &f->conn[2]);            /* still in the totals */
+	calls_close(&f->cs, &f->conn[2]);                /* still in the totals */
 	f->s.rejected[AUTH_MISSING] = 2;
 	f->s.rejected[REJECT_ORIGIN] = 1;
 	stats_event_record(&f->s, T_START, "answered", "u");
@@ -201,7 +204,7 @@ static void test_metrics_render_counts(void **state)
 	stats_close_record(&f->s, CLOSE_BY_PEER, 1000);
 	stats_close_record(&f->s, CLOSE_BY_PEER, 4321);
 
-	char *m = metrics_render(&f->s, NULL, T_START - 5, &len);   /* clock went back: uptime 0 */
+	char *m = metrics_render(&f->s, &f->cs, NULL, T_START - 5, &len);   /* clock went back: uptime 0 */
 	assert_non_null(m);
 	assert_well_formed(m, len);
 	assert_line(m, "caller_echo_uptime_seconds 0");
@@ -246,7 +249,7 @@ static void test_metrics_render_counts(void **state)
 	free(m);
 	f->s.drain_started = T_START;
 	f->s.drain_deadline = T_START + 600;
-	m = metrics_render(&f->s, NULL, T_START, &len);
+	m = metrics_render(&f->s, &f->cs, NULL, T_START, &len);
 	assert_line(m, "caller_echo_draining 1");
 	assert_line(m, "caller_echo_drain_deadline_timestamp_seconds 1700000600");
 	free(m);
@@ -258,13 +261,13 @@ static void test_metrics_render_names_the_worker(void **state)
 	size_t len;
 
 	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2");
-	char *m = metrics_render(&f->s, NULL, T_START, &len);
+	char *m = metrics_render(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(m);
 	assert_line(m, "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\",worker=\"w2\"} 1");
 	free(m);
 	/* config allows no such id, but a label value is escaped whatever it holds */
 	snprintf(f->s.worker, sizeof f->s.worker, "%s", "a\"b\\c\nd");
-	m = metrics_render(&f->s, NULL, T_START, &len);
+	m = metrics_render(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(m);
 	assert_line(m, "caller_echo_build_info{version=\"" CALLER_ECHO_VERSION "\",worker=\"a\\\"b\\\\c\\nd\"} 1");
 	free(m);
@@ -284,7 +287,7 @@ static void test_metrics_frame_slots(void **state)
 	p.nslots = 18000;
 	p.stride = 984;
 	f->s.frame_pool = &p;
-	char *m = metrics_render(&f->s, NULL, T_START + 1, &len);
+	char *m = metrics_render(&f->s, &f->cs, NULL, T_START + 1, &len);
 	assert_non_null(m);
 	assert_well_formed(m, len);
 	assert_line(m, "# TYPE caller_echo_frame_slots_in_use gauge");
@@ -311,7 +314,7 @@ static void test_metrics_replay_store_redis_errors(void **state)
 	r.redis_errors[REPLAY_REDIS_BACKOFF] = 3;
 	f->s.replay = &r;
 	f->s.replay_kind = "redis";
-	char *m = metrics_render(&f->s, NULL, T_START + 1, &len);
+	char *m = metrics_render(&f->s, &f->cs, NULL, T_START + 1, &len);
 	assert_non_null(m);
 	assert_well_formed(m, len);
 	assert_line(m, "# TYPE caller_echo_replay_store_redis_errors_total counter");
@@ -349,7 +352,7 @@ static void test_metrics_replay_table_and_blocks(void **state)
 	b.evicted = 7;
 	b.full = 2;
 	b.save_refused = 1;
-	char *m = metrics_render(&f->s, &b, T_START + 1, &len);
+	char *m = metrics_render(&f->s, &f->cs, &b, T_START + 1, &len);
 	assert_non_null(m);
 	assert_well_formed(m, len);
 	assert_line(m, "# TYPE caller_echo_replay_table_slots gauge");

@@ -1,11 +1,13 @@
 /*
- * test_stats.cpp -- unit tests for src/stats.cpp (per-connection rows, totals,
- * per-second history, recent events, close codes, JSON rendering; the HTML
- * page is test_stats_page.cpp's).
+ * test_stats.cpp -- unit tests for src/stats.cpp (per-second history, recent
+ * events, close codes, the call view and JSON rendering; the list of open
+ * calls and its totals are test_calls.cpp's, the HTML page
+ * test_stats_page.cpp's).
  *
- * setup gives each test a fresh struct stats started at T_START and a pool
- * of connection rows. The JSON is compared byte for byte for small cases and
- * parsed back with cJSON for the rest.
+ * setup gives each test a fresh struct stats started at T_START, an empty
+ * list of calls and a pool of call records (calls_fake.h opens them the way
+ * the transport does). The JSON is compared byte for byte for small cases
+ * and parsed back with cJSON for the rest.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <stdlib.h>
 #include <string.h>
 
+#include "calls_fake.h"
 #include "replay.h"
 #include "stats.h"
 
@@ -28,7 +31,8 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 
 struct fixture {
 	struct stats s;
-	struct stats_conn conn[POOL];
+	struct calls cs;
+	struct call conn[POOL];
 };
 
 static int setup_stats(void **state)
@@ -37,6 +41,7 @@ static int setup_stats(void **state)
 	if (!f)
 		return -1;
 	stats_init(&f->s, T_START);
+	calls_init(&f->cs);
 	*state = f;
 	return 0;
 }
@@ -45,37 +50,6 @@ static int teardown_stats(void **state)
 {
 	free(*state);
 	return 0;
-}
-
-/* Walk the open list both ways; returns its length. */
-static uint32_t check_list(const struct stats *s)
-{
-	uint32_t n = 0;
-	const struct stats_conn *prev = NULL;
-
-	for (const struct stats_conn *c = s->head; c; c = c->next) {
-		assert_ptr_equal(c->prev, prev);
-		assert_true(c->id != 0);
-		prev = c;
-		n++;
-		assert_true(n <= POOL);
-	}
-	assert_int_equal(n, s->connections_open);
-	return n;
-}
-
-static void set_counters(struct stats_conn *c, uint64_t base)
-{
-	c->c.packets_received = base + 1;
-	c->c.bytes_received = base + 2;
-	c->c.packets_sent = base + 3;
-	c->c.bytes_sent = base + 4;
-	c->c.frames_dropped = base + 5;
-	c->c.clear_sent = base + 6;
-	c->c.notify_sent = base + 7;
-	c->c.cleared = base + 8;
-	c->c.notified = base + 9;
-	c->c.app_refused = base + 10;
 }
 
 /* o[key] is the number want */
@@ -95,147 +69,20 @@ static void assert_str(const cJSON *o, const char *key, const char *want)
 	assert_string_equal(v->valuestring, want);
 }
 
-/* --- init / open / close / totals --------------------------------------- */
+/* --- init --------------------------------------------------------------- */
 
 static void test_stats_init_zeroes_everything(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 	struct stats s;
-	struct stats_counters t;
 
 	memset(&s, 0xAB, sizeof s);
 	stats_init(&s, 42);
 	assert_int_equal(s.started, 42);
-	assert_int_equal(s.connections_open, 0);
-	assert_int_equal(s.connections_total, 0);
 	assert_int_equal(s.events_received, 0);
-	assert_null(s.head);
 	for (int r = 0; r < REJECT__COUNT; r++)
 		assert_int_equal(s.rejected[r], 0);
-	memset(&t, 0xAB, sizeof t);
-	stats_totals(&s, &t);
-	assert_int_equal(t.packets_received + t.bytes_received + t.packets_sent + t.bytes_sent + t.frames_dropped, 0);
 	(void)f;
-}
-
-static void test_stats_conn_open_assigns_ids_and_links(void **state)
-{
-	struct fixture *f = (struct fixture *)*state;
-
-	memset(&f->conn[0], 0xCD, sizeof f->conn[0]);   /* open must not trust old contents */
-	stats_conn_open(&f->s, &f->conn[0], "192.0.2.1", T_START + 1);
-	stats_conn_open(&f->s, &f->conn[1], "192.0.2.2", T_START + 2);
-	stats_conn_open(&f->s, &f->conn[2], NULL, T_START + 3);
-	assert_int_equal(f->conn[0].id, 1);
-	assert_int_equal(f->conn[1].id, 2);
-	assert_int_equal(f->conn[2].id, 3);
-	assert_string_equal(f->conn[0].remote, "192.0.2.1");
-	assert_string_equal(f->conn[2].remote, "");
-	assert_int_equal(f->conn[1].connected_at, T_START + 2);
-	assert_string_equal(f->conn[0].uuid, "");
-	assert_int_equal(f->conn[0].c.bytes_received, 0);
-	assert_int_equal(f->conn[0].last_dtmf, 0);
-	assert_int_equal(f->s.connections_open, 3);
-	assert_int_equal(f->s.connections_total, 3);
-	/* newest first */
-	assert_ptr_equal(f->s.head, &f->conn[2]);
-	assert_ptr_equal(f->conn[2].next, &f->conn[1]);
-	assert_ptr_equal(f->conn[1].next, &f->conn[0]);
-	assert_null(f->conn[0].next);
-	assert_int_equal(check_list(&f->s), 3);
-}
-
-static void test_stats_conn_open_truncates_remote(void **state)
-{
-	struct fixture *f = (struct fixture *)*state;
-	char remote[100];
-
-	memset(remote, 'r', sizeof remote - 1);
-	remote[sizeof remote - 1] = '\0';
-	stats_conn_open(&f->s, &f->conn[0], remote, T_START);
-	assert_int_equal(strlen(f->conn[0].remote), sizeof f->conn[0].remote - 1);
-	assert_memory_equal(f->conn[0].remote, remote, sizeof f->conn[0].remote - 1);
-}
-
-static void test_stats_conn_close_unlinks_anywhere(void **state)
-{
-	struct fixture *f = (struct fixture *)*state;
-
-	for (int i = 0; i < 5; i++)
-		stats_conn_open(&f->s, &f->conn[i], "peer", T_START);
-	/* list: 4 3 2 1 0 -- close the middle, the head and the tail */
-	stats_conn_close(&f->s, &f->conn[2]);
-	assert_int_equal(check_list(&f->s), 4);
-	assert_ptr_equal(f->conn[3].next, &f->conn[1]);
-	assert_ptr_equal(f->conn[1].prev, &f->conn[3]);
-	stats_conn_close(&f->s, &f->conn[4]);
-	assert_ptr_equal(f->s.head, &f->conn[3]);
-	assert_null(f->conn[3].prev);
-	assert_int_equal(check_list(&f->s), 3);
-	stats_conn_close(&f->s, &f->conn[0]);
-	assert_null(f->conn[1].next);
-	assert_int_equal(check_list(&f->s), 2);
-	stats_conn_close(&f->s, &f->conn[3]);
-	stats_conn_close(&f->s, &f->conn[1]);
-	assert_null(f->s.head);
-	assert_int_equal(f->s.connections_open, 0);
-	assert_int_equal(f->s.connections_total, 5);
-	/* closed rows are detached */
-	assert_null(f->conn[2].next);
-	assert_null(f->conn[2].prev);
-}
-
-static void test_stats_conn_close_is_idempotent(void **state)
-{
-	struct fixture *f = (struct fixture *)*state;
-	struct stats_counters t;
-
-	stats_conn_open(&f->s, &f->conn[0], "a", T_START);
-	stats_conn_open(&f->s, &f->conn[1], "b", T_START);
-	set_counters(&f->conn[0], 100);
-	stats_conn_close(&f->s, &f->conn[0]);
-	stats_conn_close(&f->s, &f->conn[0]);   /* second close: nothing folded twice */
-	assert_int_equal(f->s.connections_open, 1);
-	assert_int_equal(f->s.closed.packets_received, 101);
-	assert_int_equal(f->s.closed.frames_dropped, 105);
-	assert_int_equal(check_list(&f->s), 1);
-	assert_ptr_equal(f->s.head, &f->conn[1]);
-	/* a zeroed row that was never opened */
-	memset(&f->conn[9], 0, sizeof f->conn[9]);
-	stats_conn_close(&f->s, &f->conn[9]);
-	assert_int_equal(f->s.connections_open, 1);
-	stats_totals(&f->s, &t);
-	assert_int_equal(t.packets_received, 101);
-}
-
-static void test_stats_totals_closed_plus_open(void **state)
-{
-	struct fixture *f = (struct fixture *)*state;
-	struct stats_counters t;
-
-	for (int i = 0; i < 3; i++) {
-		stats_conn_open(&f->s, &f->conn[i], "p", T_START);
-		set_counters(&f->conn[i], (uint64_t)(i + 1) * 1000);
-	}
-	stats_totals(&f->s, &t);
-	assert_int_equal(t.packets_received, 1001 + 2001 + 3001);
-	assert_int_equal(t.bytes_received, 1002 + 2002 + 3002);
-	assert_int_equal(t.packets_sent, 1003 + 2003 + 3003);
-	assert_int_equal(t.bytes_sent, 1004 + 2004 + 3004);
-	assert_int_equal(t.frames_dropped, 1005 + 2005 + 3005);
-	/* closing a row moves its counters, the sum does not change */
-	stats_conn_close(&f->s, &f->conn[1]);
-	stats_totals(&f->s, &t);
-	assert_int_equal(t.bytes_sent, 1004 + 2004 + 3004);
-	assert_int_equal(f->s.closed.bytes_sent, 2004);
-	/* counters of a still-open row keep counting into the total */
-	f->conn[0].c.bytes_sent += 10;
-	stats_totals(&f->s, &t);
-	assert_int_equal(t.bytes_sent, 1004 + 2004 + 3004 + 10);
-	/* large values do not wrap at 32 bits */
-	f->conn[2].c.bytes_received = 5000000000ull;
-	stats_totals(&f->s, &t);
-	assert_int_equal(t.bytes_received, 1002 + 2002 + 5000000000ull);
 }
 
 /* --- reject names ------------------------------------------------------- */
@@ -298,7 +145,7 @@ static void test_stats_render_json_empty(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len = 12345;
 
-	char *j = stats_render_json(&f->s, NULL, T_START + 5, &len);
+	char *j = stats_render_json(&f->s, &f->cs, NULL, T_START + 5, &len);
 	assert_non_null(j);
 	assert_int_equal(len, strlen(j));
 	cJSON *root = cJSON_Parse(j);
@@ -342,18 +189,17 @@ static void test_stats_render_json_empty(void **state)
 static void test_stats_render_json_one_connection(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
-	struct stats_conn *c = &f->conn[0];
+	struct call *c = &f->conn[0];
 	size_t len = 0;
 
-	stats_conn_open(&f->s, c, "198.51.100.7", T_START);
-	snprintf(c->uuid, sizeof c->uuid, "%s", "aaaaaaaa-bbbb");
+	calls_fake_open(&f->cs, c, "198.51.100.7", T_START);
+	calls_fake_set(c, "aaaaaaaa-bbbb", "447700900001", NULL);
 	snprintf(c->content_type, sizeof c->content_type, "%s", "audio/l16;rate=16000");
-	snprintf(c->from, sizeof c->from, "%s", "447700900001");
-	set_counters(c, 10);
+	calls_fake_counters_from(c, 10);
 	c->dtmf_count = 2;
 	c->last_dtmf = '#';
 	c->invalid_messages = 1;
-	c->log_suppressed = 3;
+	c->voice.log_suppressed = 3;
 	f->s.call_log_suppressed = 5;   /* this call's 3 and a closed one's 2 */
 	f->s.rejected[AUTH_BAD_SIGNATURE] = 4;
 	f->s.rejected[REJECT_CAPACITY] = 9;
@@ -362,9 +208,9 @@ static void test_stats_render_json_one_connection(void **state)
 	static const char *const names[] = { "echo", "delay" };
 	f->s.app_names = names;
 	f->s.n_app_names = 2;
-	c->app = "delay";
+	c->voice.app = &calls_fake_delay;
 
-	char *j = stats_render_json(&f->s, NULL, T_START + 60, &len);
+	char *j = stats_render_json(&f->s, &f->cs, NULL, T_START + 60, &len);
 	assert_non_null(j);
 	cJSON *root = cJSON_Parse(j);
 	assert_non_null(root);
@@ -422,7 +268,7 @@ static void test_stats_render_json_one_connection(void **state)
 
 	/* no DTMF yet: last_dtmf is "" */
 	c->last_dtmf = 0;
-	j = stats_render_json(&f->s, NULL, T_START, &len);
+	j = stats_render_json(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(strstr(j, "\"last_dtmf\":\"\","));
 	assert_non_null(strstr(j, "\"uptime_s\":0,"));
 	free(j);
@@ -433,11 +279,11 @@ static void test_stats_render_json_draining(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len;
 
-	stats_conn_open(&f->s, &f->conn[0], "a", T_START);
-	stats_conn_open(&f->s, &f->conn[1], "b", T_START);
+	calls_fake_open(&f->cs, &f->conn[0], "a", T_START);
+	calls_fake_open(&f->cs, &f->conn[1], "b", T_START);
 	f->s.drain_started = T_START + 100;
 	f->s.drain_deadline = T_START + 700;
-	char *j = stats_render_json(&f->s, NULL, T_START + 160, &len);
+	char *j = stats_render_json(&f->s, &f->cs, NULL, T_START + 160, &len);
 	cJSON *root = cJSON_Parse(j);
 	const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "draining");
 	assert_string_equal(keys(d), "since,deadline,calls_left");
@@ -467,7 +313,7 @@ static void test_stats_render_json_replay_store(void **state)
 	f->s.replay_kind = "file";
 	f->s.replay_table = t;
 	f->s.replay_design_live = 1000;
-	char *j = stats_render_json(&f->s, NULL, T_START, &len);
+	char *j = stats_render_json(&f->s, &f->cs, NULL, T_START, &len);
 	cJSON *root = cJSON_Parse(j);
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "replay_store");
 	assert_string_equal(keys(r), "kind,slots,live,memory_bytes,design_live,full,file_unsafe,checks,errors,fallbacks,reconnects,"
@@ -492,14 +338,14 @@ static void test_stats_render_json_totals_include_closed(void **state)
 	size_t len;
 
 	for (int i = 0; i < 4; i++) {
-		stats_conn_open(&f->s, &f->conn[i], "p", T_START);
-		set_counters(&f->conn[i], 0);
+		calls_fake_open(&f->cs, &f->conn[i], "p", T_START);
+		calls_fake_counters_from(&f->conn[i], 0);
 	}
-	f->conn[3].c.bytes_received = 5000000000ull;   /* beyond 32 bits, exact in JSON */
-	stats_conn_close(&f->s, &f->conn[0]);
-	stats_conn_close(&f->s, &f->conn[3]);
+	f->conn[3].bytes_received = 5000000000ull;   /* beyond 32 bits, exact in JSON */
+	calls_close(&f->cs, &f->conn[0]);
+	calls_close(&f->cs, &f->conn[3]);
 
-	char *j = stats_render_json(&f->s, NULL, T_START, &len);
+	char *j = stats_render_json(&f->s, &f->cs, NULL, T_START, &len);
 	cJSON *root = cJSON_Parse(j);
 	assert_non_null(root);
 	const cJSON *conns = cJSON_GetObjectItemCaseSensitive(root, "connections");
@@ -583,11 +429,13 @@ static void test_stats_view_match_must_be_utf8_text(void **state)
 	}
 	/* what the JSON echoes is then valid UTF-8 as it stands */
 	struct stats s;
+	struct calls cs;
 	size_t len;
 	stats_init(&s, T_START);
+	calls_init(&cs);
 	stats_view_default(&v);
 	assert_int_equal(stats_view_arg(&v, "match=caf\xc3\xa9", 11, &why), 0);
-	char *j = stats_render_json_view(&s, NULL, &v, T_START, &len);
+	char *j = stats_render_json_view(&s, &cs, NULL, &v, T_START, &len);
 	assert_non_null(j);
 	assert_non_null(strstr(j, "\"match\":\"caf\xc3\xa9\""));
 	free(j);
@@ -603,25 +451,27 @@ static void test_stats_select_worst_first(void **state)
 	int oom;
 
 	stats_view_default(&v);
-	assert_null(stats_select(&f->s, &v, &n, &matching, &oom));
+	assert_null(stats_select(&f->cs, &v, &n, &matching, &oom));
 	assert_int_equal(n + matching + oom, 0);
 	for (int i = 0; i < 5; i++) {
-		stats_conn_open(&f->s, &f->conn[i], "a", T_START);
-		snprintf(f->conn[i].uuid, sizeof f->conn[i].uuid, "uuid-%d", i);
-		snprintf(f->conn[i].from, sizeof f->conn[i].from, "44770090000%d", i % 2);
+		calls_fake_open(&f->cs, &f->conn[i], "a", T_START);
+		char uuid[24], from[24];
+		snprintf(uuid, sizeof uuid, "uuid-%d", i);
+		snprintf(from, sizeof from, "44770090000%d", i % 2);
+		calls_fake_set(&f->conn[i], uuid, from, NULL);
 		/* call i misses i * 3 frames of 100: call 4 is the worst */
 		for (int k = 0; k < 100; k++)
 			if (k < 50 || k >= 50 + i * 3)
 				quality_frame(&f->conn[i].q, (uint64_t)k * 20000, pcm, sizeof pcm);
 	}
-	const struct stats_conn **sel = stats_select(&f->s, &v, &n, &matching, &oom);
+	const struct call **sel = stats_select(&f->cs, &v, &n, &matching, &oom);
 	assert_int_equal(n, 5);
 	assert_int_equal(matching, 5);
 	for (int i = 0; i < 5; i++)
 		assert_ptr_equal(sel[i], &f->conn[4 - i]);
 	free(sel);
 	v.limit = 2;
-	sel = stats_select(&f->s, &v, &n, &matching, &oom);
+	sel = stats_select(&f->cs, &v, &n, &matching, &oom);
 	assert_int_equal(n, 2);
 	assert_int_equal(matching, 5);
 	assert_ptr_equal(sel[0], &f->conn[4]);
@@ -629,22 +479,22 @@ static void test_stats_select_worst_first(void **state)
 	free(sel);
 	v.limit = STATS_VIEW_MAX;
 	snprintf(v.match, sizeof v.match, "%s", "900001");   /* the caller of calls 1 and 3 */
-	sel = stats_select(&f->s, &v, &n, &matching, &oom);
+	sel = stats_select(&f->cs, &v, &n, &matching, &oom);
 	assert_int_equal(n, 2);
 	assert_ptr_equal(sel[0], &f->conn[3]);
 	assert_ptr_equal(sel[1], &f->conn[1]);
 	free(sel);
 	snprintf(v.match, sizeof v.match, "%s", "uuid-2");
-	sel = stats_select(&f->s, &v, &n, &matching, &oom);
+	sel = stats_select(&f->cs, &v, &n, &matching, &oom);
 	assert_int_equal(n, 1);
 	assert_ptr_equal(sel[0], &f->conn[2]);
 	free(sel);
 	snprintf(v.match, sizeof v.match, "%s", "nothing");
-	assert_null(stats_select(&f->s, &v, &n, &matching, &oom));
+	assert_null(stats_select(&f->cs, &v, &n, &matching, &oom));
 	assert_int_equal(n + matching + oom, 0);
 	/* the summary over every open call */
 	struct stats_quality_now q;
-	stats_quality_read(&f->s, &q);
+	stats_quality_read(&f->cs, &q);
 	assert_int_equal(q.calls, 5);
 	struct quality_report worst;
 	quality_read(&f->conn[4].q, &worst);
@@ -657,9 +507,9 @@ static void test_stats_render_json_escapes_strings(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len;
 
-	stats_conn_open(&f->s, &f->conn[0], "a\"b\\c", T_START);
-	snprintf(f->conn[0].uuid, sizeof f->conn[0].uuid, "%s", "</script><script>x\n");
-	char *j = stats_render_json(&f->s, NULL, T_START, &len);
+	calls_fake_open(&f->cs, &f->conn[0], "a\"b\\c", T_START);
+	calls_fake_set(&f->conn[0], "</script><script>x\n", NULL, NULL);
+	char *j = stats_render_json(&f->s, &f->cs, NULL, T_START, &len);
 	cJSON *root = cJSON_Parse(j);
 	assert_non_null(root);
 	const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "connections"), 0);
@@ -674,25 +524,25 @@ static void test_stats_render_json_escapes_strings(void **state)
 static void test_stats_sample_one_per_second(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
-	struct stats_conn *c = &f->conn[0];
+	struct call *c = &f->conn[0];
 	double in, out;
 
-	stats_conn_open(&f->s, c, "p", T_START);
-	stats_sample(&f->s, T_START);          /* first call: baseline only */
+	calls_fake_open(&f->cs, c, "p", T_START);
+	stats_sample(&f->s, &f->cs, T_START);   /* first call: baseline only */
 	assert_int_equal(f->s.hist_len, 0);
-	c->c.packets_received = 50;
-	c->c.packets_sent = 48;
-	stats_sample(&f->s, T_START);          /* same second: nothing */
+	c->packets_received = 50;
+	c->packets_sent = 48;
+	stats_sample(&f->s, &f->cs, T_START);   /* same second: nothing */
 	assert_int_equal(f->s.hist_len, 0);
-	stats_sample(&f->s, T_START + 1);
+	stats_sample(&f->s, &f->cs, T_START + 1);
 	assert_int_equal(f->s.hist_len, 1);
 	assert_int_equal(f->s.hist_in[0], 50);
 	assert_int_equal(f->s.hist_out[0], 48);
-	stats_sample(&f->s, T_START + 1);      /* the tick runs 10x a second */
+	stats_sample(&f->s, &f->cs, T_START + 1);   /* the tick runs 10x a second */
 	assert_int_equal(f->s.hist_len, 1);
-	c->c.packets_received = 150;
-	c->c.packets_sent = 150;
-	stats_sample(&f->s, T_START + 2);
+	c->packets_received = 150;
+	c->packets_sent = 150;
+	stats_sample(&f->s, &f->cs, T_START + 2);
 	assert_int_equal(f->s.hist_len, 2);
 	assert_int_equal(f->s.hist_in[1], 100);
 	assert_int_equal(f->s.hist_out[1], 102);
@@ -711,7 +561,7 @@ static void test_stats_render_names_the_worker(void **state)
 
 	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2");
 	f->s.pid = 4242;
-	char *j = stats_render_json(&f->s, NULL, T_START, &len);
+	char *j = stats_render_json(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(j);
 	assert_memory_equal(j, "{\"worker\":\"w2\",\"pid\":4242,\"uptime_s\":0,", 39);
 	free(j);
@@ -730,7 +580,7 @@ static void test_stats_render_replay_store_redis_errors(void **state)
 	r.redis_errors[REPLAY_REDIS_CONNECTION] = 4;
 	f->s.replay = &r;
 	f->s.replay_kind = "redis";
-	char *j = stats_render_json(&f->s, NULL, T_START, &len);
+	char *j = stats_render_json(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(j);
 	cJSON *root = cJSON_Parse(j);
 	const cJSON *st = cJSON_GetObjectItem(root, "replay_store");
@@ -750,19 +600,19 @@ static void test_stats_render_replay_store_redis_errors(void **state)
 static void test_stats_sample_spreads_a_gap_and_keeps_history_bounded(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
-	struct stats_conn *c = &f->conn[0];
+	struct call *c = &f->conn[0];
 	double in, out;
 
-	stats_conn_open(&f->s, c, "p", T_START);
-	stats_sample(&f->s, T_START);
-	c->c.packets_received = 300;
-	stats_sample(&f->s, T_START + 3);      /* a stalled loop: 3 s at once */
+	calls_fake_open(&f->cs, c, "p", T_START);
+	stats_sample(&f->s, &f->cs, T_START);
+	c->packets_received = 300;
+	stats_sample(&f->s, &f->cs, T_START + 3);   /* a stalled loop: 3 s at once */
 	assert_int_equal(f->s.hist_len, 3);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(f->s.hist_in[i], 100);
 	for (int t = 4; t < 4 + 2 * STATS_HISTORY; t++) {
-		c->c.packets_received += (uint64_t)t;
-		stats_sample(&f->s, T_START + t);
+		c->packets_received += (uint64_t)t;
+		stats_sample(&f->s, &f->cs, T_START + t);
 	}
 	assert_int_equal(f->s.hist_len, STATS_HISTORY);
 	/* the newest sample is the last second's delta */
@@ -772,23 +622,23 @@ static void test_stats_sample_spreads_a_gap_and_keeps_history_bounded(void **sta
 	assert_true(in == (double)(3 + 2 * STATS_HISTORY + 2 + 2 * STATS_HISTORY) / 2);
 	assert_true(out == 0.0);
 	/* a gap longer than the whole history fills it once, no more */
-	c->c.packets_received += 1000ull * STATS_HISTORY;
-	stats_sample(&f->s, T_START + 10000 + 1000 * STATS_HISTORY);
+	c->packets_received += 1000ull * STATS_HISTORY;
+	stats_sample(&f->s, &f->cs, T_START + 10000 + 1000 * STATS_HISTORY);
 	assert_int_equal(f->s.hist_len, STATS_HISTORY);
 }
 
 static void test_stats_sample_survives_clock_going_back(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
-	struct stats_conn *c = &f->conn[0];
+	struct call *c = &f->conn[0];
 
-	stats_conn_open(&f->s, c, "p", T_START);
-	stats_sample(&f->s, T_START + 10);
-	c->c.packets_received = 7;
-	stats_sample(&f->s, T_START + 5);      /* back: new baseline, no sample */
+	calls_fake_open(&f->cs, c, "p", T_START);
+	stats_sample(&f->s, &f->cs, T_START + 10);
+	c->packets_received = 7;
+	stats_sample(&f->s, &f->cs, T_START + 5);   /* back: new baseline, no sample */
 	assert_int_equal(f->s.hist_len, 0);
-	c->c.packets_received = 17;
-	stats_sample(&f->s, T_START + 6);
+	c->packets_received = 17;
+	stats_sample(&f->s, &f->cs, T_START + 6);
 	assert_int_equal(f->s.hist_len, 1);
 	assert_int_equal(f->s.hist_in[0], 10);
 }
@@ -797,13 +647,13 @@ static void test_stats_sample_counts_closed_calls(void **state)
 {
 	struct fixture *f = (struct fixture *)*state;
 
-	stats_conn_open(&f->s, &f->conn[0], "p", T_START);
-	stats_sample(&f->s, T_START);
-	f->conn[0].c.packets_received = 40;
-	stats_conn_close(&f->s, &f->conn[0]);  /* counters move to "closed": still counted */
-	stats_sample(&f->s, T_START + 1);
+	calls_fake_open(&f->cs, &f->conn[0], "p", T_START);
+	stats_sample(&f->s, &f->cs, T_START);
+	f->conn[0].packets_received = 40;
+	calls_close(&f->cs, &f->conn[0]);   /* counters move to "closed": still counted */
+	stats_sample(&f->s, &f->cs, T_START + 1);
 	assert_int_equal(f->s.hist_in[0], 40);
-	stats_sample(&f->s, T_START + 2);      /* and never counted twice or negative */
+	stats_sample(&f->s, &f->cs, T_START + 2);   /* and never counted twice or negative */
 	assert_int_equal(f->s.hist_in[1], 0);
 }
 
@@ -892,17 +742,17 @@ static void test_stats_render_json_operator_view(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len;
 
-	stats_conn_open(&f->s, &f->conn[0], "p", T_START);
-	stats_sample(&f->s, T_START);
+	calls_fake_open(&f->cs, &f->conn[0], "p", T_START);
+	stats_sample(&f->s, &f->cs, T_START);
 	for (int t = 1; t <= 7; t++) {
-		f->conn[0].c.packets_received += (uint64_t)(10 * t);
-		f->conn[0].c.packets_sent += (uint64_t)(10 * t - 1);
-		stats_sample(&f->s, T_START + t);
+		f->conn[0].packets_received += (uint64_t)(10 * t);
+		f->conn[0].packets_sent += (uint64_t)(10 * t - 1);
+		stats_sample(&f->s, &f->cs, T_START + t);
 	}
 	stats_event_record(&f->s, T_START + 3, "ringing", "a");
 	stats_event_record(&f->s, T_START + 4, "weird<status>", "b\"c");
 	stats_close_record(&f->s, CLOSE_BY_PEER, 1000);
-	char *j = stats_render_json(&f->s, NULL, T_START + 8, &len);
+	char *j = stats_render_json(&f->s, &f->cs, NULL, T_START + 8, &len);
 	assert_non_null(j);
 	assert_non_null(strstr(j, ",\"duration_s\":8,\"quality\":{\"mos\":4.40,"));
 	assert_non_null(strstr(j, "\"rate\":{\"window_s\":5,\"frames_in_per_s\":50,\"frames_out_per_s\":49},"));
@@ -936,7 +786,7 @@ static void test_stats_admin_record(void **state)
 		stats_admin_record(&f->s, T_START + 10 + i, 2, "unblock", "x", "y", "unblocked");
 	assert_int_equal(f->s.admin_len, STATS_RECENT_ADMIN);
 	assert_int_equal(f->s.admin_actions[2], STATS_RECENT_ADMIN + 5);
-	char *j = stats_render_json(&f->s, NULL, T_START + 60, &len);
+	char *j = stats_render_json(&f->s, &f->cs, NULL, T_START + 60, &len);
 	cJSON *root = cJSON_Parse(j);
 	const cJSON *adm = cJSON_GetObjectItemCaseSensitive(root, "admin");
 	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(adm, "recent");
@@ -956,11 +806,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_stats_init_zeroes_everything),
-		T(test_stats_conn_open_assigns_ids_and_links),
-		T(test_stats_conn_open_truncates_remote),
-		T(test_stats_conn_close_unlinks_anywhere),
-		T(test_stats_conn_close_is_idempotent),
-		T(test_stats_totals_closed_plus_open),
 		T(test_refusal_name_names),
 		T(test_stats_admin_record),
 		T(test_stats_render_json_empty),

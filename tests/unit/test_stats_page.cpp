@@ -1,10 +1,11 @@
 /*
  * test_stats_page.cpp -- unit tests for src/stats_page.cpp (the /stats page).
  *
- * setup gives each test a fresh struct stats started at T_START and a pool
- * of connection rows. The page is checked for completeness (never cut off,
- * whatever the rows hold), exact cells (the data-k cells the script
- * rewrites), escaping, size, and the CSP that allows only its own script.
+ * setup gives each test a fresh struct stats started at T_START, an empty
+ * list of calls and a pool of call records (calls_fake.h). The page is
+ * checked for completeness (never cut off, whatever the rows hold), exact
+ * cells (the data-k cells the script rewrites), escaping, size, and the CSP
+ * that allows only its own script.
  * The script itself runs in a real browser in tests/integration/test_stats_page.py.
  */
 #include <stdarg.h>
@@ -19,6 +20,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <stdlib.h>
 #include <string.h>
 
+#include "calls_fake.h"
 #include "stats_page.h"
 
 #define T_START 1700000000L   /* 2023-11-14T22:13:20Z */
@@ -26,7 +28,8 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 
 struct fixture {
 	struct stats s;
-	struct stats_conn conn[POOL];
+	struct calls cs;
+	struct call conn[POOL];
 };
 
 static int setup_page(void **state)
@@ -35,6 +38,7 @@ static int setup_page(void **state)
 	if (!f)
 		return -1;
 	stats_init(&f->s, T_START);
+	calls_init(&f->cs);
 	*state = f;
 	return 0;
 }
@@ -67,7 +71,7 @@ static void test_stats_page_render_empty(void **state)
 	f->s.rejected[AUTH_EXPIRED] = 3;
 	f->s.rejected[REJECT_ORIGIN] = 12345678901ull;
 	f->s.events_received = 7;
-	char *h = stats_page_render(&f->s, NULL, T_START + 90, &len);
+	char *h = stats_page_render(&f->s, &f->cs, NULL, T_START + 90, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
 	assert_true(len < 20 * 1024);   /* the issue's size aim, with room for rows */
@@ -143,23 +147,22 @@ static void test_stats_page_render_rows(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len;
 
-	stats_conn_open(&f->s, &f->conn[0], "203.0.113.9", T_START);
-	snprintf(f->conn[0].uuid, sizeof f->conn[0].uuid, "%s", "u-1");
-	snprintf(f->conn[0].from, sizeof f->conn[0].from, "%s", "447700900123");
+	calls_fake_open(&f->cs, &f->conn[0], "203.0.113.9", T_START);
+	calls_fake_set(&f->conn[0], "u-1", "447700900123", NULL);
 	snprintf(f->conn[0].content_type, sizeof f->conn[0].content_type, "%s", "audio/l16;rate=8000");
-	f->conn[0].c.packets_received = 1;
-	f->conn[0].c.bytes_received = 2;
-	f->conn[0].c.packets_sent = 3;
-	f->conn[0].c.bytes_sent = 4;
-	f->conn[0].c.frames_dropped = 5;
+	f->conn[0].packets_received = 1;
+	f->conn[0].bytes_received = 2;
+	f->conn[0].packets_sent = 3;
+	f->conn[0].bytes_sent = 4;
+	f->conn[0].ring.dropped = 5;
 	f->conn[0].last_dtmf = '7';
-	stats_conn_open(&f->s, &f->conn[1], "203.0.113.10", T_START + 3723);
-	char *h = stats_page_render(&f->s, NULL, T_START + 3725, &len);
+	calls_fake_open(&f->cs, &f->conn[1], "203.0.113.10", T_START + 3723);
+	char *h = stats_page_render(&f->s, &f->cs, NULL, T_START + 3725, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
-	f->conn[0].app = "parrot";
+	f->conn[0].voice.app = &calls_fake_parrot;
 	free(h);
-	h = stats_page_render(&f->s, NULL, T_START + 3725, &len);
+	h = stats_page_render(&f->s, &f->cs, NULL, T_START + 3725, &len);
 	/* each cell holds its field; the columns are the script's, in its order,
 	 * so the live page redraws the same table */
 #define QCELLS(lvl) "mos=4.40;jitter_ms=<meter min=\"0\" max=\"40\" low=\"5\" high=\"15\" optimum=\"0\" " \
@@ -189,12 +192,11 @@ static void test_stats_page_render_escapes_fields(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len;
 
-	stats_conn_open(&f->s, &f->conn[0], "<b>&'\"", T_START);
-	snprintf(f->conn[0].uuid, sizeof f->conn[0].uuid, "%s", "<script>alert(1)</script>");
-	snprintf(f->conn[0].from, sizeof f->conn[0].from, "%s", "</script><img src=x>");
+	calls_fake_open(&f->cs, &f->conn[0], "<b>&'\"", T_START);
+	calls_fake_set(&f->conn[0], "<script>alert(1)</script>", "</script><img src=x>", NULL);
 	snprintf(f->conn[0].content_type, sizeof f->conn[0].content_type, "%s", "\"><img src=x>");
 	stats_event_record(&f->s, T_START, "<i>st", "</tbody>u");
-	char *h = stats_page_render(&f->s, NULL, T_START, &len);
+	char *h = stats_page_render(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);   /* also: the only <script> is ours */
 	assert_null(strstr(h, "<img"));
@@ -219,7 +221,7 @@ static void test_stats_page_render_events_newest_first(void **state)
 		snprintf(want, sizeof want, "call-%02d", i);
 		stats_event_record(&f->s, T_START + i, i % 2 ? "ringing" : "completed", want);
 	}
-	char *h = stats_page_render(&f->s, NULL, T_START + 30, &len);
+	char *h = stats_page_render(&f->s, &f->cs, NULL, T_START + 30, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
 	assert_non_null(strstr(h, "<tr><td data-k=\"time\" class=\"l\">2023-11-14T22:13:44Z</td>"
@@ -236,15 +238,15 @@ static void test_stats_page_render_graph(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len;
 
-	stats_conn_open(&f->s, &f->conn[0], "p", T_START);
-	stats_sample(&f->s, T_START);
-	f->conn[0].c.packets_received = 50;
-	f->conn[0].c.packets_sent = 25;
-	stats_sample(&f->s, T_START + 1);
-	f->conn[0].c.packets_received = 150;
-	f->conn[0].c.packets_sent = 125;
-	stats_sample(&f->s, T_START + 2);
-	char *h = stats_page_render(&f->s, NULL, T_START + 2, &len);
+	calls_fake_open(&f->cs, &f->conn[0], "p", T_START);
+	stats_sample(&f->s, &f->cs, T_START);
+	f->conn[0].packets_received = 50;
+	f->conn[0].packets_sent = 25;
+	stats_sample(&f->s, &f->cs, T_START + 1);
+	f->conn[0].packets_received = 150;
+	f->conn[0].packets_sent = 125;
+	stats_sample(&f->s, &f->cs, T_START + 2);
+	char *h = stats_page_render(&f->s, &f->cs, NULL, T_START + 2, &len);
 	assert_non_null(h);
 	/* y = 78 - v / max * 74 with max 100; the newest sample at x = 300 */
 	assert_non_null(strstr(h, "<polyline id=\"g-in\" points=\"295,41.0 300,4.0\"/>"));
@@ -267,17 +269,16 @@ static void test_stats_page_render_many_rows(void **state)
 	char want[64];
 
 	for (int i = 0; i < POOL; i++) {
-		struct stats_conn *c = &f->conn[i];
-		stats_conn_open(&f->s, c, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff:65535", T_START);
-		memset(c->uuid, 'u', sizeof c->uuid - 1);
-		memset(c->from, 'f', sizeof c->from - 1);
+		struct call *c = &f->conn[i];
+		calls_fake_open(&f->cs, c, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff:65535", T_START);
+		memset(c->voice.info.uuid, 'u', sizeof c->voice.info.uuid - 1);
+		memset(c->voice.info.from, 'f', sizeof c->voice.info.from - 1);
 		memset(c->content_type, 'c', sizeof c->content_type - 1);
-		c->c.packets_received = c->c.bytes_received = c->c.packets_sent = c->c.bytes_sent =
-			c->c.frames_dropped = UINT64_MAX;
+		c->packets_received = c->bytes_received = c->packets_sent = c->bytes_sent = c->ring.dropped = UINT64_MAX;
 		c->last_dtmf = '*';
 	}
 	/* the default view: the STATS_VIEW_CALLS worst (all equal: the newest) */
-	char *h = stats_page_render(&f->s, NULL, T_START, &len);
+	char *h = stats_page_render(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
 	int rows = 0;
@@ -293,7 +294,7 @@ static void test_stats_page_render_many_rows(void **state)
 	struct stats_view v;
 	stats_view_default(&v);
 	v.limit = STATS_VIEW_MAX;
-	h = stats_page_render_view(&f->s, NULL, &v, T_START, &len);
+	h = stats_page_render_view(&f->s, &f->cs, NULL, &v, T_START, &len);
 	assert_non_null(h);
 	assert_complete_page(h, len);
 	for (int i = 1; i <= POOL; i++) {
@@ -311,11 +312,11 @@ static void test_stats_page_render_never_truncates(void **state)
 
 	/* worst case for the escaper: every field expands 6x ('"' -> "&quot;") */
 	for (int i = 0; i < 50; i++) {
-		struct stats_conn *c = &f->conn[i];
-		stats_conn_open(&f->s, c, NULL, T_START);
+		struct call *c = &f->conn[i];
+		calls_fake_open(&f->cs, c, NULL, T_START);
 		memset(c->remote, '"', sizeof c->remote - 1);
-		memset(c->uuid, '"', sizeof c->uuid - 1);
-		memset(c->from, '"', sizeof c->from - 1);
+		memset(c->voice.info.uuid, '"', sizeof c->voice.info.uuid - 1);
+		memset(c->voice.info.from, '"', sizeof c->voice.info.from - 1);
 		memset(c->content_type, '"', sizeof c->content_type - 1);
 	}
 	char big[100];
@@ -323,7 +324,7 @@ static void test_stats_page_render_never_truncates(void **state)
 	big[sizeof big - 1] = '\0';
 	for (int i = 0; i < STATS_RECENT_EVENTS; i++)
 		stats_event_record(&f->s, T_START, big, big);
-	char *h = stats_page_render(&f->s, NULL, T_START, &len);
+	char *h = stats_page_render(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(h);   /* measured first: a full page, always */
 	assert_complete_page(h, len);
 	free(h);
@@ -334,13 +335,13 @@ static void test_stats_page_render_names_the_worker(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len;
 
-	char *h = stats_page_render(&f->s, NULL, T_START, &len);
+	char *h = stats_page_render(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(h);
 	assert_non_null(strstr(h, "<h1>caller-echo</h1><p>Version " CALLER_ECHO_VERSION " &middot; pid 0 &middot;"));
 	free(h);
 	snprintf(f->s.worker, sizeof f->s.worker, "%s", "w2<");
 	f->s.pid = 4242;
-	h = stats_page_render(&f->s, NULL, T_START, &len);
+	h = stats_page_render(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(h);
 	assert_non_null(strstr(h, "<h1>caller-echo <span id=\"worker\">w2&lt;</span></h1><p>Version "
 				  CALLER_ECHO_VERSION " &middot; pid 4242 &middot;"));
@@ -381,9 +382,9 @@ static void test_stats_page_has_no_inline_style_attributes(void **state)
 	struct fixture *f = (struct fixture *)*state;
 	size_t len;
 
-	stats_conn_open(&f->s, &f->conn[0], "p", T_START);
+	calls_fake_open(&f->cs, &f->conn[0], "p", T_START);
 	stats_event_record(&f->s, T_START, "ringing", "u");
-	char *h = stats_page_render(&f->s, NULL, T_START, &len);
+	char *h = stats_page_render(&f->s, &f->cs, NULL, T_START, &len);
 	assert_non_null(h);
 	/* the style-src hash covers the <style> block only: a style= attribute would be blocked */
 	assert_null(strstr(h, " style="));
