@@ -87,6 +87,9 @@ UT_DEPS_ws_audio   := ws_audio admission http_routes admin host audio_msg stats 
                       $(APPS_DEPS)
 UT_DEPS_clock      := clock
 UT_DEPS_call_rules := call_rules
+UT_DEPS_admission  := admission http_routes refusal auth_jwt log clock host guard addr replay replay_store redis_client block fileperm stats quality sbuf calls call_rules admin vonage_msg
+UT_DEPS_http_routes := http_routes
+UT_DEPS_refusal    := refusal auth_jwt log clock
 UT_DEPS_calls      := calls call_rules quality addr
 UT_DEPS_voice      := voice ring slot_pool vonage_msg log clock
 UT_DEPS_tone       := tone
@@ -117,6 +120,7 @@ FZ_DEPS_answer    := vonage_msg host ncco
 FZ_DEPS_vonage_msg := vonage_msg
 FZ_DEPS_audio_msg := audio_msg ring slot_pool
 FZ_DEPS_addr      := addr peer block guard stats quality sbuf auth_jwt log fileperm refusal clock calls call_rules
+FZ_DEPS_admission := admission http_routes refusal auth_jwt log clock host guard addr replay replay_store redis_client block fileperm stats quality sbuf calls call_rules admin vonage_msg
 FZ_DEPS_admin     := admin addr vonage_msg calls call_rules quality block guard stats sbuf log refusal fileperm replay clock auth_jwt
 FZ_DEPS_voice     := $(APPS_DEPS)
 FUZZERS   := $(sort $(patsubst FZ_DEPS_%,%,$(filter FZ_DEPS_%,$(.VARIABLES))))

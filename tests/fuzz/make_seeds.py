@@ -164,6 +164,51 @@ def admin_seeds():
     write("admin", s)
 
 
+def admission_seeds():
+    # two flag bytes (fuzz_admission.cpp), then path, Host, Origin, Authorization,
+    # Content-Length, Content-Type, the upgrade's protocol, a GET's query JSON, split at 0xff.
+    # byte 0: bit 0 http (else the upgrade), bits 1-2 method (0 GET, 1 POST, 2 other),
+    # 3 local, 4 proxied, 5 draining, 6 shutting down (with byte 1 bit 6), 7 at capacity;
+    # byte 1: bit 0 --verify-webhooks, 1 a stats token, 2 an admin token, 3 send a good
+    # token, 4 a body, 5 Transfer-Encoding.
+    F = b"\xff"
+
+    def req(a, b, path=b"", host=b"", origin=b"", authz=b"", cl=b"", ct=b"", proto=b"", query=b""):
+        return bytes([a, b]) + F.join([path, host, origin, authz, cl, ct, proto, query])
+    s = {}
+    s["upgrade_good"] = req(0x00, 0x08, b"/socket")
+    s["upgrade_bad_path"] = req(0x00, 0x08, b"/sockets")
+    s["upgrade_origin"] = req(0x00, 0x08, b"/socket", origin=b"https://evil.example")
+    s["upgrade_origin_ok"] = req(0x00, 0x08, b"/socket", origin=b"https://ops.example.com")
+    s["upgrade_subprotocol"] = req(0x00, 0x08, b"/socket", proto=b"http")
+    s["upgrade_capacity"] = req(0x80, 0x08, b"/socket")
+    s["upgrade_draining"] = req(0x20, 0x08, b"/socket")
+    s["upgrade_te"] = req(0x00, 0x28, b"/socket")
+    s["upgrade_bad_token"] = req(0x00, 0x00, b"/socket", authz=b"Bearer " + token(HS, js(GOOD), key=b"x" * 40))
+    s["http_healthz"] = req(0x09, 0x00, b"/healthz", host=b"127.0.0.1:8080")
+    s["http_stats_operator"] = req(0x09, 0x00, b"/stats.json", host=b"localhost:8080")
+    s["http_stats_rebinding"] = req(0x09, 0x00, b"/stats.json", host=b"evil.example")
+    s["http_stats_proxied"] = req(0x19, 0x00, b"/metrics", host=b"localhost")
+    s["http_stats_token"] = req(0x01, 0x02, b"/stats", authz=b"Bearer stats-tok-123456")
+    s["http_admin_operator"] = req(0x0b, 0x10, b"/admin/block", host=b"[::1]:8080", cl=b"20",
+                                   ct=b"application/json")
+    s["http_admin_origin"] = req(0x0b, 0x10, b"/admin/block", host=b"127.0.0.1", origin=b"http://127.0.0.1",
+                                 cl=b"20", ct=b"application/json")
+    s["http_admin_token"] = req(0x03, 0x14, b"/admin/unblock", authz=b"Bearer admin-tok-123456", cl=b"30",
+                                ct=b"application/json")
+    s["http_admin_form"] = req(0x0b, 0x10, b"/admin/block", host=b"localhost", cl=b"20",
+                               ct=b"application/x-www-form-urlencoded")
+    s["http_webhook_signed_get"] = req(0x01, 0x09, b"/webhooks/answer", query=b'{"uuid":"u1"}')
+    s["http_webhook_unsigned"] = req(0x01, 0x01, b"/webhooks/events")
+    s["http_webhook_post"] = req(0x03, 0x19, b"/webhooks/events", cl=b"17")
+    s["http_post_no_length"] = req(0x03, 0x10, b"/webhooks/events")
+    s["http_post_too_long"] = req(0x03, 0x10, b"/webhooks/events", cl=b"99999999999999999999")
+    s["http_method"] = req(0x05, 0x10, b"/healthz")
+    s["http_te"] = req(0x03, 0x30, b"/webhooks/events", cl=b"3")
+    s["http_answer_draining"] = req(0x21, 0x00, b"/webhooks/answer")
+    write("admission", s)
+
+
 if __name__ == "__main__":
     auth_seeds()
     answer_seeds()
@@ -171,3 +216,4 @@ if __name__ == "__main__":
     audio_seeds()
     addr_seeds()
     admin_seeds()
+    admission_seeds()

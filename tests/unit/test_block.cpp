@@ -206,30 +206,6 @@ static void test_strings_sanitised(void **state)
 	assert_int_equal(strlen(f->t.e[0].by), ADDR_STR_MAX - 1);
 }
 
-static void test_reasons_that_strike(void **state)
-{
-	(void)state;
-	/* hostile or misbehaving clients */
-	static const int yes[] = { AUTH_MISSING, AUTH_NOT_BEARER, AUTH_MALFORMED, AUTH_BAD_ALG, AUTH_BAD_SIGNATURE,
-				   AUTH_NO_IAT, AUTH_WRONG_APP, AUTH_BAD_ISSUER, REJECT_REPLAY, REJECT_MISSING_JTI,
-				   REJECT_WEBHOOK_AUTH, REJECT_PAYLOAD_HASH, REJECT_MISSING_PAYLOAD_HASH,
-				   REJECT_BAD_PATH, REJECT_ORIGIN, REJECT_ADDR_RATE, REJECT_ADDR_CONNS, REJECT_MSG_RATE,
-				   REJECT_STATS_ACCESS, REJECT_ADMIN_ACCESS, REJECT_BODY_TIMEOUT, REJECT_SUBPROTOCOL,
-				   REJECT_TRANSFER_ENCODING, REJECT_BAD_CLOSE };
-	/* the server's own state, a clock problem, a network stall */
-	static const int no[] = { AUTH_EXPIRED, AUTH_NOT_YET_VALID, AUTH_IAT_TOO_OLD, AUTH_IAT_IN_FUTURE,
-				  REJECT_CAPACITY, REJECT_SHUTTING_DOWN, REJECT_ADDR_CALLS, REJECT_ADDR_TABLE_FULL,
-				  REJECT_CONNS_FULL, REJECT_REPLAY_FULL, REJECT_IDLE, REJECT_BLOCKED,
-				  REJECT_REPLAY_UNAVAILABLE,
-				  /* only the operator or a stats reader gets far enough to make these */
-				  REJECT_ADMIN_BAD_REQUEST, REJECT_STATS_BAD_QUERY };
-	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-		assert_int_equal(refusal_is_strike(yes[i]), 1);
-	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-		assert_int_equal(refusal_is_strike(no[i]), 0);
-	/* every reason is in exactly one of the lists */
-	assert_int_equal(sizeof yes / sizeof yes[0] + sizeof no / sizeof no[0], REJECT__COUNT - 1);
-}
 
 static void test_strike_blocks_after_n(void **state)
 {
@@ -502,7 +478,6 @@ int main(void)
 		T(test_manual_not_downgraded),
 		T(test_full_table),
 		T(test_strings_sanitised),
-		T(test_reasons_that_strike),
 		T(test_strike_blocks_after_n),
 		T(test_strike_window),
 		T(test_strike_never_blocks),

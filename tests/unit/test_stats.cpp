@@ -87,28 +87,6 @@ static void test_stats_init_zeroes_everything(void **state)
 
 /* --- reject names ------------------------------------------------------- */
 
-static void test_refusal_name_names(void **state)
-{
-	(void)state;
-	static const char *const want[REJECT__COUNT] = {
-		"ok", "missing", "not_bearer", "malformed", "bad_alg", "bad_signature", "expired",
-		"not_yet_valid", "no_iat", "iat_too_old", "iat_in_future", "wrong_application", "bad_issuer",
-		"bad_path", "origin", "capacity", "shutting_down", "addr_calls", "addr_rate",
-		"addr_table_full", "addr_conns", "conns_full", "replay", "missing_jti", "replay_table_full", "msg_rate", "idle",
-		"webhook_auth", "payload_hash", "stats_access", "body_timeout", "subprotocol",
-		"missing_payload_hash", "transfer_encoding", "bad_close", "blocked", "admin_access",
-		"replay_store_down", "admin_bad_request", "stats_bad_query",
-	};
-	assert_int_equal(REJECT__COUNT, 40);
-	for (int r = 0; r < REJECT__COUNT; r++)
-		assert_string_equal(refusal_name(r), want[r]);
-	assert_string_equal(refusal_name(REJECT_BAD_PATH), "bad_path");
-	assert_string_equal(refusal_name(REJECT_SHUTTING_DOWN), "shutting_down");
-	assert_string_equal(refusal_name(AUTH_BAD_SIGNATURE), "bad_signature");
-	assert_string_equal(refusal_name(REJECT__COUNT), "unknown");
-	assert_string_equal(refusal_name(-1), "unknown");
-}
-
 /* --- JSON --------------------------------------------------------------- */
 
 /* Every value of an object is zero (numbers), empty (arrays) or, nested, the same. */
@@ -806,7 +784,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_stats_init_zeroes_everything),
-		T(test_refusal_name_names),
 		T(test_stats_admin_record),
 		T(test_stats_render_json_empty),
 		T(test_stats_render_json_one_connection),
