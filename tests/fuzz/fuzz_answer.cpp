@@ -1,7 +1,7 @@
 /*
  * fuzz_answer.cpp -- libFuzzer harness for the answer webhook's input path:
  * query or POST body -> call_info -> ws URI from Host or --public-url ->
- * NCCO, i.e. src/events.cpp vonage_msg_parse_answer/vonage_msg_answer_arg,
+ * NCCO, i.e. src/vonage_msg.cpp vonage_msg_parse_answer/vonage_msg_answer_arg,
  * src/host.cpp host_validate/host_parse_public_url/host_ws_uri and src/ncco.cpp
  * ncco_build, wired as src/http.cpp wires them.
  *

@@ -160,7 +160,7 @@ static void test_config_load_defaults(void **state)
 	assert_int_equal(f->c.log_format, LOG_FORMAT_PLAIN);
 	assert_int_equal(f->c.ping_s, 30);
 	assert_int_equal(f->c.loop, LOOP_LIBEV);
-	/* abuse limits: on by default (README "Abuse limits" says why these values) */
+	/* abuse limits: on by default (SECURITY.md "Defaults and how they were chosen" says why) */
 	assert_int_equal(f->c.n_allow_origin, 0);
 	assert_int_equal(f->c.max_calls_per_addr, 1000);
 	assert_int_equal(f->c.handshake_rate, 50);
