@@ -26,7 +26,7 @@ CXX      := $(CROSS)g++
 endif
 CXXFLAGS ?= -O2 -g
 NPROC    := $(shell nproc 2>/dev/null || echo 2)   # make test builds its parts in parallel
-REQ_FLAGS := -std=c++17 -fno-exceptions -fno-rtti -D_GNU_SOURCE -MMD -MP \
+REQ_FLAGS := -std=c++17 -fno-exceptions -fno-rtti -D_GNU_SOURCE -MMD -MP -Isrc \
              -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 LDLIBS   := -lwebsockets -ljwt -lcjson -lhiredis -lssl -lcrypto
 CXX_ALL   = $(CXX) $(REQ_FLAGS) $(CPPFLAGS) $(CXXFLAGS)
@@ -46,9 +46,11 @@ UT_FLAGS := -O1 -g -fsanitize=undefined -fno-omit-frame-pointer
 endif
 
 # --- what there is ------------------------------------------------------------
+# the voice apps are src/apps/NAME.cpp (src/apps/list.h lists them for --app and DTMF)
+APP_MODULES := $(patsubst src/%.cpp,%,$(sort $(wildcard src/apps/*.cpp)))
 MODULES := config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
            secret addr guard replay block admin peer tls_server listener call sbuf voice apps \
-           app_echo app_delay app_parrot app_robot tone replay_store redis_client quality slot_pool fileperm
+           $(APP_MODULES) tone replay_store redis_client quality slot_pool fileperm
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS    := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
@@ -62,7 +64,7 @@ SIM_LDLIBS  := -lcurl   # the answer webhook request (sim/http_client.cpp); the 
 # only the modules they need (sim/ modules as sim/<name>).
 # the voice apps and the seam they sit on (a unit test of one app links all:
 # apps.cpp lists them)
-APPS_DEPS := apps app_echo app_delay app_parrot app_robot tone voice ring slot_pool vonage_msg log
+APPS_DEPS := apps $(APP_MODULES) tone voice ring slot_pool vonage_msg log
 UT_DEPS_ring       := ring slot_pool
 UT_DEPS_slot_pool  := slot_pool ring
 UT_DEPS_audio_msg  := audio_msg ring slot_pool
@@ -123,7 +125,7 @@ FUZZ_CXX     ?= clang++
 FUZZ_SECONDS ?= 60
 FUZZ_ONLY    ?=
 FUZZ_FLAGS   := -std=c++17 -O1 -g -Wall -Wextra -Wno-missing-field-initializers -fno-exceptions -fno-rtti \
-                -D_GNU_SOURCE -MMD -MP -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+                -D_GNU_SOURCE -MMD -MP -Isrc -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 export FUZZERS
 
 .PHONY: all deps deps-test deps-fuzz deps-bench run test unit unit-bins test-bins integration clean certs docs \
@@ -301,5 +303,5 @@ uninstall:
 	      $(DESTDIR)$(UNITDIR)/caller-echo.service $(DESTDIR)$(UNITDIR)/caller-echo@.service
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
--include $(wildcard $(B)/obj/*.d $(B)/sim/*.d $(B)/test/*.d $(B)/test/sim/*.d $(B)/asan/obj/*.d \
-                    $(B)/fuzz/*.d $(B)/fuzz/obj/*.d)
+-include $(wildcard $(B)/obj/*.d $(B)/obj/apps/*.d $(B)/sim/*.d $(B)/test/*.d $(B)/test/apps/*.d $(B)/test/sim/*.d \
+                    $(B)/asan/obj/*.d $(B)/asan/obj/apps/*.d $(B)/fuzz/*.d $(B)/fuzz/obj/*.d $(B)/fuzz/obj/apps/*.d)
