@@ -1,6 +1,6 @@
 /*
  * fuzz_voice.cpp -- libFuzzer harness for the voice-app seam (src/voice.cpp)
- * and every shipped app (src/apps/*.cpp): random sequences of what a call
+ * and every shipped app (src/apps/): random sequences of what a call
  * can bring -- frames of any size and loudness, Vonage's text events (any
  * rate, any DTMF digit, notify payloads, garbage), 20 ms ticks, time
  * jumps, the transport sending or not -- against one call, through a fake
