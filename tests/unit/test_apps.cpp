@@ -33,13 +33,14 @@ static void test_apps_find_by_name(void **state)
 static void test_apps_dtmf_order_is_the_documented_one(void **state)
 {
 	(void)state;
-	/* docs/apps.md: 1 echo, 2 delay, 3 parrot, 4 robot */
-	assert_int_equal(apps_switchable_n, 4);
+	/* docs/apps.md: 1 echo, 2 delay, 3 parrot, 4 robot (a fork's apps follow) */
+	assert_true(apps_switchable_n >= 4 && apps_switchable_n <= 9);
 	assert_ptr_equal(apps_switchable[0], apps_find("echo"));
 	assert_ptr_equal(apps_switchable[1], apps_find("delay"));
 	assert_ptr_equal(apps_switchable[2], apps_find("parrot"));
 	assert_ptr_equal(apps_switchable[3], apps_find("robot"));
-	assert_string_equal(apps_names(), "echo, delay, parrot, robot");
+	assert_true(!strncmp(apps_names(), "echo, delay, parrot, robot", 26));
+	assert_true(apps_names()[26] == '\0' || apps_names()[26] == ',');
 	const char *const *names = apps_name_array();
 	for (int i = 0; i < apps_switchable_n; i++)
 		assert_string_equal(names[i], apps_switchable[i]->name);
@@ -85,7 +86,10 @@ static void test_apps_options_are_well_formed(void **state)
 			}
 		}
 	}
-	assert_int_equal(n, 4);   /* echo-max-ms, delay-ms, parrot-max-ms, parrot-level */
+	assert_true(n >= 4);
+	static const char *const shipped[] = { "echo-max-ms", "delay-ms", "parrot-max-ms", "parrot-level" };
+	for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++)
+		assert_non_null(apps_option(shipped[i]));
 	assert_null(apps_option("echo"));
 	assert_null(apps_option(""));
 }
