@@ -244,6 +244,7 @@ static const struct opt *options(size_t *n)
 		snprintf(table.dtmf_help, sizeof table.dtmf_help,
 			 "keys 1-%d switch a call to %s (--dtmf-switch=0: every digit goes to the app)",
 			 apps_switchable_n, names);
+	size_t napp = 0;
 	for (size_t i = 0; i < CORE_OPTS; i++) {
 		struct opt *o = &table.row[table.n++];
 		*o = core_opts[i];
@@ -254,12 +255,13 @@ static const struct opt *options(size_t *n)
 		o->help = table.app_help;
 		for (int a = 0; a < apps_switchable_n; a++)
 			for (const struct voice_opt *v = apps_switchable[a]->opts; v && v->flag; v++) {
-				if (table.n == CORE_OPTS + APP_OPTS_MAX) {
+				if (napp == APP_OPTS_MAX) {   /* the table is full: refuse to start */
 					snprintf(table.bad, sizeof table.bad, "the apps declare more than %d options "
 						 "(APP_OPTS_MAX in config.cpp)", APP_OPTS_MAX);
-					break;
+					continue;
 				}
 				table.row[table.n++] = app_row(v);
+				napp++;
 			}
 	}
 	for (size_t i = 0; i < table.n && !table.bad[0]; i++)
