@@ -222,6 +222,23 @@ static int clash(const struct opt *a, const struct opt *b)
 	return !strcmp(a->flag, b->flag) || (a->env && b->env && !strcmp(a->env, b->env));
 }
 
+/* What --app and --dtmf-switch say about the apps, from the list. */
+static void write_app_help(void)
+{
+	char names[160];
+
+	app_names(names, sizeof names, " or ");
+	snprintf(table.app_help, sizeof table.app_help, "the voice app calls start in: %s", names);
+	app_names(names, sizeof names, ", ");
+	if (apps_switchable_n == 1)
+		snprintf(table.dtmf_help, sizeof table.dtmf_help,
+			 "key 1 switches a call to %s (--dtmf-switch=0: every digit goes to the app)", names);
+	else
+		snprintf(table.dtmf_help, sizeof table.dtmf_help,
+			 "keys 1-%d switch a call to %s (--dtmf-switch=0: every digit goes to the app)",
+			 apps_switchable_n, names);
+}
+
 /*
  * The whole option table: core_opts with every listed app's rows after
  * --app, built once. A clash or too many app options is a build mistake:
@@ -233,17 +250,7 @@ static const struct opt *options(size_t *n)
 		*n = table.n;
 		return table.row;
 	}
-	char names[160];
-	app_names(names, sizeof names, " or ");
-	snprintf(table.app_help, sizeof table.app_help, "the voice app calls start in: %s", names);
-	app_names(names, sizeof names, ", ");
-	if (apps_switchable_n == 1)
-		snprintf(table.dtmf_help, sizeof table.dtmf_help,
-			 "key 1 switches a call to %s (--dtmf-switch=0: every digit goes to the app)", names);
-	else
-		snprintf(table.dtmf_help, sizeof table.dtmf_help,
-			 "keys 1-%d switch a call to %s (--dtmf-switch=0: every digit goes to the app)",
-			 apps_switchable_n, names);
+	write_app_help();
 	size_t napp = 0;
 	for (size_t i = 0; i < CORE_OPTS; i++) {
 		struct opt *o = &table.row[table.n++];
