@@ -5,7 +5,8 @@
 #   make test     install what is missing, build, then: unit tests (CMocka, ASan+UBSan),
 #                 fuzz corpus replay, integration tests against the real binary, again
 #                 against an ASan+UBSan build, a subset under valgrind memcheck, arm64
-#   make unit     only the unit tests (the fast inner loop; `make deps-test` once first)
+#   make unit     only the unit tests (the fast inner loop; `make deps-test` once first);
+#                 make unit T=ring (or T="ring voice") builds and runs just those
 #   make fuzz     run each libFuzzer harness for FUZZ_SECONDS (default 60) from its corpus
 #   make testssl  TLS audit of the server with testssl.sh (manual; docs/security-audit.md)
 #   make demo     one simulated Vonage call through the whole path (build/caller-sim)
@@ -16,7 +17,8 @@
 #   make install                    PREFIX=/usr/local DESTDIR= (README "Deploy")
 #
 # CXXFLAGS, CPPFLAGS and LDFLAGS are yours (make CXXFLAGS=-O0 builds); the
-# flags the code needs to compile at all are in REQ_FLAGS.
+# flags the code needs to compile at all are in REQ_FLAGS (-Isrc: the apps in
+# src/apps/ and the simulator include src/'s headers by name).
 
 # CROSS=aarch64-linux-gnu-: Debian's cross compiler and the :arm64 libraries
 # (multiarch, scripts/setup-cross.sh); everything lands in build/aarch64/.
@@ -26,7 +28,7 @@ CXX      := $(CROSS)g++
 endif
 CXXFLAGS ?= -O2 -g
 NPROC    := $(shell nproc 2>/dev/null || echo 2)   # make test builds its parts in parallel
-REQ_FLAGS := -std=c++17 -fno-exceptions -fno-rtti -D_GNU_SOURCE -MMD -MP \
+REQ_FLAGS := -std=c++17 -fno-exceptions -fno-rtti -D_GNU_SOURCE -MMD -MP -Isrc \
              -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 LDLIBS   := -lwebsockets -ljwt -lcjson -lhiredis -lssl -lcrypto
 CXX_ALL   = $(CXX) $(REQ_FLAGS) $(CPPFLAGS) $(CXXFLAGS)
@@ -45,10 +47,12 @@ ifneq ($(CROSS),)
 UT_FLAGS := -O1 -g -fsanitize=undefined -fno-omit-frame-pointer
 endif
 
-# --- what there is ------------------------------------------------------------
-MODULES := admission http_routes http_reply webhooks calls clock refusal config log ring audio_msg auth_jwt ncco host vonage_msg stats stats_page metrics http ws_audio server \
-           secret addr guard replay block admin peer tls_server listener call_rules sbuf voice apps \
-           app_echo app_delay app_parrot app_robot tone replay_store redis_client quality slot_pool fileperm
+# --- what there is ---------------------------------------------------------------
+.DEFAULT_GOAL := all   # (the deps.mk rule below comes first)
+# Every src/*.cpp is a module, and every voice app src/apps/NAME.cpp
+# (src/apps/list.h lists them for --app and the DTMF keys): a new one needs
+# no line here.
+MODULES := $(filter-out main,$(patsubst src/%.cpp,%,$(sort $(wildcard src/*.cpp)) $(sort $(wildcard src/apps/*.cpp))))
 SRCS    := $(addprefix src/,$(addsuffix .cpp,$(MODULES))) src/main.cpp
 OBJS    := $(patsubst src/%.cpp,$(B)/obj/%.o,$(SRCS))
 
@@ -58,83 +62,42 @@ SIM_MODULES := util url pctl wav ncco_check wsframe jwt_mint tls http_client aud
 SIM_OBJS    := $(addprefix $(B)/sim/,$(addsuffix .o,$(SIM_MODULES)))
 SIM_LDLIBS  := -lcurl   # the answer webhook request (sim/http_client.cpp); the server never links it
 
-# Unit tests: one per pure module, built with sanitizers and linked against
-# only the modules they need (sim/ modules as sim/<name>).
-# the voice apps and the seam they sit on (a unit test of one app links all:
-# apps.cpp lists them)
-APPS_DEPS := apps app_echo app_delay app_parrot app_robot tone voice ring slot_pool vonage_msg log clock
-UT_DEPS_ring       := ring slot_pool
-UT_DEPS_slot_pool  := slot_pool ring
-UT_DEPS_audio_msg  := audio_msg ring slot_pool
-UT_DEPS_auth_jwt   := auth_jwt log clock
-UT_DEPS_ncco       := ncco
-UT_DEPS_host       := host
-UT_DEPS_vonage_msg := vonage_msg
-UT_DEPS_config     := config host secret addr replay fileperm $(APPS_DEPS)
-UT_DEPS_stats      := stats quality log sbuf auth_jwt block addr guard fileperm replay refusal clock calls call_rules
-UT_DEPS_log        := log clock
-UT_DEPS_stats_page := stats_page stats quality log auth_jwt block addr guard sbuf fileperm refusal clock calls call_rules
-UT_DEPS_metrics    := metrics stats quality log auth_jwt block addr guard sbuf fileperm replay refusal clock calls call_rules
-UT_DEPS_addr       := addr
-UT_DEPS_guard      := guard addr
-UT_DEPS_replay     := replay
-UT_DEPS_replay_store := replay_store redis_client replay log fileperm clock
-UT_DEPS_redis_client := redis_client clock
-UT_DEPS_fileperm   := fileperm
-UT_DEPS_block      := block addr guard stats quality log sbuf auth_jwt fileperm refusal clock calls call_rules
-UT_DEPS_admin      := admin addr vonage_msg calls call_rules quality block guard stats sbuf log refusal fileperm replay clock auth_jwt
-UT_DEPS_ws_audio   := ws_audio admission http_routes admin host audio_msg stats quality log sbuf auth_jwt addr guard replay replay_store redis_client block peer call_rules config host secret fileperm refusal clock calls call_rules \
-                      $(APPS_DEPS)
-UT_DEPS_clock      := clock
-UT_DEPS_call_rules := call_rules
-UT_DEPS_admission  := admission http_routes refusal auth_jwt log clock host guard addr replay replay_store redis_client block fileperm stats quality sbuf calls call_rules admin vonage_msg
-UT_DEPS_http_routes := http_routes
-UT_DEPS_refusal    := refusal auth_jwt log clock
-UT_DEPS_calls      := calls call_rules quality addr
-UT_DEPS_voice      := voice ring slot_pool vonage_msg log clock
-UT_DEPS_tone       := tone
-UT_DEPS_quality    := quality
-UT_DEPS_apps       := $(APPS_DEPS)
-UT_DEPS_app_echo   := $(APPS_DEPS)
-UT_DEPS_app_delay  := $(APPS_DEPS)
-UT_DEPS_app_parrot := $(APPS_DEPS)
-UT_DEPS_app_robot  := $(APPS_DEPS)
-UT_DEPS_sbuf       := sbuf
-UT_DEPS_peer       := peer addr block guard stats quality sbuf auth_jwt log fileperm refusal clock calls call_rules
-UT_DEPS_sim_wav        := sim/wav
-UT_DEPS_sim_ncco_check := sim/ncco_check sim/url
-UT_DEPS_sim_pctl       := sim/pctl
-UT_DEPS_sim_wsframe    := sim/wsframe sim/url
-UT_DEPS_sim_ledger     := sim/ledger
-UT_DEPS_sim_playback   := sim/playback
-UT_DEPS_sim_script     := sim/script
-UT_DEPS_sim_check      := sim/check
-UT_DEPS_sim_audio      := sim/audio sim/wav
-UNIT_TESTS := $(sort $(patsubst UT_DEPS_%,%,$(filter UT_DEPS_%,$(.VARIABLES))))
+# Unit tests: tests/unit/test_NAME.cpp, one per pure module (sim/ modules as
+# sim_NAME), built with sanitizers. Fuzz harnesses: tests/fuzz/fuzz_NAME.cpp.
+# What each links, UT_DEPS_NAME and FZ_DEPS_NAME, is worked out from the
+# sources' includes by scripts/code-map.py deps into $(B)/deps.mk, remade
+# when a source changes (it needs python3, which `make deps-test` installs;
+# the server alone does not).
+UNIT_TESTS := $(patsubst tests/unit/test_%.cpp,%,$(sort $(wildcard tests/unit/test_*.cpp)))
 UT_BINS    := $(addprefix $(B)/test/test_,$(UNIT_TESTS))
+# make unit T=NAME: only those (as run.py --names does for the integration suite)
+T          ?=
+ifneq ($(filter-out $(UNIT_TESTS),$(T)),)
+$(error T=$(T): no tests/unit/test_$(firstword $(filter-out $(UNIT_TESTS),$(T))).cpp (make print-unit-tests lists them))
+endif
+UT_RUN     := $(if $(T),$(addprefix $(B)/test/test_,$(T)),$(UT_BINS))
+DEPS_MK    := $(B)/deps.mk
+DEPS_SRCS  := $(wildcard src/*.cpp src/*.h src/apps/*.cpp src/apps/*.h sim/*.cpp sim/*.h \
+                         tests/unit/*.cpp tests/unit/*.h tests/fuzz/*.cpp tests/fuzz/*.h)
+$(DEPS_MK): scripts/code-map.py $(DEPS_SRCS)
+	@mkdir -p $(dir $@)
+	@if [ -x /usr/bin/python3 ]; then /usr/bin/python3 scripts/code-map.py deps >$@.tmp && mv $@.tmp $@; fi
+-include $(DEPS_MK)
 
-# libFuzzer harnesses (tests/fuzz/fuzz_<name>.cpp) and the modules each links;
-# this list is the one scripts/run-tests.sh and scripts/fuzz.sh are given
-FZ_DEPS_auth_jwt  := auth_jwt
-FZ_DEPS_answer    := vonage_msg host ncco
-FZ_DEPS_vonage_msg := vonage_msg
-FZ_DEPS_audio_msg := audio_msg ring slot_pool
-FZ_DEPS_addr      := addr peer block guard stats quality sbuf auth_jwt log fileperm refusal clock calls call_rules
-FZ_DEPS_admission := admission http_routes refusal auth_jwt log clock host guard addr replay replay_store redis_client block fileperm stats quality sbuf calls call_rules admin vonage_msg
-FZ_DEPS_admin     := admin addr vonage_msg calls call_rules quality block guard stats sbuf log refusal fileperm replay clock auth_jwt
-FZ_DEPS_voice     := $(APPS_DEPS)
-FUZZERS   := $(sort $(patsubst FZ_DEPS_%,%,$(filter FZ_DEPS_%,$(.VARIABLES))))
+# libFuzzer harnesses (tests/fuzz/fuzz_<name>.cpp); this list is the one
+# scripts/run-tests.sh and scripts/fuzz.sh are given
+FUZZERS   := $(patsubst tests/fuzz/fuzz_%.cpp,%,$(sort $(wildcard tests/fuzz/fuzz_*.cpp)))
 FUZZ_BINS := $(addprefix $(B)/fuzz/fuzz_,$(FUZZERS))
 FUZZ_CXX     ?= clang++
 FUZZ_SECONDS ?= 60
 FUZZ_ONLY    ?=
 FUZZ_FLAGS   := -std=c++17 -O1 -g -Wall -Wextra -Wno-missing-field-initializers -fno-exceptions -fno-rtti \
-                -D_GNU_SOURCE -MMD -MP -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+                -D_GNU_SOURCE -MMD -MP -Isrc -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 export FUZZERS
 
 .PHONY: all deps deps-test deps-fuzz deps-bench run test unit unit-bins test-bins integration clean certs docs \
         sim demo bench bench-bin fuzz fuzz-bins asan test-fuzz test-asan test-valgrind testssl install uninstall \
-        arm64 test-arm64 print-fuzzers
+        arm64 test-arm64 print-fuzzers print-unit-tests
 all: $(B)/caller-echo
 
 # --- objects: one pattern rule per kind --------------------------------------
@@ -145,13 +108,13 @@ $(1)/%.o: $(2)/%.cpp
 	$(3) -c -o $$@ $$<
 endef
 $(eval $(call objects,$(B)/obj,src,$$(CXX_ALL)))                                   # the server
-$(eval $(call objects,$(B)/sim,sim,$$(CXX_ALL) -Isrc))                             # caller-sim
+$(eval $(call objects,$(B)/sim,sim,$$(CXX_ALL)))                                   # caller-sim
 $(eval $(call objects,$(B)/asan/obj,src,$$(CXX_ALL) $$(UT_FLAGS)))                 # server, sanitized
 $(eval $(call objects,$(B)/test,src,$$(CXX_ALL) $$(UT_FLAGS)))                     # modules under unit test
-$(eval $(call objects,$(B)/test/sim,sim,$$(CXX_ALL) $$(UT_FLAGS) -Isrc))
-$(eval $(call objects,$(B)/test,tests/unit,$$(CXX_ALL) $$(UT_FLAGS) -Isrc -Isim))  # the unit tests
+$(eval $(call objects,$(B)/test/sim,sim,$$(CXX_ALL) $$(UT_FLAGS)))
+$(eval $(call objects,$(B)/test,tests/unit,$$(CXX_ALL) $$(UT_FLAGS) -Isim))        # the unit tests
 $(eval $(call objects,$(B)/fuzz/obj,src,$$(FUZZ_CXX) $$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link))
-$(eval $(call objects,$(B)/fuzz,tests/fuzz,$$(FUZZ_CXX) $$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Isrc))
+$(eval $(call objects,$(B)/fuzz,tests/fuzz,$$(FUZZ_CXX) $$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link))
 
 # keep objects: no "rm ..." after the summary line, and faster rebuilds
 .SECONDARY:
@@ -166,7 +129,9 @@ $(B)/caller-sim: $(SIM_OBJS) $(B)/obj/secret.o
 	$(CXX_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SIM_LDLIBS)
 sim: $(B)/caller-sim
 
+# the link list is $(DEPS_MK)'s; without one, say why rather than print a page of undefined symbols
 $(B)/test/test_%: $(B)/test/test_%.o $$(addprefix $(B)/test/,$$(addsuffix .o,$$(UT_DEPS_$$*)))
+	$(if $(filter UT_DEPS_$*,$(.VARIABLES)),,$(error $(DEPS_MK) has no UT_DEPS_$*: it needs /usr/bin/python3 (make deps-test)))
 	$(CXX_ALL) $(UT_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 unit-bins: $(UT_BINS)
 
@@ -181,6 +146,8 @@ $(B)/fuzz/fuzz_%: $(B)/fuzz/fuzz_%.o $$(addprefix $(B)/fuzz/obj/,$$(addsuffix .o
 fuzz-bins: $(FUZZ_BINS)
 print-fuzzers:
 	@echo $(FUZZERS)
+print-unit-tests:
+	@echo $(UNIT_TESTS)
 
 # --- installing what is missing (never from plain `make`) ----------------------
 deps:
@@ -212,8 +179,8 @@ clean:
 	rm -rf $(B)
 
 # --- tests ----------------------------------------------------------------------
-unit: $(UT_BINS)
-	@scripts/run-tests.sh unit $(UT_BINS)
+unit: $(UT_RUN)
+	@scripts/run-tests.sh unit $(UT_RUN)
 
 integration: $(B)/caller-echo $(B)/caller-sim
 	@scripts/run-tests.sh integration
@@ -307,5 +274,5 @@ uninstall:
 	      $(DESTDIR)$(UNITDIR)/caller-echo.service $(DESTDIR)$(UNITDIR)/caller-echo@.service
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
--include $(wildcard $(B)/obj/*.d $(B)/sim/*.d $(B)/test/*.d $(B)/test/sim/*.d $(B)/asan/obj/*.d \
-                    $(B)/fuzz/*.d $(B)/fuzz/obj/*.d)
+-include $(wildcard $(B)/obj/*.d $(B)/obj/apps/*.d $(B)/sim/*.d $(B)/test/*.d $(B)/test/apps/*.d $(B)/test/sim/*.d \
+                    $(B)/asan/obj/*.d $(B)/asan/obj/apps/*.d $(B)/fuzz/*.d $(B)/fuzz/obj/*.d $(B)/fuzz/obj/apps/*.d)

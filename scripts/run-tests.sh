@@ -111,7 +111,7 @@ run_valgrind() {
 	CALLER_ECHO_SANITIZER=valgrind run_integration --names $VALGRIND_TESTS
 }
 
-# the harness list is the Makefile's (FZ_DEPS_*), exported by make
+# the harness list is the Makefile's (tests/fuzz/fuzz_*.cpp), exported by make
 FUZZERS=${FUZZERS:-$(make -s --no-print-directory -C . print-fuzzers 2>/dev/null)}
 
 case "$mode" in

@@ -1,14 +1,25 @@
 /*
- * apps.cpp -- the list of voice apps (apps.h). The order of
- * apps_switchable is the DTMF digits' order, documented in docs/apps.md.
+ * apps.cpp -- the list of voice apps (apps.h), built from src/apps/list.h:
+ * its order is apps_switchable's, so the DTMF digits' (docs/apps.md).
  */
 #include "apps.h"
 
 #include <stdio.h>
 #include <string.h>
 
-const struct voice_app *const apps_switchable[] = { &app_echo, &app_delay, &app_parrot, &app_robot };
+#define APP(name) extern const struct voice_app app_##name;
+#include "apps/list.h"
+#undef APP
+
+#define APP(name) &app_##name,
+const struct voice_app *const apps_switchable[] = {
+#include "apps/list.h"
+};
+#undef APP
 const int apps_switchable_n = (int)(sizeof apps_switchable / sizeof apps_switchable[0]);
+
+/* digits 1-9 choose them; a tenth could only be reached with --app */
+static_assert(sizeof apps_switchable / sizeof apps_switchable[0] <= 9, "at most nine apps: keys 1-9");
 
 const struct voice_app *apps_find(const char *name)
 {
@@ -37,4 +48,13 @@ const char *apps_names(void)
 			snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "", apps_switchable[i]->name);
 		}
 	return buf;
+}
+
+const struct voice_opt *apps_option(const char *flag)
+{
+	for (int i = 0; i < apps_switchable_n; i++)
+		for (const struct voice_opt *o = apps_switchable[i]->opts; o && o->flag; o++)
+			if (!strcmp(o->flag, flag))
+				return o;
+	return NULL;
 }

@@ -1,17 +1,11 @@
 /*
  * apps.h -- the voice apps this server ships, by name: what --app and a
- * call's DTMF digits choose from. Each app is a struct voice_app (voice.h)
- * defined in its own file, app_<name>.cpp; add yours to the list in
- * apps.cpp and it can be chosen with --app and, if listed as switchable,
- * with the next DTMF digit.
+ * call's DTMF digits choose from, and the options the apps declare. The
+ * list itself is src/apps/list.h, one line per app; each app is a struct
+ * voice_app (voice_app.h) in its own file, src/apps/NAME.cpp.
  */
 #pragma once
-#include "voice.h"
-
-extern const struct voice_app app_echo;    /* app_echo.cpp: the caller hears themselves */
-extern const struct voice_app app_delay;   /* app_delay.cpp: ... a fixed time later */
-extern const struct voice_app app_parrot;  /* app_parrot.cpp: beep, record, play back */
-extern const struct voice_app app_robot;   /* app_robot.cpp: the worked example, a robot voice */
+#include "voice_app.h"
 
 /* Digit 1 switches to apps_switchable[0], and so on (voice_opts.dtmf_switch). */
 extern const struct voice_app *const apps_switchable[];
@@ -23,5 +17,8 @@ const struct voice_app *apps_find(const char *name);
 /* The apps' names, in apps_switchable's order (for calls by app in stats). */
 const char *const *apps_name_array(void);
 
-/* "echo, delay, parrot, robot": for --help and error messages. */
+/* "echo, delay, parrot, robot": for error messages. */
 const char *apps_names(void);
+
+/* The option row of any listed app whose flag is flag (without "--"), or NULL. */
+const struct voice_opt *apps_option(const char *flag);

@@ -2,7 +2,10 @@
  * config.cpp -- defaults -> environment -> flags -> validation; see config.h.
  *
  * One table describes every option (flag, environment name, kind, range), so
- * parsing, range checks and --help cannot drift apart.
+ * parsing, range checks and --help cannot drift apart. The voice apps'
+ * options are rows of it too: each app declares its own (voice_app.h) and
+ * options() joins them in after --app, in the list's order, pointing into
+ * the app's storage instead of struct config.
  */
 #include "config.h"
 
@@ -37,14 +40,16 @@ struct opt {
 	const char *def;      /* the default, as it would be given; NULL = unset ... */
 	const char *unset;    /* ... meaning this (for --help and docs/options.md) */
 	const char *help;
+	void       *ext;      /* an app's option: its storage (off unused); NULL = in struct config */
 };
 
 #define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
 
 /* The one list of options: parsing, ranges, defaults, --help and
- * docs/options.md (--help-markdown) all come from here. Why the abuse
- * limits' defaults are what they are: SECURITY.md. */
-static const struct opt opts[] = {
+ * docs/options.md (--help-markdown) all come from here (through options(),
+ * which adds the apps' rows). Why the abuse limits' defaults are what they
+ * are: SECURITY.md. */
+static const struct opt core_opts[] = {
 	{ "listen", "ADDR", "LISTEN", K_STR, F(listen), 0, 0, NULL, "all interfaces", "address to bind" },
 	{ "port", "N", "PORT", K_INT, F(port), 1, 65535, "8080", NULL, "one TCP port for HTTP and the WebSocket" },
 	{ "tls-cert", "FILE", "TLS_CERT", K_STR, F(tls_cert), 0, 0, NULL, "no TLS",
@@ -77,21 +82,13 @@ static const struct opt opts[] = {
 	  "plain lines, or json: one JSON object per line" },
 	{ "event-loop", "L", "EVENT_LOOP", K_LOOP, F(loop), 0, 0, "libev", NULL,
 	  "libev (epoll), poll or libuv: the lws event-library plugin" },
-	/* voice apps (docs/apps.md) */
-	{ "app", "NAME", "APP", K_APP, F(app), 0, 0, "echo", NULL,
-	  "the voice app calls start in: echo, delay, parrot or robot" },
-	{ "echo-max-ms", "MS", "ECHO_MAX_MS", K_INT, F(echo_max_ms), 0, 60000, "160", NULL,
-	  "echo: most latency a burst may add; older frames are trimmed (0 = keep every frame)" },
-	{ "delay-ms", "MS", "DELAY_MS", K_INT, F(delay_ms), 20, 10000, "1000", NULL,
-	  "delay: how much later the caller hears themselves" },
-	{ "parrot-max-ms", "MS", "PARROT_MAX_MS", K_INT, F(parrot_max_ms), 1000, 60000, "10000", NULL,
-	  "parrot: longest recording played back" },
-	{ "parrot-level", "N", "PARROT_LEVEL", K_INT, F(parrot_level), 1, 32767, "1024", NULL,
-	  "parrot: a sample this loud or louder counts as voice (1/8 of a frame's samples make it voiced)" },
+	/* voice apps (docs/apps.md); options() puts the apps' own options
+	 * right after --app, and writes the help of --app and --dtmf-switch
+	 * from the list (src/apps/list.h) */
+	{ "app", "NAME", "APP", K_APP, F(app), 0, 0, "echo", NULL, NULL },
 	{ "app-memory-max", "MB", "APP_MEMORY_MAX", K_INT, F(app_memory_max_mb), 0, 65536, "128", NULL,
 	  "MiB all calls' app buffers (delay, parrot) may take together; past it a switch is refused (0 = none)" },
-	{ "dtmf-switch", NULL, "DTMF_SWITCH", K_BOOL, F(dtmf_switch), 0, 1, "1", NULL,
-	  "keys 1-4 switch a call to echo, delay, parrot, robot (--dtmf-switch=0: every digit goes to the app)" },
+	{ "dtmf-switch", NULL, "DTMF_SWITCH", K_BOOL, F(dtmf_switch), 0, 1, "1", NULL, NULL },
 	{ "drain-timeout", "S", "DRAIN_TIMEOUT", K_INT, F(drain_timeout_s), 0, 86400, "600", NULL,
 	  "after SIGTERM, open calls go on up to S s while no new connection is taken (0 = close them at once)" },
 	/* replay protection beyond this process (replay_store.h) */
@@ -178,13 +175,130 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
 static int set_value(struct config *c, const struct opt *o, const char *v, const char *origin, char *err,
 		     size_t errlen);
 
+#define CORE_OPTS (sizeof core_opts / sizeof core_opts[0])
+#define APP_OPTS_MAX 32   /* all the apps' options together */
+
+static struct {
+	struct opt row[CORE_OPTS + APP_OPTS_MAX];
+	size_t     n;
+	char       app_help[256], dtmf_help[256];
+	char       bad[160];  /* why the joined table is unusable ("": it is fine) */
+} table;
+
+/* An app's row as a row of the table. */
+static struct opt app_row(const struct voice_opt *v)
+{
+	struct opt o = { v->flag, v->arg, v->env, K_INT, 0, sizeof(int), v->min, v->max, v->def, NULL, v->help,
+			 v->value };
+
+	if (v->kind == VOICE_OPT_SWITCH) {
+		o.kind = K_BOOL;
+		o.min = 0;
+		o.max = 1;
+	} else if (v->kind == VOICE_OPT_STR) {
+		o.kind = K_STR;
+		o.size = v->size;
+	}
+	return o;
+}
+
+/* "echo, delay, parrot or robot" (last = " or ") or "echo, delay, parrot, robot". */
+static void app_names(char *out, size_t cap, const char *last)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < apps_switchable_n && n < cap; i++) {
+		int r = snprintf(out + n, cap - n, "%s%s", !i ? "" : i == apps_switchable_n - 1 ? last : ", ",
+				 apps_switchable[i]->name);
+		if (r > 0)
+			n += (size_t)r;
+	}
+}
+
+/* Two options may not share a flag or an environment name (an app's could meet another's). */
+static int clash(const struct opt *a, const struct opt *b)
+{
+	return !strcmp(a->flag, b->flag) || (a->env && b->env && !strcmp(a->env, b->env));
+}
+
+/* What --app and --dtmf-switch say about the apps, from the list. */
+static void write_app_help(void)
+{
+	char names[160];
+
+	app_names(names, sizeof names, " or ");
+	snprintf(table.app_help, sizeof table.app_help, "the voice app calls start in: %s", names);
+	app_names(names, sizeof names, ", ");
+	if (apps_switchable_n == 1)
+		snprintf(table.dtmf_help, sizeof table.dtmf_help,
+			 "key 1 switches a call to %s (--dtmf-switch=0: every digit goes to the app)", names);
+	else
+		snprintf(table.dtmf_help, sizeof table.dtmf_help,
+			 "keys 1-%d switch a call to %s (--dtmf-switch=0: every digit goes to the app)",
+			 apps_switchable_n, names);
+}
+
+/*
+ * The whole option table: core_opts with every listed app's rows after
+ * --app, built once. A clash or too many app options is a build mistake:
+ * table.bad says which, and config_load refuses to start (exit 2).
+ */
+static const struct opt *options(size_t *n)
+{
+	if (table.n) {
+		*n = table.n;
+		return table.row;
+	}
+	write_app_help();
+	size_t napp = 0;
+	for (size_t i = 0; i < CORE_OPTS; i++) {
+		struct opt *o = &table.row[table.n++];
+		*o = core_opts[i];
+		if (o->kind == K_BOOL && o->off == offsetof(struct config, dtmf_switch))
+			o->help = table.dtmf_help;
+		if (o->kind != K_APP)
+			continue;
+		o->help = table.app_help;
+		for (int a = 0; a < apps_switchable_n; a++)
+			for (const struct voice_opt *v = apps_switchable[a]->opts; v && v->flag; v++) {
+				if (napp == APP_OPTS_MAX) {   /* the table is full: refuse to start */
+					snprintf(table.bad, sizeof table.bad, "the apps declare more than %d options "
+						 "(APP_OPTS_MAX in config.cpp)", APP_OPTS_MAX);
+					continue;
+				}
+				table.row[table.n++] = app_row(v);
+				napp++;
+			}
+	}
+	for (size_t i = 0; i < table.n && !table.bad[0]; i++)
+		for (size_t j = 0; j < i; j++)
+			if (clash(&table.row[i], &table.row[j])) {
+				snprintf(table.bad, sizeof table.bad, "options --%s and --%s share a flag or an "
+					 "environment name", table.row[j].flag, table.row[i].flag);
+				break;
+			}
+	*n = table.n;
+	return table.row;
+}
+
 /* Every option's default, from the table (a bad one is a build mistake: exit 2). */
 static int defaults(struct config *c, char *err, size_t errlen)
 {
+	size_t n;
+	const struct opt *opts = options(&n);
+
+	if (table.bad[0]) {
+		fail(err, errlen, "%s", table.bad);
+		return -1;
+	}
 	memset(c, 0, sizeof *c);
-	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (opts[i].ext)   /* an app's storage: unset is 0 or "", as for struct config */
+			memset(opts[i].ext, 0, opts[i].size);
 		if (opts[i].def && set_value(c, &opts[i], opts[i].def, "built-in default", err, errlen))
 			return -1;
+	}
 	return 0;
 }
 
@@ -402,7 +516,7 @@ static int read_token_file(char *field, size_t size, const char *path, const cha
 static int set_value(struct config *c, const struct opt *o, const char *v, const char *origin,
 		     char *err, size_t errlen)
 {
-	char *field = (char *)c + o->off;
+	char *field = o->ext ? (char *)o->ext : (char *)c + o->off;
 
 	switch (o->kind) {
 	case K_TOKEN:
@@ -509,7 +623,10 @@ static int set_value(struct config *c, const struct opt *o, const char *v, const
 
 static const struct opt *find_flag(const char *name, size_t len)
 {
-	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+	size_t n;
+	const struct opt *opts = options(&n);
+
+	for (size_t i = 0; i < n; i++)
 		if (strlen(opts[i].flag) == len && !strncmp(opts[i].flag, name, len))
 			return &opts[i];
 	return NULL;
@@ -644,7 +761,9 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 			return CONFIG_ERR;
 		}
 	}
-	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+	size_t nopts;
+	const struct opt *opts = options(&nopts);
+	for (size_t i = 0; i < nopts; i++) {
 		if (!opts[i].env || !(s = getenv(opts[i].env)))
 			continue;
 		if (opts[i].kind == K_TOKEN_FILE && !*s)
@@ -654,7 +773,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 			return CONFIG_ERR;
 	}
 
-	uint64_t listed = 0;   /* list options already given as flags: later ones append */
+	uint8_t listed[CORE_OPTS + APP_OPTS_MAX] = { 0 };   /* list options already given as flags: later ones append */
 	int token_flags[2][2] = { { 0, 0 }, { 0, 0 } };   /* [stats, admin][value, file] */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
@@ -697,10 +816,9 @@ int config_load(struct config *c, int argc, char **argv, char *err, size_t errle
 		}
 		if (o->kind == K_ORIGINS || o->kind == K_CIDRS) {
 			/* flags replace the environment's list, then accumulate */
-			uint64_t bit = 1ull << (unsigned)(o - opts);
-			if (set_list(c, o, v, origin, !!(listed & bit), err, errlen))
+			if (set_list(c, o, v, origin, listed[o - opts], err, errlen))
 				return CONFIG_ERR;
-			listed |= bit;
+			listed[o - opts] = 1;
 			continue;
 		}
 		if (set_value(c, o, v, origin, err, errlen))
@@ -754,7 +872,9 @@ const char *config_usage(void)
 			 "Echoes Vonage Voice API WebSocket audio back to the caller.\n\n");
 	if (r > 0)
 		n = (size_t)r;
-	for (size_t i = 0; i < sizeof opts / sizeof opts[0] && n < sizeof buf; i++) {
+	size_t nopts;
+	const struct opt *opts = options(&nopts);
+	for (size_t i = 0; i < nopts && n < sizeof buf; i++) {
 		const struct opt *o = &opts[i];
 		snprintf(flag, sizeof flag, "--%s%s%s", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
 		default_text(o, def, sizeof def);
@@ -781,7 +901,9 @@ const char *config_markdown(void)
 			 "| flag | environment | default | meaning |\n|---|---|---|---|\n");
 	if (r > 0)
 		n = (size_t)r;
-	for (size_t i = 0; i < sizeof opts / sizeof opts[0] && n < sizeof buf; i++) {
+	size_t nopts;
+	const struct opt *opts = options(&nopts);
+	for (size_t i = 0; i < nopts && n < sizeof buf; i++) {
 		const struct opt *o = &opts[i];
 		snprintf(flag, sizeof flag, "--%s%s%s", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
 		default_text(o, def, sizeof def);

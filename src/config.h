@@ -6,7 +6,9 @@
  * VONAGE_SIGNATURE_SECRET...), then command-line flags. Every value is range-
  * checked in config_load(); after that the struct is read-only and passed
  * around as `const struct config *`. The signature secret comes from the
- * environment or a file (never argv, where `ps` would show it).
+ * environment or a file (never argv, where `ps` would show it). The voice
+ * apps' options are rows of the same table, declared by each app
+ * (voice_app.h); config_load writes them into the app's own storage.
  */
 #pragma once
 #include <stddef.h>
@@ -55,13 +57,9 @@ struct config {
 	int      ping_s;                     /* WebSocket ping interval */
 	enum event_loop loop;
 
-	/* voice apps (docs/apps.md) */
+	/* voice apps (docs/apps.md); each app's own options are in the app */
 	char     app[16];                    /* the app every call starts in */
-	int      echo_max_ms;                /* echo: latency a burst may add, 0 = keep all */
-	int      delay_ms;                   /* delay: how late the caller hears themselves */
-	int      parrot_max_ms;              /* parrot: longest recording */
-	int      parrot_level;               /* parrot: a sample this loud counts as voice */
-	int      dtmf_switch;                /* digits 1-4 switch a call between the apps */
+	int      dtmf_switch;                /* digits 1..n switch a call between the apps on the list */
 	int      app_memory_max_mb;          /* all calls' app buffers together, MiB */
 
 	int      drain_timeout_s;            /* SIGTERM: how long open calls may go on, 0 = none */

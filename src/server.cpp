@@ -378,10 +378,6 @@ static int init_tables(struct server *srv)
 	srv->auth.leeway_s = cfg->jwt_leeway_s;
 	srv->auth.application_id = cfg->application_id;
 	srv->auth.issuer = "Vonage";
-	srv->voice.echo_max_ms = cfg->echo_max_ms;
-	srv->voice.delay_ms = cfg->delay_ms;
-	srv->voice.parrot_max_ms = cfg->parrot_max_ms;
-	srv->voice.parrot_level = cfg->parrot_level;
 	srv->voice.dtmf_switch = cfg->dtmf_switch;
 	srv->voice.default_rate = cfg->rate;
 	srv->voice.slot_bytes = cfg->slot_bytes;

@@ -1,10 +1,12 @@
 /*
  * voice.cpp -- the seam between the audio transport and a voice app; see
- * voice.h for the flow. This file keeps the app's promises for it: a frame
- * the app neither echoed nor dropped is consumed (its slot reused), the
- * app's state is zeroed and its heap block allocated before open() and
- * freed after close(), commands keep their order among the audio, and a
- * DTMF switch clears what the old app left queued.
+ * voice.h for the flow (the transport's side) and voice_app.h (the app's:
+ * the accessors below are all an app sees of its call). This file keeps
+ * the app's promises for it: a frame the app neither echoed nor dropped is
+ * consumed (its slot reused), the app's state is zeroed and its heap
+ * block allocated before open() and freed after close(), commands keep
+ * their order among the audio, and a DTMF switch clears what the old app
+ * left queued.
  */
 #include "voice.h"
 
@@ -43,7 +45,7 @@ static void kick(struct voice_call *c)
 
 static size_t heap_wanted(const struct voice_call *c, const struct voice_app *a)
 {
-	return a->heap_bytes ? a->heap_bytes(c->opts) : 0;
+	return a->heap_bytes ? a->heap_bytes(c) : 0;
 }
 
 /* 1 when a heap block of want bytes fits the process's budget now. */
@@ -241,6 +243,43 @@ void voice_close(struct voice_call *c)
 	close_app(c);
 }
 
+/* ---- what an app may know -------------------------------------------------- */
+
+const struct voice_info *voice_call_info(const struct voice_call *c)
+{
+	return &c->info;
+}
+
+uint64_t voice_call_id(const struct voice_call *c)
+{
+	return c->id;
+}
+
+uint64_t voice_now_us(const struct voice_call *c)
+{
+	return c->now_us;
+}
+
+uint32_t voice_slot_bytes(const struct voice_call *c)
+{
+	return c->opts->slot_bytes;
+}
+
+uint8_t *voice_heap(struct voice_call *c)
+{
+	return c->heap;
+}
+
+size_t voice_heap_len(const struct voice_call *c)
+{
+	return c->heap_len;
+}
+
+uint64_t voice_frame_us(const struct voice_call *c, uint32_t len)
+{
+	return (uint64_t)len * 1000000u / ((uint64_t)c->info.rate * 2u);
+}
+
 /* ---- what an app may do ------------------------------------------------------ */
 
 int voice_echo(struct voice_call *c)
@@ -267,6 +306,11 @@ void voice_drop(struct voice_call *c)
 	c->decided = 1;
 	c->ring->dropped++;
 	ring_rx_reset(c->ring);
+}
+
+void voice_count_drop(struct voice_call *c)
+{
+	c->ring->dropped++;
 }
 
 int voice_trim_oldest(struct voice_call *c)

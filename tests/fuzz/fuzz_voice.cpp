@@ -1,6 +1,6 @@
 /*
  * fuzz_voice.cpp -- libFuzzer harness for the voice-app seam (src/voice.cpp)
- * and every shipped app (src/app_*.cpp): random sequences of what a call
+ * and every shipped app (src/apps/): random sequences of what a call
  * can bring -- frames of any size and loudness, Vonage's text events (any
  * rate, any DTMF digit, notify payloads, garbage), 20 ms ticks, time
  * jumps, the transport sending or not -- against one call, through a fake
@@ -69,6 +69,15 @@ static void check(const struct voice_call *c, const struct ring *r, const struct
 	FUZZ_CHECK(z->hangups <= 1);
 }
 
+/* The apps' own options, as config_load would set them. */
+static void set_app_opt(const char *flag, int v)
+{
+	const struct voice_opt *op = apps_option(flag);
+
+	FUZZ_CHECK(op && op->kind == VOICE_OPT_INT);
+	*(int *)op->value = v;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	alignas(8) static uint8_t storage[F_SLOTS * 2 * 2 + 8 + (F_SLOTS + 1) * 1024];
@@ -84,10 +93,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(ring_storage_size(F_SLOTS, F_SLOT_BYTES) <= sizeof storage);
 	FUZZ_CHECK(!ring_init(&r, storage, F_SLOTS, F_SLOT_BYTES));
 	memset(&o, 0, sizeof o);
-	o.echo_max_ms = 160;
-	o.delay_ms = 200;           /* small buffers: more wrap-arounds per input */
-	o.parrot_max_ms = 1000;
-	o.parrot_level = 1024;
+	set_app_opt("echo-max-ms", 160);
+	set_app_opt("delay-ms", 200);        /* small buffers: more wrap-arounds per input */
+	set_app_opt("parrot-max-ms", 1000);
+	set_app_opt("parrot-level", 1024);
 	o.dtmf_switch = 1;
 	o.default_rate = 24000;
 	o.slot_bytes = F_SLOT_BYTES;

@@ -218,7 +218,7 @@ class Server:
 
     The suite's clients mostly send audio faster than real time (to test
     thousands of frames in seconds), which the echo app's burst policy
-    would trim (app_echo.cpp): unless a test asks for realtime=True or sets
+    would trim (src/apps/echo.cpp): unless a test asks for realtime=True or sets
     --echo-max-ms itself, the server runs with --echo-max-ms 0 (keep every
     frame). The burst tests and paced calls run with the default policy.
     Likewise SIGTERM: the server drains for up to --drain-timeout (600 s),

@@ -2,7 +2,7 @@
 test_attack_calls.py -- attacks from inside an accepted call (issue 19,
 finding 8): a caller presses keys, switches apps and sends events as fast as
 --max-msg-rate lets it, and every one of those wrote a log line (a refused
-app switch at warn). Now each call has its own log budget (src/voice.h
+app switch at warn). Now each call has its own log budget (src/voice_app.h
 voice_log_ok: 10 lines per 10 s); what it leaves out is counted per call
 (call_closed `log_suppressed`, the /stats.json call row) and for the process
 (/stats.json totals.log_suppressed, /metrics
@@ -25,7 +25,7 @@ from honest import HonestCall
 from test_apps import metric
 from test_ws import connected_msg, run
 
-BURST, WINDOW_S = 10, 10          # src/voice.h VOICE_LOG_BURST, VOICE_LOG_WINDOW_S
+BURST, WINDOW_S = 10, 10          # src/voice_app.h VOICE_LOG_BURST, VOICE_LOG_WINDOW_S
 FLOODERS, PRESSES, RATE = 3, 400, 200.0
 
 

@@ -1,5 +1,5 @@
 /*
- * test_app_delay.cpp -- unit tests for src/app_delay.cpp through the seam
+ * test_app_delay.cpp -- unit tests for src/apps/delay.cpp through the seam
  * (voice_fake.h): frames come back --delay-ms after they arrived, in order
  * and bit-exact, nothing before; a burst is kept whole and played back as
  * the queue makes room; only a full buffer or a wrong-sized frame drops.
@@ -22,7 +22,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 
 static int setup(void **state)
 {
-	struct fake *f = fake_new(&app_delay, apps_switchable, apps_switchable_n);
+	struct fake *f = fake_new(apps_find("delay"), apps_switchable, apps_switchable_n);
 	if (!f)
 		return -1;
 	fake_connected(f, 24000);
@@ -161,9 +161,9 @@ static void test_delay_ms_option(void **state)
 	uint8_t pcm[960];
 
 	fake_free(f);
-	f = fake_new(&app_delay, apps_switchable, apps_switchable_n);
+	f = fake_new(apps_find("delay"), apps_switchable, apps_switchable_n);
 	*state = f;
-	f->opts.delay_ms = 100;
+	fake_app_opt(f, "delay-ms", 100);
 	fake_connected(f, 24000);
 	assert_int_equal(f->call.heap_len, (5 + 150) * (960 + 8));
 	fake_pcm(pcm, sizeof pcm, 1, 9);

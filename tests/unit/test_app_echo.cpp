@@ -1,5 +1,5 @@
 /*
- * test_app_echo.cpp -- unit tests for src/app_echo.cpp through the seam
+ * test_app_echo.cpp -- unit tests for src/apps/echo.cpp through the seam
  * (voice_fake.h): paced frames all come back; a burst adds at most
  * --echo-max-ms of latency whether the transport sends between frames (as
  * poll does) or only after the whole burst (as libev does); the newest
@@ -22,7 +22,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 
 static int setup(void **state)
 {
-	struct fake *f = fake_new(&app_echo, apps_switchable, apps_switchable_n);
+	struct fake *f = fake_new(apps_find("echo"), apps_switchable, apps_switchable_n);
 	if (!f)
 		return -1;
 	fake_connected(f, 24000);
@@ -129,10 +129,10 @@ static void test_echo_max_ms_sets_the_budget(void **state)
 	struct fake *f = (struct fake *)*state;
 	uint16_t got[64];
 
-	f->opts.echo_max_ms = 40;
+	fake_app_opt(f, "echo-max-ms", 40);
 	assert_int_equal(burst(f, 10, 0, 1000000, 0, got, 64), 2);
 	assert_int_equal(f->ring.dropped, 8);
-	f->opts.echo_max_ms = 0;   /* keep every frame the transport can send */
+	fake_app_opt(f, "echo-max-ms", 0);   /* keep every frame the transport can send */
 	assert_int_equal(burst(f, 60, 0, 1000000, 1, got, 64), 60);
 	assert_int_equal(f->ring.dropped, 8);
 	/* ... but a peer that does not read still meets the queue's 8 slots */

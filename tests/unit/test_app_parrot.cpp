@@ -1,5 +1,5 @@
 /*
- * test_app_parrot.cpp -- unit tests for src/app_parrot.cpp through the seam
+ * test_app_parrot.cpp -- unit tests for src/apps/parrot.cpp through the seam
  * (voice_fake.h): the beep, recording until the caller pauses, playback of
  * exactly what was said followed by a notify, the next beep on that
  * notify's answer, barge-in (clear on the first voiced frame, recording
@@ -31,7 +31,7 @@ struct t {
 static int setup(void **state)
 {
 	struct t *t = (struct t *)calloc(1, sizeof *t);
-	if (!t || !(t->f = fake_new(&app_parrot, apps_switchable, apps_switchable_n)))
+	if (!t || !(t->f = fake_new(apps_find("parrot"), apps_switchable, apps_switchable_n)))
 		return -1;
 	t->now = 1000000;
 	t->mark = 1;

@@ -1,5 +1,5 @@
 /*
- * test_app_robot.cpp -- unit tests for src/app_robot.cpp, the worked
+ * test_app_robot.cpp -- unit tests for src/apps/robot.cpp, the worked
  * example (docs/apps.md): each sample comes back multiplied by a 50 Hz
  * sine, in place (the echoed slot is the received one), silence stays
  * silence, and the phase runs on across frames.
@@ -20,7 +20,7 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 
 static int setup(void **state)
 {
-	struct fake *f = fake_new(&app_robot, apps_switchable, apps_switchable_n);
+	struct fake *f = fake_new(apps_find("robot"), apps_switchable, apps_switchable_n);
 	if (!f)
 		return -1;
 	fake_connected(f, 8000);

@@ -21,10 +21,21 @@ extern "C" {   /* cmocka 1.1.5's header has no C++ guard */
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apps.h"
 #include "config.h"
 #include "replay.h"
 
 #define DEV_SECRET "dev-secret-0123456789"
+
+/* An app's option as config_load left it (in the app's own storage). */
+static int app_opt(const char *flag)
+{
+	const struct voice_opt *o = apps_option(flag);
+
+	assert_non_null(o);
+	assert_int_equal(o->kind, VOICE_OPT_INT);
+	return *(const int *)o->value;
+}
 
 struct fixture {
 	struct config c;
@@ -176,10 +187,10 @@ static void test_config_load_defaults(void **state)
 	assert_string_equal(f->c.stats_token, "");
 	/* voice apps */
 	assert_string_equal(f->c.app, "echo");
-	assert_int_equal(f->c.echo_max_ms, 160);
-	assert_int_equal(f->c.delay_ms, 1000);
-	assert_int_equal(f->c.parrot_max_ms, 10000);
-	assert_int_equal(f->c.parrot_level, 1024);
+	assert_int_equal(app_opt("echo-max-ms"), 160);
+	assert_int_equal(app_opt("delay-ms"), 1000);
+	assert_int_equal(app_opt("parrot-max-ms"), 10000);
+	assert_int_equal(app_opt("parrot-level"), 1024);
 	assert_int_equal(f->c.dtmf_switch, 1);
 	assert_int_equal(f->c.app_memory_max_mb, 128);
 }
@@ -946,22 +957,82 @@ static void test_config_load_voice_apps(void **state)
 			      "--parrot-level", "300", NULL), CONFIG_OK);
 	assert_string_equal(f->c.app, "delay");
 	assert_int_equal(f->c.dtmf_switch, 0);
-	assert_int_equal(f->c.delay_ms, 250);
-	assert_int_equal(f->c.echo_max_ms, 0);
-	assert_int_equal(f->c.parrot_max_ms, 2000);
-	assert_int_equal(f->c.parrot_level, 300);
+	assert_int_equal(app_opt("delay-ms"), 250);
+	assert_int_equal(app_opt("echo-max-ms"), 0);
+	assert_int_equal(app_opt("parrot-max-ms"), 2000);
+	assert_int_equal(app_opt("parrot-level"), 300);
 	assert_int_equal(load(f, "--app", "parrot", "--dtmf-switch", NULL), CONFIG_OK);
 	assert_string_equal(f->c.app, "parrot");
 	assert_int_equal(f->c.dtmf_switch, 1);
+	/* each load starts from the defaults, in the apps' storage too */
+	assert_int_equal(app_opt("delay-ms"), 1000);
+	assert_int_equal(app_opt("echo-max-ms"), 160);
+	/* an app's option from its environment variable, a flag over it */
+	setenv("PARROT_LEVEL", "500", 1);
+	assert_int_equal(load(f, NULL), CONFIG_OK);
+	assert_int_equal(app_opt("parrot-level"), 500);
+	assert_int_equal(load(f, "--parrot-level", "600", NULL), CONFIG_OK);
+	assert_int_equal(app_opt("parrot-level"), 600);
+	setenv("PARROT_LEVEL", "0", 1);
+	assert_int_equal(load(f, NULL), CONFIG_ERR);
+	assert_string_equal(f->err, "PARROT_LEVEL: '0' is not a whole number in 1..32767");
+	unsetenv("PARROT_LEVEL");
 	/* a name that is not an app: the error lists the apps */
 	assert_int_equal(load(f, "--app", "karaoke", NULL), CONFIG_ERR);
-	assert_string_equal(f->err, "--app: 'karaoke' is not an app: echo, delay, parrot, robot");
+	char want[256];
+	snprintf(want, sizeof want, "--app: 'karaoke' is not an app: %s", apps_names());
+	assert_string_equal(f->err, want);
+	assert_non_null(strstr(f->err, "echo, delay, parrot, robot"));
 	assert_int_equal(load(f, "--delay-ms", "10", NULL), CONFIG_ERR);
 	assert_non_null(strstr(f->err, "--delay-ms"));
 	assert_int_equal(load(f, "--parrot-level", "0", NULL), CONFIG_ERR);
 	assert_int_equal(load(f, "--parrot-max-ms", "999", NULL), CONFIG_ERR);
 	unsetenv("APP");
 	unsetenv("DTMF_SWITCH");
+}
+
+/* The apps' options are rows of the one table: --help and docs/options.md
+ * show each app's own, right after --app and in the list's order, and what
+ * --app and --dtmf-switch say about the apps comes from the list. */
+static void test_config_app_options_join_the_table(void **state)
+{
+	(void)state;
+	const char *u = config_usage(), *md = config_markdown();
+	const char *at = strstr(u, "  --app NAME ");
+	char want[512], names[256];
+	int n = apps_switchable_n;
+
+	assert_non_null(at);
+	/* "echo, delay, parrot or robot", from the list (docs/options.md holds today's words: test_docs) */
+	snprintf(names, sizeof names, "%s", apps_names());
+	char *last = strrchr(names, ',');
+	assert_non_null(last);
+	snprintf(want, sizeof want, "the voice app calls start in: %.*s or %s (default: echo) [env APP]",
+		 (int)(last - names), names, last + 2);
+	assert_non_null(strstr(u, want));
+	snprintf(want, sizeof want, "keys 1-%d switch a call to %s (--dtmf-switch=0: every digit goes to the app) "
+		 "(default: on) [env DTMF_SWITCH]", n, apps_names());
+	assert_non_null(strstr(u, want));
+	/* every listed app's rows follow --app, app by app */
+	for (int i = 0; i < apps_switchable_n; i++)
+		for (const struct voice_opt *o = apps_switchable[i]->opts; o && o->flag; o++) {
+			char line[96];
+			snprintf(line, sizeof line, "  --%s %s ", o->flag, o->arg);
+			const char *p = strstr(u, line);
+			if (!p)
+				print_error("--help does not list %s\n", line);
+			assert_non_null(p);
+			assert_true(p > at);
+			at = p;
+			snprintf(line, sizeof line, "[env %s]", o->env);
+			assert_non_null(strstr(p, line));
+			snprintf(line, sizeof line, "| `--%s %s` | `%s` | %s | %s |", o->flag, o->arg, o->env, o->def, o->help);
+			assert_non_null(strstr(md, line));
+		}
+	/* ... and then the rest of the apps' section */
+	assert_true(strstr(u, "  --app-memory-max MB ") > at);
+	assert_null(apps_option("port"));      /* apps_option finds the apps' rows only */
+	assert_null(apps_option("echo-max"));
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_config, teardown_config)
@@ -1099,6 +1170,7 @@ int main(void)
 		T(test_config_load_switches_and_limits),
 		T(test_config_load_worker_options),
 		T(test_config_load_voice_apps),
+		T(test_config_app_options_join_the_table),
 		T(test_config_load_tokens_from_files),
 		T(test_config_load_token_file_errors),
 		T(test_config_scrub_argv_blanks_only_token_values),

@@ -106,7 +106,7 @@ static const struct voice_app app_rec = { "rec", "talk", sizeof(struct rec_state
 					  rec_event, NULL, rec_close };
 
 /* "big": a 5000-byte heap block, marked at open so a switch shows a fresh one */
-static size_t big_heap(const struct voice_opts *o) { (void)o; return 5000; }
+static size_t big_heap(const struct voice_call *c) { (void)c; return 5000; }
 static int big_open(struct voice_call *c, void *st)
 {
 	(void)st;

@@ -2,11 +2,14 @@
  * voice_fake.h -- a fake transport for driving voice calls (src/voice.h) in
  * unit tests: a real ring of 8 slots x 960 bytes, a clock the test sets,
  * and a record of what the seam asked the transport to do. "Sending" is
- * popping the queue (fake_sent), the way ws_audio's flush does.
+ * popping the queue (fake_sent), the way ws_audio's flush does. The apps'
+ * own options start at their defaults for every fake call (config_load
+ * would set them in the server); fake_app_opt changes one.
  * Included by test_voice.cpp and the test_app_*.cpp files.
  */
 #pragma once
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,13 +50,35 @@ static const struct voice_transport fake_transport = { fake_kick, fake_hangup, f
 static inline void fake_default_opts(struct voice_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->echo_max_ms = 160;
-	o->delay_ms = 1000;
-	o->parrot_max_ms = 10000;
-	o->parrot_level = 1024;
 	o->dtmf_switch = 1;
 	o->default_rate = 24000;
 	o->slot_bytes = FAKE_SLOT_BYTES;
+}
+
+/* An app's options back to their defaults (the row's def, as config_load would). */
+static inline void fake_app_defaults(const struct voice_app *a)
+{
+	for (const struct voice_opt *o = a->opts; o && o->flag; o++) {
+		if (o->kind == VOICE_OPT_STR)
+			snprintf((char *)o->value, o->size, "%s", o->def ? o->def : "");
+		else
+			*(int *)o->value = o->def ? atoi(o->def) : 0;
+	}
+}
+
+/* Set the int option flag (without "--") of one of the call's apps; fails the test if none has it. */
+static inline void fake_app_opt(struct fake *f, const char *flag, int v)
+{
+	for (int i = 0; i <= f->call.napps; i++) {
+		const struct voice_app *a = i < f->call.napps ? f->call.apps[i] : f->call.app;
+		for (const struct voice_opt *o = a->opts; o && o->flag; o++)
+			if (!strcmp(o->flag, flag) && o->kind != VOICE_OPT_STR) {
+				*(int *)o->value = v;
+				return;
+			}
+	}
+	fprintf(stderr, "fake_app_opt: no app has --%s\n", flag);
+	abort();
 }
 
 /* A call in app (not yet opened); opts may be changed before fake_start. */
@@ -69,6 +94,9 @@ static struct fake *fake_new(const struct voice_app *app, const struct voice_app
 		return NULL;
 	}
 	fake_default_opts(&f->opts);
+	fake_app_defaults(app);
+	for (int i = 0; i < napps; i++)
+		fake_app_defaults(apps[i]);
 	f->opts.heap_max = 256ull << 20;
 	f->opts.heap_in_use = &f->heap_in_use;
 	voice_init(&f->call, &f->ring, &fake_transport, f, &f->opts, app, apps, napps, 7);

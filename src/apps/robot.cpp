@@ -1,5 +1,5 @@
 /*
- * app_robot.cpp -- the worked example of docs/apps.md: the caller hears
+ * robot.cpp -- the worked example of docs/apps.md: the caller hears
  * themselves as a robot. It is the smallest app that changes audio, so it
  * shows the three things most apps need: per-call state, the frame handed
  * over in place, and sending the result back.
@@ -11,9 +11,8 @@
  * app copies nothing and allocates nothing: its whole per-call memory is
  * struct robot_state, 8 bytes.
  */
-#include "apps.h"
-
 #include "tone.h"
+#include "voice_app.h"
 
 #define ROBOT_HZ 50
 
@@ -26,7 +25,7 @@ static int robot_open(struct voice_call *c, void *st)
 {
 	struct robot_state *s = (struct robot_state *)st;
 
-	s->step = tone_step(ROBOT_HZ, (uint32_t)c->info.rate);
+	s->step = tone_step(ROBOT_HZ, (uint32_t)voice_call_info(c)->rate);
 	return 0;
 }
 
@@ -48,7 +47,8 @@ static void robot_frame(struct voice_call *c, void *st, const uint8_t *pcm, uint
 
 static_assert(sizeof(struct robot_state) <= VOICE_STATE_MAX, "the state fits the seam's fixed area");
 
-const struct voice_app app_robot = {
+/* extern: a const at file scope would be this file's alone (C++); apps.cpp lists it */
+extern const struct voice_app app_robot = {
 	"robot",
 	"Connecting you to the robot echo. You will hear yourself as a robot.",
 	sizeof(struct robot_state),

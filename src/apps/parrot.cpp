@@ -1,5 +1,5 @@
 /*
- * app_parrot.cpp -- the "sound test" VoIP clients ship: a beep, then the
+ * parrot.cpp -- the "sound test" VoIP clients ship: a beep, then the
  * caller speaks, then hears what they said.
  *
  *   GREET/LISTEN  a short beep is queued; the app waits for voice
@@ -27,17 +27,26 @@
  * --slot-bytes each (10 s x 960 B = 480 KiB per call at the defaults),
  * allocated when the app opens, freed when it closes.
  */
-#include "apps.h"
-
 #include <stdio.h>
 #include <string.h>
 
 #include "tone.h"
+#include "voice_app.h"
 
 #define PARROT_HANGOVER_MS 700   /* this much quiet ends an utterance */
 #define PARROT_BEEP_MS 160
 #define PARROT_BEEP_HZ 1000
 #define PARROT_BEEP_AMP 8000     /* about -12 dBFS */
+
+static struct { int max_ms, level; } opt;   /* the options below write it */
+
+static const struct voice_opt parrot_opts[] = {
+	{ "parrot-max-ms", "MS", "PARROT_MAX_MS", VOICE_OPT_INT, &opt.max_ms, 0, 1000, 60000, "10000",
+	  "parrot: longest recording played back" },
+	{ "parrot-level", "N", "PARROT_LEVEL", VOICE_OPT_INT, &opt.level, 0, 1, 32767, "1024",
+	  "parrot: a sample this loud or louder counts as voice (1/8 of a frame's samples make it voiced)" },
+	{ NULL },
+};
 
 enum parrot_phase { P_LISTEN = 0, P_RECORD, P_PLAY, P_WAIT };
 
@@ -53,9 +62,9 @@ struct parrot_state {
 	uint32_t seq;           /* the N of the last notify sent */
 };
 
-static size_t parrot_heap_bytes(const struct voice_opts *o)
+static size_t parrot_heap_bytes(const struct voice_call *c)
 {
-	return (size_t)(o->parrot_max_ms / VOICE_FRAME_MS) * o->slot_bytes;
+	return (size_t)(opt.max_ms / VOICE_FRAME_MS) * voice_slot_bytes(c);
 }
 
 static int voiced(const uint8_t *pcm, uint32_t len, int level)
@@ -81,11 +90,12 @@ static void start_beep(struct voice_call *c, struct parrot_state *s)
 /* Queue beep frames and recording frames while the send queue has room. */
 static void feed(struct voice_call *c, struct parrot_state *s)
 {
-	uint32_t fb = c->info.frame_bytes;
+	const struct voice_info *in = voice_call_info(c);
+	uint32_t fb = in->frame_bytes;
 	uint8_t frame[960];   /* one 20 ms frame at 24 kHz, the highest rate */
 
 	while (s->beep_left && voice_room(c) && fb <= sizeof frame) {
-		uint32_t step = tone_step(PARROT_BEEP_HZ, (uint32_t)c->info.rate);
+		uint32_t step = tone_step(PARROT_BEEP_HZ, (uint32_t)in->rate);
 		for (uint32_t i = 0; i < fb / 2; i++, s->beep_phase += step) {
 			int16_t v = (int16_t)(tone_sin(s->beep_phase) * PARROT_BEEP_AMP / 32767);
 			frame[2 * i] = (uint8_t)((uint16_t)v & 0xff);
@@ -98,7 +108,7 @@ static void feed(struct voice_call *c, struct parrot_state *s)
 	if (s->phase != P_PLAY)
 		return;
 	while (s->played < s->rec && voice_room(c)) {
-		if (voice_send_audio(c, c->heap + (size_t)s->played * c->opts->slot_bytes, fb))
+		if (voice_send_audio(c, voice_heap(c) + (size_t)s->played * voice_slot_bytes(c), fb))
 			return;
 		s->played++;
 	}
@@ -115,7 +125,7 @@ static int parrot_open(struct voice_call *c, void *st)
 {
 	struct parrot_state *s = (struct parrot_state *)st;
 
-	s->max_frames = (uint32_t)(c->opts->parrot_max_ms / VOICE_FRAME_MS);
+	s->max_frames = (uint32_t)(opt.max_ms / VOICE_FRAME_MS);
 	start_beep(c, s);
 	feed(c, s);
 	return 0;
@@ -126,7 +136,7 @@ static void record(struct voice_call *c, struct parrot_state *s, const uint8_t *
 	s->quiet = v ? 0 : s->quiet + 1;
 	if (s->rec == s->max_frames)
 		return;   /* full: the rest of the utterance is not kept */
-	memcpy(c->heap + (size_t)s->rec++ * c->opts->slot_bytes, pcm, len);
+	memcpy(voice_heap(c) + (size_t)s->rec++ * voice_slot_bytes(c), pcm, len);
 	s->tail_quiet = v ? 0 : s->tail_quiet + 1;
 }
 
@@ -143,9 +153,9 @@ static void parrot_frame(struct voice_call *c, void *st, const uint8_t *pcm, uin
 {
 	struct parrot_state *s = (struct parrot_state *)st;
 
-	if (len != c->info.frame_bytes)
+	if (len != voice_call_info(c)->frame_bytes)
 		return;   /* not a frame we could play back */
-	int v = voiced(pcm, len, c->opts->parrot_level);
+	int v = voiced(pcm, len, opt.level);
 	switch (s->phase) {
 	case P_LISTEN:
 		if (!v)
@@ -194,7 +204,8 @@ static void parrot_tick(struct voice_call *c, void *st)
 
 static_assert(sizeof(struct parrot_state) <= VOICE_STATE_MAX, "the state fits the seam's fixed area");
 
-const struct voice_app app_parrot = {
+/* extern: a const at file scope would be this file's alone (C++); apps.cpp lists it */
+extern const struct voice_app app_parrot = {
 	"parrot",
 	"This is the parrot sound test. After the beep, say something, then pause, and you will hear it "
 	"played back.",
@@ -205,4 +216,5 @@ const struct voice_app app_parrot = {
 	parrot_event,
 	parrot_tick,
 	NULL,
+	parrot_opts,
 };

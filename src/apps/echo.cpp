@@ -1,5 +1,5 @@
 /*
- * app_echo.cpp -- the caller hears themselves: every frame goes straight
+ * echo.cpp -- the caller hears themselves: every frame goes straight
  * back, from the very slot it arrived in (voice_echo, no copy).
  *
  * Bursts. After a network stall Vonage's queued frames arrive together, and
@@ -16,7 +16,15 @@
  * --echo-max-ms 0 keeps every frame (for load tests that send faster than
  * real time on purpose).
  */
-#include "apps.h"
+#include "voice_app.h"
+
+static struct { int max_ms; } opt;   /* the options below write it */
+
+static const struct voice_opt echo_opts[] = {
+	{ "echo-max-ms", "MS", "ECHO_MAX_MS", VOICE_OPT_INT, &opt.max_ms, 0, 0, 60000, "160",
+	  "echo: most latency a burst may add; older frames are trimmed (0 = keep every frame)" },
+	{ NULL },
+};
 
 struct echo_state {
 	uint64_t play_until_us;   /* when Vonage will have played all we sent */
@@ -25,8 +33,8 @@ struct echo_state {
 static void echo_frame(struct voice_call *c, void *st, const uint8_t *pcm, uint32_t len)
 {
 	struct echo_state *s = (struct echo_state *)st;
-	uint64_t max_us = (uint64_t)c->opts->echo_max_ms * 1000u;
-	uint64_t now = c->now_us, f = voice_frame_us(c, len);
+	uint64_t max_us = (uint64_t)opt.max_ms * 1000u;
+	uint64_t now = voice_now_us(c), f = voice_frame_us(c, len);
 
 	(void)pcm;
 	if (!max_us) {
@@ -46,7 +54,8 @@ static void echo_frame(struct voice_call *c, void *st, const uint8_t *pcm, uint3
 
 static_assert(sizeof(struct echo_state) <= VOICE_STATE_MAX, "the state fits the seam's fixed area");
 
-const struct voice_app app_echo = {
+/* extern: a const at file scope would be this file's alone (C++); apps.cpp lists it */
+extern const struct voice_app app_echo = {
 	"echo",
 	"Connecting you to the echo server. You will hear yourself.",
 	sizeof(struct echo_state),
@@ -56,4 +65,5 @@ const struct voice_app app_echo = {
 	NULL,
 	NULL,
 	NULL,
+	echo_opts,
 };
