@@ -23,7 +23,8 @@ log=$(mktemp); skips=$(mktemp); trap 'rm -f "$log" "$skips"' EXIT
 run_unit() {
 	for bin in "$@"; do
 		# TAP output: one "ok"/"not ok" line per test, summary read from those
-		CMOCKA_MESSAGE_OUTPUT=tap "$bin" >"$log" 2>&1
+		# a pointer kept to a returned function's stack is found, not read as stale bytes
+		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=1} CMOCKA_MESSAGE_OUTPUT=tap "$bin" >"$log" 2>&1
 		rc=$?
 		sed 's/^/  /' "$log"
 		# TAP: a skipped test is "ok N - name # SKIP" (or "not ok ... # SKIP")

@@ -21,6 +21,12 @@ int http_reply(struct lws *wsi, struct http_pss *pss, unsigned status, const cha
 {
 	uint8_t buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start, *end = &buf[sizeof buf - 1];
 
+	if (!owned && len) {
+		if (len >= sizeof pss->text)
+			len = sizeof pss->text - 1;
+		memcpy(pss->text, body, len);
+		body = pss->text;
+	}
 	pss->resp = (char *)body;
 	pss->resp_len = len;
 	pss->resp_off = 0;
@@ -195,3 +201,6 @@ void http_release(struct http_pss *pss)
 	pss->resp = NULL;
 	pss->resp_owned = 0;
 }
+
+/* admission composes its refusals in the verdict; http_reply must copy them whole */
+static_assert(sizeof(((struct adm_verdict *)0)->text) <= HTTP_TEXT_MAX, "a composed refusal fits pss->text");

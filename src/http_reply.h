@@ -23,6 +23,9 @@
 #define HTTP_BODY_FIRST 1024  /* first allocation; grown as bytes arrive */
 
 /* The session data of the http protocol: one request at a time. */
+/* The longest answer http_reply copies (every plain-text refusal and error). */
+#define HTTP_TEXT_MAX 192
+
 struct http_pss {
 	struct lws *wsi;          /* for the body deadline's timer */
 	lws_sorted_usec_list_t body_sul;  /* fires --body-timeout after the headers */
@@ -32,6 +35,7 @@ struct http_pss {
 	char  *resp;              /* response body (malloc'd or static) */
 	size_t resp_len, resp_off;
 	int    resp_owned;        /* free(resp) when done */
+	char   text[HTTP_TEXT_MAX];  /* a short answer copied here: it outlives the caller's buffer */
 	int    close_after;       /* unread request body: close instead of keep-alive */
 	int    replied;           /* an answer was written: later body callbacks are only drained */
 	int    timed_out;         /* the body deadline passed: 408 sent, closing */
@@ -45,9 +49,11 @@ extern const char HTTP_TEXT[];   /* "text/plain; charset=utf-8" */
 extern const char HTTP_JSON[];   /* "application/json" */
 
 /*
- * Write status + headers now and queue body for HTTP_WRITEABLE (owned: it
- * is free()d when sent or when the connection closes). Returns 0, or -1 to
- * close the connection.
+ * Write status + headers now and queue body for HTTP_WRITEABLE. owned: body
+ * was malloc'd and is free()d when sent or when the connection closes; else
+ * it is copied into pss->text now (at most HTTP_TEXT_MAX - 1 bytes, longer
+ * is cut), because it is sent on a later writeable callback, when a buffer
+ * on the caller's stack is gone. Returns 0, or -1 to close the connection.
  */
 int http_reply(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ctype, const char *body, size_t len,
 	       int owned, const char *allow);

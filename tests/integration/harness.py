@@ -70,7 +70,7 @@ SANITIZER = os.environ.get("CALLER_ECHO_SANITIZER", "")
 if SANITIZER not in ("", "asan", "valgrind"):
     raise RuntimeError("CALLER_ECHO_SANITIZER must be asan or valgrind, not %r" % SANITIZER)
 SANITIZER_ENV = {
-    "ASAN_OPTIONS": "abort_on_error=1:detect_leaks=1",
+    "ASAN_OPTIONS": "abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1",
     "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
 }
 VALGRIND = ["valgrind", "--tool=memcheck", "--leak-check=full",
