@@ -133,7 +133,12 @@ class EchoBursts(unittest.TestCase):
                     with self.subTest(lib=lib, burst=n):
                         r = node_call(srv.ws_base + "/socket", lib=lib, token=make_jwt(srv.secret), frames=n,
                                       size=FRAME, burst=True, linger=0.6)
-                        self.assertEqual(r["echoed"], ECHO_KEEPS, r)
+                        if SANITIZER and n > ECHO_KEEPS:
+                            # as in check_bursts: a slow sanitizer build rightly echoes one
+                            # or two more (the budget refills per 20 ms of its clock)
+                            self.assertTrue(ECHO_KEEPS <= r["echoed"] <= ECHO_KEEPS + 2, r)
+                        else:
+                            self.assertEqual(r["echoed"], ECHO_KEEPS, r)
                         self.assertEqual(r["got"], sorted(set(r["got"])), r)
                         self.assertEqual(r["mismatched"], 0, r)
 
