@@ -17,7 +17,8 @@ sit at column 0 too (style.md), so no parser is needed.
 deps follows a test's includes the way the compiler finds them (the file's
 own directory, then src/, then sim/) to every module whose header it reaches,
 and from each module's source on: a header is its module's, or, with no
-source of its own, the module its name starts with (voice_app.h: voice). A
+source of its own and a function declared, the module its name starts with
+(voice_app.h: voice; server_state.h, types and static inline only: none). A
 line APP(name) in a header (src/apps/list.h) names a module too
 (src/apps/name.cpp): the list refers to the apps without including them.
 """
@@ -73,13 +74,23 @@ def includes():
     return graph
 
 
+PROTOTYPE = re.compile(r"^(?!static\b|typedef\b|extern\s+const\b|#)[A-Za-z_][^;{}]*\(", re.M)
+
+
+def declares_functions(header):
+    """A header with a function some source must define (not only types and
+    static inline ones): server_state.h, all structs, belongs to no source."""
+    with open(header) as h:
+        return bool(PROTOTYPE.search(h.read()))
+
+
 def source_of(header):
     """The .cpp a header belongs to (see deps above), or None."""
     base = os.path.splitext(header)[0]
     if os.path.exists(base + ".cpp"):
         return base + ".cpp"
     d, name = os.path.split(base)
-    if "_" in name:
+    if "_" in name and declares_functions(header):
         owner = os.path.join(d, name.rsplit("_", 1)[0] + ".cpp")
         if os.path.exists(owner):
             return owner
